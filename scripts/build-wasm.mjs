@@ -1,0 +1,23 @@
+// Compiles every AssemblyScript kernel (assembly/*.ts, not assembly/lib/) to build/<name>.wasm
+// with the `release` target of asconfig.json (-O3, stub runtime). Run by `npm install` (prepare).
+import { readdirSync, mkdirSync } from 'node:fs';
+import { join, dirname, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from 'assemblyscript/asc';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const target = process.env.FRACFLOW_WASM_TARGET ?? 'release';
+mkdirSync(join(root, 'build'), { recursive: true });
+const kernels = readdirSync(join(root, 'assembly')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+for (const file of kernels) {
+  const name = basename(file, '.ts');
+  const args = [join('assembly', file), '--config', 'asconfig.json', '--target', target, '--outFile', join('build', `${name}.wasm`)];
+  if (process.env.FRACFLOW_WASM_SIMD === '1') args.push('--enable', 'simd');
+  const { error, stderr } = await main(args, { stdout: process.stdout, stderr: process.stderr, baseDir: root });
+  if (error) {
+    console.error(`build-wasm: ${file} failed: ${error.message}`);
+    console.error(stderr.toString());
+    process.exit(1);
+  }
+  console.log(`build-wasm: build/${name}.wasm`);
+}
