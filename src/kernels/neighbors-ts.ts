@@ -45,7 +45,12 @@ interface Grid {
   inv: Float64Array;
   nb: [number, number, number];
   range: [number, number, number];
-  wrapped: Float64Array; // fractional coords wrapped to [0,1)
+  wcart: Float64Array; // wrapped Cartesian positions r' = r - shift·cell, atom order
+  sx: Float64Array; // the same in bin order, one array per axis
+  sy: Float64Array;
+  sz: Float64Array;
+  img: [Int32Array, Int32Array, Int32Array]; // per axis: floor(t / nb) at t + range
+  binT: [Int32Array, Int32Array, Int32Array]; // per axis: t mod nb at t + range
   shift: Int32Array; // floor of original fractional coords
   binOf: Int32Array;
   binStart: Int32Array;
@@ -92,7 +97,11 @@ function buildGrid(cell: ArrayLike<number>, pos: ArrayLike<number>, n: number, c
     range[k] = Math.ceil((cutoff * nb[k]) / h[k]!);
     if (range[k] > MAX_RANGE_PER_AXIS * nb[k]) return NEIGHBOR_STATUS.TOO_MANY_IMAGES;
   }
-  const wrapped = new Float64Array(3 * n);
+  const c0 = cell[0]!, c1 = cell[1]!, c2 = cell[2]!, c3 = cell[3]!, c4 = cell[4]!, c5 = cell[5]!, c6 = cell[6]!, c7 = cell[7]!, c8 = cell[8]!;
+  const wcart = new Float64Array(3 * n);
+  const sx = new Float64Array(n);
+  const sy = new Float64Array(n);
+  const sz = new Float64Array(n);
   const shift = new Int32Array(3 * n);
   const binOf = new Int32Array(n);
   const nbins = nb[0] * nb[1] * nb[2];
@@ -110,20 +119,42 @@ function buildGrid(cell: ArrayLike<number>, pos: ArrayLike<number>, n: number, c
         w -= 1;
         s += 1;
       }
-      wrapped[3 * a + k] = w;
       shift[3 * a + k] = s;
       let b = Math.floor(w * nb[k]);
       if (b >= nb[k]) b = nb[k] - 1;
       bin = bin * nb[k] + b;
     }
+    const s0 = shift[3 * a]!, s1 = shift[3 * a + 1]!, s2 = shift[3 * a + 2]!;
+    wcart[3 * a] = x - (s0 * c0 + s1 * c3 + s2 * c6);
+    wcart[3 * a + 1] = y - (s0 * c1 + s1 * c4 + s2 * c7);
+    wcart[3 * a + 2] = z - (s0 * c2 + s1 * c5 + s2 * c8);
     binOf[a] = bin;
     binStart[bin + 1]!++;
   }
   for (let b = 0; b < nbins; b++) binStart[b + 1]! += binStart[b]!;
   const fill = binStart.slice(0, nbins);
   const binAtoms = new Int32Array(n);
-  for (let a = 0; a < n; a++) binAtoms[fill[binOf[a]!]!++] = a;
-  return { inv, nb, range, wrapped, shift, binOf, binStart, binAtoms };
+  for (let a = 0; a < n; a++) {
+    const slot = fill[binOf[a]!]!++;
+    binAtoms[slot] = a;
+    sx[slot] = wcart[3 * a]!;
+    sy[slot] = wcart[3 * a + 1]!;
+    sz[slot] = wcart[3 * a + 2]!;
+  }
+  const img: [Int32Array, Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0), new Int32Array(0)];
+  const binT: [Int32Array, Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0), new Int32Array(0)];
+  for (let k = 0; k < 3; k++) {
+    const len = nb[k] + 2 * range[k];
+    img[k] = new Int32Array(len);
+    binT[k] = new Int32Array(len);
+    for (let q = 0; q < len; q++) {
+      const t = q - range[k];
+      const w = Math.floor(t / nb[k]);
+      img[k][q] = w;
+      binT[k][q] = t - w * nb[k];
+    }
+  }
+  return { inv, nb, range, wcart, sx, sy, sz, img, binT, shift, binOf, binStart, binAtoms };
 }
 
 /**
@@ -140,53 +171,70 @@ export function neighborSearchInto(
 ): number {
   const g = buildGrid(cell, pos, n, cutoff);
   if (typeof g === 'number') return g;
-  const { nb, range, shift, binOf, binStart, binAtoms } = g;
+  const { nb, range, wcart, sx, sy, sz, img, binT, shift, binOf, binStart, binAtoms } = g;
   const c0 = cell[0]!, c1 = cell[1]!, c2 = cell[2]!, c3 = cell[3]!, c4 = cell[4]!, c5 = cell[5]!, c6 = cell[6]!, c7 = cell[7]!, c8 = cell[8]!;
   const rc2 = cutoff * cutoff;
   // d = sqrt(r2) is what callers see, so a pair whose rounded d equals the cutoff must be kept even
   // when r2 is an ulp above fl(cutoff²): re-check with sqrt only inside that sliver.
   const rc2Hi = rc2 * (1 + 1e-12);
+  const nb1 = nb[1], nb2 = nb[2];
+  const rg0 = range[0], rg1 = range[1], rg2 = range[2];
+  const [img0, img1, img2] = img;
+  const [bin0t, bin1t, bin2t] = binT;
+  const cand = new Int32Array(Math.max(1, n));
   let count = 0;
   for (let a = 0; a < n; a++) {
     const bin = binOf[a]!;
-    const b2 = bin % nb[2];
-    const b1 = ((bin - b2) / nb[2]) % nb[1];
-    const b0 = (bin - b2 - b1 * nb[2]) / (nb[2] * nb[1]);
-    const xa = pos[3 * a]!, ya = pos[3 * a + 1]!, za = pos[3 * a + 2]!;
+    const b2 = bin % nb2;
+    const b1 = ((bin - b2) / nb2) % nb1;
+    const b0 = (bin - b2 - b1 * nb2) / (nb2 * nb1);
+    const xa = wcart[3 * a]!, ya = wcart[3 * a + 1]!, za = wcart[3 * a + 2]!;
     const sa0 = shift[3 * a]!, sa1 = shift[3 * a + 1]!, sa2 = shift[3 * a + 2]!;
-    for (let d0 = -range[0]; d0 <= range[0]; d0++) {
-      const t0 = b0 + d0;
-      const w0 = Math.floor(t0 / nb[0]);
-      const q0 = t0 - w0 * nb[0];
-      for (let d1 = -range[1]; d1 <= range[1]; d1++) {
-        const t1 = b1 + d1;
-        const w1 = Math.floor(t1 / nb[1]);
-        const q1 = t1 - w1 * nb[1];
-        for (let d2 = -range[2]; d2 <= range[2]; d2++) {
-          const t2 = b2 + d2;
-          const w2 = Math.floor(t2 / nb[2]);
-          const q2 = t2 - w2 * nb[2];
-          const tb = (q0 * nb[1] + q1) * nb[2] + q2;
-          const end = binStart[tb + 1]!;
-          for (let p = binStart[tb]!; p < end; p++) {
-            const bAtom = binAtoms[p]!;
-            // Wrapped positions differ from the originals by shift·cell, so the image of bAtom in
-            // wrapped-cell image w is at original image S = w + shift[a] - shift[b].
-            const s0 = w0 + sa0 - shift[3 * bAtom]!;
-            const s1 = w1 + sa1 - shift[3 * bAtom + 1]!;
-            const s2 = w2 + sa2 - shift[3 * bAtom + 2]!;
-            if (bAtom === a && s0 === 0 && s1 === 0 && s2 === 0) continue;
-            const dx = pos[3 * bAtom]! - xa + (s0 * c0 + s1 * c3 + s2 * c6);
-            const dy = pos[3 * bAtom + 1]! - ya + (s0 * c1 + s1 * c4 + s2 * c7);
-            const dz = pos[3 * bAtom + 2]! - za + (s0 * c2 + s1 * c5 + s2 * c8);
+    for (let k0 = b0; k0 <= b0 + 2 * rg0; k0++) {
+      const w0 = img0[k0]!;
+      const q0 = bin0t[k0]!;
+      for (let k1 = b1; k1 <= b1 + 2 * rg1; k1++) {
+        const w1 = img1[k1]!;
+        const q1 = bin1t[k1]!;
+        const row = (q0 * nb1 + q1) * nb2;
+        const k2end = b2 + 2 * rg2;
+        for (let k2 = b2; k2 <= k2end; ) {
+          const w2 = img2[k2]!;
+          const qlo = bin2t[k2]!;
+          const k2b = Math.min(k2end, k2 + (nb2 - 1 - qlo));
+          const qhi = bin2t[k2b]!;
+          k2 = k2b + 1;
+          const begin = binStart[row + qlo]!;
+          const end = binStart[row + qhi + 1]!;
+          const ox = w0 * c0 + w1 * c3 + w2 * c6 - xa;
+          const oy = w0 * c1 + w1 * c4 + w2 * c7 - ya;
+          const oz = w0 * c2 + w1 * c5 + w2 * c8 - za;
+          const self = w0 === 0 && w1 === 0 && w2 === 0;
+          let k = 0;
+          for (let p = begin; p < end; p++) {
+            const dx = sx[p]! + ox;
+            const dy = sy[p]! + oy;
+            const dz = sz[p]! + oz;
             const r2 = dx * dx + dy * dy + dz * dz;
-            if (r2 > rc2 && (r2 > rc2Hi || Math.sqrt(r2) > cutoff)) continue;
+            cand[k] = p;
+            k += r2 <= rc2Hi ? 1 : 0;
+          }
+          for (let m = 0; m < k; m++) {
+            const p = cand[m]!;
+            const dx = sx[p]! + ox;
+            const dy = sy[p]! + oy;
+            const dz = sz[p]! + oz;
+            const r2 = dx * dx + dy * dy + dz * dz;
+            if (r2 > rc2 && Math.sqrt(r2) > cutoff) continue;
+            const bAtom = binAtoms[p]!;
+            if (self && bAtom === a) continue;
             if (count < capacity) {
+              // The wrapped image w of bAtom is the original image S = w + shift[a] - shift[b].
               out.i[count] = a;
               out.j[count] = bAtom;
-              out.S[3 * count] = s0;
-              out.S[3 * count + 1] = s1;
-              out.S[3 * count + 2] = s2;
+              out.S[3 * count] = w0 + sa0 - shift[3 * bAtom]!;
+              out.S[3 * count + 1] = w1 + sa1 - shift[3 * bAtom + 1]!;
+              out.S[3 * count + 2] = w2 + sa2 - shift[3 * bAtom + 2]!;
               if (out.d) out.d[count] = Math.sqrt(r2);
               if (out.D) {
                 out.D[3 * count] = dx;

@@ -7,7 +7,7 @@
  */
 import type { Structure } from '../structure/structure.js';
 import { fracToCart } from '../structure/lattice.js';
-import { loadKernel } from './wasm.js';
+import { loadKernel, type Arena } from './wasm.js';
 import { estimatePairs, neighborSearchTs, NeighborStatusError, type NeighborArrays } from './neighbors-ts.js';
 
 export type { NeighborArrays } from './neighbors-ts.js';
@@ -43,22 +43,20 @@ export function neighborSearchWasm(
   cutoff: number,
   options: { distances?: boolean; vectors?: boolean } = {},
 ): NeighborArrays {
-  const k = loadKernel('neighbors');
-  const scratchBytesFn = k.exports['neighborsScratchBytes'] as (cell: number, n: number, cutoff: number) => number;
-  const run = k.exports['neighbors'] as NeighborsFn;
+  const k = kernel ?? bindKernel();
   const n = pos.length / 3;
   const wantD = options.distances !== false;
   const wantV = options.vectors === true;
   const flags = (wantD ? 1 : 0) | (wantV ? 2 : 0);
   let cap = estimatePairs(cell, n, cutoff);
+  const a = k.arena;
   for (;;) {
-    const a = k.arena;
     a.reset();
     const cellPtr = a.alloc(72);
     const posPtr = a.alloc(24 * n);
-    a.f64(cellPtr, 9).set(cell);
-    a.f64(posPtr, 3 * n).set(pos);
-    const scratchBytes = scratchBytesFn(cellPtr, n, cutoff);
+    a.writeF64(cellPtr, cell);
+    a.writeF64(posPtr, pos);
+    const scratchBytes = k.scratchBytes(cellPtr, n, cutoff);
     if (scratchBytes < 0) throw new NeighborStatusError(scratchBytes, cutoff);
     const scratch = a.alloc(scratchBytes);
     const iPtr = a.alloc(4 * cap);
@@ -67,20 +65,38 @@ export function neighborSearchWasm(
     const dPtr = wantD ? a.alloc(8 * cap) : 0;
     const vPtr = wantV ? a.alloc(24 * cap) : 0;
     // Inputs were written before any later growth: memory.grow keeps contents, only views go stale.
-    const count = run(cellPtr, posPtr, n, cutoff, flags, scratch, scratchBytes, iPtr, jPtr, sPtr, dPtr, vPtr, cap);
+    const count = k.run(cellPtr, posPtr, n, cutoff, flags, scratch, scratchBytes, iPtr, jPtr, sPtr, dPtr, vPtr, cap);
     if (count < 0) throw new NeighborStatusError(count, cutoff);
     if (count <= cap) {
       return {
         count,
-        i: a.i32(iPtr, count).slice(),
-        j: a.i32(jPtr, count).slice(),
-        S: a.i32(sPtr, 3 * count).slice(),
-        d: wantD ? a.f64(dPtr, count).slice() : null,
-        D: wantV ? a.f64(vPtr, 3 * count).slice() : null,
+        i: a.copyI32(iPtr, count),
+        j: a.copyI32(jPtr, count),
+        S: a.copyI32(sPtr, 3 * count),
+        d: wantD ? a.copyF64(dPtr, count) : null,
+        D: wantV ? a.copyF64(vPtr, 3 * count) : null,
       };
     }
     cap = count;
   }
+}
+
+interface BoundKernel {
+  arena: Arena;
+  run: NeighborsFn;
+  scratchBytes: (cell: number, n: number, cutoff: number) => number;
+}
+
+let kernel: BoundKernel | null = null;
+
+function bindKernel(): BoundKernel {
+  const k = loadKernel('neighbors');
+  kernel = {
+    arena: k.arena,
+    run: k.exports['neighbors'] as NeighborsFn,
+    scratchBytes: k.exports['neighborsScratchBytes'] as BoundKernel['scratchBytes'],
+  };
+  return kernel;
 }
 
 /**

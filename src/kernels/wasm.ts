@@ -47,6 +47,9 @@ export function loadKernel(name: string): KernelInstance {
 /** Bump allocator over a kernel's linear memory, above the module's static data. */
 export class Arena {
   private top: number;
+  private viewBuffer: ArrayBuffer | null = null;
+  private f64All = new Float64Array(0);
+  private i32All = new Int32Array(0);
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -77,11 +80,43 @@ export class Arena {
     return ptr;
   }
 
-  f64(ptr: number, length: number): Float64Array {
-    return new Float64Array(this.memory.buffer, ptr, length);
+  /** Whole-memory views, re-made only when the memory has grown (its buffer is then a new object). */
+  private refresh(): void {
+    const buf = this.memory.buffer;
+    if (buf !== this.viewBuffer) {
+      this.viewBuffer = buf;
+      this.f64All = new Float64Array(buf);
+      this.i32All = new Int32Array(buf);
+    }
   }
 
+  /** A view of `length` f64 at byte offset `ptr` (stale after the next growth). */
+  f64(ptr: number, length: number): Float64Array {
+    this.refresh();
+    return this.f64All.subarray(ptr >>> 3, (ptr >>> 3) + length);
+  }
+
+  /** A view of `length` i32 at byte offset `ptr` (stale after the next growth). */
   i32(ptr: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, ptr, length);
+    this.refresh();
+    return this.i32All.subarray(ptr >>> 2, (ptr >>> 2) + length);
+  }
+
+  /** Copy `src` into memory at byte offset `ptr` (8-byte aligned). */
+  writeF64(ptr: number, src: ArrayLike<number>): void {
+    this.refresh();
+    this.f64All.set(src, ptr >>> 3);
+  }
+
+  /** A copy (own memory) of `length` f64 at `ptr`. */
+  copyF64(ptr: number, length: number): Float64Array {
+    this.refresh();
+    return this.f64All.slice(ptr >>> 3, (ptr >>> 3) + length);
+  }
+
+  /** A copy (own memory) of `length` i32 at `ptr`. */
+  copyI32(ptr: number, length: number): Int32Array {
+    this.refresh();
+    return this.i32All.slice(ptr >>> 2, (ptr >>> 2) + length);
   }
 }
