@@ -63,7 +63,7 @@ for (const rec of referenceRecords()) {
       if (r.sorted_distances) {
         const mine = perSiteDistances(wasm, rec.n_sites);
         for (let i = 0; i < rec.n_sites; i++) {
-          const want = r.sorted_distances[i]!;
+          const want: number[] = r.sorted_distances[i]!;
           assert.equal(mine[i]!.length, want.length, `${where}: site ${i} neighbour count`);
           for (let k = 0; k < want.length; k++) {
             assert.ok(Math.abs(mine[i]![k]! - want[k]!) <= DIST_TOL, `${where}: site ${i} distance #${k}: ${mine[i]![k]} vs pymatgen ${want[k]}`);

@@ -1,0 +1,23 @@
+/**
+ * Runs the benchmark suites: `npm run bench` (all) or `npm run bench -- neighbors`.
+ * Each suite writes bench/results/<name>.json; then BENCHMARKS.md is regenerated.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchDir } from './common.js';
+
+const suites = readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, ''));
+const wanted = process.argv.slice(2);
+const run = wanted.length ? suites.filter((s) => wanted.includes(s)) : suites;
+if (run.length === 0) {
+  console.error(`no benchmark suite matches ${wanted.join(', ')}; suites: ${suites.join(', ')}`);
+  process.exit(1);
+}
+for (const s of run) {
+  console.log(`== ${s}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, `${s}.bench.ts`)], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, 'report.ts')], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
