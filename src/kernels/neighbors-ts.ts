@@ -74,6 +74,18 @@ function inverse(c: ArrayLike<number>): Float64Array | null {
   return r;
 }
 
+/** Bin count along an axis of height h (see chooseBins in assembly/neighbors.ts). */
+function chooseBins(h: number, rc: number): number {
+  const base = Math.min(Math.floor(h / rc), 1e6);
+  const coarse = Math.max(1, base);
+  if (base >= 3) return coarse;
+  const fine = Math.floor((2 * h) / rc);
+  if (fine <= coarse) return coarse;
+  const coarseWidth = (2 * Math.ceil((rc * coarse) / h) + 1) / coarse;
+  const fineWidth = (2 * Math.ceil((rc * fine) / h) + 1) / fine;
+  return fineWidth < coarseWidth ? fine : coarse;
+}
+
 function buildGrid(cell: ArrayLike<number>, pos: ArrayLike<number>, n: number, cutoff: number): Grid | number {
   if (!(cutoff > 0) || !Number.isFinite(cutoff)) return NEIGHBOR_STATUS.BAD_CUTOFF;
   const inv = inverse(cell);
@@ -84,7 +96,7 @@ function buildGrid(cell: ArrayLike<number>, pos: ArrayLike<number>, n: number, c
   const h = [0, 0, 0];
   for (let k = 0; k < 3; k++) {
     h[k] = 1 / Math.sqrt(inv[k]! * inv[k]! + inv[3 + k]! * inv[3 + k]! + inv[6 + k]! * inv[6 + k]!);
-    nb[k] = Math.max(1, Math.min(Math.floor(h[k]! / cutoff), 1e6));
+    nb[k] = chooseBins(h[k]!, cutoff);
   }
   // Keep the bin count near the atom count: more bins than atoms only adds empty-bin visits.
   const maxBins = Math.max(1, 2 * n);
