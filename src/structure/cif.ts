@@ -30,7 +30,8 @@ import { StructureError, type StructureErrorLocation } from './errors.js';
 import { parseSpeciesLabel } from './elements.js';
 import { det3, fracToCart, inv3, latticeFromParameters, latticeParameters } from './lattice.js';
 import { cartesian, composition, createStructure, formula, MIN_SITE_DISTANCE_ANG, reducedFormula, type Structure } from './structure.js';
-import { buildItems, formatSpecies, itemStructures, type ReadItem, type ReaderOptions } from './pymatgen-json.js';
+import { formatSpecies } from './pymatgen-json.js';
+import { buildItems, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
 import { overlapError } from './poscar.js';
 import { minimumPairDistance } from '../kernels/neighbors-ts.js';
 

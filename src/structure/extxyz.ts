@@ -20,7 +20,7 @@ import { isElement } from './elements.js';
 import { cartesian, createStructure, MIN_SITE_DISTANCE_ANG, type Structure } from './structure.js';
 import { overlapError } from './poscar.js';
 import { minimumPairDistance } from '../kernels/neighbors-ts.js';
-import { buildItems, itemStructures, type ReadItem, type ReaderOptions } from './pymatgen-json.js';
+import { buildItems, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
 
 interface KeyValue {
   key: string;

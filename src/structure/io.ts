@@ -13,7 +13,8 @@ import type { Structure } from './structure.js';
 import { readCifItems, writeCif } from './cif.js';
 import { readPoscar, writePoscar } from './poscar.js';
 import { readExtxyzItems, writeExtxyz } from './extxyz.js';
-import { isPlainObject, parseJsonText, readPymatgenJsonItems, writePymatgenJson, type ReadItem, type ReaderOptions } from './pymatgen-json.js';
+import { readPymatgenJsonItems, writePymatgenJson } from './pymatgen-json.js';
+import { isPlainObject, parseJsonText, type ReadItem, type ReaderOptions } from './read-common.js';
 import { readMpDocumentItems } from './mp-document.js';
 import { decodeContent, readRecordItems } from './records.js';
 

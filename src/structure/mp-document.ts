@@ -13,19 +13,8 @@
 import { StructureError, type StructureErrorLocation } from './errors.js';
 import { parseSpeciesLabel } from './elements.js';
 import { createStructure, type Structure } from './structure.js';
-import {
-  atField,
-  buildItems,
-  describeJson,
-  isPlainObject,
-  itemStructures,
-  jsonItemId,
-  jsonItems,
-  parseJsonDocuments,
-  structureFromPymatgenDict,
-  type ReadItem,
-  type ReaderOptions,
-} from './pymatgen-json.js';
+import { structureFromPymatgenDict } from './pymatgen-json.js';
+import { atField, buildItems, describeJson, isPlainObject, itemStructures, jsonItemId, jsonItems, parseJsonDocuments, type ReadItem, type ReaderOptions } from './read-common.js';
 
 /** Scalar summary fields copied into `info` when present (besides the four named in the docs). */
 const EXTRA_FIELDS = ['formula_pretty', 'band_gap', 'is_stable', 'energy_per_atom', 'uncorrected_energy_per_atom', 'is_metal', 'theoretical'] as const;

@@ -22,21 +22,7 @@
 import { gunzipSync } from 'node:zlib';
 import { StructureError, type StructureErrorLocation } from './errors.js';
 import { createStructure, type Structure } from './structure.js';
-import {
-  atField,
-  buildItems,
-  describeJson,
-  isPlainObject,
-  itemStructures,
-  jsonItemId,
-  jsonItems,
-  jsonMatrix3,
-  jsonNumber,
-  jsonTriples,
-  parseJsonDocuments,
-  type ReadItem,
-  type ReaderOptions,
-} from './pymatgen-json.js';
+import { atField, buildItems, describeJson, isPlainObject, itemStructures, jsonItemId, jsonItems, jsonMatrix3, jsonNumber, jsonTriples, parseJsonDocuments, type ReadItem, type ReaderOptions } from './read-common.js';
 
 /** Fields consumed by the reader (everything else goes to info as is). */
 const STRUCTURE_FIELDS = new Set(['material_id', 'id', 'formula', 'nsites', 'lattice', 'species', 'frac_coords', 'oxidation_states', 'source']);

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStructure, readStructures, readStructuresLenient } from '../../src/structure/io.js';
-import { parseJsonDocuments } from '../../src/structure/pymatgen-json.js';
+import { parseJsonDocuments } from '../../src/structure/read-common.js';
 import { readRecords } from '../../src/structure/records.js';
 import { StructureError } from '../../src/structure/errors.js';
 
