@@ -2,7 +2,9 @@
  * fracflow — the library entry point (the drop-in API for other tools).
  *
  * Structures: `readStructure`, `readStructures`, `writeStructure`, `detectFormat`, `createStructure`.
- * Kernels: `neighborList` (WASM, with the plain-TS twin behind `backend: 'ts'`).
+ * Kernels (WASM, each with a plain-TS twin behind `backend: 'ts'`): `neighborList`, `ewald` /
+ * `ewaldSiteEnergy` (pymatgen `EwaldSummation`-compatible), `supercell`, `radiiOverlap`.
+ * Analysis: `oxidationStates` (pymatgen BVAnalyzer-compatible), `dimensionality` (Larsen).
  * Conventions: lattice rows are lattice vectors (Å); coordinates are flat Float64Arrays, xyz interleaved.
  */
 export type { Structure, StructureInput, StructureInfo, CreateOptions } from './structure/structure.js';
@@ -25,3 +27,15 @@ export { BUNDLED_DATASETS, loadBundled, bundledPath } from './structure/bundled.
 export { neighborList, sortNeighborList, neighborSearchWasm, neighborSearchTs } from './kernels/neighbors.js';
 export type { NeighborList, NeighborListOptions } from './kernels/neighbors.js';
 export { NeighborStatusError } from './kernels/neighbors-ts.js';
+export { ewald, ewaldSiteEnergy, ewaldSiteEnergyParts, ewaldParameters, ewaldEnergyWasm, ewaldSiteEnergyWasm, ewaldEnergyTs, ewaldSiteEnergyTs, erfcWasm, EWALD_CONV_FACT, DEFAULT_ACC_FACTOR, EwaldStatusError, MissingOxidationStatesError } from './kernels/ewald.js';
+export type { EwaldOptions, EwaldResult, EwaldParameters, EwaldParts, EwaldSiteParts } from './kernels/ewald.js';
+export { erfc } from './kernels/erfc.js';
+export { supercell, minLengthScaling, nearCubicSupercellMatrix, supercellMatrix, supercellHeights, SupercellStatusError } from './kernels/supercell.js';
+export type { SupercellOptions, NearCubicOptions } from './kernels/supercell.js';
+export { radiiOverlap, OverlapStatusError } from './kernels/overlap.js';
+export type { OverlapResult, OverlapKindResult, RadiiOverlapOptions, NeighborKind } from './kernels/overlap.js';
+export { ionicRadius, ionicRadiusEntry } from './structure/ionic-radii.js';
+export { oxidationStates, bondValenceStates, compositionOxidationGuesses, compositionGuessStates, clearOxidationCache, parseSpecies, OXIDATION_METHODS, OxidationError, BondValenceError } from './structure/oxidation.js';
+export type { OxidationResult, OxidationOptions, OxidationMethod, BondValenceOptions, BondValenceResult } from './structure/oxidation.js';
+export { dimensionality, componentDimensionalities, dimensionalityOfClass, dimensionalityCumLengths, dimensionalityCumCosts, firstPercolationLengths, hopGraph, PercolationStatusError } from './analysis/percolation.js';
+export type { HopEdge, HopEdges, HopGraph, FirstPercolation, PercolationOptions, EdgeArrays } from './analysis/percolation.js';

@@ -12,11 +12,15 @@ import * as run from './commands/run.js';
 import * as importCmd from './commands/import.js';
 import * as info from './commands/info.js';
 import * as neighbors from './commands/neighbors.js';
+import * as ewald from './commands/ewald.js';
+import * as supercell from './commands/supercell.js';
+import * as overlap from './commands/overlap.js';
+import * as oxi from './commands/oxi.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The commands, in the order `fracflow --help` lists them. */
-const COMMANDS: { register(program: Command): void }[] = [run, importCmd, info, neighbors];
+const COMMANDS: { register(program: Command): void }[] = [run, importCmd, info, neighbors, oxi, ewald, supercell, overlap];
 
 export function buildProgram(): Command {
   const program = new Command();
