@@ -5,6 +5,7 @@
  * Kernels (WASM, each with a plain-TS twin behind `backend: 'ts'`): `neighborList`, `ewald` /
  * `ewaldSiteEnergy` (pymatgen `EwaldSummation`-compatible), `supercell`, `radiiOverlap`.
  * Analysis: `oxidationStates` (pymatgen BVAnalyzer-compatible), `dimensionality` (Larsen).
+ * Engine: `Engine`, `defineStage`, `forkStage` — stage tables with ranked queues and worker pools.
  * Conventions: lattice rows are lattice vectors (Å); coordinates are flat Float64Arrays, xyz interleaved.
  */
 export type { Structure, StructureInput, StructureInfo, CreateOptions } from './structure/structure.js';
@@ -39,3 +40,14 @@ export { oxidationStates, bondValenceStates, compositionOxidationGuesses, compos
 export type { OxidationResult, OxidationOptions, OxidationMethod, BondValenceOptions, BondValenceResult } from './structure/oxidation.js';
 export { dimensionality, componentDimensionalities, dimensionalityOfClass, dimensionalityCumLengths, dimensionalityCumCosts, firstPercolationLengths, hopGraph, PercolationStatusError } from './analysis/percolation.js';
 export type { HopEdge, HopEdges, HopGraph, FirstPercolation, PercolationOptions, EdgeArrays } from './analysis/percolation.js';
+export { Engine } from './engine/engine.js';
+export type { EngineOptions, RunOptions, RunReport, StageReport } from './engine/engine.js';
+export { defineStage, forkStage, configureStage, registerPriority, isStage, StageError, COLUMN_TYPES } from './engine/stage.js';
+export type { Stage, StageDeclaration, StageInput, InputColumn, AdmissionFilter, Cutoff, PrioritySpec, RetryPolicy, WorkFunction, WorkContext, ColumnType } from './engine/stage.js';
+export { StageTable } from './engine/queue.js';
+export type { Claim, RowState, StateCounts } from './engine/queue.js';
+export { openStore, openSql, Store, StoreError, CODE_VERSION } from './engine/store.js';
+export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './engine/store.js';
+export { stageStatus, errorGroups, requeue, submit, scale, setPriority, resetEngine, cleanup, checkpoint, exportTable, parseDuration } from './engine/ops.js';
+export { makeBatch, makeTable, columnValues, encodeStream, encodeFile, decode } from './engine/arrow.js';
+export { loadStages, selectStages } from './engine/load.js';

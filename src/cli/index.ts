@@ -16,11 +16,24 @@ import * as ewald from './commands/ewald.js';
 import * as supercell from './commands/supercell.js';
 import * as overlap from './commands/overlap.js';
 import * as oxi from './commands/oxi.js';
+import * as engine from './commands/engine.js';
+import * as status from './commands/status.js';
+import * as errors from './commands/errors.js';
+import * as requeue from './commands/requeue.js';
+import * as submit from './commands/submit.js';
+import * as scale from './commands/scale.js';
+import * as cleanup from './commands/cleanup.js';
+import * as reset from './commands/reset.js';
+import * as checkpoint from './commands/checkpoint.js';
+import * as exportCmd from './commands/export.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The commands, in the order `fracflow --help` lists them. */
-const COMMANDS: { register(program: Command): void }[] = [run, importCmd, info, neighbors, oxi, ewald, supercell, overlap];
+const COMMANDS: { register(program: Command): void }[] = [
+  run, importCmd, info, neighbors, oxi, ewald, supercell, overlap,
+  engine, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd,
+];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -1,9 +1,15 @@
 /**
  * The embedded store: one SQLite file (or `:memory:`) through better-sqlite3. This module is the only
- * importer of the database driver; everything else talks to the {@link Store} interface.
+ * importer of the database driver; everything else talks to the small {@link SqlDb} interface
+ * (positional or named parameters, synchronous transactions), so a PostgreSQL backend can implement
+ * the same interface later.
  *
- * Schema changes are numbered migrations, each recorded in `schema_migrations` in the same
- * transaction that applies it.
+ * Connection settings: WAL journal (readers never block the writer), `synchronous=NORMAL` (a commit
+ * survives a killed process; only an OS crash may lose the last commits), a busy timeout so that two
+ * processes on one file wait for each other's write lock instead of failing.
+ *
+ * Schema changes are numbered migrations, each recorded in `schema_migrations` in the same immediate
+ * transaction that applies it (recorded first, so a failing migration rolls its record back too).
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -14,10 +20,186 @@ import { createStructure, density, formula, reducedFormula, siteCount, volume } 
 
 export const CODE_VERSION = '0.1.0';
 
-interface Migration {
+/** A value SQLite stores: REAL/INTEGER, TEXT, BLOB or NULL. */
+export type SqlValue = number | bigint | string | Uint8Array | null;
+/** Positional (`?`) or named (`@name`) parameters. */
+export type SqlParams = readonly SqlValue[] | Readonly<Record<string, SqlValue>>;
+
+/** The whole SQL surface the engine uses; one implementation per backend. */
+export interface SqlDb {
+  /** File path (or `:memory:`) the connection was opened on. */
+  readonly path: string;
+  /** Run statements without results (DDL, several statements allowed). */
+  exec(sql: string): void;
+  run(sql: string, params?: SqlParams): { changes: number; lastInsertRowid: number };
+  get<T>(sql: string, params?: SqlParams): T | undefined;
+  all<T>(sql: string, params?: SqlParams): T[];
+  /** Rows as arrays in column order (no per-row objects). */
+  allRaw(sql: string, params?: SqlParams): unknown[][];
+  /** Column names of a statement's result. */
+  columns(sql: string): string[];
+  /**
+   * Run `fn` inside one transaction (nested calls become savepoints). `immediate` takes the write lock
+   * at BEGIN, so that a read-then-write (a claim) cannot be interleaved with another writer. `fn` must
+   * be synchronous: nothing awaits inside a transaction.
+   */
+  transaction<T>(fn: () => T, mode?: 'deferred' | 'immediate'): T;
+  /** A pragma's single value. */
+  pragma(text: string): unknown;
+  /** Online backup to a new file (readers and the writer go on meanwhile). */
+  backup(destination: string): Promise<void>;
+  close(): void;
+}
+
+/** A store operation that failed for a reason the user can act on (disk full, read-only file, ...). */
+export class StoreError extends Error {
+  /** SQLite result code name, e.g. `SQLITE_FULL`, `SQLITE_READONLY`. */
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}
+
+function storeError(e: unknown, path: string): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return e;
+  const msg = (e as Error).message;
+  if (code === 'SQLITE_FULL') return new StoreError(`store ${path}: database or disk is full (${code}); the last transaction was rolled back, free space and re-run`, code);
+  if (code.startsWith('SQLITE_READONLY')) return new StoreError(`store ${path}: the database file is read-only (${code}); nothing was written`, code);
+  if (code.startsWith('SQLITE_CANTOPEN')) return new StoreError(`store ${path}: cannot open the database file (${code}: ${msg})`, code);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new StoreError(`store ${path}: not a valid SQLite database (${code})`, code);
+  if (code.startsWith('SQLITE_BUSY')) return new StoreError(`store ${path}: database is locked by another process (${code})`, code);
+  return new StoreError(`store ${path}: ${msg} (${code})`, code);
+}
+
+export interface OpenOptions {
+  /** Wait this long (ms) for another connection's write lock. Default 10000. */
+  busyTimeoutMs?: number;
+  /** Open read-only (status, export). Default false. */
+  readonly?: boolean;
+  /** Cap the file at this many pages (SQLite `max_page_count`); used to test a full disk. */
+  maxPageCount?: number;
+}
+
+class SqliteDb implements SqlDb {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+  private readonly rawStmts = new Map<string, Database.Statement>();
+
+  constructor(path: string, options: OpenOptions) {
+    this.path = path;
+    try {
+      if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(resolve(path)), { recursive: true });
+      this.db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+    } catch (e) {
+      throw storeError(e, path);
+    }
+    try {
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10000))}`);
+      if (!options.readonly) {
+        if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+      }
+      this.db.pragma('foreign_keys = ON');
+      if (options.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
+    } catch (e) {
+      this.db.close();
+      throw storeError(e, path);
+    }
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  private wrap<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw storeError(e, this.path);
+    }
+  }
+
+  exec(sql: string): void {
+    this.wrap(() => this.db.exec(sql));
+  }
+  run(sql: string, params?: SqlParams): { changes: number; lastInsertRowid: number } {
+    return this.wrap(() => {
+      const r = params === undefined ? this.stmt(sql).run() : this.stmt(sql).run(params as never);
+      return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+    });
+  }
+  get<T>(sql: string, params?: SqlParams): T | undefined {
+    return this.wrap(() => (params === undefined ? this.stmt(sql).get() : this.stmt(sql).get(params as never)) as T | undefined);
+  }
+  all<T>(sql: string, params?: SqlParams): T[] {
+    return this.wrap(() => (params === undefined ? this.stmt(sql).all() : this.stmt(sql).all(params as never)) as T[]);
+  }
+  allRaw(sql: string, params?: SqlParams): unknown[][] {
+    return this.wrap(() => {
+      let s = this.rawStmts.get(sql);
+      if (!s) {
+        s = this.db.prepare(sql).raw(true);
+        this.rawStmts.set(sql, s);
+      }
+      return (params === undefined ? s.all() : s.all(params as never)) as unknown[][];
+    });
+  }
+  columns(sql: string): string[] {
+    return this.wrap(() => this.stmt(sql).columns().map((c) => c.name));
+  }
+  transaction<T>(fn: () => T, mode: 'deferred' | 'immediate' = 'deferred'): T {
+    return this.wrap(() => {
+      const t = this.db.transaction(fn);
+      return mode === 'immediate' ? t.immediate() : t.deferred();
+    });
+  }
+  pragma(text: string): unknown {
+    return this.wrap(() => this.db.pragma(text, { simple: true }));
+  }
+  async backup(destination: string): Promise<void> {
+    try {
+      await this.db.backup(destination);
+    } catch (e) {
+      throw storeError(e, destination);
+    }
+  }
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Open an SQL connection on an SQLite file or `:memory:` with the engine's settings. */
+export function openSql(path: string, options: OpenOptions = {}): SqlDb {
+  return new SqliteDb(path, options);
+}
+
+export interface Migration {
   version: number;
   name: string;
   sql: string;
+}
+
+/** Apply the migrations not yet recorded in `schema_migrations`, each in its own immediate transaction. */
+export function migrate(sql: SqlDb, migrations: readonly Migration[]): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))`);
+  for (const m of migrations) {
+    sql.transaction(() => {
+      if (sql.get('SELECT 1 AS x FROM schema_migrations WHERE version = ?', [m.version])) return;
+      sql.run('INSERT INTO schema_migrations (version, name) VALUES (?, ?)', [m.version, m.name]);
+      sql.exec(m.sql);
+    }, 'immediate');
+  }
 }
 
 const MIGRATIONS: Migration[] = [
@@ -56,7 +238,55 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'engine',
+    sql: `
+      CREATE TABLE engine_stages (
+        name        TEXT PRIMARY KEY,
+        work        TEXT NOT NULL,
+        module      TEXT NOT NULL,
+        spec_json   TEXT NOT NULL,
+        workers     INTEGER NOT NULL,
+        batch_size  INTEGER NOT NULL,
+        priority    TEXT NOT NULL,
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL
+      );
+      CREATE TABLE engine_cutoffs (
+        stage TEXT NOT NULL,
+        name  TEXT NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (stage, name)
+      );
+      CREATE TABLE engine_events (
+        id     INTEGER PRIMARY KEY,
+        at     REAL NOT NULL,
+        stage  TEXT,
+        kind   TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE TABLE engine_attempts (
+        id          INTEGER PRIMARY KEY,
+        stage       TEXT NOT NULL,
+        row_id      INTEGER NOT NULL,
+        key         TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        claimed_by  TEXT,
+        started_at  REAL,
+        finished_at REAL NOT NULL,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('done', 'error', 'expired', 'released')),
+        error       TEXT
+      );
+      CREATE INDEX engine_attempts_stage_row ON engine_attempts (stage, row_id);
+    `,
+  },
 ];
+
+/** Apply every store migration (structures, engine tables) not applied yet. */
+export function migrateStore(sql: SqlDb): void {
+  migrate(sql, MIGRATIONS);
+}
 
 export interface StructureRow {
   sourceId: string;
@@ -101,37 +331,24 @@ function blobF64(b: Buffer): Float64Array {
 }
 
 export class Store {
-  readonly db: Database.Database;
+  /** The SQL connection behind the small {@link SqlDb} interface (the only door to the driver). */
+  readonly sql: SqlDb;
   readonly path: string;
 
-  constructor(path: string) {
+  constructor(path: string, options: OpenOptions = {}) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('busy_timeout = 5000');
-    if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
-  }
-
-  private migrate(): void {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version INTEGER PRIMARY KEY, name TEXT NOT NULL,
-      applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))`);
-    const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
-    for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      this.db.transaction(() => {
-        this.db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(m.version, m.name);
-        this.db.exec(m.sql);
-      }).immediate();
+    this.sql = openSql(path, options);
+    try {
+      migrate(this.sql, MIGRATIONS);
+    } catch (e) {
+      this.sql.close();
+      throw e;
     }
   }
 
   /** Applied schema versions, ascending. */
   schemaVersions(): number[] {
-    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+    return this.sql.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version').map((r) => r.version);
   }
 
   /**
@@ -140,8 +357,8 @@ export class Store {
    */
   upsertStructures(rows: readonly StructureRow[]): ImportCounts {
     const counts: ImportCounts = { inserted: 0, updated: 0, unchanged: 0 };
-    const find = this.db.prepare('SELECT content_hash FROM structures WHERE source_id = ?');
-    const insert = this.db.prepare(`INSERT INTO structures
+    const findSql = 'SELECT content_hash FROM structures WHERE source_id = ?';
+    const insertSql = `INSERT INTO structures
       (source_id, dataset, formula, reduced_formula, nsites, volume_ang3, density_g_cm3, e_above_hull,
        formation_energy_per_atom, lattice, species, frac_coords, oxidation_states, info_json, content_hash, code_version)
       VALUES (@sourceId, @dataset, @formula, @reducedFormula, @nsites, @volume, @density, @eAboveHull,
@@ -152,18 +369,18 @@ export class Store {
        formation_energy_per_atom = excluded.formation_energy_per_atom, lattice = excluded.lattice,
        species = excluded.species, frac_coords = excluded.frac_coords, oxidation_states = excluded.oxidation_states,
        info_json = excluded.info_json, content_hash = excluded.content_hash, code_version = excluded.code_version,
-       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`);
-    this.db.transaction(() => {
+       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+    this.sql.transaction(() => {
       for (const r of rows) {
         const s = r.structure;
         const hash = structureHash(s);
-        const prev = find.get(r.sourceId) as { content_hash: string } | undefined;
+        const prev = this.sql.get<{ content_hash: string }>(findSql, [r.sourceId]);
         if (prev && prev.content_hash === hash) {
           counts.unchanged++;
           continue;
         }
         const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-        insert.run({
+        this.sql.run(insertSql, {
           sourceId: r.sourceId,
           dataset: r.dataset,
           formula: formula(s),
@@ -184,17 +401,17 @@ export class Store {
         if (prev) counts.updated++;
         else counts.inserted++;
       }
-    }).immediate();
+    }, 'immediate');
     return counts;
   }
 
   /** Record an input that could not be imported (the rest of the import goes on). */
   recordImportError(dataset: string, sourceId: string | null, message: string): void {
-    this.db.prepare('INSERT INTO import_errors (dataset, source_id, message) VALUES (?, ?, ?)').run(dataset, sourceId, message);
+    this.sql.run('INSERT INTO import_errors (dataset, source_id, message) VALUES (?, ?, ?)', [dataset, sourceId, message]);
   }
 
   importErrors(): { dataset: string; sourceId: string | null; message: string }[] {
-    return (this.db.prepare('SELECT dataset, source_id, message FROM import_errors ORDER BY id').all() as { dataset: string; source_id: string | null; message: string }[]).map((r) => ({
+    return this.sql.all<{ dataset: string; source_id: string | null; message: string }>('SELECT dataset, source_id, message FROM import_errors ORDER BY id').map((r) => ({
       dataset: r.dataset,
       sourceId: r.source_id,
       message: r.message,
@@ -203,24 +420,21 @@ export class Store {
 
   /** Per-dataset counts of the structures table. */
   structureSummary(): DatasetSummary[] {
-    return (
-      this.db
-        .prepare(`SELECT dataset, COUNT(*) AS structures, SUM(nsites) AS sites, MIN(nsites) AS minSites,
+    return this.sql.all<DatasetSummary>(`SELECT dataset, COUNT(*) AS structures, SUM(nsites) AS sites, MIN(nsites) AS minSites,
                   MAX(nsites) AS maxSites, COUNT(e_above_hull) AS withEnergyAboveHull
-                  FROM structures GROUP BY dataset ORDER BY dataset`)
-        .all() as DatasetSummary[]
-    );
+                  FROM structures GROUP BY dataset ORDER BY dataset`);
   }
 
   structureCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM structures').get() as { n: number }).n;
+    return this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM structures')!.n;
   }
 
   /** One stored structure by source id, or null. */
   getStructure(sourceId: string): Structure | null {
-    const r = this.db.prepare('SELECT lattice, species, frac_coords, oxidation_states, info_json FROM structures WHERE source_id = ?').get(sourceId) as
-      | { lattice: Buffer; species: string; frac_coords: Buffer; oxidation_states: Buffer | null; info_json: string }
-      | undefined;
+    const r = this.sql.get<{ lattice: Buffer; species: string; frac_coords: Buffer; oxidation_states: Buffer | null; info_json: string }>(
+      'SELECT lattice, species, frac_coords, oxidation_states, info_json FROM structures WHERE source_id = ?',
+      [sourceId],
+    );
     if (!r) return null;
     return createStructure(
       {
@@ -235,11 +449,11 @@ export class Store {
   }
 
   close(): void {
-    this.db.close();
+    this.sql.close();
   }
 }
 
 /** Open (and migrate) the store at `path` (`:memory:` for a throw-away one). */
-export function openStore(path: string): Store {
-  return new Store(path);
+export function openStore(path: string, options: OpenOptions = {}): Store {
+  return new Store(path, options);
 }

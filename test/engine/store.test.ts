@@ -24,13 +24,13 @@ function caf2(shift = 0) {
 test('migrations are recorded once and a reopened file keeps its schema and rows', () => {
   const db = join(tmp(), 's.db');
   const a = openStore(db);
-  assert.deepEqual(a.schemaVersions(), [1]);
+  assert.deepEqual(a.schemaVersions(), [1, 2]);
   a.upsertStructures([{ sourceId: 'mp-1', dataset: 't', structure: caf2() }]);
   a.close();
   const b = openStore(db);
-  assert.deepEqual(b.schemaVersions(), [1]);
+  assert.deepEqual(b.schemaVersions(), [1, 2]);
   assert.equal(b.structureCount(), 1);
-  assert.equal(b.db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(b.sql.pragma('journal_mode'), 'wal');
   b.close();
 });
 
@@ -43,7 +43,7 @@ test('upsert by source id: same content is unchanged, changed content updates in
   const back = s.getStructure('mp-1')!;
   assert.equal(structureHash(back), structureHash(caf2(0.01)));
   assert.deepEqual(Array.from(back.oxidationStates!), [2, -1, -1]);
-  const row = s.db.prepare('SELECT e_above_hull, reduced_formula, nsites FROM structures').get() as Record<string, unknown>;
+  const row = s.sql.get<Record<string, unknown>>('SELECT e_above_hull, reduced_formula, nsites FROM structures');
   assert.deepEqual(row, { e_above_hull: 0.01, reduced_formula: 'CaF2', nsites: 3 });
   s.close();
 });

@@ -1,0 +1,121 @@
+/**
+ * Engine benchmark (toy stages from test/engine/fixtures/toy-stages.ts):
+ *
+ * - throughput: rows/s through a trivial stage end to end (claim → Arrow batch → worker thread →
+ *   Arrow batch back → write in the main thread), batches of 1000, SQLite file and `:memory:`;
+ * - scheduler overhead: a stage whose work burns 5 ms of CPU per batch; overhead = share of the
+ *   workers' wall time not spent inside the work function (1 − Σ work / (workers × wall)), next to
+ *   the same batches pushed through the pool alone (the floor set by threads and Arrow);
+ * - fixed vs fractured: the same two-stage toy flow in both modes over the same tables.
+ *
+ * Times are from the pools being ready to the last result written (`activeMs`); pool start-up
+ * (threads + stage module load) is reported separately. Writes bench/results/engine.json; `npm run bench:report` renders it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine, type RunReport } from '../src/engine/engine.js';
+import { configureStage, type Stage } from '../src/engine/stage.js';
+import { StagePool } from '../src/engine/pool.js';
+import { decode, encodeStream, makeBatch } from '../src/engine/arrow.js';
+import { copy, copyPlus, spin, toyRows } from '../test/engine/fixtures/toy-stages.js';
+import { writeResults, quick } from './common.js';
+
+async function runOnce(db: string, stages: Stage[], rows: number, mode: 'fractured' | 'fixed' = 'fractured', workflows = 2): Promise<RunReport> {
+  const e = new Engine({ db, stages, tickMs: 250 });
+  try {
+    e.enqueue(stages[0]!.name, toyRows(0, rows));
+    return await e.run({ mode, workflows });
+  } finally {
+    e.close();
+  }
+}
+
+/**
+ * The same batches through the stage's pool alone (pre-encoded, no store, no scheduler): the share of
+ * time lost to threads, messages and Arrow in the thread, which the scheduler cannot remove.
+ */
+async function poolFloor(stage: Stage, tasks: number, workers: number): Promise<number> {
+  const pool = new StagePool(workers, [{ module: stage.module, work: stage.workName }]);
+  await pool.ready();
+  const rows = toyRows(0, stage.batchSize);
+  const batch = () => encodeStream(makeBatch([{ name: 'key', type: 'utf8' }, { name: 'x', type: 'float64' }], [rows.map((r) => r.key), rows.map((r) => r.x)])).slice();
+  const inputs = Array.from({ length: tasks }, batch);
+  let next = 0;
+  let workMs = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 2 * workers }, async () => {
+    while (next < inputs.length) {
+      const bytes = inputs[next++]!;
+      const out = await pool.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [{ name: 'y', type: 'float64' }], params: { ...stage.params }, bytes }, new AbortController().signal);
+      workMs += Number(decode(out).schema.metadata.get('work_ms'));
+    }
+  }));
+  const wall = performance.now() - t0;
+  await pool.close();
+  return 1 - workMs / (workers * wall);
+}
+
+function freshDb(dir: string, name: string): string {
+  const p = join(dir, name);
+  for (const s of ['', '-wal', '-shm']) rmSync(p + s, { force: true });
+  return p;
+}
+
+async function main(): Promise<void> {
+  const loadStart = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), 'fracflow-bench-'));
+  const reps = quick ? 1 : 3;
+  const throughput: Record<string, unknown>[] = [];
+  const nRows = quick ? 20000 : 100000;
+  for (const store of ['file', 'memory'] as const) {
+    for (const workers of [1, 2]) {
+      const stage = configureStage(copy, { batchSize: 1000, workers });
+      const runs: { steady: number; e2e: number; startupMs: number; wallMs: number; workMs: number }[] = [];
+      for (let r = 0; r < reps; r++) {
+        const rep = await runOnce(store === 'file' ? freshDb(dir, 'tp.db') : ':memory:', [stage], nRows);
+        const s = rep.stages['copy']!;
+        if (s.rowsDone !== nRows) throw new Error(`throughput run finished ${s.rowsDone} of ${nRows} rows`);
+        runs.push({ steady: nRows / (rep.activeMs / 1000), e2e: nRows / (rep.wallMs / 1000), startupMs: rep.startupMs, wallMs: rep.wallMs, workMs: s.workMs });
+      }
+      runs.sort((a, b) => a.steady - b.steady);
+      const med = runs[runs.length >> 1]!;
+      throughput.push({ store, workers, rows: nRows, batch: 1000, rows_per_s: med.steady, rows_per_s_with_startup: med.e2e, startup_ms: med.startupMs, wall_ms: med.wallMs, work_ms: med.workMs });
+      console.log(`throughput ${store} workers=${workers}: ${med.steady.toFixed(0)} rows/s (with start-up ${med.e2e.toFixed(0)})`);
+    }
+  }
+
+  const overhead: Record<string, unknown>[] = [];
+  const batches = quick ? 80 : 400;
+  for (const workers of [1, 2]) {
+    const stage = configureStage(spin, { batchSize: 64, workers, params: { ms: 5 } });
+    const rep = await runOnce(freshDb(dir, 'oh.db'), [stage], batches * 64);
+    const s = rep.stages['spin']!;
+    const busyWall = rep.activeMs;
+    overhead.push({
+      workers, batches: s.tasks, rows: s.rowsDone, work_ms_per_batch: s.workMs / s.tasks,
+      wall_ms: busyWall, startup_ms: rep.startupMs, work_ms: s.workMs, overhead_share: 1 - s.workMs / (workers * busyWall),
+    });
+    const floor = await poolFloor(stage, s.tasks, workers);
+    (overhead[overhead.length - 1]! as Record<string, unknown>)['pool_floor_share'] = floor;
+    console.log(`overhead workers=${workers}: ${(100 * (1 - s.workMs / (workers * busyWall))).toFixed(2)} % of ${busyWall.toFixed(0)} ms (pool alone: ${(100 * floor).toFixed(2)} %)`);
+  }
+
+  const modes: Record<string, unknown>[] = [];
+  const nFlow = quick ? 500 : 2000;
+  for (const mode of ['fractured', 'fixed'] as const) {
+    const stages = [configureStage(copy, { batchSize: 1000, workers: 1 }), configureStage(copyPlus, { batchSize: 1000, workers: 1 })];
+    const rep = await runOnce(freshDb(dir, `m-${mode}.db`), stages, nFlow, mode, 2);
+    const done = rep.stages['copy']!.rowsDone + rep.stages['copy_plus']!.rowsDone;
+    if (done !== 2 * nFlow) throw new Error(`${mode} run finished ${done} of ${2 * nFlow} rows`);
+    const wall = rep.activeMs;
+    modes.push({ mode, entities: nFlow, stage_rows: done, tasks: rep.stages['copy']!.tasks + rep.stages['copy_plus']!.tasks, wall_ms: wall, startup_ms: rep.startupMs, entities_per_s: nFlow / (wall / 1000) });
+    console.log(`${mode}: ${nFlow} entities through 2 stages in ${wall.toFixed(0)} ms`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  // Other processes share this machine's 2 cores; the load average says how much they took.
+  writeResults('engine', { load_average_start: loadStart, load_average_end: loadavg(), throughput, overhead, modes });
+}
+
+await main();

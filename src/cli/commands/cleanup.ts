@@ -1,0 +1,28 @@
+/** `fracflow cleanup --older-than 7d`: purge run metadata of finished rows; results stay. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { dbOption } from '../common.js';
+import { openStore } from '../../engine/store.js';
+import { cleanup, parseDuration } from '../../engine/ops.js';
+
+export function register(program: Command): void {
+  program
+    .command('cleanup')
+    .description('purge attempt history, events and lease bookkeeping of rows finished before the given age; results are kept')
+    .requiredOption('--older-than <age>', 'age such as 7d, 12h, 30m, 45s', (v: string) => {
+      try {
+        return parseDuration(v);
+      } catch (e) {
+        throw new InvalidArgumentError(`--older-than: ${(e as Error).message}`);
+      }
+    })
+    .addOption(dbOption())
+    .action((opts: { olderThan: number; db: string }) => {
+      const store = openStore(opts.db);
+      try {
+        const r = cleanup(store.sql, opts.olderThan);
+        console.log(`purged ${r.attempts} attempt records, ${r.events} events, bookkeeping of ${r.rows} rows`);
+      } finally {
+        store.close();
+      }
+    });
+}

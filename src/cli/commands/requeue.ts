@@ -1,0 +1,25 @@
+/** `fracflow requeue STAGE (--failed | --stale)`: put failed or stale rows back in the queue. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { dbOption } from '../common.js';
+import { openStore } from '../../engine/store.js';
+import { requeue } from '../../engine/ops.js';
+
+export function register(program: Command): void {
+  program
+    .command('requeue')
+    .description('back to pending: failed rows (--failed, attempts restart) or running rows whose lease expired (--stale)')
+    .argument('<stage>', 'stage table')
+    .option('--failed', 'failed rows')
+    .option('--stale', 'running rows whose lease has expired')
+    .addOption(dbOption())
+    .action((stage: string, opts: { failed?: boolean; stale?: boolean; db: string }) => {
+      if (opts.failed === opts.stale) throw new InvalidArgumentError('requeue: give exactly one of --failed or --stale');
+      const store = openStore(opts.db);
+      try {
+        const n = requeue(store.sql, stage, opts.failed ? 'failed' : 'stale');
+        console.log(`${stage}: ${n} ${opts.failed ? 'failed' : 'stale'} rows back to pending`);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,23 @@
+/** `fracflow submit STAGE KEY`: put one entity at the head of a stage's queue. */
+import type { Command } from 'commander';
+import { dbOption } from '../common.js';
+import { openStore } from '../../engine/store.js';
+import { submit } from '../../engine/ops.js';
+
+export function register(program: Command): void {
+  program
+    .command('submit')
+    .description("put one entity at the head of a stage's queue (a failed one is re-queued there)")
+    .argument('<stage>', 'stage table')
+    .argument('<key>', 'entity key')
+    .addOption(dbOption())
+    .action((stage: string, key: string, opts: { db: string }) => {
+      const store = openStore(opts.db);
+      try {
+        submit(store.sql, stage, key);
+        console.log(`${stage}: ${key} is at the head of the queue`);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,571 @@
+/**
+ * The scheduler: runs declared stages over one store, in either architecture.
+ *
+ * Fractured (default): every stage has its own pool and keeps `workers` batches running (plus one
+ * claimed ahead per worker, so a thread never waits for the main thread's claim). A finished batch is
+ * written in the main thread — the only writer connection — and, in the same transaction, admitted
+ * into the downstream stages, so a finished upstream row is claimable at once. Writes of batches that
+ * finish close together share one transaction.
+ *
+ * Fixed (`mode: 'fixed'`): `workflows` entities at a time, each taken through all stages depth-first
+ * (one row per task) on one pool of `workflows` threads, over the same tables.
+ *
+ * Both run until every stage is exhausted: no pending or running rows, upstream exhausted, and no
+ * admission cutoff left to broaden. A periodic tick sweeps expired leases, applies worker counts and
+ * priorities changed in `engine_stages` (by `fracflow scale` or another process), wakes rows whose
+ * back-off ended, and broadens cutoffs of drained stages.
+ */
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { openSql, migrateStore, type SqlDb } from './store.js';
+import { StageTable, type Claim } from './queue.js';
+import { StagePool } from './pool.js';
+import { columnValues, decode, encodeStream, makeBatch, type ColumnDef } from './arrow.js';
+import { StageError, type PrioritySpec, type Stage } from './stage.js';
+import { Progress, type ProgressMode } from './progress.js';
+import { stageStatus } from './ops.js';
+
+export interface EngineOptions {
+  /** Store path (SQLite file or `:memory:`), or an open connection. */
+  db: string | SqlDb;
+  stages: readonly Stage[];
+  /** Lease holder name. Default `host:pid:random`. */
+  workerId?: string;
+  /** How often expired leases are swept and control changes applied (ms). Default 250. */
+  tickMs?: number;
+  /** Progress output on stderr: `auto` (bars in a terminal, lines otherwise), `bars`, `lines`, `off`. Default `off`. */
+  progress?: ProgressMode;
+  /** Seconds between plain progress lines. Default 10. */
+  progressEverySec?: number;
+  /** Where progress goes. Default process.stderr. */
+  progressStream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+export interface RunOptions {
+  mode?: 'fractured' | 'fixed';
+  /** Fixed mode: workflows run at a time (threads of its pool). Default 2. */
+  workflows?: number;
+  /** Stop: claiming ends, batches in flight are cancelled and their rows released unrun (no attempt counted). */
+  signal?: AbortSignal;
+}
+
+export interface StageReport {
+  tasks: number;
+  /** Time in the worker thread per task before encoding the result (decode + work), summed (ms). */
+  taskMs: number;
+  rowsDone: number;
+  rowsFailedAttempts: number;
+  /** Time inside the work function, summed over tasks (ms). */
+  workMs: number;
+}
+
+export interface RunReport {
+  mode: 'fractured' | 'fixed';
+  wallMs: number;
+  /** Part of wallMs spent starting the pools (threads up, stage modules loaded). */
+  startupMs: number;
+  /** From the pools being ready to the last result written (no start-up, no shutdown). */
+  activeMs: number;
+  stages: Record<string, StageReport>;
+  /** Rows returned by lease sweeps during the run. */
+  swept: number;
+  /** Cutoff changes made by adaptive broadening. */
+  broadened: { stage: string; name: string; from: number; to: number }[];
+  stopped: boolean;
+}
+
+interface Runtime {
+  stage: Stage;
+  table: StageTable;
+  pool: StagePool | null;
+  workers: number;
+  inflight: Map<number, { claim: Claim; abort: AbortController }>;
+  downstream: Runtime[];
+  upstream: Runtime | null;
+  outDefs: ColumnDef[];
+  inDefs: ColumnDef[];
+  report: StageReport;
+}
+
+interface Done {
+  rt: Runtime;
+  claim: Claim;
+  bytes: Uint8Array;
+}
+
+let taskSeq = 0;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+export class Engine {
+  readonly sql: SqlDb;
+  readonly workerId: string;
+  private readonly ownsSql: boolean;
+  private readonly rts: Runtime[];
+  private readonly byName = new Map<string, Runtime>();
+  private readonly opts: EngineOptions;
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts;
+    if (opts.stages.length === 0) throw new StageError('engine: no stages given');
+    this.ownsSql = typeof opts.db === 'string';
+    this.sql = typeof opts.db === 'string' ? openSql(opts.db) : opts.db;
+    this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      migrateStore(this.sql);
+      this.rts = [];
+      for (const s of opts.stages) {
+        if (this.byName.has(s.name)) throw new StageError(`engine: stage ${s.name} is given twice`);
+        const rt: Runtime = {
+          stage: s, table: new StageTable(this.sql, s), pool: null, workers: s.workers, inflight: new Map(), downstream: [], upstream: null,
+          inDefs: [{ name: 'key', type: 'utf8' }, ...Object.entries(s.input.columns).map(([name, c]) => ({ name, type: c.type }))],
+          outDefs: Object.entries(s.output).map(([name, type]) => ({ name, type })),
+          report: { tasks: 0, taskMs: 0, rowsDone: 0, rowsFailedAttempts: 0, workMs: 0 },
+        };
+        this.byName.set(s.name, rt);
+        this.rts.push(rt);
+      }
+      for (const rt of this.rts) {
+        const from = rt.stage.input.from;
+        const up = from ? this.byName.get(from) : undefined;
+        if (up) {
+          rt.upstream = up;
+          up.downstream.push(rt);
+        }
+      }
+      // Upstream stages first, so the first full feed sees every admitted row.
+      this.rts.sort((a, b) => this.depth(a) - this.depth(b));
+      for (const rt of this.rts) rt.table.ensure();
+      for (const rt of this.rts) rt.workers = this.sql.get<{ workers: number }>('SELECT workers FROM engine_stages WHERE name = ?', [rt.stage.name])!.workers;
+    } catch (e) {
+      if (this.ownsSql) this.sql.close();
+      throw e;
+    }
+  }
+
+  private depth(rt: Runtime): number {
+    let d = 0;
+    for (let u = rt.upstream; u; u = u.upstream) if (++d > this.rts.length) throw new StageError(`engine: stage ${rt.stage.name} is part of an input cycle`);
+    return d;
+  }
+
+  private rt(name: string): Runtime {
+    const rt = this.byName.get(name);
+    if (!rt) throw new StageError(`engine: no stage named ${JSON.stringify(name)} (stages: ${[...this.byName.keys()].join(', ')})`);
+    return rt;
+  }
+
+  /** The queue of one stage (claims, counts, priority, broadening). */
+  table(name: string): StageTable {
+    return this.rt(name).table;
+  }
+
+  /** Put entities (objects with `key` and the input columns) into a source stage. Returns keys added. */
+  enqueue(stage: string, rows: readonly Record<string, unknown>[]): string[] {
+    const rt = this.rt(stage);
+    if (rt.stage.input.from !== null) throw new StageError(`engine: stage ${stage} is fed from ${rt.stage.input.from}; enqueue only into a source stage`);
+    return rt.table.enqueue(rows);
+  }
+
+  /** Swap a stage's priority while running (recorded, pending rows re-scored). */
+  setPriority(stage: string, p: PrioritySpec): void {
+    this.rt(stage).table.setPriority(p);
+  }
+
+  /** Admit upstream rows into every stage (upstream first). */
+  feedAll(): number {
+    let n = 0;
+    for (const rt of this.rts) n += this.sql.transaction(() => rt.table.feed(), 'immediate').length;
+    return n;
+  }
+
+  /** Worker count in force per stage (changes with `scale` while running). */
+  workerCounts(): Record<string, number> {
+    return Object.fromEntries(this.rts.map((rt) => [rt.stage.name, rt.workers]));
+  }
+
+  close(): void {
+    if (this.ownsSql) this.sql.close();
+  }
+
+  /** Run until every stage is exhausted (or `signal` aborts). */
+  async run(options: RunOptions = {}): Promise<RunReport> {
+    const mode = options.mode ?? 'fractured';
+    const t0 = performance.now();
+    const report: RunReport = { mode, wallMs: 0, startupMs: 0, activeMs: 0, stages: {}, swept: 0, broadened: [], stopped: false };
+    for (const rt of this.rts) rt.report = { tasks: 0, taskMs: 0, rowsDone: 0, rowsFailedAttempts: 0, workMs: 0 };
+    this.sweepAll(report);
+    this.feedAll();
+    const progress = new Progress(this.opts.progress ?? 'off', this.opts.progressStream ?? process.stderr, (this.opts.progressEverySec ?? 10) * 1000);
+    try {
+      if (mode === 'fixed') await this.runFixed(options, report, progress);
+      else await this.runFractured(options, report, progress);
+    } finally {
+      progress.finish(stageStatus(this.sql, this.rts.map((r) => r.stage.name)));
+    }
+    report.wallMs = performance.now() - t0;
+    for (const rt of this.rts) report.stages[rt.stage.name] = { ...rt.report };
+    return report;
+  }
+
+  /** Is this stage finished for good: nothing pending/running, upstream exhausted, no cutoff left to widen? */
+  private exhausted(rt: Runtime): boolean {
+    const c = rt.table.counts();
+    if (c.pending > 0 || c.running > 0 || rt.inflight.size > 0) return false;
+    if (!this.upstreamExhausted(rt)) return false;
+    return !rt.table.canBroaden();
+  }
+
+  private upstreamExhausted(rt: Runtime): boolean {
+    if (rt.upstream) return this.exhausted(rt.upstream);
+    const from = rt.stage.input.from;
+    if (from && this.sql.get('SELECT 1 AS x FROM engine_stages WHERE name = ?', [from])) {
+      return this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${from} WHERE state IN ('pending', 'running')`)!.n === 0;
+    }
+    return true;
+  }
+
+  /** Broaden every drained stage whose upstream is exhausted; true when rows were admitted. */
+  private tryBroaden(report: RunReport): boolean {
+    let admitted = false;
+    for (const rt of this.rts) {
+      for (;;) {
+        const c = rt.table.counts();
+        if (c.pending > 0 || c.running > 0 || rt.inflight.size > 0 || !rt.table.canBroaden() || !this.upstreamExhausted(rt)) break;
+        const r = rt.table.broaden();
+        if (!r) break;
+        for (const ch of r.changes) report.broadened.push({ stage: rt.stage.name, ...ch });
+        if (r.admitted.length > 0) {
+          admitted = true;
+          break;
+        }
+      }
+    }
+    return admitted;
+  }
+
+  /** Apply worker counts and priorities recorded in engine_stages (by `scale` or another process). */
+  private applyControl(): void {
+    for (const r of this.sql.all<{ name: string; workers: number; priority: string }>('SELECT name, workers, priority FROM engine_stages')) {
+      const rt = this.byName.get(r.name);
+      if (!rt) continue;
+      if (r.workers !== rt.workers) {
+        rt.workers = r.workers;
+        rt.pool?.resize(r.workers);
+      }
+      const p = JSON.parse(r.priority) as PrioritySpec;
+      if (JSON.stringify(p) !== JSON.stringify(rt.table.currentPriority())) rt.table.adoptPriority(p);
+    }
+  }
+
+  private sweepAll(report: RunReport): void {
+    this.reapDeadLocalHolders();
+    for (const rt of this.rts) {
+      const s = rt.table.sweep();
+      report.swept += s.returned + s.failed;
+    }
+  }
+
+  /**
+   * Leases held by a process of this host that no longer exists (killed, crashed) end now instead of
+   * at their expiry: a restart after `kill -9` does not wait out the lease. A reused pid looks alive
+   * and simply waits for the normal expiry.
+   */
+  private reapDeadLocalHolders(): void {
+    const host = hostname();
+    const now = Date.now();
+    for (const rt of this.rts) {
+      for (const { claimed_by: by } of this.sql.all<{ claimed_by: string }>(`SELECT DISTINCT claimed_by FROM ${rt.stage.name} WHERE state = 'running' AND lease_until >= ?`, [now])) {
+        const m = /^(.*):(\d+):[a-z0-9]+$/.exec(by);
+        if (!m || m[1] !== host || Number(m[2]) === process.pid || processAlive(Number(m[2]))) continue;
+        this.sql.run(`UPDATE ${rt.stage.name} SET lease_until = ? WHERE state = 'running' AND claimed_by = ?`, [now - 1, by]);
+      }
+    }
+  }
+
+  private encodeClaim(rt: Runtime, claim: Claim): Uint8Array {
+    const bytes = encodeStream(makeBatch(rt.inDefs, [claim.keys, ...claim.inputs]));
+    // Transfer moves the whole ArrayBuffer: hand over a buffer that holds exactly these bytes.
+    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  }
+
+  /** Write finished batches in one transaction and admit their rows downstream. */
+  private write(batch: readonly Done[]): void {
+    this.sql.transaction(() => {
+      const now = Date.now();
+      for (const d of batch) {
+        const t = decode(d.bytes);
+        const workMs = Number(t.schema.metadata.get('work_ms') ?? 0);
+        d.rt.report.workMs += workMs;
+        d.rt.report.taskMs += Number(t.schema.metadata.get('task_ms') ?? 0);
+        d.rt.report.tasks++;
+        const idOf = new Map<string, number>();
+        d.claim.keys.forEach((k, i) => idOf.set(k, d.claim.ids[i]!));
+        const keys = columnValues(t, 'key') as string[];
+        const errors = columnValues(t, '_error') as (string | null)[];
+        const outs = d.rt.outDefs.map((c) => columnValues(t, c.name));
+        const okIds: number[] = [];
+        const okIdx: number[] = [];
+        const failed: { id: number; error: string }[] = [];
+        for (let i = 0; i < keys.length; i++) {
+          const id = idOf.get(keys[i]!);
+          if (id === undefined) continue;
+          if (errors[i] === null) {
+            okIds.push(id);
+            okIdx.push(i);
+          } else failed.push({ id, error: errors[i]! });
+        }
+        const written = d.rt.table.finish(this.workerId, okIds, outs.map((col) => okIdx.map((i) => col[i])), now);
+        if (failed.length) d.rt.table.fail(this.workerId, failed, now);
+        d.rt.report.rowsDone += written.length;
+        d.rt.report.rowsFailedAttempts += failed.length;
+        if (written.length) for (const down of d.rt.downstream) down.table.feed(written, now);
+      }
+    }, 'immediate');
+  }
+
+  /** A task that did not come back: its rows' leases end now and the sweep returns them. */
+  private lost(rt: Runtime, claim: Claim, report: RunReport, cause: unknown): void {
+    rt.table.expire(this.workerId, claim.ids);
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const s = rt.table.sweep(Date.now(), `batch lost (${why}); lease ended`, claim.ids);
+    report.swept += s.returned + s.failed;
+  }
+
+  private task(rt: Runtime, pool: StagePool, claim: Claim, abort: AbortController): Promise<Uint8Array> {
+    return pool.run({ module: rt.stage.module, work: rt.stage.workName, stage: rt.stage.name, output: rt.outDefs, params: { ...rt.stage.params }, bytes: this.encodeClaim(rt, claim) }, abort.signal);
+  }
+
+  private async runFractured(options: RunOptions, report: RunReport, progress: Progress): Promise<void> {
+    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }]);
+    const t0 = performance.now();
+    await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
+    report.startupMs = performance.now() - t0;
+    let finished!: () => void;
+    let failedWith: unknown = null;
+    const done = new Promise<void>((res) => (finished = res));
+    let stopping = false;
+    const pending: Done[] = [];
+    let flushScheduled = false;
+    const fail = (e: unknown) => {
+      if (failedWith === null) failedWith = e;
+      stopping = true;
+      finished();
+    };
+
+    const pump = (rt: Runtime) => {
+      if (stopping) return;
+      const ahead = rt.workers * 2;
+      while (rt.inflight.size < ahead) {
+        const claim = rt.table.claim(this.workerId, rt.stage.batchSize);
+        if (claim.ids.length === 0) break;
+        const id = ++taskSeq;
+        const abort = new AbortController();
+        rt.inflight.set(id, { claim, abort });
+        const timer = setTimeout(() => abort.abort(new Error(`batch ran past its lease (${rt.stage.leaseMs} ms)`)), rt.stage.leaseMs);
+        this.task(rt, rt.pool!, claim, abort).then(
+          (bytes) => {
+            clearTimeout(timer);
+            rt.inflight.delete(id);
+            pending.push({ rt, claim, bytes });
+            scheduleFlush();
+          },
+          (cause: unknown) => {
+            clearTimeout(timer);
+            rt.inflight.delete(id);
+            try {
+              if (stopping) rt.table.release(this.workerId, claim.ids);
+              else this.lost(rt, claim, report, abort.signal.aborted ? abort.signal.reason : cause);
+              pumpAll();
+            } catch (e) {
+              fail(e);
+            }
+          },
+        );
+      }
+    };
+    const pumpAll = () => {
+      for (const rt of this.rts) pump(rt);
+    };
+    const scheduleFlush = () => {
+      if (flushScheduled) return;
+      flushScheduled = true;
+      setImmediate(() => {
+        flushScheduled = false;
+        const batch = pending.splice(0);
+        try {
+          if (batch.length) this.write(batch);
+          pumpAll();
+          checkDone();
+        } catch (e) {
+          fail(e);
+        }
+      });
+    };
+    const checkDone = () => {
+      if (stopping) {
+        if (this.rts.every((rt) => rt.inflight.size === 0) && pending.length === 0) finished();
+        return;
+      }
+      if (this.rts.some((rt) => rt.inflight.size > 0) || pending.length > 0) return;
+      if (this.rts.every((rt) => this.exhausted(rt))) finished();
+    };
+    const tick = () => {
+      try {
+        if (!stopping) {
+          this.applyControl();
+          this.sweepAll(report);
+          if (this.tryBroaden(report)) pumpAll();
+          pumpAll();
+        }
+        progress.update(stageStatus(this.sql, this.rts.map((r) => r.stage.name), new Map(this.rts.map((r) => [r.stage.name, r.workers]))));
+        checkDone();
+      } catch (e) {
+        fail(e);
+      }
+    };
+    const onAbort = () => {
+      stopping = true;
+      for (const rt of this.rts) for (const t of rt.inflight.values()) t.abort.abort(new Error('run stopped'));
+      checkDone();
+    };
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setInterval(tick, this.opts.tickMs ?? 250);
+    const tActive = performance.now();
+    try {
+      tick();
+      await done;
+      report.activeMs = performance.now() - tActive;
+    } finally {
+      clearInterval(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      stopping = true;
+      for (const rt of this.rts) for (const t of rt.inflight.values()) t.abort.abort(new Error('run ended'));
+      while (this.rts.some((rt) => rt.inflight.size > 0)) await new Promise((r) => setTimeout(r, 5));
+      try {
+        if (pending.length) this.write(pending.splice(0));
+      } catch (e) {
+        // The store refused the last writes (disk full, read-only): report that, after the pools close.
+        if (failedWith === null) failedWith = e;
+      }
+      for (const rt of this.rts) {
+        await rt.pool?.close();
+        rt.pool = null;
+      }
+      report.stopped = options.signal?.aborted === true;
+    }
+    if (failedWith !== null) throw failedWith;
+  }
+
+  private async runFixed(options: RunOptions, report: RunReport, progress: Progress): Promise<void> {
+    const n = options.workflows ?? 2;
+    if (!Number.isInteger(n) || n < 1) throw new StageError(`engine: workflows must be a positive integer, got ${JSON.stringify(n)}`);
+    const pool = new StagePool(n, this.rts.map((rt) => ({ module: rt.stage.module, work: rt.stage.workName })));
+    const t0 = performance.now();
+    await pool.ready();
+    report.startupMs = performance.now() - t0;
+    const ticker = setInterval(() => {
+      try {
+        this.applyControlPriorities();
+        this.sweepAll(report);
+        progress.update(stageStatus(this.sql, this.rts.map((r) => r.stage.name)));
+      } catch {
+        // A failing tick is retried on the next one; the workflows surface store errors themselves.
+      }
+    }, this.opts.tickMs ?? 250);
+    const runOne = async (rt: Runtime, claim: Claim): Promise<void> => {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(new Error('lease')), rt.stage.leaseMs);
+      rt.inflight.set(++taskSeq, { claim, abort });
+      const id = taskSeq;
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.task(rt, pool, claim, abort);
+      } catch (cause) {
+        this.lost(rt, claim, report, abort.signal.aborted ? abort.signal.reason : cause);
+        return;
+      } finally {
+        clearTimeout(timer);
+        rt.inflight.delete(id);
+      }
+      let admitted: { rt: Runtime; keys: string[] }[] = [];
+      this.sql.transaction(() => {
+        const now = Date.now();
+        const t = decode(bytes);
+        rt.report.workMs += Number(t.schema.metadata.get('work_ms') ?? 0);
+        rt.report.taskMs += Number(t.schema.metadata.get('task_ms') ?? 0);
+        rt.report.tasks++;
+        const keys = columnValues(t, 'key') as string[];
+        const errors = columnValues(t, '_error') as (string | null)[];
+        const outs = rt.outDefs.map((c) => columnValues(t, c.name));
+        const idOf = new Map(claim.keys.map((k, i) => [k, claim.ids[i]!]));
+        const ok: number[] = [];
+        const okIdx: number[] = [];
+        const bad: { id: number; error: string }[] = [];
+        keys.forEach((k, i) => {
+          const rid = idOf.get(k);
+          if (rid === undefined) return;
+          if (errors[i] === null) {
+            ok.push(rid);
+            okIdx.push(i);
+          } else bad.push({ id: rid, error: errors[i]! });
+        });
+        const written = rt.table.finish(this.workerId, ok, outs.map((col) => okIdx.map((i) => col[i])), now);
+        if (bad.length) rt.table.fail(this.workerId, bad, now);
+        rt.report.rowsDone += written.length;
+        rt.report.rowsFailedAttempts += bad.length;
+        if (written.length) admitted = rt.downstream.map((d) => ({ rt: d, keys: d.table.feed(written, now) }));
+      }, 'immediate');
+      // Depth-first: the rows this entity just created downstream run before the next entity starts.
+      for (const a of admitted) {
+        for (const key of a.keys) {
+          const c = a.rt.table.claimKeys(this.workerId, [key]);
+          if (c.ids.length) await runOne(a.rt, c);
+        }
+      }
+    };
+    const workflow = async (): Promise<void> => {
+      for (;;) {
+        if (options.signal?.aborted) return;
+        let claimed = false;
+        for (const rt of this.rts) {
+          const c = rt.table.claim(this.workerId, 1);
+          if (c.ids.length === 0) continue;
+          claimed = true;
+          await runOne(rt, c);
+          break;
+        }
+        if (claimed) continue;
+        if (this.rts.every((rt) => this.exhausted(rt))) return;
+        if (this.tryBroaden(report)) continue;
+        await new Promise((r) => setTimeout(r, Math.min(this.opts.tickMs ?? 250, 50)));
+      }
+    };
+    const tActive = performance.now();
+    try {
+      await Promise.all(Array.from({ length: n }, () => workflow()));
+      report.activeMs = performance.now() - tActive;
+      report.stopped = options.signal?.aborted === true;
+    } finally {
+      clearInterval(ticker);
+      await pool.close();
+    }
+  }
+
+  private applyControlPriorities(): void {
+    for (const r of this.sql.all<{ name: string; priority: string }>('SELECT name, priority FROM engine_stages')) {
+      const rt = this.byName.get(r.name);
+      if (!rt) continue;
+      const p = JSON.parse(r.priority) as PrioritySpec;
+      if (JSON.stringify(p) !== JSON.stringify(rt.table.currentPriority())) rt.table.adoptPriority(p);
+    }
+  }
+}

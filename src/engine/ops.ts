@@ -1,0 +1,257 @@
+/**
+ * Operations on a store's stage tables that need no stage module: status, errors, requeue, submit,
+ * scale, reset, cleanup, checkpoint and export. They read the registry (`engine_stages`) for the
+ * stage names and columns, so they work from any process, also while another one is running stages.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Table } from 'apache-arrow';
+import type { SqlDb } from './store.js';
+import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
+import type { RowState } from './queue.js';
+import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
+
+/** Window over which `rows/s` is measured (ms). */
+export const RATE_WINDOW_MS = 60000;
+
+export interface StageStatus {
+  stage: string;
+  pending: number;
+  running: number;
+  done: number;
+  failed: number;
+  workers: number;
+  /** Rows finished per second over the last minute. */
+  rowsPerSec: number;
+  /** Seconds until pending + running rows are done at that rate; null when nothing moves. */
+  etaSec: number | null;
+}
+
+/** Names of the stage tables registered in the store. */
+export function stageNames(sql: SqlDb): string[] {
+  return sql.all<{ name: string }>('SELECT name FROM engine_stages ORDER BY rowid').map((r) => r.name);
+}
+
+function requireStage(sql: SqlDb, stage: string): void {
+  if (!sql.get('SELECT 1 AS x FROM engine_stages WHERE name = ?', [stage])) {
+    const names = stageNames(sql);
+    throw new StageError(`no stage named ${JSON.stringify(stage)} in this store (stages: ${names.join(', ') || 'none yet'})`);
+  }
+}
+
+/** Per-stage counts, rate and ETA; reads only the state index and the finished_at index. */
+export function stageStatus(sql: SqlDb, names: readonly string[] = stageNames(sql), liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): StageStatus[] {
+  return names.map((stage) => {
+    const c: Record<RowState, number> = { pending: 0, running: 0, done: 0, failed: 0 };
+    for (const r of sql.all<{ state: RowState; n: number }>(`SELECT state, COUNT(*) AS n FROM ${stage} GROUP BY state`)) c[r.state] = r.n;
+    const recent = sql.get<{ n: number; t0: number | null }>(`SELECT COUNT(*) AS n, MIN(finished_at) AS t0 FROM ${stage} WHERE finished_at >= ? AND state = 'done'`, [now - RATE_WINDOW_MS])!;
+    const span = recent.t0 === null ? 0 : Math.max(1000, now - recent.t0);
+    const rate = span > 0 ? (recent.n * 1000) / span : 0;
+    const left = c.pending + c.running;
+    const workers = liveWorkers?.get(stage) ?? sql.get<{ workers: number }>('SELECT workers FROM engine_stages WHERE name = ?', [stage])?.workers ?? 0;
+    return { stage, ...c, workers, rowsPerSec: rate, etaSec: left === 0 ? 0 : rate > 0 ? left / rate : null };
+  });
+}
+
+export interface ErrorGroup {
+  stage: string;
+  message: string;
+  rows: number;
+  /** Up to three keys with this message. */
+  examples: string[];
+  /** Highest attempt count among them. */
+  attempts: number;
+}
+
+/** Failed rows grouped by message, most frequent first. */
+export function errorGroups(sql: SqlDb, stage?: string): ErrorGroup[] {
+  if (stage !== undefined) requireStage(sql, stage);
+  const out: ErrorGroup[] = [];
+  for (const s of stage !== undefined ? [stage] : stageNames(sql)) {
+    const rows = sql.all<{ message: string; n: number; attempts: number }>(
+      `SELECT last_error AS message, COUNT(*) AS n, MAX(attempts) AS attempts FROM ${s} WHERE state = 'failed' GROUP BY last_error ORDER BY n DESC, last_error`,
+    );
+    for (const r of rows) {
+      const examples = sql.all<{ key: string }>(`SELECT key FROM ${s} WHERE state = 'failed' AND last_error IS ? ORDER BY id LIMIT 3`, [r.message]).map((x) => x.key);
+      out.push({ stage: s, message: r.message ?? '(no message)', rows: r.n, examples, attempts: r.attempts });
+    }
+  }
+  return out;
+}
+
+/**
+ * Back to `pending`: `failed` rows (attempt counter restarts, history kept), or `stale` ones — running
+ * rows whose lease has expired (their holder is gone) — without waiting for a sweep.
+ */
+export function requeue(sql: SqlDb, stage: string, which: 'failed' | 'stale', now = Date.now()): number {
+  requireStage(sql, stage);
+  return sql.transaction(() => {
+    const n =
+      which === 'failed'
+        ? sql.run(`UPDATE ${stage} SET state = 'pending', attempts = 0, available_at = 0, finished_at = NULL, updated_at = ? WHERE state = 'failed'`, [now]).changes
+        : sql.run(`UPDATE ${stage} SET state = 'pending', claimed_by = NULL, lease_until = NULL, available_at = 0, updated_at = ? WHERE state = 'running' AND lease_until < ?`, [now, now]).changes;
+    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'requeue', JSON.stringify({ which, rows: n })]);
+    return n;
+  }, 'immediate');
+}
+
+/**
+ * Put one entity at the head of a stage's queue (above every priority). A failed row is re-queued
+ * at the head; a running or done row is an error that says so.
+ */
+export function submit(sql: SqlDb, stage: string, key: string, now = Date.now()): void {
+  requireStage(sql, stage);
+  sql.transaction(() => {
+    const row = sql.get<{ state: RowState }>(`SELECT state FROM ${stage} WHERE key = ?`, [key]);
+    if (!row) throw new StageError(`stage ${stage} has no row with key ${JSON.stringify(key)} (not admitted yet?)`);
+    if (row.state === 'running' || row.state === 'done') throw new StageError(`stage ${stage}: key ${JSON.stringify(key)} is ${row.state}; only pending or failed rows can be submitted`);
+    sql.run(`UPDATE ${stage} SET boost = (SELECT COALESCE(MAX(boost), 0) + 1 FROM ${stage}), state = 'pending', available_at = 0,
+             attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, finished_at = NULL, updated_at = ? WHERE key = ?`, [now, key]);
+    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'submit', JSON.stringify({ key })]);
+  }, 'immediate');
+}
+
+/** Set a stage's worker count; running engines pick it up within a tick. */
+export function scale(sql: SqlDb, stage: string, workers: number, now = Date.now()): { from: number; to: number } {
+  requireStage(sql, stage);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new StageError(`scale ${stage}: worker count must be an integer from 1 to 1024, got ${JSON.stringify(workers)}`);
+  return sql.transaction(() => {
+    const from = sql.get<{ workers: number }>('SELECT workers FROM engine_stages WHERE name = ?', [stage])!.workers;
+    sql.run('UPDATE engine_stages SET workers = ?, updated_at = ? WHERE name = ?', [workers, now, stage]);
+    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'scale', JSON.stringify({ from, to: workers })]);
+    return { from, to: workers };
+  }, 'immediate');
+}
+
+/**
+ * Swap a stage's priority for a SQL expression over its columns (higher runs first): pending rows are
+ * re-scored now, and running engines adopt it within a tick. (A registered TS function is swapped in
+ * through `StageTable.setPriority` in a process that registered it.)
+ */
+export function setPriority(sql: SqlDb, stage: string, expr: string, now = Date.now()): { from: PrioritySpec; rescored: number } {
+  requireStage(sql, stage);
+  checkPriority(stage, expr);
+  return sql.transaction(() => {
+    const from = JSON.parse(sql.get<{ priority: string }>('SELECT priority FROM engine_stages WHERE name = ?', [stage])!.priority) as PrioritySpec;
+    const rescored = sql.run(`UPDATE ${stage} SET priority = COALESCE((${expr}), 0), updated_at = ? WHERE state = 'pending'`, [now]).changes;
+    sql.run('UPDATE engine_stages SET priority = ?, updated_at = ? WHERE name = ?', [JSON.stringify(expr), now, stage]);
+    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'priority', JSON.stringify({ from, to: expr })]);
+    return { from, rescored };
+  }, 'immediate');
+}
+
+/** Drop every stage table and the engine's run metadata; imported structures stay. */
+export function resetEngine(sql: SqlDb): string[] {
+  const names = stageNames(sql);
+  sql.transaction(() => {
+    for (const n of names) sql.exec(`DROP TABLE IF EXISTS ${n}`);
+    sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts;');
+  }, 'immediate');
+  return names;
+}
+
+/**
+ * Purge run metadata older than `olderThanMs`: attempt history and events of rows that are done,
+ * and the lease/error bookkeeping of those rows. Results and input columns stay.
+ */
+export function cleanup(sql: SqlDb, olderThanMs: number, now = Date.now()): { attempts: number; events: number; rows: number } {
+  const before = now - olderThanMs;
+  return sql.transaction(() => {
+    let attempts = 0;
+    let rows = 0;
+    for (const s of stageNames(sql)) {
+      attempts += sql.run(`DELETE FROM engine_attempts WHERE stage = ? AND finished_at < ? AND row_id IN (SELECT id FROM ${s} WHERE state = 'done')`, [s, before]).changes;
+      rows += sql.run(`UPDATE ${s} SET claimed_by = NULL, lease_until = NULL, last_error = NULL, started_at = NULL WHERE state = 'done' AND finished_at < ? AND (claimed_by IS NOT NULL OR last_error IS NOT NULL OR started_at IS NOT NULL)`, [before]).changes;
+    }
+    const events = sql.run('DELETE FROM engine_events WHERE at < ?', [before]).changes;
+    return { attempts, events, rows };
+  }, 'immediate');
+}
+
+/** Parse `7d`, `12h`, `30m`, `45s` into milliseconds; the message names the value. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd])$/.exec(text.trim());
+  if (!m) throw new StageError(`duration must look like 7d, 12h, 30m or 45s, got ${JSON.stringify(text)}`);
+  return Number(m[1]) * { s: 1000, m: 60000, h: 3600000, d: 86400000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+const SQLITE_TO_COLUMN: Record<string, ColumnType> = { REAL: 'float64', INTEGER: 'float64', TEXT: 'utf8', BLOB: 'binary' };
+
+/** Tables `export` accepts: stage tables plus the store's own tables. */
+export function exportableTables(sql: SqlDb): string[] {
+  return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).map((r) => r.name);
+}
+
+/** A whole table as column definitions + column arrays (INTEGER as float64: ids and epochs exceed int32). */
+export function readTable(sql: SqlDb, table: string): { defs: ColumnDef[]; columns: unknown[][] } {
+  if (!exportableTables(sql).includes(table)) throw new StageError(`no table named ${JSON.stringify(table)} (tables: ${exportableTables(sql).join(', ')})`);
+  const info = sql.all<{ name: string; type: string }>('SELECT name, type FROM pragma_table_info(?) ORDER BY cid', [table]);
+  const defs = info.map((c) => ({ name: c.name, type: SQLITE_TO_COLUMN[c.type.toUpperCase()] ?? 'utf8' }));
+  const rows = sql.allRaw(`SELECT ${info.map((c) => `"${c.name}"`).join(', ')} FROM ${table} ORDER BY rowid`);
+  return { defs, columns: defs.map((_, c) => rows.map((r) => r[c])) };
+}
+
+export function tableAsArrow(sql: SqlDb, table: string): Table {
+  const { defs, columns } = readTable(sql, table);
+  return makeTable(defs, columns);
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** RFC 4180 CSV (header row; BLOBs as base64; NULL as an empty cell). */
+export function tableAsCsv(sql: SqlDb, table: string): string {
+  const { defs, columns } = readTable(sql, table);
+  const n = columns[0]?.length ?? 0;
+  const lines = [defs.map((d) => csvCell(d.name)).join(',')];
+  for (let r = 0; r < n; r++) lines.push(columns.map((c) => csvCell(c[r])).join(','));
+  return lines.join('\n') + '\n';
+}
+
+/** JSON lines, one object per row (BLOBs as base64). */
+export function tableAsJsonLines(sql: SqlDb, table: string): string {
+  const { defs, columns } = readTable(sql, table);
+  const n = columns[0]?.length ?? 0;
+  const out: string[] = [];
+  for (let r = 0; r < n; r++) {
+    const o: Record<string, unknown> = {};
+    defs.forEach((d, c) => {
+      const v = columns[c]![r];
+      o[d.name] = v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
+    });
+    out.push(JSON.stringify(o));
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+export type ExportFormat = 'csv' | 'arrow' | 'json';
+
+export function exportTable(sql: SqlDb, table: string, format: ExportFormat): Uint8Array {
+  if (format === 'arrow') return encodeFile(tableAsArrow(sql, table));
+  return Buffer.from(format === 'csv' ? tableAsCsv(sql, table) : tableAsJsonLines(sql, table), 'utf8');
+}
+
+/**
+ * A checkpoint in `dir`: an online SQLite backup (`fracflow.db`) plus every stage table as CSV and as
+ * an Arrow IPC file. Returns the files written.
+ */
+export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const db = join(dir, 'fracflow.db');
+  await sql.backup(db);
+  files.push(db);
+  for (const s of stageNames(sql)) {
+    const csv = join(dir, `${s}.csv`);
+    writeFileSync(csv, tableAsCsv(sql, s));
+    const arrow = join(dir, `${s}.arrow`);
+    writeFileSync(arrow, encodeFile(tableAsArrow(sql, s)));
+    files.push(csv, arrow);
+  }
+  return files;
+}
+

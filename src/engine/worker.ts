@@ -1,0 +1,120 @@
+/**
+ * Worker-thread entry (piscina `filename`): one task = one batch of one stage.
+ *
+ * The task names the stage module (URL) and the work function's stage name; the module is imported
+ * once per thread and the stage found among its exports (TypeScript modules: see load.ts).
+ *
+ * Input: IPC stream bytes (moved). Output: IPC stream bytes (moved back) of one table with `key`,
+ * `_error` (null for a finished row) and the output columns; the schema metadata carries the time
+ * spent in the work function (`work_ms`), which the benchmark uses to split wall time.
+ *
+ * When the work function throws on a batch, the batch is bisected until the rows that make it throw
+ * are alone: those get `_error`, every other row still gets its result.
+ */
+import { move, workerData } from 'piscina';
+import { Table, type RecordBatch } from 'apache-arrow';
+import { performance } from 'node:perf_hooks';
+import { columnValues, decode, encodeStream, makeBatch, type ColumnDef } from './arrow.js';
+import { isStage, type Stage } from './stage.js';
+import { importModule } from './load.js';
+
+export interface WorkTask {
+  module: string;
+  work: string;
+  stage: string;
+  output: ColumnDef[];
+  /** The stage's parameters as the scheduler declared them. */
+  params: Record<string, unknown>;
+  bytes: Uint8Array;
+}
+
+const stages = new Map<string, Promise<Stage>>();
+
+function loadStage(module: string, work: string): Promise<Stage> {
+  const id = `${module}#${work}`;
+  let hit = stages.get(id);
+  if (!hit) {
+    hit = importModule(module).then((mod) => {
+      const s = Object.values(mod).find((v): v is Stage => isStage(v) && v.name === work);
+      if (!s) throw new Error(`stage module ${module} exports no stage named ${JSON.stringify(work)}`);
+      return s;
+    });
+    stages.set(id, hit);
+  }
+  return hit;
+}
+
+interface Piece {
+  keys: unknown[];
+  errors: (string | null)[];
+  outputs: unknown[][];
+}
+
+async function runChecked(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[]): Promise<Piece> {
+  const out = await stage.work(batch, ctx);
+  if (!out || typeof (out as RecordBatch).getChild !== 'function') throw new Error(`work function of stage ${ctx.stage} returned ${typeof out}, not an Arrow RecordBatch`);
+  const inKeys = new Set(columnValues(batch, 'key'));
+  const keys = columnValues(out, 'key');
+  const seen = new Set<unknown>();
+  for (const k of keys) {
+    if (!inKeys.has(k)) throw new Error(`work function of stage ${ctx.stage} returned key ${JSON.stringify(k)}, which is not in its input batch`);
+    if (seen.has(k)) throw new Error(`work function of stage ${ctx.stage} returned key ${JSON.stringify(k)} twice`);
+    seen.add(k);
+  }
+  const outputs = output.map((d) => columnValues(out, d.name));
+  const errors: (string | null)[] = keys.map(() => null);
+  for (const k of inKeys) {
+    if (seen.has(k)) continue;
+    keys.push(k);
+    errors.push(`work function of stage ${ctx.stage} returned no row for key ${JSON.stringify(k)}`);
+    for (const o of outputs) o.push(null);
+  }
+  return { keys, errors, outputs };
+}
+
+async function runIsolating(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[]): Promise<Piece> {
+  try {
+    return await runChecked(stage, batch, ctx, output);
+  } catch (e) {
+    if (batch.numRows <= 1) {
+      const message = e instanceof Error ? e.message : String(e);
+      return { keys: columnValues(batch, 'key'), errors: [message || 'work function threw'], outputs: output.map(() => [null]) };
+    }
+    const mid = batch.numRows >> 1;
+    const a = await runIsolating(stage, batch.slice(0, mid), ctx, output);
+    const b = await runIsolating(stage, batch.slice(mid), ctx, output);
+    return { keys: a.keys.concat(b.keys), errors: a.errors.concat(b.errors), outputs: a.outputs.map((col, c) => col.concat(b.outputs[c]!)) };
+  }
+}
+
+// Stage modules named by the pool start loading as the thread starts; a `ping` task waits for them,
+// so the pool's ready() keeps the first batch's lease from being spent compiling the module. (Not a
+// top-level await: piscina loads this entry with require() under tsx, which refuses top-level await.)
+const preloaded = Promise.all(
+  ((workerData as { preload?: { module: string; work: string }[] } | undefined)?.preload ?? []).map((p) => loadStage(p.module, p.work).catch(() => undefined)),
+);
+
+export default async function runTask(task: WorkTask | { ping: true }): Promise<unknown> {
+  if ('ping' in task) {
+    await preloaded;
+    return true;
+  }
+  const tTask = performance.now();
+  const stage = await loadStage(task.module, task.work);
+  const input = decode(task.bytes);
+  const ctx = { params: task.params, stage: task.stage };
+  const t0 = performance.now();
+  const pieces: Piece[] = [];
+  for (const batch of input.batches) pieces.push(await runIsolating(stage, batch, ctx, task.output));
+  const workMs = performance.now() - t0;
+  const keys = pieces.flatMap((p) => p.keys);
+  const errors = pieces.flatMap((p) => p.errors);
+  const outputs = task.output.map((_, c) => pieces.flatMap((p) => p.outputs[c]!));
+  const batch = makeBatch([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...task.output], [keys, errors, ...outputs]);
+  const table = new Table(batch);
+  table.schema.metadata.set('work_ms', String(workMs));
+  // Time in the thread before the result is encoded (decode, work, result batch): the benchmark
+  // splits a task's round trip with it.
+  table.schema.metadata.set('task_ms', String(performance.now() - tTask));
+  return move(encodeStream(table));
+}

@@ -1,0 +1,148 @@
+/**
+ * The scheduler with real worker threads (piscina pools, Arrow batches): a two-stage flow with
+ * adaptive broadening, rows that throw, a hung and a crashed worker thread, the fixed-workflow mode,
+ * forks, scaling and stopping while running.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../src/engine/engine.js';
+import { openStore } from '../../src/engine/store.js';
+import { scale } from '../../src/engine/ops.js';
+import { StageTable } from '../../src/engine/queue.js';
+import { configureStage, forkStage } from '../../src/engine/stage.js';
+import { square, plusOne, flaky, hangOnce, crashOnce, spin, toyRows, squareOf } from './fixtures/toy-stages.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-engine-'));
+
+function checkChain(e: Engine, n: number) {
+  const sq = e.sql.all<{ key: string; x: number; y: number; state: string }>('SELECT key, x, y, state FROM square ORDER BY x');
+  assert.equal(sq.length, n);
+  for (const r of sq) {
+    assert.equal(r.state, 'done', r.key);
+    assert.equal(r.y, squareOf(r.x), r.key);
+  }
+  const po = e.sql.all<{ key: string; y: number; z: number; state: string }>('SELECT key, y, z, state FROM plus_one ORDER BY y');
+  // yMax broadens 40 -> 70 -> 100: every y = x² + 1/8 <= 100 is admitted in the end (x <= 9).
+  assert.deepEqual(po.map((r) => r.key), sq.filter((r) => r.y <= 100).map((r) => r.key));
+  for (const r of po) {
+    assert.equal(r.state, 'done');
+    assert.equal(r.z, r.y + 1);
+  }
+  const dup = e.sql.all("SELECT stage, key, COUNT(*) AS n FROM engine_attempts WHERE outcome = 'done' GROUP BY stage, key HAVING n != 1");
+  assert.deepEqual(dup, [], 'every row finished exactly once');
+}
+
+test('fractured run: two stages, downstream fed as upstream rows finish, cutoff broadened when drained', async () => {
+  const e = new Engine({ db: ':memory:', stages: [square, plusOne], tickMs: 50 });
+  e.enqueue('square', toyRows(0, 30));
+  const r = await e.run();
+  checkChain(e, 30);
+  assert.deepEqual(r.broadened.map((b) => [b.stage, b.name, b.from, b.to]), [['plus_one', 'yMax', 40, 70], ['plus_one', 'yMax', 70, 100]]);
+  assert.equal(r.stages['square']!.rowsDone, 30);
+  assert.equal(r.stages['plus_one']!.rowsDone, 10);
+  assert.ok(r.stages['square']!.tasks >= 2, 'batches of 16');
+  e.close();
+});
+
+test('fixed-workflow run: same results on the same tables, each entity depth-first', async () => {
+  const e = new Engine({ db: ':memory:', stages: [square, plusOne], tickMs: 50 });
+  e.enqueue('square', toyRows(0, 30));
+  const r = await e.run({ mode: 'fixed', workflows: 1 });
+  assert.equal(r.mode, 'fixed');
+  checkChain(e, 30);
+  // With one workflow, an admitted entity's plus_one row finishes right after its square row.
+  const seq = e.sql.all<{ stage: string; key: string }>("SELECT stage, key FROM engine_attempts WHERE outcome = 'done' ORDER BY id");
+  for (let i = 0; i < seq.length; i++) {
+    if (seq[i]!.stage !== 'plus_one') continue;
+    const prev = seq[i - 1]!;
+    if (prev.stage === 'square') assert.equal(prev.key, seq[i]!.key);
+  }
+  const stopped = await e.run({ mode: 'fixed', signal: AbortSignal.abort() });
+  assert.equal(stopped.stopped, true);
+  const direct = seq.filter((s, i) => s.stage === 'plus_one' && seq[i - 1]?.stage === 'square' && seq[i - 1]?.key === s.key).length;
+  assert.equal(direct, 7, 'the 7 rows admitted at yMax = 40 (x = 0..6) ran depth-first; broadening admits the rest later');
+  e.close();
+});
+
+test('a work function that throws on some rows: those rows fail with the message and attempt count, every other row finishes', async () => {
+  const e = new Engine({ db: ':memory:', stages: [flaky], tickMs: 50 });
+  e.enqueue('flaky', toyRows(1, 41));
+  await e.run();
+  const rows = e.sql.all<{ x: number; y: number | null; state: string; attempts: number; last_error: string | null }>('SELECT x, y, state, attempts, last_error FROM flaky ORDER BY x');
+  for (const r of rows) {
+    if (r.x % 7 === 0) {
+      assert.deepEqual([r.state, r.attempts, r.last_error, r.y], ['failed', 2, `bad input x=${r.x}`, null]);
+    } else {
+      // A batch with a bad row: the other rows still finish on their first attempt.
+      assert.deepEqual([r.state, r.attempts, r.y], ['done', 1, squareOf(r.x)], `x=${r.x}`);
+    }
+  }
+  assert.equal(e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'error'")!.n, 5 * 2);
+  e.close();
+});
+
+test('a hung worker thread: its batch is aborted at the lease, its rows come back and finish elsewhere', async () => {
+  const flag = join(tmp(), 'hang.flag');
+  const s = configureStage(hangOnce, { workers: 2, leaseMs: 1500, params: { flag } });
+  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
+  e.enqueue('hang_once', toyRows(0, 20));
+  const r = await e.run();
+  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number }>('SELECT x, y, state, attempts FROM hang_once');
+  assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x)));
+  assert.equal(rows.filter((x) => x.attempts === 2).length, 5, 'one batch of 5 ran twice');
+  const lost = e.sql.all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
+  assert.equal(lost.length, 5);
+  assert.match(lost[0]!.error, /batch ran past its lease \(1500 ms\)/);
+  assert.equal(r.swept, 5);
+  e.close();
+});
+
+test('a worker thread that crashes: its rows come back through lease expiry and finish on a new thread', async () => {
+  const flag = join(tmp(), 'crash.flag');
+  const s = configureStage(crashOnce, { workers: 1, params: { flag } });
+  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
+  e.enqueue('crash_once', toyRows(0, 15));
+  await e.run();
+  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number }>('SELECT x, y, state, attempts FROM crash_once');
+  assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x)));
+  const lost = e.sql.all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
+  assert.equal(lost.length, 5);
+  assert.match(lost[0]!.error, /batch lost \(.*exit.*\); lease ended/i);
+  e.close();
+});
+
+test('forks: the same work under another table with its own priority; scale changes a pool while running; stop releases claimed rows', async () => {
+  const db = join(tmp(), 'f.db');
+  const slow = configureStage(spin, { batchSize: 1, params: { ms: 15 }, workers: 1 });
+  const fork = forkStage(square, { name: 'square_rev', priority: { fn: 'negative_x' } });
+  const e = new Engine({ db, stages: [slow, fork], tickMs: 20 });
+  e.enqueue('spin', toyRows(0, 400));
+  e.enqueue('square_rev', toyRows(0, 10));
+  const stop = new AbortController();
+  const running = e.run({ signal: stop.signal });
+  const other = openStore(db);
+  scale(other.sql, 'spin', 2);
+  const t0 = Date.now();
+  while (e.workerCounts()['spin'] !== 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(e.workerCounts()['spin'], 2);
+  // A priority swapped by another connection is adopted by the running engine within a tick.
+  new StageTable(other.sql, slow).setPriority('-x');
+  while (e.table('spin').currentPriority() !== '-x' && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(e.table('spin').currentPriority(), '-x');
+  while (other.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM square_rev WHERE state = 'done'")!.n < 10) await new Promise((r) => setTimeout(r, 20));
+  stop.abort();
+  const r = await running;
+  assert.equal(r.stopped, true);
+  const c = other.sql.all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM spin GROUP BY state ORDER BY state');
+  assert.ok(!c.some((x) => x.state === 'running'), 'no row left running after a stop');
+  assert.ok(c.some((x) => x.state === 'pending'), 'the run was stopped before the end');
+  assert.equal(other.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'pending' AND attempts > 0")!.n, 0, 'released rows keep their attempts');
+  const rev = other.sql.all<{ x: number; y: number }>("SELECT x, y FROM square_rev WHERE state = 'done' ORDER BY x");
+  assert.deepEqual(rev.map((x) => x.y), rev.map((x) => squareOf(x.x)));
+  assert.match(other.sql.get<{ detail: string }>("SELECT detail FROM engine_events WHERE kind = 'scale'")!.detail, /"from":1,"to":2/);
+  other.close();
+  e.close();
+});

@@ -1,0 +1,196 @@
+/**
+ * Stage tables without worker threads: admission with named cutoffs, claims in priority order,
+ * leases (only the holder finishes), failures with back-off and attempt history, sweeps, broadening,
+ * priority swaps, and the declaration checks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '../../src/engine/store.js';
+import { StageTable } from '../../src/engine/queue.js';
+import { configureStage, defineStage, forkStage, StageError, type StageDeclaration } from '../../src/engine/stage.js';
+import { square, plusOne, toyRows } from './fixtures/toy-stages.js';
+
+function setup(stages = [square, plusOne]) {
+  const store = openStore(':memory:');
+  const tables = stages.map((s) => new StageTable(store.sql, s));
+  for (const t of tables) t.ensure();
+  return { store, sql: store.sql, tables };
+}
+
+test('claims take the highest priority first, ties by insertion order, and never the same row twice', () => {
+  const { sql, tables: [sq] } = setup();
+  sq!.enqueue(toyRows(0, 10));
+  const a = sq!.claim('A', 3, 1000);
+  assert.deepEqual(a.keys, ['k9', 'k8', 'k7']);
+  assert.deepEqual(a.attempts, [1, 1, 1]);
+  assert.deepEqual(a.inputs, [[9, 8, 7]]);
+  const b = sq!.claim('B', 100, 1000);
+  assert.equal(b.keys.length, 7);
+  assert.equal(new Set([...a.ids, ...b.ids]).size, 10);
+  assert.equal(sq!.claim('C', 5, 1000).ids.length, 0);
+  assert.deepEqual(sql.all('SELECT claimed_by, COUNT(*) AS n FROM square GROUP BY claimed_by ORDER BY claimed_by'), [{ claimed_by: 'A', n: 3 }, { claimed_by: 'B', n: 7 }]);
+});
+
+test('only the lease holder can finish a row; a swept and re-claimed row ignores its old holder', () => {
+  const { sql, tables: [sq] } = setup();
+  sq!.enqueue(toyRows(0, 2));
+  const a = sq!.claim('A', 1, 1000, 500);
+  assert.deepEqual(sq!.finish('B', a.ids, [[1]], 1100), []);
+  assert.deepEqual(sq!.sweep(1600), { returned: 1, failed: 0 });
+  const b = sq!.claim('B', 1, 1700, 500);
+  assert.deepEqual(b.ids, a.ids);
+  assert.deepEqual(b.attempts, [2]);
+  assert.deepEqual(sq!.finish('A', a.ids, [[99]], 1800), []);
+  assert.deepEqual(sq!.finish('B', b.ids, [[1.5]], 1800), b.ids);
+  assert.deepEqual(sql.get('SELECT state, y, attempts, claimed_by FROM square WHERE id = ?', [a.ids[0]!]), { state: 'done', y: 1.5, attempts: 2, claimed_by: 'B' });
+  assert.deepEqual(
+    sql.all('SELECT attempt, outcome, claimed_by FROM engine_attempts WHERE stage = ? ORDER BY id', ['square']),
+    [{ attempt: 1, outcome: 'expired', claimed_by: null }, { attempt: 2, outcome: 'done', claimed_by: 'B' }],
+  );
+  const expired = sql.get<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'")!;
+  assert.match(expired.error, /lease expired \(holder A, attempt 1\)/);
+});
+
+test('a failed attempt backs off exponentially; after maxAttempts the row is failed with its message and every attempt is history', () => {
+  const s = configureStage(square, { retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 150 } });
+  const { sql, tables: [sq] } = setup([s]);
+  sq!.enqueue([{ key: 'a', x: 1 }]);
+  let c = sq!.claim('W', 1, 0);
+  assert.deepEqual(sq!.fail('W', [{ id: c.ids[0]!, error: 'boom 1' }], 10), { retried: 1, failed: 0 });
+  assert.equal(sq!.claim('W', 1, 109).ids.length, 0, 'still backing off (100 ms after attempt 1)');
+  c = sq!.claim('W', 1, 110);
+  assert.equal(c.ids.length, 1);
+  sq!.fail('W', [{ id: c.ids[0]!, error: 'boom 2' }], 200);
+  assert.equal(sq!.claim('W', 1, 349).ids.length, 0, 'back-off capped at 150 ms after attempt 2');
+  c = sq!.claim('W', 1, 350);
+  assert.deepEqual(sq!.fail('W', [{ id: c.ids[0]!, error: 'boom 3' }], 400), { retried: 0, failed: 1 });
+  assert.deepEqual(sql.get('SELECT state, attempts, last_error FROM square'), { state: 'failed', attempts: 3, last_error: 'boom 3' });
+  assert.deepEqual(sql.all('SELECT attempt, outcome, error FROM engine_attempts ORDER BY id').map((r) => Object.values(r as object)), [
+    [1, 'error', 'boom 1'], [2, 'error', 'boom 2'], [3, 'error', 'boom 3'],
+  ]);
+  assert.equal(sq!.claim('W', 1, 10000).ids.length, 0);
+});
+
+test('an expired lease at the last attempt fails the row with the lease message; release gives rows back without spending an attempt', () => {
+  const s = configureStage(square, { retry: { maxAttempts: 1 } });
+  const { sql, tables: [sq] } = setup([s]);
+  sq!.enqueue(toyRows(0, 2));
+  const c = sq!.claim('A', 2, 0, 10);
+  assert.equal(sq!.release('A', [c.ids[0]!], 5), 1);
+  assert.deepEqual(sq!.sweep(100), { returned: 0, failed: 1 });
+  const rows = sql.all<{ key: string; state: string; attempts: number; last_error: string | null }>('SELECT key, state, attempts, last_error FROM square ORDER BY key');
+  assert.deepEqual(rows.map((r) => [r.key, r.state, r.attempts]), [['k0', 'failed', 1], ['k1', 'pending', 0]]);
+  assert.match(rows[0]!.last_error!, /^lease expired \(holder A, attempt 1\)$/);
+  assert.deepEqual(sql.all('SELECT key, outcome FROM engine_attempts ORDER BY id'), [{ key: 'k1', outcome: 'released' }, { key: 'k0', outcome: 'expired' }]);
+});
+
+test('submit puts one key at the head of the queue above every priority; failed keys go back too', async () => {
+  const { submit, scale } = await import('../../src/engine/ops.js');
+  const { sql, tables: [sq] } = setup();
+  sq!.enqueue(toyRows(0, 5));
+  submit(sql, 'square', 'k1');
+  submit(sql, 'square', 'k3');
+  assert.deepEqual(sq!.claim('A', 3).keys, ['k3', 'k1', 'k4']);
+  assert.throws(() => submit(sql, 'square', 'k3'), /stage square: key "k3" is running; only pending or failed rows can be submitted/);
+  assert.throws(() => submit(sql, 'square', 'nope'), /stage square has no row with key "nope" \(not admitted yet\?\)/);
+  assert.throws(() => submit(sql, 'cube', 'k1'), /no stage named "cube" in this store \(stages: square, plus_one\)/);
+  assert.deepEqual(scale(sql, 'square', 4), { from: 1, to: 4 });
+  const { requeue } = await import('../../src/engine/ops.js');
+  const held = sq!.claim('gone', 1, 1000, 10);
+  assert.equal(requeue(sql, 'square', 'stale', 1005), 0, 'lease still running');
+  assert.equal(requeue(sql, 'square', 'stale', 2000), 1);
+  assert.deepEqual(sql.get('SELECT state, claimed_by FROM square WHERE id = ?', [held.ids[0]!]), { state: 'pending', claimed_by: null });
+  assert.throws(() => scale(sql, 'square', 0), /scale square: worker count must be an integer from 1 to 1024, got 0/);
+});
+
+test('admission: a downstream stage takes finished upstream rows that pass its cutoff; broadening widens step by step and records each change', () => {
+  const { sql, tables: [sq, po] } = setup();
+  sq!.enqueue(toyRows(0, 12));
+  const c = sq!.claim('A', 12, 0);
+  sq!.finish('A', c.ids.slice(0, 6), [c.inputs[0]!.slice(0, 6).map((x) => (x as number) ** 2)], 1);
+  // y = x² for x = 11..6 (claimed in priority order): 121, 100, 81, 64, 49, 36 -> only 36 <= 40.
+  assert.deepEqual(po!.feed(c.ids.slice(0, 6)), ['k6']);
+  sq!.finish('A', c.ids.slice(6), [c.inputs[0]!.slice(6).map((x) => (x as number) ** 2)], 2);
+  assert.deepEqual(po!.feed(), ['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
+  assert.deepEqual(po!.feed(), [], 'admitted once');
+  assert.ok(po!.canBroaden());
+  assert.deepEqual(po!.broaden(10)!.admitted, ['k7', 'k8']);
+  assert.deepEqual(po!.cutoffs(), { yMax: 70 });
+  assert.deepEqual(po!.broaden(20)!.admitted, ['k9', 'k10']);
+  assert.equal(po!.canBroaden(), false);
+  assert.equal(po!.broaden(30), null);
+  assert.deepEqual(sql.all("SELECT stage, detail FROM engine_events WHERE kind = 'broaden' ORDER BY id").map((r) => (r as { detail: string }).detail), [
+    '{"cutoff":"yMax","from":40,"to":70}', '{"cutoff":"yMax","from":70,"to":100}',
+  ]);
+  const p = sql.get<{ params: string; input_hash: string; code_version: string }>("SELECT params, input_hash, code_version FROM plus_one WHERE key = 'k9'")!;
+  assert.deepEqual(JSON.parse(p.params), { cutoffs: { yMax: 100 } });
+  assert.match(p.input_hash, /^[0-9a-f]{32}$/);
+  assert.equal(p.code_version, '0.1.0');
+});
+
+test('priority swaps at run time re-score pending rows: SQL expression or registered TS function', async () => {
+  const { sql, tables: [sq] } = setup();
+  sq!.enqueue(toyRows(0, 6));
+  sq!.setPriority({ fn: 'negative_x' });
+  assert.deepEqual(sq!.claim('A', 2).keys, ['k0', 'k1']);
+  sq!.setPriority('x % 3');
+  assert.deepEqual(sq!.claim('A', 4).keys, ['k2', 'k5', 'k4', 'k3']);
+  assert.deepEqual(JSON.parse(sql.get<{ priority: string }>("SELECT priority FROM engine_stages WHERE name = 'square'")!.priority), 'x % 3');
+  assert.equal(sql.all("SELECT * FROM engine_events WHERE kind = 'priority'").length, 2);
+  assert.throws(() => sq!.setPriority({ fn: 'nope' }), /stage square: priority function "nope" is not registered \(registered: .*negative_x/);
+  const { setPriority } = await import('../../src/engine/ops.js');
+  sq!.enqueue(toyRows(6, 9));
+  // Swapped from the registry side (the CLI, another process): the pending rows are re-scored at once.
+  assert.deepEqual(setPriority(sql, 'square', '-x'), { from: 'x % 3', rescored: 3 });
+  assert.deepEqual(sq!.claim('A', 3).keys, ['k6', 'k7', 'k8']);
+  assert.throws(() => setPriority(sql, 'square', 'no_such_column'), /store :memory:: no such column: no_such_column \(SQLITE_ERROR\)/);
+  assert.throws(() => setPriority(sql, 'square', ''), /stage square: priority must be one SQL expression, got ""/);
+  const withFn = forkStage(square, { name: 'square_by_fn', priority: { fn: 'negative_x' } });
+  const t = new StageTable(sql, withFn);
+  t.ensure();
+  t.enqueue(toyRows(0, 3));
+  assert.deepEqual(t.claim('A', 3).keys, ['k0', 'k1', 'k2']);
+});
+
+test('a registered stage table with other columns is refused with the way out', () => {
+  const { sql } = setup();
+  const other = defineStage({ ...decl(), name: 'square', output: { w: 'float64' } });
+  assert.throws(() => new StageTable(sql, other).ensure(), /stage square: table square exists with other columns \(missing w\); run `fracflow reset --yes` or rename the stage/);
+});
+
+function decl(): StageDeclaration {
+  return { module: 'file:///m.ts', name: 's', input: { columns: { x: 'float64' } }, output: { y: 'float64' }, work: (b) => b };
+}
+
+test('stage declarations: every bad option is named with its value', () => {
+  const cases: [Partial<StageDeclaration> | Record<string, unknown>, RegExp][] = [
+    [{ name: 'Bad-Name' }, /stage name must match .*, got "Bad-Name"/],
+    [{ name: 'engine_x' }, /stage name "engine_x" is taken by a store table/],
+    [{ module: '' }, /stage s: module must be the declaring module's URL \(import.meta.url\), got ""/],
+    [{ work: 3 }, /stage s: work must be a function, got number/],
+    [{ input: undefined }, /stage s: input is required/],
+    [{ input: { columns: { id: 'float64' } } }, /stage s: input column "id" is reserved/],
+    [{ input: { columns: { X: 'float64' } } }, /stage s: input column "X" must match/],
+    [{ input: { columns: { x: 'float32' } } }, /stage s: input column x: type must be one of float64, int32, utf8, binary, bool, got "float32"/],
+    [{ input: { from: 'Up!', columns: {} } }, /stage s: input.from must be a table name, got "Up!"/],
+    [{ input: { from: 's', columns: {} } }, /stage s: input.from cannot be the stage itself/],
+    [{ output: { x: 'float64' } }, /stage s: output column "x" is also an input column/],
+    [{ output: {} }, /stage s: output must declare at least one column/],
+    [{ filter: { sql: 'u.x < 1' } }, /stage s: filter needs input.from/],
+    [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < :c', cutoffs: { 'c-1': { initial: 1 } } } }, /stage s: cutoff name "c-1" must be an identifier/],
+    [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < :c', cutoffs: { c: { initial: NaN } } } }, /stage s: cutoff c: initial must be a finite number, got null/],
+    [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < :c', cutoffs: { c: { initial: 1, step: -1 } } } }, /stage s: cutoff c: step must be a non-negative number, got -1/],
+    [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < :c', cutoffs: { c: { initial: 1, max: 0 } } } }, /stage s: cutoff c: max must be a number >= initial \(1\), got 0/],
+    [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < 1', cutoffs: { c: { initial: 1 } } } }, /stage s: cutoff c is not used in filter.sql \(write :c\)/],
+    [{ priority: 'x; DROP TABLE s' }, /stage s: priority must be one SQL expression, got "x; DROP TABLE s"/],
+    [{ priority: { name: 'f' } }, /stage s: priority must be a SQL expression or \{ fn: name \}, got \{"name":"f"\}/],
+    [{ workers: 0 }, /stage s: workers must be a positive integer, got 0/],
+    [{ batchSize: 1.5 }, /stage s: batchSize must be a positive integer, got 1.5/],
+    [{ leaseMs: -1 }, /stage s: leaseMs must be a positive integer, got -1/],
+    [{ retry: { maxAttempts: 0 } }, /stage s: retry.maxAttempts must be a positive integer, got 0/],
+    [{ retry: { backoffMs: 10, maxBackoffMs: 5 } }, /stage s: retry.backoffMs must be >= 0 and <= retry.maxBackoffMs, got 10 \/ 5/],
+  ];
+  for (const [change, re] of cases) {
+    assert.throws(() => defineStage({ ...decl(), ...change } as StageDeclaration), (e: Error) => e instanceof StageError && re.test(e.message), JSON.stringify(change));
+  }
+});
