@@ -12,7 +12,7 @@
  * transaction that applies it (recorded first, so a failing migration rolls its record back too).
  */
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
+import { structureHash } from '../structure/hash.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Structure } from '../structure/structure.js';
@@ -309,15 +309,7 @@ export interface DatasetSummary {
   withEnergyAboveHull: number;
 }
 
-/** Content hash of a structure: SHA-256 over lattice, species, coordinates and oxidation states. */
-export function structureHash(s: Structure): string {
-  const h = createHash('sha256');
-  h.update(Buffer.from(s.lattice.buffer, s.lattice.byteOffset, s.lattice.byteLength));
-  h.update(s.species.join(' '));
-  h.update(Buffer.from(s.frac.buffer, s.frac.byteOffset, s.frac.byteLength));
-  if (s.oxidationStates) h.update(Buffer.from(s.oxidationStates.buffer, s.oxidationStates.byteOffset, s.oxidationStates.byteLength));
-  return h.digest('hex');
-}
+export { structureHash };
 
 function f64Blob(a: Float64Array): Buffer {
   return Buffer.from(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));

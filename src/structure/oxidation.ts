@@ -18,7 +18,7 @@
  * Results are cached by (reduced formula, structure hash, options): the screening pipeline asks for
  * the same structure once per pathway.
  */
-import { createHash } from 'node:crypto';
+import { structureHash } from './hash.js';
 import { readFileSync } from 'node:fs';
 import { dataPath } from '../paths.js';
 import { reducedFormula, type Structure } from './structure.js';
@@ -179,16 +179,6 @@ export function compositionGuessStates(s: Structure): { states: Float64Array; ch
   return { states, chargeBalanced: true };
 }
 
-/** SHA-256 over lattice, species, coordinates and oxidation states (the store's content hash). */
-function contentHash(s: Structure): string {
-  const h = createHash('sha256');
-  h.update(Buffer.from(s.lattice.buffer, s.lattice.byteOffset, s.lattice.byteLength));
-  h.update(s.species.join(' '));
-  h.update(Buffer.from(s.frac.buffer, s.frac.byteOffset, s.frac.byteLength));
-  if (s.oxidationStates) h.update(Buffer.from(s.oxidationStates.buffer, s.oxidationStates.byteOffset, s.oxidationStates.byteLength));
-  return h.digest('hex');
-}
-
 const CACHE_LIMIT = 4096;
 const cache = new Map<string, OxidationResult>();
 
@@ -223,7 +213,7 @@ export function oxidationStates(s: Structure, options: OxidationOptions = {}): O
   let key = '';
   if (useCache) {
     const { cache: _c, ...rest } = options;
-    key = `${reducedFormula(s)}|${contentHash(s)}|${JSON.stringify({ ...rest, orbits: rest.orbits ? Array.from(rest.orbits) : undefined })}`;
+    key = `${reducedFormula(s)}|${structureHash(s)}|${JSON.stringify({ ...rest, orbits: rest.orbits ? Array.from(rest.orbits) : undefined })}`;
     const hit = cache.get(key);
     if (hit) return copyResult(hit);
   }
