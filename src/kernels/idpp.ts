@@ -1,0 +1,320 @@
+/**
+ * IDPP path relaxation (image-dependent pair potential; Smidstrup et al., J. Chem. Phys. 140,
+ * 214106 (2014)): TS wrapper of the WASM kernel (assembly/idpp.ts) and the public
+ * `idpp(start, end, options)`.
+ *
+ * Reproduces pymatgen-analysis-diffusion's `IDPPSolver` step for step: straight-line images
+ * between `start` and `end` (`Structure.interpolate(end, nimages + 1, pbc=False)`), target
+ * distances interpolated linearly between the endpoint distance matrices, weights 1/d⁴, each
+ * pair's periodic image fixed from the straight-line image, NEB-style steepest descent with the
+ * bisector tangent. Unlike pymatgen it refuses a path on which two atoms come closer than
+ * `minDistanceAng` or the objective turns non-finite (pymatgen silently returns NaN images).
+ */
+import type { Structure } from '../structure/structure.js';
+import { isElement } from '../structure/elements.js';
+import { cartToFrac } from '../structure/lattice.js';
+import { loadKernel, type Arena } from './wasm.js';
+import { IDPP_FLAG_MIC, IDPP_STATUS, idppKernelTs, idppScratchBytesTs } from './idpp-ts.js';
+
+export { IDPP_STATUS } from './idpp-ts.js';
+
+export interface IdppOptions {
+  /** Interior images between the endpoints (pymatgen's `nimages`). Integer >= 1, default 5. */
+  images?: number;
+  /**
+   * Interpolate each atom along its minimum-image displacement (the end position is moved to the
+   * image nearest to the start; that image is returned as the last frame). Default false:
+   * coordinates are used as given, so an end position outside the cell is a path across the cell.
+   */
+  mic?: boolean;
+  /** Spring constant of the NEB-like band (pymatgen `spring_const`). Default 5.0. */
+  spring?: number;
+  /** Step size: displacement = step × force (pymatgen `step_size`). Default 0.05. */
+  step?: number;
+  /** Largest displacement of one Cartesian component per iteration, Å (pymatgen `max_disp`). Default 0.05. */
+  maxDisplacementAng?: number;
+  /** Iteration limit (pymatgen `maxiter`). Integer >= 0, default 1000. */
+  maxIter?: number;
+  /** Stop when Σ_images |Δ objective| < tol … (pymatgen `tol`). Default 1e-5. */
+  tol?: number;
+  /** … and the largest force component < gtol (pymatgen `gtol`). Default 1e-3. */
+  gtol?: number;
+  /** Only sites of these elements move; the others stay on the straight line. Default: all move. */
+  species?: string[];
+  /**
+   * Guard: refuse a path whose straight-line images (endpoints included) bring two atoms closer
+   * than this, Å. Default 0.5; 0 disables it (non-finite results are still refused).
+   */
+  minDistanceAng?: number;
+  /** `wasm` (default) or the plain-TypeScript twin `ts`. */
+  backend?: 'wasm' | 'ts';
+}
+
+export interface IdppResult {
+  /** images + 2 structures: start, the relaxed interior images, end. */
+  images: Structure[];
+  /** Iterations performed (each one force evaluation and one step). */
+  iterations: number;
+  /** True when tol and gtol were both met before maxIter. */
+  converged: boolean;
+}
+
+/** Defaults of pymatgen-analysis-diffusion's `IDPPSolver.run` (and 5 images, 0.5 Å guard). */
+export const IDPP_DEFAULTS = {
+  images: 5,
+  spring: 5.0,
+  step: 0.05,
+  maxDisplacementAng: 0.05,
+  maxIter: 1000,
+  tol: 1e-5,
+  gtol: 1e-3,
+  minDistanceAng: 0.5,
+} as const;
+
+/** A straight-line image too tight or a non-finite objective/force: names the image and the atoms. */
+export class IdppGuardError extends Error {
+  constructor(
+    /** `too-close`: straight-line atoms closer than minDistanceAng; `non-finite`: NaN/Inf during relaxation. */
+    readonly kind: 'too-close' | 'non-finite',
+    /** Image index, 0 = start … images + 1 = end. */
+    readonly image: number,
+    /** First atom (site index), or -1 when unknown. */
+    readonly atomI: number,
+    /** Second atom, or -1 when the failure concerns one atom. */
+    readonly atomJ: number,
+    /** The distance (Å) for `too-close`, the offending value for `non-finite`. */
+    readonly value: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IdppGuardError';
+  }
+}
+
+function site(species: readonly string[], i: number): string {
+  return `${i} (${species[i]})`;
+}
+
+/** Turns a kernel status and its info block into an error naming the input. */
+function statusError(status: number, info: ArrayLike<number>, species: readonly string[], minDist: number): Error {
+  const image = info[0]!, i = info[1]!, j = info[2]!, v = info[3]!;
+  switch (status) {
+    case IDPP_STATUS.TOO_CLOSE:
+      return new IdppGuardError('too-close', image, i, j, v,
+        `idpp: straight-line image ${image} puts atoms ${site(species, i)} and ${site(species, j)} ${v.toPrecision(6)} Å apart, closer than minDistanceAng = ${minDist} Å ` +
+        '(the straight path runs through or next to another atom; pymatgen would return NaN or a distorted path here)');
+    case IDPP_STATUS.NON_FINITE:
+      return new IdppGuardError('non-finite', image, i, j, v,
+        j >= 0
+          ? `idpp: image ${image}: atoms ${site(species, i)} and ${site(species, j)} are at distance ${v}, so the objective is not finite`
+          : `idpp: image ${image}: the force on atom ${site(species, i)} is not finite (${v})`);
+    case IDPP_STATUS.SINGULAR_CELL:
+      return new RangeError('idpp: the lattice is singular or not finite');
+    case IDPP_STATUS.SCRATCH_TOO_SMALL:
+      return new RangeError('idpp: kernel scratch buffer too small');
+    case IDPP_STATUS.TOO_MANY_IMAGES:
+      return new RangeError(`idpp: image ${image}: the minimum image of atoms ${site(species, i)} and ${site(species, j)} lies more than 64 cells away (degenerate cell)`);
+    default:
+      return new Error(`idpp: kernel status ${status}`);
+  }
+}
+
+/** Shape checks of the raw-array entry points (the Structure-level `idpp` always passes them). */
+function checkRaw(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, species: readonly string[]): number {
+  const n = start.length / 3;
+  if (cell.length !== 9) throw new RangeError(`idpp: cell must have 9 numbers (3 rows), got ${cell.length}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`idpp: start must hold 3 fractional coordinates per site, got ${start.length} numbers`);
+  if (end.length !== start.length) throw new RangeError(`idpp: end has ${end.length} coordinates but start has ${start.length}`);
+  if (moving.length !== n || species.length !== n) throw new RangeError(`idpp: moving (${moving.length}) and species (${species.length}) must have one entry per site (${n})`);
+  return n;
+}
+
+function tooLarge(n: number, nInterior: number): RangeError {
+  return new RangeError(`idpp: ${n} sites × ${nInterior} images need more than 2 GiB of working memory (pair tables grow as sites²)`);
+}
+
+type IdppFn = (
+  cell: number, start: number, end: number, n: number, nInterior: number, moving: number,
+  spring: number, step: number, maxDisp: number, maxIter: number, tol: number, gtol: number, minDist: number, flags: number,
+  scratch: number, scratchBytes: number, out: number, endUsed: number, info: number,
+) => number;
+
+interface BoundKernel {
+  arena: Arena;
+  run: IdppFn;
+  scratchBytes: (n: number, nInterior: number) => number;
+}
+
+let kernel: BoundKernel | null = null;
+
+function bindKernel(): BoundKernel {
+  const k = loadKernel('idpp');
+  kernel = { arena: k.arena, run: k.exports['idpp'] as IdppFn, scratchBytes: k.exports['idppScratchBytes'] as BoundKernel['scratchBytes'] };
+  return kernel;
+}
+
+/** Resolved numeric parameters of one run. */
+export interface IdppParams {
+  nInterior: number;
+  spring: number;
+  step: number;
+  maxDisp: number;
+  maxIter: number;
+  tol: number;
+  gtol: number;
+  minDist: number;
+  mic: boolean;
+}
+
+/** Raw result of one kernel run: Cartesian coordinates of all images, image-major. */
+export interface IdppRaw {
+  coords: Float64Array;
+  endUsed: Float64Array;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * One IDPP run on raw arrays with the WASM kernel (cell rows = lattice vectors, fractional start
+ * and end coordinates, `moving` = 1 per moving site). Throws the kernel's status as an error.
+ */
+export function idppRawWasm(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[]): IdppRaw {
+  const n = checkRaw(cell, start, end, moving, species);
+  const k = kernel ?? bindKernel();
+  const nImg = p.nInterior + 2;
+  const a = k.arena;
+  a.reset();
+  const scratchBytes = k.scratchBytes(n, p.nInterior);
+  if (scratchBytes < 0) throw tooLarge(n, p.nInterior);
+  const cellPtr = a.alloc(72);
+  const startPtr = a.alloc(24 * n);
+  const endPtr = a.alloc(24 * n);
+  const movPtr = a.alloc(4 * n);
+  const outPtr = a.alloc(24 * n * nImg);
+  const endUsedPtr = a.alloc(24 * n);
+  const infoPtr = a.alloc(32);
+  const scratch = a.alloc(scratchBytes);
+  a.writeF64(cellPtr, cell);
+  a.writeF64(startPtr, start);
+  a.writeF64(endPtr, end);
+  a.i32(movPtr, n).set(moving);
+  const st = k.run(cellPtr, startPtr, endPtr, n, p.nInterior, movPtr, p.spring, p.step, p.maxDisp, p.maxIter, p.tol, p.gtol, p.minDist,
+    p.mic ? IDPP_FLAG_MIC : 0, scratch, scratchBytes, outPtr, endUsedPtr, infoPtr);
+  const info = a.copyF64(infoPtr, 4);
+  if (st < 0) throw statusError(st, info, species, p.minDist);
+  return { coords: a.copyF64(outPtr, 3 * n * nImg), endUsed: a.copyF64(endUsedPtr, 3 * n), iterations: st, converged: info[0] === 1 };
+}
+
+/** The same run with the plain-TypeScript twin. */
+export function idppRawTs(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[]): IdppRaw {
+  const n = checkRaw(cell, start, end, moving, species);
+  if (idppScratchBytesTs(n, p.nInterior) < 0) throw tooLarge(n, p.nInterior);
+  const coords = new Float64Array(3 * n * (p.nInterior + 2));
+  const endUsed = new Float64Array(3 * n);
+  const info = new Float64Array(4);
+  const st = idppKernelTs(cell, start, end, n, p.nInterior, moving, p.spring, p.step, p.maxDisp, p.maxIter, p.tol, p.gtol, p.minDist,
+    p.mic ? IDPP_FLAG_MIC : 0, coords, endUsed, info);
+  if (st < 0) throw statusError(st, info, species, p.minDist);
+  return { coords, endUsed, iterations: st, converged: info[0] === 1 };
+}
+
+function checkNumber(name: string, v: unknown, ok: (x: number) => boolean, what: string): number {
+  if (typeof v !== 'number' || !ok(v)) throw new RangeError(`idpp: ${name} must be ${what}, got ${String(v)}`);
+  return v;
+}
+
+/** Validates the options (each message names the option and the value) and fills in defaults. */
+export function resolveIdppOptions(options: IdppOptions): IdppParams {
+  const d = IDPP_DEFAULTS;
+  const finitePos = (x: number) => Number.isFinite(x) && x > 0;
+  const finiteNonNeg = (x: number) => Number.isFinite(x) && x >= 0;
+  return {
+    nInterior: checkNumber('images', options.images ?? d.images, (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer from 1 to 1000'),
+    spring: checkNumber('spring', options.spring ?? d.spring, finiteNonNeg, 'a finite number >= 0'),
+    step: checkNumber('step', options.step ?? d.step, finitePos, 'a positive finite number'),
+    maxDisp: checkNumber('maxDisplacementAng', options.maxDisplacementAng ?? d.maxDisplacementAng, finitePos, 'a positive finite number of Å'),
+    maxIter: checkNumber('maxIter', options.maxIter ?? d.maxIter, (x) => Number.isInteger(x) && x >= 0 && x <= 2 ** 31 - 1, 'an integer >= 0'),
+    tol: checkNumber('tol', options.tol ?? d.tol, finiteNonNeg, 'a finite number >= 0'),
+    gtol: checkNumber('gtol', options.gtol ?? d.gtol, finiteNonNeg, 'a finite number >= 0'),
+    minDist: checkNumber('minDistanceAng', options.minDistanceAng ?? d.minDistanceAng, finiteNonNeg, 'a finite number of Å >= 0'),
+    mic: options.mic === true,
+  };
+}
+
+/**
+ * Relax the straight-line path from `start` to `end` (same lattice, same sites in the same order)
+ * with IDPP. Returns `images + 2` structures (the endpoints as given — with `mic`, the end moved
+ * to the images nearest the start), the iteration count and whether tol/gtol were met.
+ *
+ * ```ts
+ * const { images, iterations, converged } = idpp(start, end, { images: 5 });
+ * ```
+ *
+ * Throws {@link IdppGuardError} when a straight-line image brings two atoms closer than
+ * `minDistanceAng` or the relaxation turns non-finite; RangeError for invalid options or endpoints.
+ */
+export function idpp(start: Structure, end: Structure, options: IdppOptions = {}): IdppResult {
+  const p = resolveIdppOptions(options);
+  const backend = options.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'ts') throw new RangeError(`idpp: backend must be 'wasm' or 'ts', got ${String(backend)}`);
+  const n = start.species.length;
+  if (end.species.length !== n) throw new RangeError(`idpp: start has ${n} sites but end has ${end.species.length}; the endpoints must list the same sites in the same order`);
+  for (let i = 0; i < n; i++) {
+    if (start.species[i] !== end.species[i]) {
+      throw new RangeError(`idpp: site ${i} is ${start.species[i]} in start but ${end.species[i]} in end; the endpoints must list the same sites in the same order`);
+    }
+  }
+  for (let k = 0; k < 9; k++) {
+    // pymatgen's Lattice equality (np.allclose: rtol 1e-5, atol 1e-8).
+    const a = start.lattice[k]!, b = end.lattice[k]!;
+    if (!(Math.abs(a - b) <= 1e-8 + 1e-5 * Math.abs(b))) {
+      throw new RangeError(`idpp: start and end lattices differ (component ${k}: ${a} vs ${b}); IDPP needs one fixed cell`);
+    }
+  }
+  let differs = false;
+  for (let q = 0; q < 3 * n && !differs; q++) differs = start.frac[q] !== end.frac[q];
+  if (!differs) throw new RangeError('idpp: start and end have identical coordinates; there is no path to relax');
+  if (p.mic) {
+    let shifted = true;
+    for (let q = 0; q < 3 * n && shifted; q++) {
+      const e = end.frac[q]! - start.frac[q]!;
+      shifted = Math.abs(e - Math.round(e)) < 1e-12;
+    }
+    if (shifted) throw new RangeError('idpp: with mic, end differs from start only by whole lattice vectors per site; there is no path to relax');
+  }
+  const moving = new Int32Array(n);
+  if (options.species === undefined) moving.fill(1);
+  else {
+    if (!Array.isArray(options.species) || options.species.length === 0) throw new RangeError(`idpp: species must be a non-empty list of element symbols, got ${JSON.stringify(options.species)}`);
+    for (const sp of options.species) {
+      if (typeof sp !== 'string' || !isElement(sp)) throw new RangeError(`idpp: species: unknown element ${JSON.stringify(sp)}`);
+    }
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if (options.species.includes(start.species[i]!)) {
+        moving[i] = 1;
+        any = true;
+      }
+    }
+    if (!any) throw new RangeError(`idpp: species ${JSON.stringify(options.species)}: none of these elements is in the structure`);
+  }
+  const raw = (backend === 'wasm' ? idppRawWasm : idppRawTs)(start.lattice, start.frac, end.frac, moving, p, start.species);
+  const nImg = p.nInterior + 2;
+  const images: Structure[] = [];
+  for (let k = 0; k < nImg; k++) {
+    let frac: Float64Array;
+    if (k === 0) frac = Float64Array.from(start.frac);
+    else if (k === nImg - 1) frac = p.mic ? raw.endUsed : Float64Array.from(end.frac);
+    else frac = cartToFrac(start.lattice, raw.coords.subarray(3 * n * k, 3 * n * (k + 1)));
+    const src = k === nImg - 1 ? end : start;
+    images.push({
+      lattice: Float64Array.from(start.lattice),
+      species: [...start.species],
+      frac,
+      oxidationStates: src.oxidationStates ? Float64Array.from(src.oxidationStates) : null,
+      siteProperties: { ...src.siteProperties },
+      info: { ...src.info, image: k },
+    });
+  }
+  return { images, iterations: raw.iterations, converged: raw.converged };
+}
