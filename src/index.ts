@@ -5,6 +5,8 @@
  * Kernels (WASM, each with a plain-TS twin behind `backend: 'ts'`): `neighborList`, `ewald` /
  * `ewaldSiteEnergy` (pymatgen `EwaldSummation`-compatible), `supercell`, `radiiOverlap`.
  * Analysis: `oxidationStates` (pymatgen BVAnalyzer-compatible), `dimensionality` (Larsen).
+ * Symmetry and hops: `symmetry`, `sanitize`, `lllReduce`, `findHops`, `hopImages`; `idpp`
+ * (pymatgen-analysis-diffusion `IDPPSolver`-compatible).
  * Engine: `Engine`, `defineStage`, `forkStage` — stage tables with ranked queues and worker pools.
  * Conventions: lattice rows are lattice vectors (Å); coordinates are flat Float64Arrays, xyz interleaved.
  */
@@ -51,3 +53,15 @@ export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './engine/store.js'
 export { stageStatus, errorGroups, requeue, submit, scale, setPriority, resetEngine, cleanup, checkpoint, exportTable, parseDuration } from './engine/ops.js';
 export { makeBatch, makeTable, columnValues, encodeStream, encodeFile, decode } from './engine/arrow.js';
 export { loadStages, selectStages } from './engine/load.js';
+export { idpp, IdppGuardError, IDPP_DEFAULTS } from './kernels/idpp.js';
+export type { IdppOptions, IdppResult } from './kernels/idpp.js';
+export { symmetry, primitiveReduction, sitePermutations, checkSymprec, SymmetryError, DEFAULT_SYMPREC } from './structure/symmetry.js';
+export type { SymmetryInfo, SymmetryOptions, PrimitiveReduction, SitePermutations } from './structure/symmetry.js';
+export { lllReduce, LLL_DELTA } from './structure/lll.js';
+export type { LllResult } from './structure/lll.js';
+export { sanitize } from './structure/sanitize.js';
+export type { SanitizeOptions, SanitizeResult, SanitizeTransform } from './structure/sanitize.js';
+export { findHops, autoCutoff, ionElement, PathfinderError, DEFAULT_MAX_LENGTH_ANG, DEFAULT_HOP_LIMIT } from './analysis/pathfinder.js';
+export type { Hop, HopResult, FindHopsOptions, Vec3 } from './analysis/pathfinder.js';
+export { hopImages, hopBetween, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';
+export type { HopImages, HopImagesOptions } from './analysis/hop-images.js';

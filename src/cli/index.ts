@@ -16,6 +16,9 @@ import * as ewald from './commands/ewald.js';
 import * as supercell from './commands/supercell.js';
 import * as overlap from './commands/overlap.js';
 import * as oxi from './commands/oxi.js';
+import * as symmetry from './commands/symmetry.js';
+import * as paths from './commands/paths.js';
+import * as idpp from './commands/idpp.js';
 import * as engine from './commands/engine.js';
 import * as status from './commands/status.js';
 import * as errors from './commands/errors.js';
@@ -31,7 +34,7 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 
 /** The commands, in the order `fracflow --help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
-  run, importCmd, info, neighbors, oxi, ewald, supercell, overlap,
+  run, importCmd, info, neighbors, symmetry, oxi, paths, ewald, supercell, idpp, overlap,
   engine, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd,
 ];
 

@@ -218,7 +218,9 @@ export function sitePermutations(s: Structure, sym: SymmetryInfo, tolAng = sym.s
   // axis (perpendicular height / bins ≥ tol), so a partner within tolAng lies in one of the 27 bins
   // around the image. Linear in N per operation instead of quadratic (a 324-site cell: 5 s → 0.1 s).
   const h = perpendicularHeights(L);
-  const g = [0, 1, 2].map((k) => Math.max(1, Math.min(64, Math.floor(h[k]! / tolAng)))) as [number, number, number];
+  // More bins than ~N^(1/3) per axis only costs clearing them; a small cell is one bin (a plain scan).
+  const cap = Math.max(1, Math.ceil(Math.cbrt(n / 4)));
+  const g = [0, 1, 2].map((k) => Math.max(1, Math.min(cap, Math.floor(h[k]! / tolAng)))) as [number, number, number];
   const binOf = (x: number, k: number) => {
     const w = x - Math.floor(x);
     return Math.min(g[k]! - 1, Math.floor(w * g[k]!));
@@ -365,5 +367,70 @@ export function primitiveReduction(s: Structure, options: SymmetryOptions = {}):
     siteProperties: {},
     info: { ...s.info },
   };
-  return { primitive, symmetry: symmetry(primitive, { symprec }), inputSymmetry, T, siteToPrimitive, shift };
+  const derived = inputSymmetry.droppedOperations === 0 ? primitiveSymmetryFromInput(inputSymmetry, T, kept, siteToPrimitive) : null;
+  return { primitive, symmetry: derived ?? symmetry(primitive, { symprec }), inputSymmetry, T, siteToPrimitive, shift };
+}
+
+/**
+ * The symmetry of the primitive cell expressed from the input cell's operations, saving a second
+ * moyo call: with f_p = Tᵀ f_in, an operation (R, t) becomes (Tᵀ R T⁻ᵀ, Tᵀ t); the pure translations
+ * of the supercell collapse onto the identity and duplicates (same R, same t modulo 1) are dropped.
+ * Returns null if a transformed rotation is not integral (then moyo is asked directly).
+ */
+function primitiveSymmetryFromInput(sym: SymmetryInfo, T: Int32Array, kept: number[], siteToPrimitive: Int32Array): SymmetryInfo | null {
+  const Tt = [T[0]!, T[3]!, T[6]!, T[1]!, T[4]!, T[7]!, T[2]!, T[5]!, T[8]!];
+  const TtInv = inv3(Tt);
+  const rot: number[] = [];
+  const tr: number[] = [];
+  const seen = new Set<string>();
+  for (let k = 0; k < sym.operationCount; k++) {
+    const R = mul3(mul3(Tt, sym.rotations.subarray(9 * k, 9 * k + 9)), TtInv);
+    const Ri = Array.from(R, (x) => Math.round(x));
+    if (Ri.some((x, q) => Math.abs(x - R[q]!) > 1e-6)) return null;
+    const t = [0, 1, 2].map((r) => Tt[3 * r]! * sym.translations[3 * k]! + Tt[3 * r + 1]! * sym.translations[3 * k + 1]! + Tt[3 * r + 2]! * sym.translations[3 * k + 2]!);
+    const tw = t.map((x) => {
+      const w = x - Math.floor(x);
+      return w > 1 - 1e-6 ? 0 : w;
+    });
+    const key = `${Ri.join(',')}|${tw.map((x) => Math.round(x * 1e5)).join(',')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rot.push(...Ri);
+    tr.push(...t);
+  }
+  const np = kept.length;
+  const label = kept.map((i) => siteToPrimitive[sym.orbits[i]!]!);
+  const orbitRep = new Map<number, number>();
+  label.forEach((l, q) => {
+    if (!orbitRep.has(l)) orbitRep.set(l, q);
+  });
+  const orbits = Int32Array.from(label, (l) => orbitRep.get(l)!);
+  const classOf = new Int32Array(np);
+  const classes: number[][] = [];
+  const classIndexOfRep = new Map<number, number>();
+  for (let q = 0; q < np; q++) {
+    let c = classIndexOfRep.get(orbits[q]!);
+    if (c === undefined) {
+      c = classes.length;
+      classIndexOfRep.set(orbits[q]!, c);
+      classes.push([]);
+    }
+    classes[c]!.push(q);
+    classOf[q] = c;
+  }
+  const wyckoffs = kept.map((i) => sym.wyckoffs[i]!);
+  const P = sym.primitiveLinear;
+  return {
+    ...sym,
+    operationCount: rot.length / 9,
+    droppedOperations: 0,
+    rotations: Int32Array.from(rot),
+    translations: Float64Array.from(tr),
+    orbits,
+    classOf,
+    classes,
+    wyckoffs,
+    classWyckoffSymbols: classes.map((c) => `${c.length}${wyckoffs[c[0]!]}`),
+    primitiveLinear: mul3(Tt, P),
+  };
 }

@@ -1,0 +1,49 @@
+/** BENCHMARKS.md section for the distinct-hop benchmark (bench/paths.bench.ts). */
+import { join } from 'node:path';
+import { benchDir } from '../common.js';
+import { readJson, f, median } from '../report-util.js';
+
+interface Row {
+  id: string; group: string; n_sites: number; hops_l5: number;
+  l5_ms: number; l35_ms: number; symmetry_ms: number; l5_reduced_ms: number;
+  pymatgen_l5_ms: number; pymatgen_l35_ms: number | null;
+}
+interface PathsResult { machine: Record<string, unknown>; cold_first_call_ms: number; structures: number; per_structure: Row[] }
+
+function block(title: string, rows: Row[]): string[] {
+  const s5 = rows.map((x) => x.pymatgen_l5_ms / x.l5_ms);
+  const s35 = rows.filter((x) => x.pymatgen_l35_ms !== null).map((x) => x.pymatgen_l35_ms! / x.l35_ms);
+  const sRed = rows.map((x) => x.pymatgen_l5_ms / x.l5_reduced_ms);
+  const out: string[] = [];
+  out.push(`### ${title} (${rows.length} structures)`, '');
+  out.push('| | median ms | max ms | median speed-up vs pymatgen | worst speed-up |', '|---|---:|---:|---:|---:|');
+  out.push(`| pymatgen-analysis-diffusion, L = 5 Å | ${f(median(rows.map((x) => x.pymatgen_l5_ms)))} | ${f(Math.max(...rows.map((x) => x.pymatgen_l5_ms)))} | | |`);
+  out.push(`| fracflow \`findHops\`, L = 5 Å (symmetry included) | ${f(median(rows.map((x) => x.l5_ms)), 4)} | ${f(Math.max(...rows.map((x) => x.l5_ms)))} | ${median(s5).toFixed(1)}× | ${Math.min(...s5).toFixed(1)}× |`);
+  out.push(`| fracflow \`findHops\`, L = 3.5 Å | ${f(median(rows.map((x) => x.l35_ms)), 4)} | ${f(Math.max(...rows.map((x) => x.l35_ms)))} | ${s35.length ? median(s35).toFixed(1) + '×' : '–'} | ${s35.length ? Math.min(...s35).toFixed(1) + '×' : '–'} |`);
+  out.push(`| of which moyo symmetry | ${f(median(rows.map((x) => x.symmetry_ms)), 4)} | ${f(Math.max(...rows.map((x) => x.symmetry_ms)))} | | |`);
+  out.push(`| L = 5 Å, primitive reduction supplied | ${f(median(rows.map((x) => x.l5_reduced_ms)), 4)} | ${f(Math.max(...rows.map((x) => x.l5_reduced_ms)))} | ${median(sRed).toFixed(1)}× | ${Math.min(...sRed).toFixed(1)}× |`);
+  out.push('');
+  out.push(`Target ≥ 50× per structure at L = 5 Å: ${s5.filter((x) => x >= 50).length} of ${s5.length} structures reach it; median ${median(s5).toFixed(1)}× — ${median(s5) >= 50 ? 'met at the median' : '**not met at the median**'}.`, '');
+  return out;
+}
+
+function pathsSection(r: PathsResult): string[] {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('## Distinct migration hops (`findHops`)', '');
+  out.push(`Measured with \`npm run bench -- paths\` on ${String(m['cpu'])}, Node ${String(m['node'])}, ${String(m['date']).slice(0, 10)}${m['quick'] ? ' (quick mode)' : ''}. ` +
+    'fracflow figures are the best of several rounds of repeated calls, ms per structure, all hops kept (`limit: 0`, as `get_paths()`); ' +
+    'pymatgen figures are the medians of `DistinctPathFinder(s, ion, max_path_length=L, symprec=0.1)` + `get_paths()` from bench/reference/shared-timings.json ' +
+    '(pymatgen-analysis-diffusion d613b5e on Debian pymatgen 2022.11.7, same machine type). ' +
+    `First call in a fresh process (moyo compile + instantiate included): ${f(r.cold_first_call_ms)} ms.`, '');
+  out.push(...block('Bundled Materials Project fluorides', r.per_structure.filter((x) => x.group === 'mp')));
+  out.push(...block('All reference structures up to 100 sites', r.per_structure));
+  return out;
+}
+
+export const order = 32;
+
+export function section(): string[] {
+  const r = readJson<PathsResult>(join(benchDir, 'results', 'paths.json'));
+  return r ? pathsSection(r) : ['## Distinct migration hops', '', 'No results yet: run `npm run bench -- paths`.', ''];
+}

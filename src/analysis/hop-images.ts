@@ -1,0 +1,266 @@
+/**
+ * Images along a migration hop, and the hop exports: a hop list as JSON (round-trippable), one
+ * multi-frame extxyz per hop, and one CIF with all images overlaid (the `write_path` picture).
+ *
+ * Image semantics follow pymatgen-analysis-diffusion's `MigrationHop.get_structures(nimages, vac_mode)`
+ * (Nov 2025 behaviour): the moving ion is site 0 of every image; the other sites keep their order; in
+ * vacancy mode the start and end sites are both removed from the host (the end site is empty in the
+ * start image, the start site empty in the end image), so each image has host − 1 sites (host sites
+ * for a hop to a periodic image of its own start site, where only that one site is emptied); in
+ * interstitial mode every other site of the migrating element is removed. Straight-line images
+ * interpolate fractional coordinates without wrapping (the end may lie outside [0, 1)); IDPP
+ * relaxation is optional and done by src/kernels/idpp.ts.
+ */
+import { createStructure, type Structure } from '../structure/structure.js';
+import { writeExtxyz } from '../structure/extxyz.js';
+import { writeCif } from '../structure/cif.js';
+import { fracToCart } from '../structure/lattice.js';
+import { supercell, minLengthScaling } from '../kernels/supercell.js';
+import { idpp, type IdppOptions } from '../kernels/idpp.js';
+import { PathfinderError, type Hop, type HopResult, type Vec3 } from './pathfinder.js';
+
+/** Sites closer than this (Å, periodic) to a hop endpoint are taken as that endpoint's site. */
+const ENDPOINT_TOL_ANG = 1e-3;
+
+export interface HopImagesOptions {
+  /** Interior images between start and end (pymatgen `nimages`). Integer ≥ 1, default 5. */
+  images?: number;
+  /** Vacancy mechanism (default true); false: interstitial, the other sites of the ion are removed. */
+  vacancyMode?: boolean;
+  /**
+   * Build a supercell first, scaled along each axis by floor(L / a_i) + 1 (the DDI/simmate rule) so every
+   * lattice vector is longer than this many Å; the hop's endpoints are mapped into it.
+   */
+  supercellMinLength?: number;
+  /** Relax the interior images with IDPP (true: pymatgen's defaults; or options for src/kernels/idpp.ts). */
+  idpp?: boolean | Omit<IdppOptions, 'images'>;
+}
+
+export interface HopImages {
+  /** images + 2 structures: start, interior images, end. The moving ion is site 0. */
+  images: Structure[];
+  /** Diagonal supercell scaling used, or null. */
+  scaling: [number, number, number] | null;
+  /** Host sites (before removing the moving ion and vacancies), in the cell the images use. */
+  hostSites: number;
+  /** IDPP iterations and convergence, when IDPP was run. */
+  idpp: { iterations: number; converged: boolean } | null;
+}
+
+/** Thrown for invalid image options or a hop that does not belong to the structure. */
+export class HopImagesError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HopImagesError';
+  }
+}
+
+/** Index of the site of `element` at fractional point `p` modulo the lattice, and the lattice shift p − x_site. */
+function siteAt(s: Structure, element: string, p: ArrayLike<number>): { site: number; shift: Vec3 } | null {
+  const L = s.lattice, f = s.frac;
+  let best: { site: number; shift: Vec3 } | null = null;
+  let bestD = ENDPOINT_TOL_ANG;
+  for (let i = 0; i < s.species.length; i++) {
+    if (s.species[i] !== element) continue;
+    const d = [0, 1, 2].map((k) => p[k]! - f[3 * i + k]!);
+    const r = d.map((x) => Math.round(x)) as Vec3;
+    const c = fracToCart(L, d.map((x, k) => x - r[k]!));
+    const dist = Math.hypot(c[0]!, c[1]!, c[2]!);
+    if (dist <= bestD) {
+      best = { site: i, shift: r };
+      bestD = dist;
+    }
+  }
+  return best;
+}
+
+/**
+ * The hop of `ion` from fractional point `startFrac` to `endFrac` (both must sit on sites of `ion`
+ * within 1e-3 Å, modulo the lattice), as a {@link Hop} with multiplicity and classes unknown (0 / -1).
+ */
+export function hopBetween(s: Structure, ion: string, startFrac: ArrayLike<number>, endFrac: ArrayLike<number>): Hop {
+  const a = siteAt(s, ion, startFrac);
+  const b = siteAt(s, ion, endFrac);
+  if (!a) throw new HopImagesError(`no ${ion} site at the hop start [${Array.from(startFrac).join(', ')}]`);
+  if (!b) throw new HopImagesError(`no ${ion} site at the hop end [${Array.from(endFrac).join(', ')}]`);
+  const f = s.frac;
+  const start = [0, 1, 2].map((k) => f[3 * a.site + k]!) as Vec3;
+  const image = [0, 1, 2].map((k) => b.shift[k]! - a.shift[k]!) as Vec3;
+  const end = [0, 1, 2].map((k) => f[3 * b.site + k]! + image[k]!) as Vec3;
+  const c = fracToCart(s.lattice, [0, 1, 2].map((k) => end[k]! - start[k]!));
+  return {
+    index: 0,
+    ion,
+    startSite: a.site,
+    endSite: b.site,
+    image,
+    startFrac: start,
+    endFrac: end,
+    midFrac: [0, 1, 2].map((k) => (start[k]! + end[k]!) / 2) as Vec3,
+    lengthAng: Math.hypot(c[0]!, c[1]!, c[2]!),
+    startClass: -1,
+    endClass: -1,
+    startWyckoff: '',
+    endWyckoff: '',
+    multiplicity: 0,
+  };
+}
+
+function checkImageOptions(o: HopImagesOptions): void {
+  if (o.images !== undefined && !(Number.isInteger(o.images) && o.images >= 1)) {
+    throw new HopImagesError(`images must be an integer >= 1, got ${String(o.images)}`);
+  }
+  if (o.supercellMinLength !== undefined && !(Number.isFinite(o.supercellMinLength) && o.supercellMinLength > 0)) {
+    throw new HopImagesError(`supercellMinLength must be a positive number of Å, got ${String(o.supercellMinLength)}`);
+  }
+  if (o.vacancyMode !== undefined && typeof o.vacancyMode !== 'boolean') {
+    throw new HopImagesError(`vacancyMode must be true or false, got ${String(o.vacancyMode)}`);
+  }
+}
+
+/**
+ * Start, interior and end structures of `hop` in `structure` (the structure the hop was found in).
+ * See the module comment for the site order and vacancy/interstitial semantics.
+ */
+export function hopImages(structure: Structure, hop: Hop, options: HopImagesOptions = {}): HopImages {
+  checkImageOptions(options);
+  const nInterior = options.images ?? 5;
+  const vacancy = options.vacancyMode ?? true;
+  const ion = hop.ion;
+  for (const [name, site] of [['startSite', hop.startSite], ['endSite', hop.endSite]] as const) {
+    if (!(Number.isInteger(site) && site >= 0 && site < structure.species.length)) {
+      throw new HopImagesError(`hop ${name} ${site} is not a site of the structure (${structure.species.length} sites)`);
+    }
+    if (structure.species[site] !== ion) throw new HopImagesError(`hop ${name} ${site} is ${structure.species[site]}, not the migrating ion ${ion}`);
+  }
+  for (let k = 0; k < 3; k++) {
+    if (Math.abs(hop.startFrac[k]! - structure.frac[3 * hop.startSite + k]!) > 1e-9) {
+      throw new HopImagesError(`hop start [${hop.startFrac.join(', ')}] is not on site ${hop.startSite}: the hop belongs to another structure or cell`);
+    }
+  }
+
+  let host = structure;
+  let start: Vec3 = [...hop.startFrac];
+  let end: Vec3 = [...hop.endFrac];
+  let scaling: [number, number, number] | null = null;
+  if (options.supercellMinLength !== undefined) {
+    scaling = minLengthScaling(structure, options.supercellMinLength);
+    host = supercell(structure, scaling);
+    start = [0, 1, 2].map((k) => start[k]! / scaling![k]!) as Vec3;
+    end = [0, 1, 2].map((k) => end[k]! / scaling![k]!) as Vec3;
+  }
+  const a = siteAt(host, ion, start);
+  const b = siteAt(host, ion, end);
+  if (!a || !b) throw new HopImagesError(`hop endpoints are not on ${ion} sites of the ${scaling ? 'supercell' : 'structure'}`);
+  // Keep the start exactly at its site's stored coordinates (the end follows with the hop vector).
+  const f = host.frac;
+  const startExact = [0, 1, 2].map((k) => f[3 * a.site + k]! + a.shift[k]!) as Vec3;
+  const delta = [0, 1, 2].map((k) => end[k]! - start[k]!);
+  start = startExact;
+  end = [0, 1, 2].map((k) => start[k]! + delta[k]!) as Vec3;
+
+  const others: number[] = [];
+  for (let i = 0; i < host.species.length; i++) {
+    if (i === a.site || i === b.site) continue;
+    if (!vacancy && host.species[i] === ion) continue;
+    others.push(i);
+  }
+  // A hop to a periodic image of its own site (a translation hop) empties one site, not two.
+  const nIon = host.species.filter((x) => x === ion).length;
+  const emptied = a.site === b.site ? 1 : 2;
+  const expected = vacancy ? host.species.length - emptied + 1 : host.species.length - nIon + 1;
+  if (others.length + 1 !== expected) {
+    throw new HopImagesError(`image has ${others.length + 1} sites, expected ${expected} (${vacancy ? 'host − 1' : 'host without the ion + 1'})`);
+  }
+  const species = [ion, ...others.map((i) => host.species[i]!)];
+  const oxi = host.oxidationStates ? [host.oxidationStates[a.site]!, ...others.map((i) => host.oxidationStates![i]!)] : null;
+  const frame = (t: number): Structure => {
+    const frac = new Float64Array(3 * species.length);
+    for (let k = 0; k < 3; k++) frac[k] = start[k]! + t * (end[k]! - start[k]!);
+    others.forEach((i, q) => frac.set(f.subarray(3 * i, 3 * i + 3), 3 * (q + 1)));
+    return createStructure(
+      { lattice: host.lattice, species, frac, oxidationStates: oxi, info: { ...host.info } },
+      { checkOverlap: false, allowLeftHanded: true },
+    );
+  };
+  const total = nInterior + 1;
+  const first = frame(0);
+  const last = frame(1);
+  if (options.idpp) {
+    const opts = options.idpp === true ? {} : options.idpp;
+    const r = idpp(first, last, { ...opts, images: nInterior });
+    return { images: r.images, scaling, hostSites: host.species.length, idpp: { iterations: r.iterations, converged: r.converged } };
+  }
+  const images: Structure[] = [first];
+  for (let k = 1; k < total; k++) images.push(frame(k / total));
+  images.push(last);
+  return { images, scaling, hostSites: host.species.length, idpp: null };
+}
+
+/** Multi-frame extended XYZ of the images (one frame per image, in order). */
+export function imagesToExtxyz(images: readonly Structure[]): string {
+  return images.map((s) => writeExtxyz(s)).join('');
+}
+
+/**
+ * One CIF with all images overlaid: the host sites of the start image once, then the moving ion at
+ * every image position (start … end) — the picture pymatgen's `write_path` gives in VESTA, without
+ * repeating the fixed host atoms. Only meaningful for straight-line or IDPP images where the host
+ * atoms stay put; for IDPP images the host is taken from the start image.
+ */
+export function imagesToOverlayCif(images: readonly Structure[]): string {
+  if (images.length < 2) throw new HopImagesError(`need at least 2 images to overlay, got ${images.length}`);
+  const s0 = images[0]!;
+  const n = s0.species.length;
+  const species: string[] = [];
+  const frac: number[] = [];
+  for (const im of images) {
+    species.push(im.species[0]!);
+    frac.push(im.frac[0]!, im.frac[1]!, im.frac[2]!);
+  }
+  for (let i = 1; i < n; i++) {
+    species.push(s0.species[i]!);
+    frac.push(s0.frac[3 * i]!, s0.frac[3 * i + 1]!, s0.frac[3 * i + 2]!);
+  }
+  const overlay = createStructure({ lattice: s0.lattice, species, frac, info: { ...s0.info } }, { checkOverlap: false, allowLeftHanded: true });
+  return writeCif(overlay);
+}
+
+const HOP_JSON_FORMAT = 'fracflow-hops/1';
+
+/** A hop list as JSON text (all fields, full double precision); {@link hopsFromJson} reads it back. */
+export function hopsToJson(result: HopResult): string {
+  return JSON.stringify({ format: HOP_JSON_FORMAT, ...result }, null, 1) + '\n';
+}
+
+function isVec3(v: unknown): v is Vec3 {
+  return Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+/** Reads a hop list written by {@link hopsToJson}; the message names the field that is wrong. */
+export function hopsFromJson(text: string): HopResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new PathfinderError(`hop list: not JSON: ${(e as Error).message}`);
+  }
+  const o = raw as Record<string, unknown>;
+  if (!o || typeof o !== 'object' || o['format'] !== HOP_JSON_FORMAT) {
+    throw new PathfinderError(`hop list: format must be "${HOP_JSON_FORMAT}", got ${JSON.stringify(o?.['format'])}`);
+  }
+  if (!Array.isArray(o['hops'])) throw new PathfinderError('hop list: "hops" must be an array');
+  (o['hops'] as unknown[]).forEach((h, k) => {
+    const x = h as Record<string, unknown>;
+    for (const f of ['startFrac', 'endFrac', 'midFrac', 'image']) {
+      if (!isVec3(x[f])) throw new PathfinderError(`hop list: hops[${k}].${f} must be 3 finite numbers`);
+    }
+    for (const f of ['index', 'startSite', 'endSite', 'startClass', 'endClass', 'multiplicity', 'lengthAng']) {
+      if (typeof x[f] !== 'number' || !Number.isFinite(x[f])) throw new PathfinderError(`hop list: hops[${k}].${f} must be a number`);
+    }
+    if (typeof x['ion'] !== 'string') throw new PathfinderError(`hop list: hops[${k}].ion must be a string`);
+  });
+  const rest: Record<string, unknown> = { ...o };
+  delete rest['format'];
+  return rest as unknown as HopResult;
+}

@@ -1,0 +1,489 @@
+/**
+ * Symmetry-distinct migration hops of one species: the semantics of pymatgen-analysis-diffusion's
+ * `DistinctPathFinder(structure, ion, max_path_length=L, symprec=0.1)` with its known defects fixed.
+ *
+ * What is the same as DistinctPathFinder:
+ *  - candidate hops start at the first site (lowest index) of each equivalence class of the
+ *    migrating species and end at every site of that species within `round(L, 3) + 0.01` Å;
+ *  - the automatic cutoff of `perc_mode = '1d' | '>1d'` when no L is given (see {@link autoCutoff});
+ *  - equivalence classes, their order and the Wyckoff symbols (multiplicity in the input cell + letter).
+ *
+ * What is different, and why:
+ *  - Two hops are the same only if one space-group operation maps the ordered endpoint pair of one
+ *    (start→end or end→start) onto the other *including the lattice translation between the two
+ *    ends*. DistinctPathFinder matches start, midpoint and end each modulo a lattice vector
+ *    independently, which merges different hops of equal length (issue #141) and, because its
+ *    fractional tolerance depends on the cell, keeps symmetry duplicates in some cells (6 instead of 4
+ *    hops in a sheared 1×1×3 CaF2 cell). Here the test runs in the primitive cell, where every
+ *    space-group operation maps the cell onto itself (in a supercell some do not, and are lost), and
+ *    each operation is turned once into a permutation of the sites plus lattice shifts, so the test
+ *    is exact integer bookkeeping; like DistinctPathFinder it also asks lengths to agree within 1e-3 Å.
+ *  - The order is fixed: by length (hops closer than {@link LENGTH_TIE_ANG} count as equal), then by
+ *    the elements and site-symmetry orders of the two ends, then by the sorted distances from the hop's
+ *    midpoint to the atoms around it. All keys are invariant under rotation, origin shift, change
+ *    of cell and supercells, so the list and its order do not depend on the cell given. (In a cell
+ *    that is symmetric only within symprec, the members of one orbit differ slightly in length and
+ *    the member reported follows the site order, as in DistinctPathFinder.)
+ *  - The migrating ion is named by element (`F`), also when the structure carries oxidation
+ *    states; a label with a charge (`F-`, `F1-`) is accepted and reduced to its element.
+ */
+import type { Structure } from '../structure/structure.js';
+import { element, isElement, parseSpeciesLabel } from '../structure/elements.js';
+import { latticeParameters, perpendicularHeights } from '../structure/lattice.js';
+import {
+  DEFAULT_SYMPREC,
+  checkSymprec,
+  primitiveReduction,
+  sitePermutations,
+  type PrimitiveReduction,
+  type SitePermutations,
+  type SymmetryInfo,
+} from '../structure/symmetry.js';
+
+/** Default maximum hop length, Å (the DDI screening setting). */
+export const DEFAULT_MAX_LENGTH_ANG = 5;
+/** Default number of shortest distinct hops kept (the DDI setting); 0 keeps all. */
+export const DEFAULT_HOP_LIMIT = 5;
+/** Hops whose lengths differ by less than this (Å) are ordered by their other keys, not by length. */
+export const LENGTH_TIE_ANG = 1e-8;
+/** Equivalent hops must agree in length within this (Å), DistinctPathFinder's test. */
+export const HOP_LENGTH_TOL_ANG = 1e-3;
+/** Tolerance (Å) of the neighbour search around a site, as in pymatgen's `get_neighbors`. */
+const NEIGHBOR_TOL_ANG = 1e-8;
+/** Radius added to half the hop length for the midpoint environment used to order equal-length hops. */
+const ENVIRONMENT_PAD_ANG = 2.5;
+/** Distances of the environment fingerprint closer than this (Å) compare equal. */
+const ENVIRONMENT_TOL_ANG = 1e-6;
+
+export type Vec3 = [number, number, number];
+
+/** One distinct migration hop. Coordinates are fractional in the cell of the structure searched. */
+export interface Hop {
+  /** 0-based rank in the ordered list. */
+  index: number;
+  /** Element of the migrating ion. */
+  ion: string;
+  /** Index of the start site (the first site of its equivalence class). */
+  startSite: number;
+  /** Index of the end site; the end point is that site's coordinates plus {@link image}. */
+  endSite: number;
+  /** Lattice translation applied to the end site. */
+  image: Vec3;
+  /** Fractional coordinates of the start (the start site's stored coordinates). */
+  startFrac: Vec3;
+  /** Fractional coordinates of the end; may lie outside [0, 1). */
+  endFrac: Vec3;
+  /** Midpoint, fractional. */
+  midFrac: Vec3;
+  /** Length, Å. */
+  lengthAng: number;
+  /** Equivalence-class index of the start and the end (index into {@link HopResult.classes}). */
+  startClass: number;
+  endClass: number;
+  /** Wyckoff symbols of the start and end class (`8c`: multiplicity in this cell + letter). */
+  startWyckoff: string;
+  endWyckoff: string;
+  /** Number of symmetry-equivalent hops per cell (undirected). */
+  multiplicity: number;
+}
+
+export interface FindHopsOptions {
+  /** Migrating element (`F`; `F-` is read as `F`). Default `F`. */
+  ion?: string;
+  /** Maximum hop length, Å. Default {@link DEFAULT_MAX_LENGTH_ANG}; not allowed together with `auto`. */
+  maxLengthAng?: number;
+  /** Choose the maximum length automatically as DistinctPathFinder's `perc_mode` does when L is None. */
+  auto?: '1d' | '>1d';
+  /** Keep the N shortest distinct hops. Default {@link DEFAULT_HOP_LIMIT}; 0 keeps all. */
+  limit?: number;
+  /** Symmetry tolerance, Å. Default 0.1. */
+  symprec?: number;
+  /** Primitive reduction already computed for this structure at the same symprec (saves the search). */
+  reduction?: PrimitiveReduction;
+}
+
+export interface HopResult {
+  ion: string;
+  /** Maximum hop length used, Å (the given one, or the automatic cutoff). */
+  maxLengthAng: number;
+  /** Neighbour cutoff actually searched: `round(maxLength, 3) + 0.01`. */
+  cutoffAng: number;
+  symprec: number;
+  spaceGroup: { number: number; symbol: string };
+  /** Site indices of every equivalence class of the structure. */
+  classes: number[][];
+  /** Wyckoff symbol of each class. */
+  classWyckoffSymbols: string[];
+  /** Number of distinct hops within the cutoff before the limit was applied. */
+  distinctCount: number;
+  hops: Hop[];
+}
+
+/** Thrown for invalid options or an ion missing from the structure; the message names the input. */
+export class PathfinderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PathfinderError';
+  }
+}
+
+/** Element of a migrating-ion label (`F`, `F-`, `Li+`). */
+export function ionElement(label: string): string {
+  if (isElement(label)) return label;
+  const p = parseSpeciesLabel(label);
+  if (!p || !isElement(p.element)) throw new PathfinderError(`ion ${JSON.stringify(label)} is not an element or species label`);
+  return p.element;
+}
+
+interface Candidate {
+  start: number;
+  end: number;
+  image: Vec3;
+  length: number;
+}
+
+/**
+ * Sites of `ion` around site `center` within `radius` Å (all periodic images, the site itself at zero
+ * distance excluded), sorted by distance then (site, image). The cutoff includes distances up to
+ * radius + 1e-8 Å, as pymatgen's `get_neighbors`.
+ */
+function neighborsOf(s: Structure, center: number, ion: string, radius: number): Candidate[] {
+  const L = s.lattice, f = s.frac;
+  const h = perpendicularHeights(L);
+  const n = s.species.length;
+  const cx = f[3 * center]!, cy = f[3 * center + 1]!, cz = f[3 * center + 2]!;
+  // Differences are brought into [-0.5, 0.5] first, so images up to ceil(r/h + 0.5) cover the sphere.
+  const ra = Math.ceil(radius / h[0] + 0.5), rb = Math.ceil(radius / h[1] + 0.5), rc = Math.ceil(radius / h[2] + 0.5);
+  const r2 = (radius + NEIGHBOR_TOL_ANG) * (radius + NEIGHBOR_TOL_ANG);
+  const out: Candidate[] = [];
+  for (let j = 0; j < n; j++) {
+    if (s.species[j] !== ion) continue;
+    const dx0 = f[3 * j]! - cx, dy0 = f[3 * j + 1]! - cy, dz0 = f[3 * j + 2]! - cz;
+    const wa = Math.round(dx0), wb = Math.round(dy0), wc = Math.round(dz0);
+    for (let a = -ra; a <= ra; a++) {
+      for (let b = -rb; b <= rb; b++) {
+        for (let c = -rc; c <= rc; c++) {
+          const ia = a - wa, ib = b - wb, ic = c - wc;
+          const da = dx0 + ia, db = dy0 + ib, dc = dz0 + ic;
+          const x = da * L[0]! + db * L[3]! + dc * L[6]!;
+          const y = da * L[1]! + db * L[4]! + dc * L[7]!;
+          const z = da * L[2]! + db * L[5]! + dc * L[8]!;
+          const d2 = x * x + y * y + z * z;
+          if (d2 > r2) continue;
+          const d = Math.sqrt(d2);
+          if (d < NEIGHBOR_TOL_ANG) continue;
+          out.push({ start: center, end: j, image: [ia, ib, ic], length: d });
+        }
+      }
+    }
+  }
+  out.sort((p, q) => p.length - q.length || p.end - q.end || p.image[0] - q.image[0] || p.image[1] - q.image[1] || p.image[2] - q.image[2]);
+  return out;
+}
+
+/** Python's round(x, 3): round half to even on the decimal value, as DistinctPathFinder uses it. */
+function pyRound3(x: number): number {
+  // Both Python and toFixed round the exact binary value; they differ only on exact ties (x·1000 ending
+  // in .5 exactly, possible only for multiples of 1/16), where Python rounds half to even.
+  const n = x * 1000;
+  if (Number.isInteger(x * 16) && n - Math.floor(n) === 0.5) {
+    const f = Math.floor(n);
+    return (f % 2 === 0 ? f : f + 1) / 1000;
+  }
+  return Number(x.toFixed(3));
+}
+
+/**
+ * The maximum hop length DistinctPathFinder picks when `max_path_length` is None: for each class of
+ * the migrating ion, the sorted distances to sites of the same element within min(a, b, c) of the
+ * given cell; `1d` takes the largest second-neighbour distance, `>1d` the larger of that and the
+ * smallest third-neighbour distance of the classes with three or more (junctions). A class with
+ * fewer than two neighbours makes it min(a, b, c).
+ */
+export function autoCutoff(s: Structure, ion: string, mode: '1d' | '>1d', classes: readonly (readonly number[])[]): number {
+  const abc = latticeParameters(s.lattice);
+  const maxR = Math.min(abc.a, abc.b, abc.c);
+  const lists: number[][] = [];
+  let junc = 0;
+  for (const cls of classes) {
+    const site0 = cls[0]!;
+    if (s.species[site0] !== ion) continue;
+    const d = neighborsOf(s, site0, ion, maxR).map((c) => c.length);
+    if (d.length > 2) junc++;
+    lists.push(d);
+  }
+  if (lists.length === 0) throw new PathfinderError(`ion ${ion} has no sites in the structure`);
+  let pathCutoff: number;
+  let juncCutoff = maxR;
+  if (Math.min(...lists.map((d) => d.length)) < 2) pathCutoff = maxR;
+  else {
+    pathCutoff = Math.max(...lists.map((d) => d[1]!));
+    if (junc > 0) juncCutoff = Math.min(...lists.filter((d) => d.length >= 3).map((d) => d[2]!));
+  }
+  return mode === '1d' ? pathCutoff : Math.max(juncCutoff, pathCutoff);
+}
+
+/**
+ * Directed hop key: start site, end site and the translation of the end relative to the start's
+ * cell, packed into one exact integer: sites < nSites, translation components within ±127 cells
+ * (checked once per search against the cutoff), nSites² · 256³ < 2^53 (also checked).
+ */
+function key(nSites: number, a: number, b: number, n0: number, n1: number, n2: number): number {
+  return (((a * nSites + b) * KEY_SPAN + (n0 + KEY_OFFSET)) * KEY_SPAN + (n1 + KEY_OFFSET)) * KEY_SPAN + (n2 + KEY_OFFSET);
+}
+const KEY_SPAN = 256;
+const KEY_OFFSET = 128;
+
+/**
+ * The orbit of a directed hop (a → b + n) under all operations, both orientations, each normalised so
+ * its start site sits at its stored coordinates. Returns the keys.
+ */
+function hopOrbit(p: Structure, perms: SitePermutations, sym: SymmetryInfo, c: Candidate): Set<number> {
+  const nSites = p.species.length;
+  const orbit = new Set<number>();
+  const { perm, shift } = perms;
+  const R = sym.rotations;
+  for (let k = 0; k < perms.operationCount; k++) {
+    const o = 9 * k;
+    const ia = k * nSites + c.start, ib = k * nSites + c.end;
+    const pa = perm[ia]!, pb = perm[ib]!;
+    // R(x_a) + t = x_pa + s_a and R(x_b + n) + t = x_pb + s_b + R n, so relative to x_pa the end
+    // is x_pb + (s_b + R n - s_a).
+    const [n0, n1, n2] = c.image;
+    const m0 = shift[3 * ib]! + R[o]! * n0 + R[o + 1]! * n1 + R[o + 2]! * n2 - shift[3 * ia]!;
+    const m1 = shift[3 * ib + 1]! + R[o + 3]! * n0 + R[o + 4]! * n1 + R[o + 5]! * n2 - shift[3 * ia + 1]!;
+    const m2 = shift[3 * ib + 2]! + R[o + 6]! * n0 + R[o + 7]! * n1 + R[o + 8]! * n2 - shift[3 * ia + 2]!;
+    // With symprec 0.1 Å an operation may map a hop onto one of a different length (approximate
+    // symmetry); like DistinctPathFinder, such hops stay distinct when lengths differ by > 1e-3 Å.
+    if (Math.abs(hopLength(p, { start: pa, end: pb, image: [m0, m1, m2], length: 0 }) - c.length) > HOP_LENGTH_TOL_ANG) continue;
+    orbit.add(key(nSites, pa, pb, m0, m1, m2));
+    orbit.add(key(nSites, pb, pa, -m0, -m1, -m2));
+  }
+  return orbit;
+}
+
+/** A hop of the input cell as a hop of the primitive cell (site indices and translation there). */
+function toPrimitive(red: PrimitiveReduction, c: Candidate): Candidate {
+  const T = red.T, sh = red.shift;
+  const pa = red.siteToPrimitive[c.start]!, pb = red.siteToPrimitive[c.end]!;
+  const [n0, n1, n2] = c.image;
+  const m = [0, 1, 2].map((k) => sh[3 * c.end + k]! + n0 * T[k]! + n1 * T[3 + k]! + n2 * T[6 + k]! - sh[3 * c.start + k]!) as Vec3;
+  return { start: pa, end: pb, image: m, length: c.length };
+}
+
+/**
+ * A label of a site that does not depend on the cell setting: element and order of its site-symmetry
+ * group (operations per cell / sites in its class; both scale alike in a supercell). Wyckoff letters
+ * are not used for ordering because they depend on the origin moyo picks.
+ */
+function siteKey(s: Structure, red: PrimitiveReduction, site: number): string {
+  const sym = red.symmetry;
+  const order = sym.operationCount / sym.classes[sym.classOf[red.siteToPrimitive[site]!]!]!.length;
+  return `${s.species[site]}:${String(order).padStart(3, '0')}`;
+}
+
+/** Sorted (Z, distance) pairs of every atom within `radius` of a fractional point. */
+function environment(s: Structure, p: Vec3, radius: number): number[] {
+  const L = s.lattice, f = s.frac;
+  const h = perpendicularHeights(L);
+  const ra = Math.ceil(radius / h[0] + 0.5), rb = Math.ceil(radius / h[1] + 0.5), rc = Math.ceil(radius / h[2] + 0.5);
+  const items: [number, number][] = [];
+  for (let j = 0; j < s.species.length; j++) {
+    const z = element(s.species[j]!).z;
+    const dx0 = f[3 * j]! - p[0], dy0 = f[3 * j + 1]! - p[1], dz0 = f[3 * j + 2]! - p[2];
+    const wa = Math.round(dx0), wb = Math.round(dy0), wc = Math.round(dz0);
+    for (let a = -ra; a <= ra; a++)
+      for (let b = -rb; b <= rb; b++)
+        for (let c = -rc; c <= rc; c++) {
+          const da = dx0 + a - wa, db = dy0 + b - wb, dc = dz0 + c - wc;
+          const x = da * L[0]! + db * L[3]! + dc * L[6]!;
+          const y = da * L[1]! + db * L[4]! + dc * L[7]!;
+          const zz = da * L[2]! + db * L[5]! + dc * L[8]!;
+          const d = Math.sqrt(x * x + y * y + zz * zz);
+          if (d <= radius) items.push([z, d]);
+        }
+  }
+  items.sort((u, v) => u[0] - v[0] || u[1] - v[1]);
+  const out: number[] = [];
+  for (const [z, d] of items) out.push(z, d);
+  return out;
+}
+
+function compareEnvironments(x: number[], y: number[]): number {
+  const n = Math.min(x.length, y.length);
+  for (let k = 0; k < n; k += 2) {
+    if (x[k] !== y[k]) return x[k]! - y[k]!;
+    const dd = x[k + 1]! - y[k + 1]!;
+    if (Math.abs(dd) > ENVIRONMENT_TOL_ANG) return dd;
+  }
+  return x.length - y.length;
+}
+
+interface Found {
+  hop: Candidate;
+  multiplicity: number;
+  letters: string;
+  env: number[] | null;
+}
+
+/** Checks the options of {@link findHops}; every message names the option and the value received. */
+function checkOptions(o: FindHopsOptions): void {
+  if (o.maxLengthAng !== undefined && !(Number.isFinite(o.maxLengthAng) && o.maxLengthAng > 0)) {
+    throw new PathfinderError(`maxLengthAng must be a positive number of Å, got ${String(o.maxLengthAng)}`);
+  }
+  if (o.auto !== undefined && o.auto !== '1d' && o.auto !== '>1d') {
+    throw new PathfinderError(`auto must be '1d' or '>1d', got ${JSON.stringify(o.auto)}`);
+  }
+  if (o.auto !== undefined && o.maxLengthAng !== undefined) {
+    throw new PathfinderError(`give either maxLengthAng (${o.maxLengthAng}) or auto (${o.auto}), not both`);
+  }
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 0)) {
+    throw new PathfinderError(`limit must be a non-negative integer (0 = all), got ${String(o.limit)}`);
+  }
+  if (o.symprec !== undefined) checkSymprec(o.symprec);
+  if (o.reduction !== undefined && o.symprec !== undefined && o.reduction.symmetry.symprec !== o.symprec) {
+    throw new PathfinderError(`the primitive reduction was computed at symprec ${o.reduction.symmetry.symprec}, but symprec ${o.symprec} was asked for`);
+  }
+}
+
+/**
+ * The symmetry-distinct migration hops of `ion` in `s`, shortest first, at most `limit` of them.
+ * See the module comment for the semantics and the fixed order.
+ */
+export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult {
+  checkOptions(options);
+  const ion = ionElement(options.ion ?? 'F');
+  if (!s.species.includes(ion)) {
+    throw new PathfinderError(`ion ${ion} has no sites in the structure (elements: ${[...new Set(s.species)].join(', ')})`);
+  }
+  const red = options.reduction ?? primitiveReduction(s, { symprec: options.symprec ?? DEFAULT_SYMPREC });
+  if (red.siteToPrimitive.length !== s.species.length) {
+    throw new PathfinderError(`the primitive reduction is for ${red.siteToPrimitive.length} sites, the structure has ${s.species.length}`);
+  }
+  const psym = red.symmetry;
+  const p = red.primitive;
+  // Classes of the input sites: the orbits of their primitive sites, ordered by lowest input index
+  // (DistinctPathFinder's order); Wyckoff letters as found in the input cell.
+  const classOf = new Int32Array(s.species.length);
+  const classes: number[][] = [];
+  const classIndex = new Map<number, number>();
+  for (let i = 0; i < s.species.length; i++) {
+    const pc = psym.classOf[red.siteToPrimitive[i]!]!;
+    let c = classIndex.get(pc);
+    if (c === undefined) {
+      c = classes.length;
+      classIndex.set(pc, c);
+      classes.push([]);
+    }
+    classes[c]!.push(i);
+    classOf[i] = c;
+  }
+  const classWyckoffSymbols = classes.map((c) => `${c.length}${red.inputSymmetry.wyckoffs[c[0]!]}`);
+  const limit = options.limit ?? DEFAULT_HOP_LIMIT;
+  const maxLength = options.auto ? autoCutoff(s, ion, options.auto, classes) : (options.maxLengthAng ?? DEFAULT_MAX_LENGTH_ANG);
+  const cutoff = pyRound3(maxLength) + 0.01;
+  const perms = sitePermutations(p, psym);
+  const np = p.species.length;
+  if (np * np * KEY_SPAN ** 3 > Number.MAX_SAFE_INTEGER || Math.ceil(cutoff / Math.min(...perpendicularHeights(p.lattice))) + 2 >= KEY_OFFSET) {
+    throw new PathfinderError(`cell too large or too skewed for the hop search (${np} primitive sites, cutoff ${cutoff} Å, smallest cell height ${Math.min(...perpendicularHeights(p.lattice)).toPrecision(4)} Å): reduce it with sanitize() first`);
+  }
+  const cellsPerPrimitive = s.species.length / p.species.length;
+
+  const candidates: Candidate[] = [];
+  for (const cls of classes) {
+    const site0 = cls[0]!;
+    if (s.species[site0] !== ion) continue;
+    candidates.push(...neighborsOf(s, site0, ion, cutoff));
+  }
+  // DistinctPathFinder keeps the first hop of each orbit its loop meets (classes in order, then
+  // neighbours by site index); with approximate symmetry orbit members differ in length by up to
+  // 1e-3 Å, so the same visiting order reports the same member.
+  candidates.sort((x, y) => x.start - y.start || x.end - y.end || x.image[0] - y.image[0] || x.image[1] - y.image[1] || x.image[2] - y.image[2]);
+
+  const seen = new Set<number>();
+  const found: Found[] = [];
+  for (const c of candidates) {
+    const pc = toPrimitive(red, c);
+    if (seen.has(key(p.species.length, pc.start, pc.end, pc.image[0], pc.image[1], pc.image[2]))) continue;
+    const orbit = hopOrbit(p, perms, psym, pc);
+    for (const k of orbit) seen.add(k);
+    const la = siteKey(s, red, c.start);
+    const lb = siteKey(s, red, c.end);
+    found.push({ hop: c, multiplicity: (orbit.size / 2) * cellsPerPrimitive, letters: la <= lb ? `${la}|${lb}` : `${lb}|${la}`, env: null });
+  }
+
+  const ordered = orderHops(s, found);
+  const kept = limit === 0 ? ordered : ordered.slice(0, limit);
+  const hops = kept.map((f, index) => toHop(s, classOf, classWyckoffSymbols, ion, f, index));
+  return {
+    ion,
+    maxLengthAng: maxLength,
+    cutoffAng: cutoff,
+    symprec: psym.symprec,
+    spaceGroup: { number: psym.number, symbol: psym.symbol },
+    classes,
+    classWyckoffSymbols,
+    distinctCount: found.length,
+    hops,
+  };
+}
+
+/** Length groups (ties within {@link LENGTH_TIE_ANG}), then endpoint letters, then midpoint environment. */
+function orderHops(s: Structure, found: Found[]): Found[] {
+  const byLength = found.slice().sort((p, q) => p.hop.length - q.hop.length);
+  const out: Found[] = [];
+  let g = 0;
+  while (g < byLength.length) {
+    let e = g + 1;
+    while (e < byLength.length && byLength[e]!.hop.length - byLength[e - 1]!.hop.length < LENGTH_TIE_ANG) e++;
+    const group = byLength.slice(g, e);
+    if (group.length > 1) {
+      for (const f of group) {
+        const mid = midpoint(s, f.hop);
+        f.env = environment(s, mid, f.hop.length / 2 + ENVIRONMENT_PAD_ANG);
+      }
+      group.sort((p, q) => (p.letters < q.letters ? -1 : p.letters > q.letters ? 1 : 0) || compareEnvironments(p.env!, q.env!) || q.multiplicity - p.multiplicity);
+    }
+    out.push(...group);
+    g = e;
+  }
+  return out;
+}
+
+function hopLength(s: Structure, c: Candidate): number {
+  const f = s.frac, L = s.lattice;
+  const da = f[3 * c.end]! + c.image[0] - f[3 * c.start]!;
+  const db = f[3 * c.end + 1]! + c.image[1] - f[3 * c.start + 1]!;
+  const dc = f[3 * c.end + 2]! + c.image[2] - f[3 * c.start + 2]!;
+  return Math.hypot(da * L[0]! + db * L[3]! + dc * L[6]!, da * L[1]! + db * L[4]! + dc * L[7]!, da * L[2]! + db * L[5]! + dc * L[8]!);
+}
+
+function midpoint(s: Structure, c: Candidate): Vec3 {
+  const f = s.frac;
+  return [0, 1, 2].map((k) => (f[3 * c.start + k]! + f[3 * c.end + k]! + c.image[k]!) / 2) as Vec3;
+}
+
+function toHop(s: Structure, classOf: Int32Array, classWyckoffSymbols: string[], ion: string, f: Found, index: number): Hop {
+  const c = f.hop;
+  const fr = s.frac;
+  const startFrac = [fr[3 * c.start]!, fr[3 * c.start + 1]!, fr[3 * c.start + 2]!] as Vec3;
+  const endFrac = [0, 1, 2].map((k) => fr[3 * c.end + k]! + c.image[k]!) as Vec3;
+  const midFrac = [0, 1, 2].map((k) => (startFrac[k]! + endFrac[k]!) / 2) as Vec3;
+  const startClass = classOf[c.start]!, endClass = classOf[c.end]!;
+  return {
+    index,
+    ion,
+    startSite: c.start,
+    endSite: c.end,
+    image: [c.image[0], c.image[1], c.image[2]],
+    startFrac,
+    endFrac,
+    midFrac,
+    lengthAng: c.length,
+    startClass,
+    endClass,
+    startWyckoff: classWyckoffSymbols[startClass]!,
+    endWyckoff: classWyckoffSymbols[endClass]!,
+    multiplicity: f.multiplicity,
+  };
+}

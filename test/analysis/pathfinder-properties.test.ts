@@ -1,0 +1,269 @@
+/**
+ * Invariants of findHops: the hop list and its order do not change with the cell given (rotation,
+ * origin shift, unimodular change of basis, shuffled sites, supercells); the defects of
+ * DistinctPathFinder stay fixed (#141 merged hops, duplicates in a sheared 1×1×3 CaF2 cell, 'F' on
+ * an oxidation-decorated structure); LiCoO2 lists both the 4.924 Å and the 4.993 Å Li hops.
+ * Random transforms use a seeded generator; a failure prints the seed and the transform.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { findHops, type HopResult } from '../../src/analysis/pathfinder.js';
+import { createStructure, type Structure } from '../../src/structure/structure.js';
+import { det3, inv3, mul3, fracToCart } from '../../src/structure/lattice.js';
+import { referenceRecords, referenceStructure } from '../helpers/reference.js';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomRotation(r: () => number): number[] {
+  const u1 = r(), u2 = r(), u3 = r();
+  const q = [Math.sqrt(1 - u1) * Math.sin(2 * Math.PI * u2), Math.sqrt(1 - u1) * Math.cos(2 * Math.PI * u2), Math.sqrt(u1) * Math.sin(2 * Math.PI * u3), Math.sqrt(u1) * Math.cos(2 * Math.PI * u3)];
+  const [x, y, z, w] = q as [number, number, number, number];
+  return [
+    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+  ];
+}
+
+/** A unimodular integer matrix (det +1): a product of a few elementary shears. */
+function randomUnimodular(r: () => number): number[] {
+  let m: Float64Array = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  for (let k = 0; k < 3; k++) {
+    const i = Math.floor(r() * 3), j = (i + 1 + Math.floor(r() * 2)) % 3;
+    const e = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    e[3 * i + j] = r() < 0.5 ? -1 : 1;
+    m = mul3(e, m);
+  }
+  return Array.from(m);
+}
+
+interface Transform { rotation: number[]; unimodular: number[]; shift: number[]; order: number[] }
+
+function transformed(s: Structure, t: Transform): Structure {
+  // Cartesian rows rotate as r' = r · Qᵀ; the new basis is U · L; fractional coordinates follow.
+  const Qt = [t.rotation[0]!, t.rotation[3]!, t.rotation[6]!, t.rotation[1]!, t.rotation[4]!, t.rotation[7]!, t.rotation[2]!, t.rotation[5]!, t.rotation[8]!];
+  const lat = mul3(t.unimodular, mul3(s.lattice, Qt));
+  const cart = fracToCart(Qt, fracToCart(s.lattice, s.frac));
+  const f = fracToCart(inv3(lat), cart);
+  const frac: number[][] = [];
+  const species: string[] = [];
+  for (const i of t.order) {
+    frac.push([0, 1, 2].map((k) => f[3 * i + k]! + t.shift[k]!));
+    species.push(s.species[i]!);
+  }
+  return createStructure({ lattice: lat, species, frac }, { checkOverlap: false, allowLeftHanded: true });
+}
+
+function randomTransform(seed: number, n: number): Transform {
+  const r = rng(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return { rotation: randomRotation(r), unimodular: randomUnimodular(r), shift: [r() - 0.5, r() - 0.5, r() - 0.5], order };
+}
+
+/**
+ * The cell-independent content of a hop list, in order: for each hop the two ends as (element, sites
+ * of its class per formula unit) and the multiplicity per formula unit. `s` is the structure searched.
+ */
+function signature(res: HopResult, s: Structure): string[] {
+  const perFormula = s.species.filter((x) => x === res.ion).length;
+  return res.hops.map((h) => {
+    const ends = [h.startSite, h.endSite].map((site, k) => `${s.species[site]}${res.classes[k === 0 ? h.startClass : h.endClass]!.length / perFormula}`).sort();
+    return `${ends.join('-')} m=${h.multiplicity / perFormula}`;
+  });
+}
+
+/** Lengths agree to 1e-6 Å: reference cells with coordinates rounded to 1e-10 give orbit members that differ by ~1e-9 Å. */
+function lengthsClose(a: HopResult, b: HopResult, tol = 1e-6): boolean {
+  return a.hops.length === b.hops.length && a.hops.every((h, k) => Math.abs(h.lengthAng - b.hops[k]!.lengthAng) < tol);
+}
+
+const record = (id: string) => referenceStructure(referenceRecords().find((r) => r.id === id)!);
+
+test('hop list and order are invariant under rotation, origin shift, unimodular basis change and site order', () => {
+  // The tolerance is 1e-6 Å for cells symmetric to ~1e-10; mp-29269 is symmetric only to ~1e-3 Å at
+  // symprec 0.1, its orbits hold members whose lengths differ by up to 2e-5 Å, and which member is
+  // reported follows the site order (DistinctPathFinder's rule), so there lengths agree to 1e-3 Å.
+  const cases: [string, string, number][] = [['CaF2', 'F', 1e-6], ['AlF3', 'F', 1e-6], ['mp_mp-1195732', 'F', 1e-6], ['mp_mp-29269', 'F', 1e-3], ['pmg_Li3V2PO43', 'Li', 1e-6], ['CaF2_prim_skewed', 'F', 1e-6]];
+  for (const [id, ion, tol] of cases) {
+    const s = record(id);
+    const base = findHops(s, { ion, limit: 0 });
+    for (let trial = 0; trial < 3; trial++) {
+      const seed = 1000 * trial + id.length;
+      const t = randomTransform(seed, s.species.length);
+      const msg = `${id}: seed ${seed}, transform ${JSON.stringify({ rotation: t.rotation.map((x) => x.toPrecision(17)), unimodular: t.unimodular, shift: t.shift.map((x) => x.toPrecision(17)) })}`;
+      const got = findHops(transformed(s, t), { ion, limit: 0 });
+      assert.ok(lengthsClose(base, got, tol), `${msg}: lengths ${JSON.stringify(got.hops.map((h) => h.lengthAng))} vs ${JSON.stringify(base.hops.map((h) => h.lengthAng))}`);
+      assert.deepEqual(signature(got, transformed(s, t)), signature(base, s), msg);
+    }
+  }
+});
+
+test('a supercell gives the same hops with multiplicities scaled by the cell volume', () => {
+  const s = record('CaF2');
+  const sc = record('CaF2_2x2x2');
+  const a = findHops(s, { limit: 0 });
+  const b = findHops(sc, { limit: 0 });
+  assert.ok(lengthsClose(a, b));
+  assert.deepEqual(b.hops.map((h) => h.multiplicity), a.hops.map((h) => 8 * h.multiplicity));
+  // Fluorite F sublattice is simple cubic with a/2: 6 nearest neighbours per F, 8 F per cell → 24 hops.
+  assert.equal(a.hops[0]!.multiplicity, 24);
+  assert.ok(Math.abs(a.hops[0]!.lengthAng - 5.463 / 2) < 1e-12);
+});
+
+test('regression (cell-dependent duplicates): a sheared 1×1×3 CaF2 cell gives the same 4 hops as the cubic cell', () => {
+  const s = record('CaF2');
+  // 1×1×3 supercell with c' = 3c + a (sheared): DistinctPathFinder reports 6 hops here.
+  const M = [1, 0, 0, 0, 1, 0, 1, 0, 3];
+  const lat = mul3(M, s.lattice);
+  const cart = fracToCart(s.lattice, s.frac);
+  const species: string[] = [];
+  const cartAll: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    for (let i = 0; i < s.species.length; i++) {
+      species.push(s.species[i]!);
+      cartAll.push(cart[3 * i]! + k * s.lattice[6]!, cart[3 * i + 1]! + k * s.lattice[7]!, cart[3 * i + 2]! + k * s.lattice[8]!);
+    }
+  }
+  const sheared = createStructure({ lattice: lat, species, cart: cartAll });
+  assert.ok(Math.abs(det3(lat) - 3 * det3(s.lattice)) < 1e-9);
+  const a = findHops(s, { limit: 0 });
+  const b = findHops(sheared, { limit: 0 });
+  assert.equal(b.hops.length, 4);
+  assert.ok(lengthsClose(a, b));
+  assert.deepEqual(b.hops.map((h) => h.multiplicity), a.hops.map((h) => 3 * h.multiplicity));
+});
+
+test('regression #141: equal-length hops that no operation maps onto each other stay two hops', () => {
+  // P1 cell with a ⊥ b: F→F+a+b and F→F+a−b have the same length and the same start, midpoint and
+  // end modulo the lattice (they differ by 2b), which is all DistinctPathFinder compares.
+  const s = createStructure({
+    lattice: [4, 0, 0, 0, 5, 0, 1.3, 0.7, 6],
+    species: ['F', 'Ca'],
+    frac: [[0, 0, 0], [0.31, 0.17, 0.43]],
+  });
+  const res = findHops(s, { maxLengthAng: 6.5, limit: 0 });
+  assert.equal(res.spaceGroup.number, 1);
+  const diag = res.hops.filter((h) => Math.abs(h.lengthAng - Math.hypot(4, 5)) < 1e-9);
+  assert.equal(diag.length, 2, JSON.stringify(res.hops.map((h) => [h.lengthAng, h.image])));
+  const images = diag.map((h) => h.image.map((x) => Math.abs(x)).join(',')).sort();
+  assert.deepEqual(images, ['1,1,0', '1,1,0']);
+  assert.notDeepEqual(diag[0]!.image, diag[1]!.image);
+});
+
+test('regression: LiCoO2 (R-3m, Li 3b) lists both the 4.924 Å and the 4.993 Å Li hops', () => {
+  // Hexagonal R-3m cell with MP-like (GGA+U) parameters a = 2.8429 Å, c = 14.147 Å: √3·a = 4.924 Å is
+  // the in-plane second neighbour, √((c/3)² + a²/3) = 4.993 Å the hop to the next Li layer.
+  const a = 2.8429, c = 14.147, zO = 0.2396;
+  const lattice = [a, 0, 0, -a / 2, (a * Math.sqrt(3)) / 2, 0, 0, 0, c];
+  const centring = [[0, 0, 0], [2 / 3, 1 / 3, 1 / 3], [1 / 3, 2 / 3, 2 / 3]];
+  const species: string[] = [];
+  const frac: number[][] = [];
+  for (const t of centring) {
+    species.push('Li');
+    frac.push([t[0]!, t[1]!, t[2]! + 0.5]);
+    species.push('Co');
+    frac.push([t[0]!, t[1]!, t[2]!]);
+    for (const z of [zO, -zO]) {
+      species.push('O');
+      frac.push([t[0]!, t[1]!, t[2]! + z]);
+    }
+  }
+  const s = createStructure({ lattice, species, frac });
+  const res = findHops(s, { ion: 'Li', maxLengthAng: 5, limit: 5 });
+  assert.equal(res.spaceGroup.number, 166);
+  const lengths = res.hops.map((h) => h.lengthAng);
+  assert.ok(lengths.some((l) => Math.abs(l - 4.924) < 5e-4), JSON.stringify(lengths));
+  assert.ok(lengths.some((l) => Math.abs(l - 4.993) < 5e-4), JSON.stringify(lengths));
+  assert.ok(Math.abs(lengths[0]! - a) < 1e-12);
+});
+
+test('oxidation states do not matter, and the ion may be given with its charge', () => {
+  const r = referenceRecords().find((x) => x.id === 'mp_mp-2068')!;
+  const bare = findHops(referenceStructure(r, false), { limit: 0 });
+  const decorated = findHops(referenceStructure(r, true), { limit: 0 });
+  assert.ok(referenceStructure(r, true).oxidationStates);
+  assert.deepEqual(decorated, bare);
+  assert.deepEqual(findHops(referenceStructure(r, true), { ion: 'F-', limit: 0 }), bare);
+  assert.deepEqual(findHops(referenceStructure(r, true), { ion: 'F1-', limit: 0 }), bare);
+});
+
+test('equal-length hops come out in a fixed order (AlF3 has two distinct 4.9254 Å hops)', () => {
+  const res = findHops(record('AlF3'), { limit: 0 });
+  const ties = res.hops.filter((h) => Math.abs(h.lengthAng - 4.9254) < 1e-6);
+  assert.equal(ties.length, 2);
+  for (let seed = 7; seed < 10; seed++) {
+    const s = record('AlF3');
+    const again = findHops(transformed(s, randomTransform(seed, s.species.length)), { limit: 0 });
+    const t2 = again.hops.filter((h) => Math.abs(h.lengthAng - 4.9254) < 1e-6);
+    assert.deepEqual(t2.map((h) => h.multiplicity), ties.map((h) => h.multiplicity), `seed ${seed}`);
+    assert.equal(again.hops.indexOf(t2[0]!), res.hops.indexOf(ties[0]!), `seed ${seed}`);
+  }
+});
+
+test('limit keeps the N shortest; 0 keeps all; the default is 5', () => {
+  const s = record('mp_mp-1195732');
+  const all = findHops(s, { limit: 0 });
+  assert.ok(all.hops.length > 5);
+  assert.equal(all.distinctCount, all.hops.length);
+  const five = findHops(s);
+  assert.equal(five.hops.length, 5);
+  assert.equal(five.distinctCount, all.hops.length);
+  assert.deepEqual(five.hops, all.hops.slice(0, 5));
+  assert.deepEqual(findHops(s, { limit: 2 }).hops, all.hops.slice(0, 2));
+  for (let k = 1; k < all.hops.length; k++) assert.ok(all.hops[k]!.lengthAng >= all.hops[k - 1]!.lengthAng - 1e-8);
+});
+
+test('each hop carries consistent coordinates, image, midpoint and length', () => {
+  const s = record('mp_mp-29269');
+  const res = findHops(s, { limit: 0 });
+  for (const h of res.hops) {
+    for (let k = 0; k < 3; k++) {
+      assert.equal(h.startFrac[k], s.frac[3 * h.startSite + k]);
+      assert.equal(h.endFrac[k], s.frac[3 * h.endSite + k]! + h.image[k]!);
+      assert.equal(h.midFrac[k], (h.startFrac[k]! + h.endFrac[k]!) / 2);
+    }
+    const d = fracToCart(s.lattice, [0, 1, 2].map((k) => h.endFrac[k]! - h.startFrac[k]!));
+    assert.ok(Math.abs(Math.hypot(d[0]!, d[1]!, d[2]!) - h.lengthAng) < 1e-12);
+    assert.ok(h.lengthAng <= res.cutoffAng);
+    assert.equal(s.species[h.startSite], 'F');
+    assert.equal(s.species[h.endSite], 'F');
+    assert.ok(Number.isInteger(h.multiplicity) && h.multiplicity >= 1);
+  }
+});
+
+test("the cutoff is Python's round(L, 3) + 0.01, halves to even", () => {
+  const s = record('CaF2');
+  assert.equal(findHops(s, { maxLengthAng: 2.0625 }).cutoffAng, 2.062 + 0.01);
+  assert.equal(findHops(s, { maxLengthAng: 2.0635 }).cutoffAng, 2.063 + 0.01);
+  assert.equal(findHops(s, { maxLengthAng: 2.1875 }).cutoffAng, 2.188 + 0.01);
+  assert.equal(findHops(s, { maxLengthAng: 3.5 }).cutoffAng, 3.5 + 0.01);
+});
+
+test('findHops validates its options and names the value', () => {
+  const s = record('CaF2');
+  assert.throws(() => findHops(s, { maxLengthAng: -1 }), /maxLengthAng must be a positive number of Å, got -1/);
+  assert.throws(() => findHops(s, { maxLengthAng: Number.NaN }), /maxLengthAng must be a positive number of Å, got NaN/);
+  assert.throws(() => findHops(s, { auto: '2d' as '1d' }), /auto must be '1d' or '>1d', got "2d"/);
+  assert.throws(() => findHops(s, { auto: '1d', maxLengthAng: 4 }), /give either maxLengthAng \(4\) or auto \(1d\), not both/);
+  assert.throws(() => findHops(s, { limit: -1 }), /limit must be a non-negative integer \(0 = all\), got -1/);
+  assert.throws(() => findHops(s, { limit: 1.5 }), /limit must be a non-negative integer \(0 = all\), got 1.5/);
+  assert.throws(() => findHops(s, { symprec: 2 }), /symprec must be a distance in \(0, 1\) Å, got 2/);
+  assert.throws(() => findHops(s, { ion: 'Li' }), /ion Li has no sites in the structure \(elements: Ca, F\)/);
+  assert.throws(() => findHops(s, { ion: 'Xx9' }), /ion "Xx9" is not an element or species label/);
+  const prim = record('CaF2_prim');
+  const skewed = createStructure({ lattice: mul3([1, 0, 0, 0, 1, 0, 300, 0, 1], prim.lattice), species: prim.species, cart: fracToCart(prim.lattice, prim.frac) });
+  assert.throws(() => findHops(skewed), /cell too large or too skewed for the hop search \(3 primitive sites, cutoff 5.01 Å, smallest cell height 0.0\d+ Å\): reduce it with sanitize\(\) first/);
+});

@@ -1,0 +1,143 @@
+/**
+ * `fracflow symmetry`, `fracflow paths` and `fracflow path-images`. One run of each command is a real
+ * process (until the commands are registered in src/cli/index.ts, the child registers them on the
+ * program index.ts builds, with `main`'s error handling); the other cases parse in this process with
+ * the same command modules (a process start costs ~1 s under tsx).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { Command } from 'commander';
+import * as symmetryCommand from '../../src/cli/commands/symmetry.js';
+import * as pathsCommand from '../../src/cli/commands/paths.js';
+import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/cli.js';
+import { fixturesDir } from '../helpers/reference.js';
+import { hopsFromJson } from '../../src/analysis/hop-images.js';
+import { findHops } from '../../src/analysis/pathfinder.js';
+import { readStructure } from '../../src/structure/io.js';
+import { readExtxyz } from '../../src/structure/extxyz.js';
+
+const script = `
+const root = ${JSON.stringify(repoRoot)};
+const { buildProgram } = await import(root + '/src/cli/index.ts');
+const program = buildProgram();
+for (const m of ['symmetry', 'paths']) {
+  const mod = await import(root + '/src/cli/commands/' + m + '.ts');
+  if (!program.commands.some((c) => c.name() === m)) mod.register(program);
+}
+try {
+  await program.parseAsync(process.argv.slice(1), { from: 'user' });
+} catch (e) {
+  console.error('fracflow: ' + e.message);
+  process.exitCode = 2;
+}
+`;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Parses `args` with the two command modules in this process; output and errors are captured. */
+async function cliInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '', stderr = '';
+  const program = new Command().exitOverride().configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
+  symmetryCommand.register(program);
+  pathsCommand.register(program);
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return { status: 0, stdout, stderr };
+  } catch (e) {
+    return { status: 1, stdout, stderr: stderr + `fracflow: ${(e as Error).message}\n` };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+const caf2 = join(fixturesDir, 'structures', 'CaF2_fluorite_Fm-3m.cif');
+const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-paths-'));
+
+test('symmetry prints the space group and classes; --json gives operations, classes and the primitive cell', async () => {
+  const text = cli(['symmetry', caf2]);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /space group F m -3 m \(225\)/);
+  const j = await cliInProcess(['symmetry', caf2, '--json', '--symprec', '0.01']);
+  assert.equal(j.status, 0, j.stderr);
+  const out = JSON.parse(j.stdout) as { number: number; symprec: number; n_operations: number; equivalent_sites: number[][]; wyckoff_symbols: string[]; primitive_standard: { species: string[] } };
+  assert.equal(out.number, 225);
+  assert.equal(out.symprec, 0.01);
+  assert.equal(out.n_operations, 192);
+  assert.deepEqual(out.wyckoff_symbols.sort(), ['4a', '8c']);
+  assert.equal(out.primitive_standard.species.length, 3);
+});
+
+test('paths lists the distinct hops; --json round-trips and equals the library result', async () => {
+  const t = await cliInProcess(['paths', caf2]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /^4 of 4 distinct F hops up to 5 Å/);
+  assert.match(t.stdout, /^0 +2\.73155\d +4 +5 +8c-8c +24 /m);
+  const j = cli(['paths', caf2, '--json', '--limit', '0', '--max-length', '4']);
+  assert.equal(j.status, 0, j.stderr);
+  const res = hopsFromJson(j.stdout);
+  const lib = findHops(readStructure(caf2), { maxLengthAng: 4, limit: 0 });
+  assert.deepEqual(res, JSON.parse(JSON.stringify(lib)));
+  assert.equal(res.hops.length, 2);
+  const auto = hopsFromJson((await cliInProcess(['paths', caf2, '--json', '--auto', '1d'])).stdout);
+  assert.equal(auto.hops.length, 1);
+});
+
+test('path-images writes extxyz, the overlaid CIF and VASP NEB folders', async () => {
+  const x = await cliInProcess(['path-images', caf2, '--hop', '0', '--images', '3']);
+  assert.equal(x.status, 0, x.stderr);
+  const frames = readExtxyz(x.stdout);
+  assert.equal(frames.length, 5);
+  for (const f of frames) assert.equal(f.species.length, 11);
+  const dir = tmp();
+  const cifPath = join(dir, 'path.cif');
+  const c = await cliInProcess(['path-images', caf2, '--hop', '1', '--format', 'cif', '--out', cifPath]);
+  assert.equal(c.status, 0, c.stderr);
+  assert.match(readFileSync(cifPath, 'utf8'), /_atom_site_fract_x/);
+  const neb = join(dir, 'neb');
+  const p = cli(['path-images', caf2, '--hop', '0', '--format', 'poscar-dirs', '--out', neb, '--supercell-min', '7']);
+  assert.equal(p.status, 0, p.stderr);
+  assert.deepEqual(readdirSync(neb).sort(), ['00', '01', '02', '03', '04', '05', '06']);
+  const first = readStructure(join(neb, '00', 'POSCAR'), 'poscar');
+  assert.equal(first.species.length, 95);
+  assert.ok(existsSync(join(neb, '06', 'POSCAR')));
+});
+
+test('bad options and arguments are reported with the option and the value', async () => {
+  const cases: [string[], RegExp][] = [
+    [['symmetry', caf2, '--symprec', '0'], /--symprec must be a distance in \(0, 1\) Å, got "0"/],
+    [['paths', caf2, '--limit', '-1'], /--limit must be a non-negative integer, got "-1"/],
+    [['paths', caf2, '--max-length', 'abc'], /--max-length must be a positive number, got "abc"/],
+    [['paths', caf2, '--max-length', '4', '--auto', '1d'], /give either --max-length \(4\) or --auto \(1d\), not both/],
+    [['paths', caf2, '--ion', 'Li'], /ion Li has no sites in the structure \(elements: Ca, F\)/],
+    [['path-images', caf2, '--hop', '9'], /--hop 9: the structure has 4 distinct F hops up to 5 Å \(0 … 3\)/],
+    [['path-images', caf2, '--hop', '0', '--images', '0'], /--images must be a positive integer, got "0"/],
+    [['path-images', caf2, '--hop', '0', '--format', 'poscar-dirs'], /--format poscar-dirs needs --out <folder>/],
+    [['path-images', caf2, '--hop', '0', '--supercell-min', '-3'], /--supercell-min must be a positive number, got "-3"/],
+  ];
+  // One through a real process (exit status and main's message format), the rest in this process.
+  const real = cli(cases[5]![0]);
+  assert.equal(real.status, 2);
+  assert.match(real.stderr, /^fracflow: --hop 9: the structure has 4 distinct F hops/);
+  for (const [args, re] of cases) {
+    const r = await cliInProcess(args);
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+  }
+});
