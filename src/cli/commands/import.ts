@@ -1,30 +1,79 @@
-/** `fracflow import`: import structure files into the store. */
+/** `fracflow import`: import structure files, folders or the live Materials Project API into the store. */
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { dbOption, formatOption } from '../common.js';
 import type { StructureFormat } from '../../structure/io.js';
+import { isElement } from '../../structure/elements.js';
 import { openStore } from '../../engine/store.js';
-import { importFiles } from '../../stages/import.js';
+import { importFiles, importMpApi, type ImportReport } from '../../stages/import.js';
+import type { MpRetryEvent } from '../../structure/mp-api.js';
 import { printImport } from '../report.js';
+
+interface ImportOpts {
+  db: string;
+  dataset?: string;
+  format?: StructureFormat;
+  recursive?: boolean;
+  mpApi?: boolean;
+  mpApiKey?: string;
+  mpElement: string;
+  mpBaseUrl?: string;
+  mpMaxDocuments?: number;
+}
+
+function elementOption(v: string): string {
+  if (!isElement(v)) throw new InvalidArgumentError(`--mp-element must be an element symbol, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function positiveInteger(v: string): number {
+  const x = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < 1) throw new InvalidArgumentError(`--mp-max-documents must be a positive integer, got ${JSON.stringify(v)}`);
+  return x;
+}
 
 export function register(program: Command): void {
   program
     .command('import')
-    .description('import structure files (CIF, POSCAR, pymatgen JSON, MP documents, extxyz) into the store')
-    .argument('<files...>', 'structure files')
+    .description('import structure files or folders (CIF, POSCAR, pymatgen JSON, MP documents, extxyz), or the live Materials Project API, into the store')
+    .argument('[paths...]', 'structure files or folders')
     .addOption(dbOption())
-    .option('--dataset <name>', 'dataset name recorded with each structure', 'user')
+    .option('--dataset <name>', 'dataset name recorded with each structure (default: user, or mp-api)')
     .addOption(formatOption())
-    .action((files: string[], opts: { db: string; dataset: string; format?: StructureFormat }) => {
+    .option('-r, --recursive', 'descend into sub-folders of folder arguments')
+    .option('--mp-api', 'query the live Materials Project API (key from --mp-api-key or MP_API_KEY)')
+    .option('--mp-api-key <key>', 'Materials Project API key (implies --mp-api); default $MP_API_KEY')
+    .option('--mp-element <symbol>', 'element every material must contain', elementOption, 'F')
+    .option('--mp-base-url <url>', 'API server root (default https://api.materialsproject.org)')
+    .option('--mp-max-documents <n>', 'stop after n documents', positiveInteger)
+    .action(async (paths: string[], opts: ImportOpts) => {
+      const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
+      if (!useApi && paths.length === 0) throw new InvalidArgumentError('give structure files or folders to import, or --mp-api / --mp-api-key');
       const store = openStore(opts.db);
       try {
-        const r = importFiles(store, files, opts.dataset, opts.format);
-        printImport([r]);
-        if (r.failed > 0) {
-          for (const e of store.importErrors().slice(-r.failed)) console.error(`failed: ${e.message}`);
+        const reports: ImportReport[] = [];
+        if (paths.length > 0) reports.push(importFiles(store, paths, opts.dataset ?? 'user', opts.format, { recursive: opts.recursive }));
+        if (useApi) {
+          reports.push(
+            await importMpApi(
+              store,
+              { apiKey: opts.mpApiKey, element: opts.mpElement, baseUrl: opts.mpBaseUrl, maxDocuments: opts.mpMaxDocuments, onRetry: (e) => console.error(`mp-api: ${describeRetry(e)}`) },
+              opts.dataset ?? 'mp-api',
+            ),
+          );
+        }
+        printImport(reports);
+        const failed = reports.reduce((n, r) => n + r.failed, 0);
+        if (failed > 0) {
+          for (const e of store.importErrors().slice(-failed)) console.error(`failed: ${e.sourceId ?? ''}: ${e.message}`);
           process.exitCode = 1;
         }
       } finally {
         store.close();
       }
     });
+}
+
+function describeRetry(e: MpRetryEvent): string {
+  return `page ${e.page}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`;
 }
