@@ -8,6 +8,8 @@
  * Symmetry and hops: `symmetry`, `sanitize`, `lllReduce`, `findHops`, `hopImages`; `idpp`
  * (pymatgen-analysis-diffusion `IDPPSolver`-compatible).
  * Engine: `Engine`, `defineStage`, `forkStage` — stage tables with ranked queues and worker pools.
+ * Input and output: `fetchMpStructures` (Materials Project API), `readFolder`; `vaspInputSet`,
+ * `writeStaticFolders`, `writeNebFolder` (MITRelaxSet-exact VASP inputs), `readVaspRun`, `barrier`.
  * Conventions: lattice rows are lattice vectors (Å); coordinates are flat Float64Arrays, xyz interleaved.
  */
 export type { Structure, StructureInput, StructureInfo, CreateOptions } from './structure/structure.js';
@@ -65,3 +67,11 @@ export { findHops, autoCutoff, ionElement, PathfinderError, DEFAULT_MAX_LENGTH_A
 export type { Hop, HopResult, FindHopsOptions, Vec3 } from './analysis/pathfinder.js';
 export { hopImages, hopBetween, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';
 export type { HopImages, HopImagesOptions } from './analysis/hop-images.js';
+export { fetchMpStructures, mpSummaryPages, parseRetryAfter, MpApiError, MP_API_DEFAULT_BASE_URL, MP_SUMMARY_FIELDS, MP_API_MAX_PAGE_SIZE } from './structure/mp-api.js';
+export type { MpApiOptions, MpPage, MpRetryEvent, MpDocumentError, MpApiErrorKind } from './structure/mp-api.js';
+export { readFolder, SNIFF_BYTES } from './structure/folder-import.js';
+export type { ReadFolderOptions, FolderReadResult, FolderStructure, FolderError } from './structure/folder-import.js';
+export { vaspInputSet, renderIncar, renderKpoints, renderPotcarSpec, writeVaspFolder, writeStaticFolders, writeNebFolder, pyFloatRepr, PyFloat, VaspInputError, DESIGN_OVERRIDES, VASP_DESIGNS } from './analysis/vasp-inputs.js';
+export type { VaspDesign, VaspInputSet, VaspInputSetOptions, VaspKpoints, VaspKpointsOption, IncarValue, IncarNumber, IncarOverrides } from './analysis/vasp-inputs.js';
+export { readVasprun, readOutcar, readVaspRun, barrier, VaspOutputError } from './analysis/vasp-outputs.js';
+export type { VaspRunResult } from './analysis/vasp-outputs.js';
