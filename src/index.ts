@@ -5,6 +5,7 @@
  * Kernels (WASM, each with a plain-TS twin behind `backend: 'ts'`): `neighborList`, `ewald` /
  * `ewaldSiteEnergy` (pymatgen `EwaldSummation`-compatible), `supercell`, `radiiOverlap`.
  * Analysis: `oxidationStates` (pymatgen BVAnalyzer-compatible), `dimensionality` (Larsen).
+ * Descriptors: `pathwayDescriptors` (the DDI descriptors per pathway).
  * Symmetry and hops: `symmetry`, `sanitize`, `lllReduce`, `findHops`, `hopImages`; `idpp`
  * (pymatgen-analysis-diffusion `IDPPSolver`-compatible).
  * Engine: `Engine`, `defineStage`, `forkStage` — stage tables with ranked queues and worker pools.
@@ -75,3 +76,5 @@ export { vaspInputSet, renderIncar, renderKpoints, renderPotcarSpec, writeVaspFo
 export type { VaspDesign, VaspInputSet, VaspInputSetOptions, VaspKpoints, VaspKpointsOption, IncarValue, IncarNumber, IncarOverrides } from './analysis/vasp-inputs.js';
 export { readVasprun, readOutcar, readVaspRun, barrier, VaspOutputError } from './analysis/vasp-outputs.js';
 export type { VaspRunResult } from './analysis/vasp-outputs.js';
+export { pathwayDescriptors, descriptorContext, descriptorsForHop, cumBarrierDimensionalities, imageDescriptors, DescriptorError } from './analysis/descriptors.js';
+export type { DescriptorOptions, PathwayDescriptors, DescriptorContext, ImageDescriptors } from './analysis/descriptors.js';

@@ -19,6 +19,7 @@ import * as oxi from './commands/oxi.js';
 import * as symmetry from './commands/symmetry.js';
 import * as paths from './commands/paths.js';
 import * as idpp from './commands/idpp.js';
+import * as descriptors from './commands/descriptors.js';
 import * as engine from './commands/engine.js';
 import * as status from './commands/status.js';
 import * as errors from './commands/errors.js';
@@ -34,7 +35,7 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 
 /** The commands, in the order `fracflow --help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
-  run, importCmd, info, neighbors, symmetry, oxi, paths, ewald, supercell, idpp, overlap,
+  run, importCmd, info, neighbors, symmetry, oxi, paths, descriptors, ewald, supercell, idpp, overlap,
   engine, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd,
 ];
 
