@@ -5,51 +5,70 @@
  *   Arrow batch back → write in the main thread), batches of 1000, SQLite file and `:memory:`;
  * - scheduler overhead: a stage whose work burns 5 ms of CPU per batch; overhead = share of the
  *   workers' wall time not spent inside the work function (1 − Σ work / (workers × wall)), next to
- *   the same batches pushed through the pool alone (the floor set by threads and Arrow);
+ *   the same batches pushed through the pool alone (the floor set by threads and Arrow), and the
+ *   main thread's CPU time per batch (claim, write, dispatch; what it takes from the workers' cores);
  * - fixed vs fractured: the same two-stage toy flow in both modes over the same tables.
  *
  * Times are from the pools being ready to the last result written (`activeMs`); pool start-up
  * (threads + stage module load) is reported separately. Writes bench/results/engine.json; `npm run bench:report` renders it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type RunReport } from '../src/engine/engine.js';
 import { configureStage, type Stage } from '../src/engine/stage.js';
 import { StagePool } from '../src/engine/pool.js';
-import { decode, encodeStream, makeBatch } from '../src/engine/arrow.js';
+import { makeBatch } from '../src/engine/arrow.js';
+import { toWire } from '../src/engine/wire.js';
 import { copy, copyPlus, spin, toyRows } from '../test/engine/fixtures/toy-stages.js';
 import { writeResults, quick } from './common.js';
 
-async function runOnce(db: string, stages: Stage[], rows: number, mode: 'fractured' | 'fixed' = 'fractured', workflows = 2): Promise<RunReport> {
+/**
+ * CPU time of the main thread so far (ms; Linux /proc, 10 ms ticks), or null elsewhere. Unlike wall
+ * time it barely moves when other processes load the machine, so it compares runs made under
+ * different loads.
+ */
+function mainThreadCpuMs(): number | null {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1000 / 100);
+  } catch {
+    return null;
+  }
+}
+
+async function runOnce(db: string, stages: Stage[], rows: number, mode: 'fractured' | 'fixed' = 'fractured', workflows = 2): Promise<RunReport & { mainCpuMs: number | null }> {
   const e = new Engine({ db, stages, tickMs: 250 });
   try {
     e.enqueue(stages[0]!.name, toyRows(0, rows));
-    return await e.run({ mode, workflows });
+    const c0 = mainThreadCpuMs();
+    const rep = await e.run({ mode, workflows });
+    const c1 = mainThreadCpuMs();
+    return { ...rep, mainCpuMs: c0 === null || c1 === null ? null : c1 - c0 };
   } finally {
     e.close();
   }
 }
 
 /**
- * The same batches through the stage's pool alone (pre-encoded, no store, no scheduler): the share of
+ * The same batches through the stage's pool alone (pre-built, no store, no scheduler): the share of
  * time lost to threads, messages and Arrow in the thread, which the scheduler cannot remove.
  */
 async function poolFloor(stage: Stage, tasks: number, workers: number): Promise<number> {
   const pool = new StagePool(workers, [{ module: stage.module, work: stage.workName }]);
   await pool.ready();
   const rows = toyRows(0, stage.batchSize);
-  const batch = () => encodeStream(makeBatch([{ name: 'key', type: 'utf8' }, { name: 'x', type: 'float64' }], [rows.map((r) => r.key), rows.map((r) => r.x)])).slice();
+  const batch = () => makeBatch([{ name: 'key', type: 'utf8' }, { name: 'x', type: 'float64' }], [rows.map((r) => r.key), rows.map((r) => r.x)]);
   const inputs = Array.from({ length: tasks }, batch);
   let next = 0;
   let workMs = 0;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: 2 * workers }, async () => {
     while (next < inputs.length) {
-      const bytes = inputs[next++]!;
-      const out = await pool.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [{ name: 'y', type: 'float64' }], params: { ...stage.params }, bytes }, new AbortController().signal);
-      workMs += Number(decode(out).schema.metadata.get('work_ms'));
+      const input = inputs[next++]!;
+      const out = await pool.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [{ name: 'y', type: 'float64' }], params: { ...stage.params } }, toWire(input), new AbortController().signal);
+      workMs += out.workMs;
     }
   }));
   const wall = performance.now() - t0;
@@ -96,10 +115,11 @@ async function main(): Promise<void> {
     overhead.push({
       workers, batches: s.tasks, rows: s.rowsDone, work_ms_per_batch: s.workMs / s.tasks,
       wall_ms: busyWall, startup_ms: rep.startupMs, work_ms: s.workMs, overhead_share: 1 - s.workMs / (workers * busyWall),
+      main_cpu_ms_per_batch: rep.mainCpuMs === null ? null : rep.mainCpuMs / s.tasks,
     });
     const floor = await poolFloor(stage, s.tasks, workers);
     (overhead[overhead.length - 1]! as Record<string, unknown>)['pool_floor_share'] = floor;
-    console.log(`overhead workers=${workers}: ${(100 * (1 - s.workMs / (workers * busyWall))).toFixed(2)} % of ${busyWall.toFixed(0)} ms (pool alone: ${(100 * floor).toFixed(2)} %)`);
+    console.log(`overhead workers=${workers}: ${(100 * (1 - s.workMs / (workers * busyWall))).toFixed(2)} % of ${busyWall.toFixed(0)} ms (pool alone: ${(100 * floor).toFixed(2)} %), main thread ${rep.mainCpuMs === null ? '–' : (rep.mainCpuMs / s.tasks).toFixed(2)} ms CPU per batch`);
   }
 
   const modes: Record<string, unknown>[] = [];

@@ -4,7 +4,8 @@
  * never cut short by `fracflow scale`.
  */
 import { Piscina } from 'piscina';
-import type { WorkTask } from './worker.js';
+import type { TaskResult, WorkTask } from './worker.js';
+import type { WireBatch } from './wire.js';
 
 /** The worker entry next to this module: worker.ts from source (tsx), worker.js from dist/. */
 export const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
@@ -28,9 +29,13 @@ export class StagePool {
   }
 
   private make(size: number): Piscina {
-    // One task per thread at a time. Two (the next batch already waiting in the thread) was measured:
-    // no gain at 5 ms batches on 2 cores, and a thread killed for a hung batch would take an innocent
-    // queued batch down with it.
+    // One task per thread at a time. Two (the next batch already waiting in the thread) was measured
+    // twice, the second time after the main thread's cost per batch was cut from ~2.5 to ~1.8 ms CPU
+    // (3 interleaved pairs, 300 batches of 5 ms, 1 and 2 workers): 13–18 % vs 13–15 % overhead with
+    // 1 worker, 25–28 % vs 24–26 % with 2, no gain beyond the noise; and a thread killed for a hung
+    // batch would take an innocent queued batch down with it. piscina hands a queued task to a thread
+    // inside the handler of the previous result, so the thread waits only while the main thread is
+    // inside a write.
     return new Piscina({ filename: WORKER_URL, minThreads: size, maxThreads: size, idleTimeout: 60000, concurrentTasksPerWorker: 1, workerData: { preload: this.preload } });
   }
 
@@ -39,8 +44,9 @@ export class StagePool {
     await Promise.all(Array.from({ length: this.size }, () => this.pool.run({ ping: true })));
   }
 
-  run(task: WorkTask, signal: AbortSignal): Promise<Uint8Array> {
-    return this.pool.run(task, { transferList: [task.bytes.buffer as ArrayBuffer], signal }) as Promise<Uint8Array>;
+  /** Run one batch of a stage (toWire / wireFromColumns); its buffers are moved to the thread, unusable here afterwards. */
+  run(task: Omit<WorkTask, 'batch'>, input: { wire: WireBatch; transfer: ArrayBuffer[] }, signal: AbortSignal): Promise<TaskResult> {
+    return this.pool.run({ ...task, batch: input.wire }, { transferList: input.transfer, signal }) as Promise<TaskResult>;
   }
 
   resize(size: number): void {

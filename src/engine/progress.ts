@@ -41,6 +41,14 @@ export class Progress {
     this.mode = mode === 'auto' ? (out.isTTY ? 'bars' : 'lines') : mode;
   }
 
+  /**
+   * Would update() print now? The status it prints costs a scan of every stage table, so the caller
+   * builds it only when this is true.
+   */
+  wants(now = Date.now()): boolean {
+    return this.mode === 'bars' || (this.mode === 'lines' && now - this.lastPrint >= this.everyMs);
+  }
+
   update(status: StageStatus[], now = Date.now()): void {
     if (this.mode === 'off') return;
     if (this.mode === 'bars') {
@@ -57,6 +65,10 @@ export class Progress {
   }
 
   /** Final state, printed whatever the interval. */
+  get enabled(): boolean {
+    return this.mode !== 'off';
+  }
+
   finish(status: StageStatus[]): void {
     if (this.mode === 'off') return;
     this.lastPrint = 0;

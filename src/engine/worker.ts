@@ -4,17 +4,18 @@
  * The task names the stage module (URL) and the work function's stage name; the module is imported
  * once per thread and the stage found among its exports (TypeScript modules: see load.ts).
  *
- * Input: IPC stream bytes (moved). Output: IPC stream bytes (moved back) of one table with `key`,
- * `_error` (null for a finished row) and the output columns; the schema metadata carries the time
- * spent in the work function (`work_ms`), which the benchmark uses to split wall time.
+ * Input: one batch in the thread wire format (wire.ts; buffers moved). Output: a {@link TaskResult}:
+ * one batch with `key`, `_error` (null for a finished row) and the output columns, its buffers moved
+ * back, and the time spent in the work function (`workMs`), which the benchmark uses to split wall time.
  *
  * When the work function throws on a batch, the batch is bisected until the rows that make it throw
  * are alone: those get `_error`, every other row still gets its result.
  */
-import { move, workerData } from 'piscina';
-import { Table, type RecordBatch } from 'apache-arrow';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import type { RecordBatch } from 'apache-arrow';
 import { performance } from 'node:perf_hooks';
-import { columnValues, decode, encodeStream, makeBatch, type ColumnDef } from './arrow.js';
+import { columnValues, type ColumnDef } from './arrow.js';
+import { fromWire, wireFromColumns, type WireBatch } from './wire.js';
 import { isStage, type Stage } from './stage.js';
 import { importModule } from './load.js';
 
@@ -25,7 +26,15 @@ export interface WorkTask {
   output: ColumnDef[];
   /** The stage's parameters as the scheduler declared them. */
   params: Record<string, unknown>;
-  bytes: Uint8Array;
+  batch: WireBatch;
+}
+
+export interface TaskResult {
+  batch: WireBatch;
+  /** Time inside the work function (ms). */
+  workMs: number;
+  /** Time in the thread before the result batch is packed (decode, work, result batch) (ms). */
+  taskMs: number;
 }
 
 const stages = new Map<string, Promise<Stage>>();
@@ -101,20 +110,14 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
   }
   const tTask = performance.now();
   const stage = await loadStage(task.module, task.work);
-  const input = decode(task.bytes);
+  const input = fromWire(task.batch);
   const ctx = { params: task.params, stage: task.stage };
   const t0 = performance.now();
-  const pieces: Piece[] = [];
-  for (const batch of input.batches) pieces.push(await runIsolating(stage, batch, ctx, task.output));
+  const piece = await runIsolating(stage, input, ctx, task.output);
   const workMs = performance.now() - t0;
-  const keys = pieces.flatMap((p) => p.keys);
-  const errors = pieces.flatMap((p) => p.errors);
-  const outputs = task.output.map((_, c) => pieces.flatMap((p) => p.outputs[c]!));
-  const batch = makeBatch([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...task.output], [keys, errors, ...outputs]);
-  const table = new Table(batch);
-  table.schema.metadata.set('work_ms', String(workMs));
-  // Time in the thread before the result is encoded (decode, work, result batch): the benchmark
-  // splits a task's round trip with it.
-  table.schema.metadata.set('task_ms', String(performance.now() - tTask));
-  return move(encodeStream(table));
+  const { wire, transfer } = wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...task.output], [piece.keys, piece.errors, ...piece.outputs]);
+  // The benchmark splits a task's round trip with taskMs.
+  const result: TaskResult = { batch: wire, workMs, taskMs: performance.now() - tTask };
+  // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.
+  return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
 }
