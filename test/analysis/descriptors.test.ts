@@ -20,21 +20,11 @@ import {
   imageDescriptors,
   pathwayDescriptors,
 } from '../../src/analysis/descriptors.js';
+import { rng, fmt } from '../helpers/random.js';
 
 const caf2 = () => readStructure(join(fixturesDir, 'structures', 'CaF2_fluorite_Fm-3m.cif'));
 const ref = (id: string): Structure => referenceStructure(referenceRecords().find((r) => r.id === id)!);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const fmt = (xs: ArrayLike<number>) => Array.from(xs, (x) => x.toPrecision(17)).join(', ');
 
 test('descriptors: CaF2 shortest F hop is 2.7315 Å and percolates in 3-D (issue sanity check)', () => {
   const rows = pathwayDescriptors(caf2());

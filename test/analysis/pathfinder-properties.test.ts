@@ -11,17 +11,8 @@ import { findHops, type HopResult } from '../../src/analysis/pathfinder.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { det3, inv3, mul3, fracToCart } from '../../src/structure/lattice.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
+import { rng } from '../helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomRotation(r: () => number): number[] {
   const u1 = r(), u2 = r(), u3 = r();

@@ -13,20 +13,10 @@ import { openSql, openStore, StoreError } from '../../src/engine/store.js';
 import { configureStage } from '../../src/engine/stage.js';
 import { square, plusOne, toyRows, squareOf } from './fixtures/toy-stages.js';
 import { cli, cliAsync, exited, toyModule } from './fixtures/run.js';
+import { rng } from '../helpers/random.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-rel-'));
 
-/** Mulberry32: a small seeded generator, so a failing schedule can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function jsonl(rows: object[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';

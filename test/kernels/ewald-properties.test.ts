@@ -24,19 +24,8 @@ import { EWALD_STATUS } from '../../src/kernels/ewald-ts.js';
 import { loadKernel } from '../../src/kernels/wasm.js';
 import { createStructure, cartesian, volume, type Structure } from '../../src/structure/structure.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
+import { rng, fmt, randomRotation as rotation, rotate } from '../helpers/random.js';
 
-/** Small deterministic PRNG (mulberry32) so failures can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const fmt = (xs: ArrayLike<number>) => Array.from(xs, (x) => x.toPrecision(17)).join(', ');
 
 function relClose(a: number, b: number, tol: number): boolean {
   return Math.abs(a - b) <= tol * Math.max(Math.abs(a), Math.abs(b), 1e-1);
@@ -59,23 +48,6 @@ function randomStructure(rand: () => number, n: number): Structure {
   }
 }
 
-function rotation(rand: () => number): number[] {
-  let q = [rand() - 0.5, rand() - 0.5, rand() - 0.5, rand() - 0.5];
-  const qn = Math.hypot(...q);
-  q = q.map((x) => x / qn);
-  const [w, x, y, z] = q as [number, number, number, number];
-  return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
-  ];
-}
-function rotate(R: number[], v: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(v.length);
-  for (let k = 0; k < v.length; k += 3)
-    for (let r = 0; r < 3; r++) out[k + r] = R[3 * r]! * v[k]! + R[3 * r + 1]! * v[k + 1]! + R[3 * r + 2]! * v[k + 2]!;
-  return out;
-}
 
 function byId(id: string): Structure {
   return referenceStructure(referenceRecords().find((r) => r.id === id)!, true);

@@ -12,6 +12,7 @@ import { idpp, IdppGuardError, type IdppResult } from '../../src/kernels/idpp.js
 import { createStructure, cartesian, type Structure } from '../../src/structure/structure.js';
 import { fracToCart } from '../../src/structure/lattice.js';
 import { referenceDir } from '../helpers/reference.js';
+import { rng, fmt, randomRotation, rotate } from '../helpers/random.js';
 
 interface Hop {
   lattice: number[][];
@@ -49,38 +50,9 @@ function structures(h: Hop): [Structure, Structure] {
   ];
 }
 
-/** Small deterministic PRNG (mulberry32) so failures can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const fmt = (xs: ArrayLike<number>) => Array.from(xs, (x) => x.toPrecision(17)).join(', ');
 
-function randomRotation(rand: () => number): number[] {
-  let q = [rand() - 0.5, rand() - 0.5, rand() - 0.5, rand() - 0.5];
-  const qn = Math.hypot(...q);
-  q = q.map((x) => x / qn);
-  const [w, x, y, z] = q as [number, number, number, number];
-  return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
-  ];
-}
 
-function rotate(R: number[], v: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(v.length);
-  for (let k = 0; k < v.length; k += 3)
-    for (let r = 0; r < 3; r++) out[k + r] = R[3 * r]! * v[k]! + R[3 * r + 1]! * v[k + 1]! + R[3 * r + 2]! * v[k + 2]!;
-  return out;
-}
 
 function cartImages(r: IdppResult): Float64Array[] {
   return r.images.map((s) => cartesian(s));

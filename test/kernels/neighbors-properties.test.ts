@@ -8,20 +8,9 @@ import { neighborList, neighborSearchWasm, sortNeighborList, type NeighborList }
 import { neighborSearchTs, NeighborStatusError } from '../../src/kernels/neighbors-ts.js';
 import { createStructure, cartesian, type Structure } from '../../src/structure/structure.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
+import { rng, fmt } from '../helpers/random.js';
 
-/** Small deterministic PRNG (mulberry32) so failures can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const fmt = (xs: ArrayLike<number>) => Array.from(xs, (x) => x.toPrecision(17)).join(', ');
 
 function byId(id: string): Structure {
   return referenceStructure(referenceRecords().find((r) => r.id === id)!);

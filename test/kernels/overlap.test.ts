@@ -14,6 +14,7 @@ import { parseSpeciesLabel } from '../../src/structure/elements.js';
 import { ionicRadius, ionicRadiusEntry, speciesLabel } from '../../src/structure/ionic-radii.js';
 import { neighborList } from '../../src/kernels/neighbors.js';
 import { radiiOverlap, overlapTs, overlapWasm, OverlapStatusError, type OverlapResult } from '../../src/kernels/overlap.js';
+import { rng, fmt } from '../helpers/random.js';
 
 interface DdiPathway {
   id: string;
@@ -107,17 +108,6 @@ test('ionic radii follow pymatgen Species.ionic_radius (values checked with pyma
   assert.deepEqual([speciesLabel('F', -1), speciesLabel('Ca', 2), speciesLabel('Xe', 0), speciesLabel('O', -2)], ['F-', 'Ca2+', 'Xe', 'O2-']);
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const fmt = (xs: ArrayLike<number>) => Array.from(xs, (x) => x.toPrecision(17)).join(', ');
 
 const ELEMENTS: [string, number][] = [['Ca', 2], ['F', -1], ['Mg', 2], ['O', -2], ['Li', 1], ['Xe', 0]];
 

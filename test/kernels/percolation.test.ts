@@ -7,17 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dimensionalityWasm, firstPercolationWasm, dimensionalityTs, firstPercolationTs, PercolationStatusError, type EdgeArrays } from '../../src/kernels/percolation.js';
+import { rng } from '../helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomGraph(rand: () => number, n: number, m: number, maxImage: number): EdgeArrays {
   const e: EdgeArrays = { i: new Int32Array(m), j: new Int32Array(m), image: new Int32Array(3 * m) };

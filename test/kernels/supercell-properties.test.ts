@@ -18,19 +18,9 @@ import {
   SupercellStatusError,
   supercellCoordinatesTs,
 } from '../../src/kernels/supercell.js';
+import { rng, fmt } from '../helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const fmt = (xs: ArrayLike<number>) => Array.from(xs, (x) => x.toPrecision(17)).join(', ');
 
 function randomStructure(rand: () => number, n: number): Structure {
   for (;;) {

@@ -20,6 +20,7 @@ import { createStructure, type Structure } from '../../src/structure/structure.j
 import { readStructure } from '../../src/structure/io.js';
 import { loadBundled } from '../../src/structure/bundled.js';
 import { referenceRecords, referenceStructure, readReferenceJson, fixturesDir } from '../helpers/reference.js';
+import { rng } from '../helpers/random.js';
 
 interface OxiRef {
   id: string;
@@ -282,17 +283,6 @@ test('a structure built in memory with oxidation states keeps them (method input
   assert.equal(r.chargeBalanced, false);
 });
 
-/** Small deterministic PRNG (mulberry32) so failures can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('properties: bond-valence states balance the charge and do not change under rotation and translation (seeded)', () => {
   const fmt = (xs: ArrayLike<number>) => Array.from(xs, (x) => x.toPrecision(17)).join(', ');
