@@ -1,44 +1,20 @@
 /**
- * `fracflow descriptors`. One run is a real process (until the command is registered in
- * src/cli/index.ts, the child registers it on the program index.ts builds, with `main`'s error
- * handling); the other cases parse in this process with the same command module.
+ * `fracflow descriptors`. One run is a real process (the CLI from source); the other cases parse in
+ * this process with the same command module.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import * as descriptorsCommand from '../../src/cli/commands/descriptors.js';
-import { repoRoot } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { fixturesDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readStructure, writeStructure } from '../../src/structure/io.js';
 import { pathwayDescriptors } from '../../src/analysis/descriptors.js';
 
-const script = `
-const root = ${JSON.stringify(repoRoot)};
-const { buildProgram } = await import(root + '/src/cli/index.ts');
-const program = buildProgram();
-const mod = await import(root + '/src/cli/commands/descriptors.ts');
-if (!program.commands.some((c) => c.name() === 'descriptors')) mod.register(program);
-try {
-  await program.parseAsync(process.argv.slice(1), { from: 'user' });
-} catch (e) {
-  console.error('fracflow: ' + e.message);
-  process.exitCode = 2;
-}
-`;
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(args);
 
 async function cliInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = '', stderr = '';

@@ -1,49 +1,24 @@
 /**
  * `fracflow idpp`: JSON and extended-XYZ output, options reaching the kernel, and how bad input is
- * reported. The command module is mounted on a program set up like src/cli/index.ts (name,
- * showHelpAfterError, `fracflow: <message>` and exit code 2 on errors): in a real process for the
- * end-to-end cases, in this process (commander's own parse, output captured) for the rest, which
- * keeps the file fast.
+ * reported: the CLI from source in a real process for the end-to-end cases; the command module on a
+ * program set up like src/cli/index.ts, in this process (commander's own parse, output captured),
+ * for the rest, which keeps the file fast.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { register } from '../../src/cli/commands/idpp.js';
-import { repoRoot, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { referenceDir } from '../helpers/reference.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { writeStructure, readStructures } from '../../src/structure/io.js';
 import { fracToCart } from '../../src/structure/lattice.js';
 import { idpp } from '../../src/kernels/idpp.js';
 
-const commandModule = pathToFileURL(join(repoRoot, 'src', 'cli', 'commands', 'idpp.ts')).href;
-const driver = `
-import { Command } from 'commander';
-const { register } = await import(${JSON.stringify(commandModule)});
-const program = new Command().name('fracflow').showHelpAfterError();
-register(program);
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  console.error('fracflow: ' + e.message);
-  process.exitCode = 2;
-}
-`;
-
-function runIdpp(args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', driver, 'fracflow', 'idpp', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const runIdpp = (args: string[]): CliResult => runCli(['idpp', ...args]);
 
 /** The command parsed in this process: stdout/stderr captured, commander's exit turned into a status. */
 function runIdppHere(args: string[]): CliResult {

@@ -1,50 +1,24 @@
 /**
  * `fracflow symmetry`, `fracflow paths` and `fracflow path-images`. One run of each command is a real
- * process (until the commands are registered in src/cli/index.ts, the child registers them on the
- * program index.ts builds, with `main`'s error handling); the other cases parse in this process with
- * the same command modules (a process start costs ~1 s under tsx).
+ * process (the CLI from source); the other cases parse in this process with the same command modules
+ * (a process start costs ~1 s under tsx).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import * as symmetryCommand from '../../src/cli/commands/symmetry.js';
 import * as pathsCommand from '../../src/cli/commands/paths.js';
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/reference.js';
 import { hopsFromJson } from '../../src/analysis/hop-images.js';
 import { findHops } from '../../src/analysis/pathfinder.js';
 import { readStructure } from '../../src/structure/io.js';
 import { readExtxyz } from '../../src/structure/extxyz.js';
 
-const script = `
-const root = ${JSON.stringify(repoRoot)};
-const { buildProgram } = await import(root + '/src/cli/index.ts');
-const program = buildProgram();
-for (const m of ['symmetry', 'paths']) {
-  const mod = await import(root + '/src/cli/commands/' + m + '.ts');
-  if (!program.commands.some((c) => c.name() === m)) mod.register(program);
-}
-try {
-  await program.parseAsync(process.argv.slice(1), { from: 'user' });
-} catch (e) {
-  console.error('fracflow: ' + e.message);
-  process.exitCode = 2;
-}
-`;
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[]) => runCli(args);
 
 /** Parses `args` with the two command modules in this process; output and errors are captured. */
 async function cliInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {

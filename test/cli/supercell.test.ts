@@ -1,16 +1,12 @@
 /**
- * `fracflow supercell` and `fracflow overlap`, run as real processes. The commands are registered on a
- * program the same way src/cli/index.ts registers every command (including its error handling), so
- * these tests do not depend on the command list there.
+ * `fracflow supercell` and `fracflow overlap`, run as real processes (the CLI from source).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { repoRoot } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/reference.js';
 import { readStructure, readStructures, writeStructure } from '../../src/structure/io.js';
 import { createStructure } from '../../src/structure/structure.js';
@@ -20,30 +16,7 @@ import { radiiOverlap } from '../../src/kernels/overlap.js';
 const caf2Cif = join(fixturesDir, 'structures', 'CaF2_fluorite_Fm-3m.cif');
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-supercell-cli-'));
 
-const driver = `
-import { Command } from 'commander';
-const sc = await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'src', 'cli', 'commands', 'supercell.ts')).href)});
-const ov = await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'src', 'cli', 'commands', 'overlap.ts')).href)});
-const program = new Command().name('fracflow').showHelpAfterError();
-sc.register(program);
-ov.register(program);
-try {
-  await program.parseAsync(process.argv.slice(1), { from: 'user' });
-} catch (e) {
-  console.error('fracflow: ' + e.message);
-  process.exitCode = 2;
-}
-`;
-
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', driver, '--', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]) => runCli(args);
 
 test('supercell --min-length writes the DDI-rule supercell, identical to the library call', () => {
   const s = readStructure(caf2Cif);
