@@ -7,14 +7,13 @@
  * Per-call time includes the JS↔WASM crossing (copying positions in, results out).
  * Writes bench/results/neighbors.json; `npm run bench:report` turns results into BENCHMARKS.md.
  */
-import { Bench } from 'tinybench';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createStructure, cartesian, type Structure } from '../src/structure/structure.js';
 import { neighborSearchWasm, neighborSearchTs } from '../src/kernels/neighbors.js';
 import { loadBundled } from '../src/structure/bundled.js';
 import { wasmPath } from '../src/paths.js';
-import { writeResults, quick } from './common.js';
+import { writeResults, quick, timePair } from './common.js';
 
 const A = 5.463;
 const CAF2_FRAC = [
@@ -52,17 +51,6 @@ interface Row {
   ts_rme: number;
 }
 
-async function timePair(name: string, fnW: () => unknown, fnT: () => unknown): Promise<{ w: number; t: number; wr: number; tr: number }> {
-  const bench = new Bench({ time: quick ? 60 : 300, warmupTime: quick ? 20 : 100, iterations: 5 });
-  bench.add(`${name} wasm`, fnW).add(`${name} ts`, fnT);
-  await bench.run();
-  const res = bench.tasks.map((t) => {
-    const r = t.result as { state: string; latency?: { p50: number; rme: number } };
-    if (r.state !== 'completed' || !r.latency) throw new Error(`benchmark ${t.name} did not complete (${r.state})`);
-    return r.latency;
-  });
-  return { w: res[0]!.p50, t: res[1]!.p50, wr: res[0]!.rme, tr: res[1]!.rme };
-}
 
 async function main(): Promise<void> {
   // Cold start: read + compile + instantiate the module (a fresh module per worker thread).

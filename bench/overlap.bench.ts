@@ -8,7 +8,6 @@
  * result objects) and the kernel alone on prepared arrays (`overlapWasm` vs `overlapTs`, including the
  * JS↔WASM copies). Writes bench/results/overlap.json.
  */
-import { Bench } from 'tinybench';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { fracToCart } from '../src/structure/lattice.js';
 import { ionicRadius } from '../src/structure/ionic-radii.js';
 import { radiiOverlap, overlapTs, overlapWasm } from '../src/kernels/overlap.js';
 import { wasmPath } from '../src/paths.js';
-import { benchDir, quick, writeResults } from './common.js';
+import { benchDir, quick, writeResults, timePair } from './common.js';
 
 interface Pathway {
   id: string;
@@ -29,17 +28,7 @@ interface Pathway {
   images_have_nan: boolean;
 }
 
-async function timePair(name: string, fnW: () => unknown, fnT: () => unknown): Promise<{ w: number; t: number }> {
-  const bench = new Bench({ time: quick ? 60 : 400, warmupTime: quick ? 20 : 100, iterations: 5 });
-  bench.add(`${name} wasm`, fnW).add(`${name} ts`, fnT);
-  await bench.run();
-  const res = bench.tasks.map((t) => {
-    const r = t.result as { state: string; latency?: { p50: number } };
-    if (r.state !== 'completed' || !r.latency) throw new Error(`benchmark ${t.name} did not complete (${r.state})`);
-    return r.latency.p50;
-  });
-  return { w: res[0]!, t: res[1]! };
-}
+const timePairHere = (name: string, fnW: () => unknown, fnT: () => unknown) => timePair(name, fnW, fnT, 400);
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -65,8 +54,8 @@ async function main(): Promise<void> {
     const radius = Float64Array.from(sp, (x) => ionicRadius(x.element, x.oxidationState!) ?? Number.NaN);
     const kind = Int32Array.from(sp, (x) => (x.oxidationState! > 0 ? 0 : x.oxidationState! < 0 ? 1 : 2));
     const name = `${p.id}#${p.index}`;
-    const full = await timePair(name, () => radiiOverlap(images, 0), () => radiiOverlap(images, 0, { backend: 'ts' }));
-    const kern = await timePair(
+    const full = await timePairHere(name, () => radiiOverlap(images, 0), () => radiiOverlap(images, 0, { backend: 'ts' }));
+    const kern = await timePairHere(
       `${name} kernel`,
       () => overlapWasm(cells, pos, n, nImages, 0, radius, kind, 8),
       () => overlapTs(cells, pos, n, nImages, 0, radius, kind, 8),

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { createStructure, type Structure } from '../src/structure/structure.js';
 import { symmetry } from '../src/structure/symmetry.js';
 import { bondValenceStates, oxidationStates, compositionGuessStates, clearOxidationCache } from '../src/structure/oxidation.js';
-import { benchDir, writeResults, quick } from './common.js';
+import { benchDir, perCall, writeResults, quick } from './common.js';
 
 interface Rec {
   id: string;
@@ -35,23 +35,11 @@ interface Timing {
   per_structure: Record<string, { n_sites: number; bv_get_valences?: { median_s: number } }>;
 }
 
+const perCallHere = (fn: () => void): number => perCall(fn, { roundMs: 20, maxReps: 500 });
 const refDir = join(benchDir, '..', 'test', 'fixtures', 'reference');
 const records = readFileSync(join(refDir, 'structures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
 const timings = JSON.parse(readFileSync(join(benchDir, 'reference', 'shared-timings.json'), 'utf8')) as Timing;
 
-function perCall(fn: () => void): number {
-  const probe = performance.now();
-  fn();
-  const once = Math.max(performance.now() - probe, 1e-3);
-  const reps = Math.max(1, Math.min(500, Math.ceil((quick ? 5 : 20) / once)));
-  let best = Infinity;
-  for (let round = 0; round < (quick ? 2 : 5); round++) {
-    const t0 = performance.now();
-    for (let k = 0; k < reps; k++) fn();
-    best = Math.min(best, (performance.now() - t0) / reps);
-  }
-  return best;
-}
 
 function moyoOnly(s: Structure): void {
   symmetry(s, { symprec: 0.1 });
@@ -79,13 +67,13 @@ for (const r of records) {
       // the error path (e.g. no charge-balanced assignment) is timed too: pymatgen's figure includes it
     }
   };
-  const full = perCall(attempt(() => bondValenceStates(s)));
-  const orbits = groups ? perCall(attempt(() => bondValenceStates(s, { orbits: groups! }))) : null;
-  const symmetry = perCall(() => moyoOnly(s));
+  const full = perCallHere(attempt(() => bondValenceStates(s)));
+  const orbits = groups ? perCallHere(attempt(() => bondValenceStates(s, { orbits: groups! }))) : null;
+  const symmetry = perCallHere(() => moyoOnly(s));
   clearOxidationCache();
   oxidationStates(s);
-  const cached = perCall(() => void oxidationStates(s));
-  const guess = perCall(() => void compositionGuessStates(s));
+  const cached = perCallHere(() => void oxidationStates(s));
+  const guess = perCallHere(() => void compositionGuessStates(s));
   const pmg = t.median_s * 1000;
   rows.push({ id: r.id, n_sites: r.n_sites, outcome, symmetry_used: symmetryUsed, pymatgen_ms: pmg, full_ms: full, orbits_ms: orbits, symmetry_ms: symmetry, cached_ms: cached, guess_ms: guess });
   console.log(`${r.id.padEnd(20)} N=${String(r.n_sites).padStart(4)} pymatgen ${pmg.toFixed(2).padStart(8)} ms  full ${full.toFixed(3)} (${(pmg / full).toFixed(1)}×)  orbits given ${orbits === null ? '–' : orbits.toFixed(3)}  moyo ${symmetry.toFixed(3)}  cached ${cached.toFixed(4)}`);

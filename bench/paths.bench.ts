@@ -18,28 +18,16 @@ import { performance } from 'node:perf_hooks';
 import { createStructure } from '../src/structure/structure.js';
 import { primitiveReduction, symmetry } from '../src/structure/symmetry.js';
 import { findHops } from '../src/analysis/pathfinder.js';
-import { benchDir, writeResults, quick } from './common.js';
+import { benchDir, perCall, writeResults, quick } from './common.js';
 
 interface Rec { id: string; n_sites: number; group: string; migrating: string; lattice: number[][]; species: string[]; frac_coords: number[][] }
 interface Timing { per_structure: Record<string, Record<string, { median_s: number } | unknown>> }
 
+const perCallHere = (fn: () => void): number => perCall(fn, { roundMs: 30, maxReps: 200 });
 const refDir = join(benchDir, '..', 'test', 'fixtures', 'reference');
 const records = readFileSync(join(refDir, 'structures.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
 const timings = JSON.parse(readFileSync(join(benchDir, 'reference', 'shared-timings.json'), 'utf8')) as Timing;
 
-function perCall(fn: () => void): number {
-  const probe = performance.now();
-  fn();
-  const once = Math.max(performance.now() - probe, 1e-3);
-  const reps = Math.max(1, Math.min(200, Math.ceil((quick ? 5 : 30) / once)));
-  let best = Infinity;
-  for (let round = 0; round < (quick ? 2 : 5); round++) {
-    const t0 = performance.now();
-    for (let k = 0; k < reps; k++) fn();
-    best = Math.min(best, (performance.now() - t0) / reps);
-  }
-  return best;
-}
 
 const t0 = performance.now();
 findHops(createStructure({ lattice: [4, 0, 0, 0, 4, 0, 0, 0, 4], species: ['Li', 'F'], frac: [[0, 0, 0], [0.5, 0.5, 0.5]] }));
@@ -59,10 +47,10 @@ for (const r of records) {
     group: r.group,
     n_sites: r.n_sites,
     hops_l5: hops,
-    l5_ms: perCall(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 })),
-    l35_ms: perCall(() => findHops(s, { ion: r.migrating, maxLengthAng: 3.5, limit: 0 })),
-    symmetry_ms: perCall(() => symmetry(s)),
-    l5_reduced_ms: perCall(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0, reduction })),
+    l5_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 })),
+    l35_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 3.5, limit: 0 })),
+    symmetry_ms: perCallHere(() => symmetry(s)),
+    l5_reduced_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0, reduction })),
     pymatgen_l5_ms: l5.median_s * 1000,
     pymatgen_l35_ms: l35 ? l35.median_s * 1000 : null,
   });

@@ -17,7 +17,7 @@ import { createStructure, type Structure } from '../src/structure/structure.js';
 import { loadBundled } from '../src/structure/bundled.js';
 import { hopGraph, dimensionality, firstPercolationLengths, type HopGraph } from '../src/analysis/percolation.js';
 import { wasmPath } from '../src/paths.js';
-import { benchDir, writeResults, quick } from './common.js';
+import { benchDir, perCall, writeResults, quick } from './common.js';
 
 interface Rec {
   id: string;
@@ -29,6 +29,7 @@ interface LarsenRef {
   structures: { id: string; graphs: { sites: 'F' | 'all'; cutoff: number; n_nodes: number; n_edges: number; dimensionality: number; larsen_ms: number }[] }[];
 }
 
+const perCallHere = (fn: () => void): number => perCall(fn, { roundMs: 15, maxReps: 5000 });
 const refDir = join(benchDir, '..', 'test', 'fixtures', 'reference');
 const records = new Map(readFileSync(join(refDir, 'structures.jsonl'), 'utf8').trim().split('\n').map((l) => {
   const r = JSON.parse(l) as Rec;
@@ -55,19 +56,6 @@ function caf2Supercell([na, nb, nc]: [number, number, number]): Structure {
   return createStructure({ lattice: [a * na, 0, 0, 0, a * nb, 0, 0, 0, a * nc], species, frac });
 }
 
-function perCall(fn: () => void): number {
-  const probe = performance.now();
-  fn();
-  const once = Math.max(performance.now() - probe, 1e-3);
-  const reps = Math.max(1, Math.min(5000, Math.ceil((quick ? 3 : 15) / once)));
-  let best = Infinity;
-  for (let round = 0; round < (quick ? 2 : 5); round++) {
-    const t0 = performance.now();
-    for (let k = 0; k < reps; k++) fn();
-    best = Math.min(best, (performance.now() - t0) / reps);
-  }
-  return best;
-}
 
 const t0 = performance.now();
 new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath('percolation'))), { env: { abort() {} } });
@@ -79,8 +67,8 @@ for (const s of larsen.structures) {
   const st = createStructure({ lattice: r.lattice, species: r.species, frac: r.frac_coords }, { allowLeftHanded: true, checkOverlap: false });
   for (const g of s.graphs) {
     const h = hopGraph(st, g.sites === 'F' ? 'F' : null, g.cutoff);
-    const wasm = perCall(() => void dimensionality(h.nSites, h));
-    const ts = perCall(() => void dimensionality(h.nSites, h, { backend: 'ts' }));
+    const wasm = perCallHere(() => void dimensionality(h.nSites, h));
+    const ts = perCallHere(() => void dimensionality(h.nSites, h, { backend: 'ts' }));
     graphs.push({ id: s.id, sites: g.sites, cutoff: g.cutoff, n_nodes: h.nSites, n_edges: h.i.length, wasm_ms: wasm, ts_ms: ts, pymatgen_ms: g.larsen_ms });
   }
 }
@@ -91,16 +79,16 @@ for (const s of loadBundled('mp')) {
   if (s.species.includes('F')) mp.push(hopGraph(s, 'F', 5));
 }
 const mpEdges = mp.reduce((a, g) => a + g.i.length, 0);
-const mpDimW = perCall(() => {
+const mpDimW = perCallHere(() => {
   for (const g of mp) dimensionality(g.nSites, g);
 });
-const mpDimT = perCall(() => {
+const mpDimT = perCallHere(() => {
   for (const g of mp) dimensionality(g.nSites, g, { backend: 'ts' });
 });
-const mpFirstW = perCall(() => {
+const mpFirstW = perCallHere(() => {
   for (const g of mp) firstPercolationLengths(g.nSites, g, g.lengths);
 });
-const mpFirstT = perCall(() => {
+const mpFirstT = perCallHere(() => {
   for (const g of mp) firstPercolationLengths(g.nSites, g, g.lengths, { backend: 'ts' });
 });
 console.log(`MP fluorides (${mp.length} graphs, ${mpEdges} edges): dimensionality wasm ${mpDimW.toFixed(2)} ms, ts ${mpDimT.toFixed(2)} ms; firstPercolation wasm ${mpFirstW.toFixed(2)} ms, ts ${mpFirstT.toFixed(2)} ms`);
@@ -109,9 +97,9 @@ const scaling: Record<string, unknown>[] = [];
 for (const sc of [[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4], [5, 5, 5], [6, 6, 7]] as [number, number, number][]) {
   const s: Structure = caf2Supercell(sc);
   const g = hopGraph(s, 'F', 4);
-  const wasm = perCall(() => void dimensionality(g.nSites, g));
-  const ts = perCall(() => void dimensionality(g.nSites, g, { backend: 'ts' }));
-  const firstW = perCall(() => void firstPercolationLengths(g.nSites, g, g.lengths));
+  const wasm = perCallHere(() => void dimensionality(g.nSites, g));
+  const ts = perCallHere(() => void dimensionality(g.nSites, g, { backend: 'ts' }));
+  const firstW = perCallHere(() => void firstPercolationLengths(g.nSites, g, g.lengths));
   scaling.push({ case: `CaF2_${sc.join('x')}`, n_nodes: g.nSites, n_edges: g.i.length, wasm_ms: wasm, ts_ms: ts, first_percolation_wasm_ms: firstW });
   console.log(`CaF2_${sc.join('x')} F nodes ${g.nSites} edges ${g.i.length}: wasm ${wasm.toFixed(4)} ms, ts ${ts.toFixed(4)} ms, first-percolation ${firstW.toFixed(4)} ms`);
 }

@@ -10,7 +10,6 @@
  * including the JS↔WASM copies). The near-cubic search (TS only, no twin) is timed on the set at 10 Å.
  * Writes bench/results/supercell.json.
  */
-import { Bench } from 'tinybench';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -24,7 +23,7 @@ import {
   supercellMatrix,
 } from '../src/kernels/supercell.js';
 import { wasmPath } from '../src/paths.js';
-import { benchDir, quick, writeResults } from './common.js';
+import { benchDir, quick, writeResults, timePair } from './common.js';
 
 const A = 5.463;
 const CAF2 = createStructure({
@@ -42,17 +41,7 @@ function referenceSet(): Structure[] {
   });
 }
 
-async function timePair(name: string, fnW: () => unknown, fnT: () => unknown): Promise<{ w: number; t: number }> {
-  const bench = new Bench({ time: quick ? 60 : 400, warmupTime: quick ? 20 : 100, iterations: 5 });
-  bench.add(`${name} wasm`, fnW).add(`${name} ts`, fnT);
-  await bench.run();
-  const res = bench.tasks.map((t) => {
-    const r = t.result as { state: string; latency?: { p50: number } };
-    if (r.state !== 'completed' || !r.latency) throw new Error(`benchmark ${t.name} did not complete (${r.state})`);
-    return r.latency.p50;
-  });
-  return { w: res[0]!, t: res[1]! };
-}
+const timePairHere = (name: string, fnW: () => unknown, fnT: () => unknown) => timePair(name, fnW, fnT, 400);
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -62,8 +51,8 @@ async function main(): Promise<void> {
   const caf2Rows: { n: number; n_sites: number; wasm_ms: number; ts_ms: number; kernel_wasm_ms: number; kernel_ts_ms: number }[] = [];
   for (const n of [2, 3, 4, 6]) {
     const m = supercellMatrix([n, n, n]);
-    const full = await timePair(`CaF2 ${n}x${n}x${n}`, () => supercell(CAF2, m), () => supercell(CAF2, m, { backend: 'ts' }));
-    const kern = await timePair(`CaF2 ${n}x${n}x${n} kernel`, () => supercellFracWasm(CAF2.frac, m), () => supercellCoordinatesTs(CAF2.frac, m));
+    const full = await timePairHere(`CaF2 ${n}x${n}x${n}`, () => supercell(CAF2, m), () => supercell(CAF2, m, { backend: 'ts' }));
+    const kern = await timePairHere(`CaF2 ${n}x${n}x${n} kernel`, () => supercellFracWasm(CAF2.frac, m), () => supercellCoordinatesTs(CAF2.frac, m));
     caf2Rows.push({ n, n_sites: 12 * n ** 3, wasm_ms: full.w, ts_ms: full.t, kernel_wasm_ms: kern.w, kernel_ts_ms: kern.t });
     console.log(`CaF2 ${n}x${n}x${n} (${12 * n ** 3} sites): supercell wasm ${full.w.toFixed(4)} ms, ts ${full.t.toFixed(4)} ms; kernel wasm ${kern.w.toFixed(4)} ms, ts ${kern.t.toFixed(4)} ms`);
   }
@@ -74,12 +63,12 @@ async function main(): Promise<void> {
     const mats = set.map((s) => supercellMatrix(minLengthScaling(s, L)));
     let sites = 0;
     set.forEach((s, k) => (sites += supercell(s, mats[k]!).species.length));
-    const full = await timePair(
+    const full = await timePairHere(
       `set L=${L}`,
       () => set.forEach((s, k) => supercell(s, mats[k]!)),
       () => set.forEach((s, k) => supercell(s, mats[k]!, { backend: 'ts' })),
     );
-    const kern = await timePair(
+    const kern = await timePairHere(
       `set L=${L} kernel`,
       () => set.forEach((s, k) => supercellFracWasm(s.frac, mats[k]!)),
       () => set.forEach((s, k) => supercellCoordinatesTs(s.frac, mats[k]!)),
