@@ -84,7 +84,19 @@ test('two processes running workers on one SQLite file never claim the same row 
   writeFileSync(rows, jsonl(toyRows(0, 10000)));
   assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'pair', rows, '--db', db]).status, 0);
   const args = ['engine', 'run', '--module', toyModule, '--only', 'pair', '--db', db, '--progress', 'off', '--tick-ms', '50'];
-  const [a, b] = await Promise.all([exited(cliAsync(args)), exited(cliAsync(args))]);
+  // Both processes block in their first batches until each holds claimed rows; then they race.
+  const barrier = join(dir, 'go');
+  process.env['FRACFLOW_PAIR_BARRIER'] = barrier;
+  const runs = [exited(cliAsync(args)), exited(cliAsync(args))];
+  delete process.env['FRACFLOW_PAIR_BARRIER'];
+  const watch = openSql(db);
+  const t0 = Date.now();
+  while (watch.get<{ n: number }>("SELECT COUNT(DISTINCT claimed_by) AS n FROM pair WHERE state = 'running'")!.n < 2 && Date.now() - t0 < 60_000) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  watch.close();
+  writeFileSync(barrier, '');
+  const [a, b] = await Promise.all(runs);
   assert.equal(a.status, 0, a.stderr);
   assert.equal(b.status, 0, b.stderr);
   const s = openSql(db);
