@@ -78,3 +78,5 @@ export { readVasprun, readOutcar, readVaspRun, barrier, VaspOutputError } from '
 export type { VaspRunResult } from './analysis/vasp-outputs.js';
 export { pathwayDescriptors, descriptorContext, descriptorsForHop, cumBarrierDimensionalities, imageDescriptors, DescriptorError } from './analysis/descriptors.js';
 export type { DescriptorOptions, PathwayDescriptors, DescriptorContext, ImageDescriptors } from './analysis/descriptors.js';
+export { calcStatic, calcNeb, calcStages, runCalc, runCommand, checkCalcParams, calcLeaseMs, trackCalcProcesses, OutputTail, CalcError, CALC_DESIGNS, CALC_FOLDER_SOURCES, CALC_INPUT_TABLE } from './stages/calc.js';
+export type { CalcDesign, CalcParams, CalcStageOptions, CalcResult, CalcFolderSource, RunOutcome } from './stages/calc.js';

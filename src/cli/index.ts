@@ -21,6 +21,7 @@ import * as paths from './commands/paths.js';
 import * as idpp from './commands/idpp.js';
 import * as descriptors from './commands/descriptors.js';
 import * as engine from './commands/engine.js';
+import * as calc from './commands/calc.js';
 import * as status from './commands/status.js';
 import * as errors from './commands/errors.js';
 import * as requeue from './commands/requeue.js';
@@ -36,7 +37,7 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 /** The commands, in the order `fracflow --help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   run, importCmd, info, neighbors, symmetry, oxi, paths, descriptors, ewald, supercell, idpp, overlap,
-  engine, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd,
+  engine, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd,
 ];
 
 export function buildProgram(): Command {
