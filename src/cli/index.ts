@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import * as run from './commands/run.js';
+import * as screen from './commands/screen.js';
 import * as importCmd from './commands/import.js';
 import * as info from './commands/info.js';
 import * as neighbors from './commands/neighbors.js';
@@ -36,7 +37,7 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 
 /** The commands, in the order `fracflow --help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
-  run, importCmd, info, neighbors, symmetry, oxi, paths, descriptors, ewald, supercell, idpp, overlap,
+  screen, run, importCmd, info, neighbors, symmetry, oxi, paths, descriptors, ewald, supercell, idpp, overlap,
   engine, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd,
 ];
 

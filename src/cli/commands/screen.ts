@@ -1,0 +1,118 @@
+/**
+ * `fracflow screen`: the diffusion screen end to end — import (bundled data by default, or files and
+ * folders, or the live Materials Project API), then pathways → descriptors → images on the engine with
+ * progress per stage, the top pathways by the images stage's priority, and a checkpoint.
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { dbOption, positiveNumber } from '../common.js';
+import { runScreen, type RankedPathway } from '../../stages/pipeline.js';
+import { DEFAULT_BUNDLED, type StructureSource } from '../../stages/structures.js';
+import { DEFAULT_SCREEN_PARAMS } from '../../stages/pathways.js';
+import type { ProgressMode } from '../../engine/progress.js';
+import { isElement } from '../../structure/elements.js';
+import { statusLine } from '../../engine/progress.js';
+import { printImport } from '../report.js';
+import { formatTable } from '../table.js';
+
+interface ScreenOpts {
+  input?: string[];
+  recursive?: boolean;
+  datasets: string;
+  mpApi?: boolean;
+  mpApiKey?: string;
+  mpBaseUrl?: string;
+  ion: string;
+  maxLength: number;
+  limit: number;
+  db: string;
+  out: string;
+  mode: 'fractured' | 'fixed';
+  workers: number;
+  supercellMin: number;
+  top: number;
+  progress: ProgressMode;
+  progressEvery: number;
+  json?: boolean;
+}
+
+function integer(name: string, min: number) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    return x;
+  };
+}
+
+function ionOption(v: string): string {
+  const el = v.replace(/[+-]$/, '');
+  if (!isElement(el)) throw new InvalidArgumentError(`--ion must be an element symbol, got ${JSON.stringify(v)}`);
+  return el;
+}
+
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
+const num = (x: number | null, d: number) => (x === null ? '–' : x.toFixed(d));
+
+function rankingTable(rows: readonly RankedPathway[]): string {
+  return formatTable(
+    ['#', 'structure', 'formula', 'hop', 'length', 'mult', 'nsites_777', 'oxi', 'dim', 'dim_cumlen', 'dim_cumbar', 'ewald_energy', 'overlap_cat', 'overlap_an'],
+    rows.map((r, i) => [
+      String(i + 1), r.structure_id, r.formula, String(r.hop_index), r.length.toFixed(4), String(r.multiplicity), String(r.nsites_777),
+      r.oxidation_state === null ? '–' : String(r.oxidation_state), String(r.dimensionality), String(r.dimensionality_cumlengths),
+      r.dimensionality_cumbarriers === null ? '–' : String(r.dimensionality_cumbarriers), num(r.ewald_energy, 5),
+      num(r.ionic_radii_overlap_cations, 4), num(r.ionic_radii_overlap_anions, 4),
+    ]),
+  );
+}
+
+export function register(program: Command): void {
+  program
+    .command('screen')
+    .description('the diffusion screen: import, then pathways → descriptors → images/VASP inputs on the engine; prints the top pathways and writes a checkpoint')
+    .option('--input <path>', 'structure file or folder to screen (repeatable; default: the bundled data)', collect)
+    .option('-r, --recursive', 'descend into sub-folders of --input folders')
+    .option('--datasets <names>', 'bundled datasets screened when no --input / --mp-api is given', DEFAULT_BUNDLED.join(','))
+    .option('--mp-api', 'import from the live Materials Project API (key from --mp-api-key or MP_API_KEY)')
+    .option('--mp-api-key <key>', 'Materials Project API key (implies --mp-api); default $MP_API_KEY')
+    .option('--mp-base-url <url>', 'API server root (default https://api.materialsproject.org)')
+    .option('--ion <element>', 'migrating element', ionOption, DEFAULT_SCREEN_PARAMS.ion)
+    .option('--max-length <angstrom>', 'maximum hop length, Å', positiveNumber('--max-length'), DEFAULT_SCREEN_PARAMS.maxLengthAng)
+    .option('--limit <n>', 'distinct hops kept per structure (0 = all)', integer('--limit', 0), DEFAULT_SCREEN_PARAMS.limit)
+    .addOption(dbOption())
+    .option('--out <dir>', 'output folder (images/ per pathway, checkpoint/)', 'screen-out')
+    .addOption(new Option('--mode <mode>', 'architecture: fractured (stage tables, ranked queues) or fixed (one structure depth-first)').choices(['fractured', 'fixed']).default('fractured'))
+    .option('--workers <n>', 'worker threads per stage (fixed: workflows at a time)', integer('--workers', 1), 2)
+    .option('--supercell-min <angstrom>', 'supercell rule length of the images and DFT inputs, Å', positiveNumber('--supercell-min'), 7)
+    .option('--top <n>', 'pathways printed', integer('--top', 0), 20)
+    .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'bars', 'lines', 'off']).default('auto'))
+    .option('--progress-every <s>', 'seconds between plain progress lines', integer('--progress-every', 1), 10)
+    .option('--json', 'print the top pathways as JSON lines instead of a table')
+    .action(async (opts: ScreenOpts) => {
+      const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
+      if (useApi && opts.input) throw new InvalidArgumentError('give either --input or --mp-api / --mp-api-key, not both');
+      let source: StructureSource;
+      if (opts.input) source = { kind: 'files', paths: opts.input, recursive: opts.recursive };
+      else if (useApi) source = { kind: 'mp-api', options: { apiKey: opts.mpApiKey, element: opts.ion, baseUrl: opts.mpBaseUrl } };
+      else source = { kind: 'bundled', datasets: opts.datasets.split(',').map((s) => s.trim()).filter(Boolean) };
+      const r = await runScreen({
+        db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
+        workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
+      });
+      if (opts.json) {
+        for (const row of r.top) console.log(JSON.stringify(row));
+        return;
+      }
+      printImport(r.imports);
+      console.log('');
+      for (const s of r.status) console.log(statusLine(s));
+      console.log(`${r.run.mode} run: ${(r.run.wallMs / 1000).toFixed(1)} s`);
+      console.log('');
+      console.log(`top ${r.top.length} pathways (gate: dimensionality >= 1; ewald_energy ascending, then nsites_777):`);
+      console.log(rankingTable(r.top));
+      console.log('');
+      console.log(`store: ${opts.db}; images and DFT inputs: ${opts.out}/images; checkpoint: ${opts.out}/checkpoint`);
+    });
+}

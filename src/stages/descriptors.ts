@@ -1,0 +1,128 @@
+/**
+ * Stage 3, `descriptors`: the DDI descriptors of every pathway (src/analysis/descriptors.ts), one row
+ * per hop admitted from the `hops_json` array of a done `pathways` row.
+ *
+ * `dimensionality_cumbarriers` needs the ewald_energy of every hop class of the structure, so the
+ * descriptors are computed per structure (`pathwayDescriptors` on the same stored structure and
+ * parameters the pathways stage used: same sanitised cell, same hops) and each row takes its hop; the
+ * rows of one structure share a priority and are adjacent in the queue, so they usually share a batch, and a
+ * per-thread memo of recent structures covers the rest. Each row checks that its hop is the one the
+ * pathways stage recorded (index and length), so a change in the pathfinder cannot mix up pathways.
+ *
+ * A missing radius or a failed bond-valence assignment leaves that column null with its `*_reason`;
+ * the row is still done. Default priority: nsites_777, structure nsites, then hop order (ascending length)
+ * within a structure, all ascending.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import type { ColumnDef } from '../engine/arrow.js';
+import { defineStage, type ColumnType, type Stage } from '../engine/stage.js';
+import { pathwayDescriptors, type PathwayDescriptors } from '../analysis/descriptors.js';
+import { STRUCTURE_INPUTS, batchRows, mapRows, rowsBatch, screenParams, structureFromColumns } from './pathways.js';
+
+const OUTPUT = {
+  oxidation_state: 'float64',
+  oxidation_method: 'utf8',
+  oxidation_reason: 'utf8',
+  dimensionality: 'int32',
+  dimensionality_cumlengths: 'int32',
+  dimensionality_cumbarriers: 'int32',
+  dimensionality_cumbarriers_reason: 'utf8',
+  percolation_1d: 'float64',
+  percolation_2d: 'float64',
+  percolation_3d: 'float64',
+  supercell_scaling: 'utf8',
+  n_sites_per_image: 'int32',
+  idpp_iterations: 'int32',
+  idpp_converged: 'bool',
+  ewald_energy: 'float64',
+  ewald_reason: 'utf8',
+  ionic_radii_overlap_cations: 'float64',
+  ionic_radii_overlap_cations_reason: 'utf8',
+  ionic_radii_overlap_anions: 'float64',
+  ionic_radii_overlap_anions_reason: 'utf8',
+} as const satisfies Record<string, ColumnType>;
+const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entries(OUTPUT).map(([name, type]) => ({ name, type }))];
+
+/** Per-thread memo: pathways key → descriptor rows of its structure. */
+const byStructure = new Map<string, PathwayDescriptors[]>();
+const byRow = new Map<string, Record<string, unknown>>();
+
+function structureRows(row: Record<string, unknown>): PathwayDescriptors[] {
+  const k = String(row['pathways_key']);
+  let rows = byStructure.get(k);
+  if (!rows) {
+    const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
+    const s = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
+    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit });
+    if (byStructure.size >= 256) byStructure.clear();
+    byStructure.set(k, rows);
+  }
+  return rows;
+}
+
+/** The descriptor columns of one pathway row. */
+export function descriptorsOfRow(row: Record<string, unknown>): Record<string, unknown> {
+  const index = row['hop_index'] as number;
+  const d = structureRows(row).find((r) => r.hop_index === index);
+  if (!d) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the pathways stage)`);
+  if (d.length !== row['length']) throw new Error(`hop ${index} has length ${d.length} Å here but ${String(row['length'])} Å in the pathways stage`);
+  const out: Record<string, unknown> = { key: row['key'] };
+  for (const c of Object.keys(OUTPUT)) out[c] = (d as unknown as Record<string, unknown>)[c] ?? null;
+  out['supercell_scaling'] = d.supercell_scaling.join('x');
+  return out;
+}
+
+function work(batch: RecordBatch): RecordBatch {
+  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), byRow, descriptorsOfRow));
+}
+
+const hop = (path: string) => `json_extract(h.value, '$.${path}')`;
+
+/** The descriptors stage (fed by `pathways`; the parameters travel in the rows). */
+export const descriptors: Stage = defineStage({
+  module: import.meta.url,
+  name: 'descriptors',
+  input: {
+    from: 'pathways',
+    join: 'JOIN json_each(u.hops_json) h',
+    key: `u.key || '#' || ${hop('hop_index')}`,
+    columns: {
+      pathways_key: { type: 'utf8', expr: 'u.key' },
+      structure_id: 'utf8',
+      content_hash: 'utf8',
+      formula: 'utf8',
+      // Sites of the sanitised cell the pathways and descriptors are computed in.
+      nsites: { type: 'int32', expr: 'u.sanitized_nsites' },
+      ion: 'utf8',
+      max_length: 'float64',
+      hop_limit: 'int32',
+      space_group: 'utf8',
+      hop_index: { type: 'int32', expr: hop('hop_index') },
+      start_frac: { type: 'utf8', expr: hop('start_frac') },
+      end_frac: { type: 'utf8', expr: hop('end_frac') },
+      end_image: { type: 'utf8', expr: hop('end_image') },
+      length: { type: 'float64', expr: hop('length') },
+      multiplicity: { type: 'int32', expr: hop('multiplicity') },
+      ion_fraction: 'float64',
+      nsites_777: 'int32',
+      nsites_101010: 'int32',
+      nsites_121212: 'int32',
+      dmin: 'float64',
+      length_rel_dmin: { type: 'float64', expr: hop('length_rel_dmin') },
+      ...STRUCTURE_INPUTS,
+    },
+  },
+  // Ascending nsites_777, then nsites, as one number (higher runs first; exact while nsites < 10^6),
+  // then the row id: a structure's pathways are admitted together in hop order (ascending length),
+  // so they stay adjacent in the queue and mostly share a batch. Ranking by length before the row id
+  // interleaved structures of equal size, so each batch recomputed the descriptors of several
+  // structures for one hop each: the whole bundled set ran at 5.4 pathways/s that way, against
+  // 17.9 pathways/s in the fixed mode, where a structure's pathways run together.
+  priority: '-(nsites_777 * 1e6 + nsites)',
+  output: OUTPUT,
+  work,
+  workers: 2,
+  // At most 5 pathways per structure by default: 10 rows are about two whole structures.
+  batchSize: 10,
+  retry: { maxAttempts: 1, backoffMs: 0 },
+});

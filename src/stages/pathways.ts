@@ -1,0 +1,227 @@
+/**
+ * Stage 2, `pathways`: the distinct hops of the migrating ion (default F) up to `maxLength` Å, the
+ * `limit` shortest per structure, found in the sanitised cell (primitive at symprec 0.1, LLL, wrapped,
+ * electronegativity order).
+ *
+ * One row per (structure, ion, maxLength, limit, content hash): the engine's rows are one-to-one
+ * between stages, and a structure's hops exist only once this stage has run, so the hops travel as a
+ * JSON array (`hops_json`) and the descriptors stage admits one row per element of it (SQLite
+ * `json_each`); the per-pathway columns of the issue (hop index, start/end fractional coordinates,
+ * end image, length, multiplicity, (length − dmin)/dmin) are that row's input columns, next to the
+ * per-structure ones (ion fraction, nsites_777/_101010/_121212, dmin) kept here.
+ *
+ * The key holds the parameters and the content hash, so a changed structure or another ion/length/limit
+ * is new work, and a rerun with the same inputs finds every key present and recomputes nothing.
+ * A structure without the ion, or whose symmetry search fails, is a failed row with the reason.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { columnValues, makeBatch, type ColumnDef } from '../engine/arrow.js';
+import { defineStage, StageError, type ColumnType, type Stage } from '../engine/stage.js';
+import { createStructure, type Structure } from '../structure/structure.js';
+import { sanitize } from '../structure/sanitize.js';
+import { DEFAULT_SYMPREC, primitiveReduction } from '../structure/symmetry.js';
+import { minLengthScaling } from '../kernels/supercell.js';
+import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, findHops, ionElement, type HopResult } from '../analysis/pathfinder.js';
+
+/** Parameters shared by the pathway, descriptor and image stages. */
+export interface ScreenParams {
+  /** Migrating element. Default F. */
+  ion: string;
+  /** Maximum hop length, Å. Default 5. */
+  maxLengthAng: number;
+  /** Distinct hops kept per structure (0 = all). Default 5. */
+  limit: number;
+}
+
+export const DEFAULT_SCREEN_PARAMS: Readonly<ScreenParams> = { ion: 'F', maxLengthAng: DEFAULT_MAX_LENGTH_ANG, limit: DEFAULT_HOP_LIMIT };
+
+/** Validate and complete the parameters; the message names the parameter and the value. */
+export function screenParams(p: Partial<ScreenParams> = {}): ScreenParams {
+  const ion = p.ion ?? DEFAULT_SCREEN_PARAMS.ion;
+  if (typeof ion !== 'string' || !/^[A-Z][a-z]?[+-]?$/.test(ion)) throw new StageError(`ion must be an element symbol such as F or Li, got ${JSON.stringify(ion)}`);
+  const maxLengthAng = p.maxLengthAng ?? DEFAULT_SCREEN_PARAMS.maxLengthAng;
+  if (typeof maxLengthAng !== 'number' || !Number.isFinite(maxLengthAng) || maxLengthAng <= 0) throw new StageError(`maxLengthAng must be a positive number, got ${JSON.stringify(maxLengthAng)}`);
+  const limit = p.limit ?? DEFAULT_SCREEN_PARAMS.limit;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new StageError(`limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
+  return { ion: ionElement(ion), maxLengthAng, limit };
+}
+
+/** SQL literal of a parameter (validated above: element symbols and finite numbers only). */
+function lit(v: string | number): string {
+  return typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`;
+}
+
+/** One hop of the `hops_json` array. */
+export interface PathwayHop {
+  hop_index: number;
+  start_frac: [number, number, number];
+  end_frac: [number, number, number];
+  end_image: [number, number, number];
+  length: number;
+  multiplicity: number;
+  length_rel_dmin: number;
+}
+
+/** The sanitised cell of a structure and its distinct hops: the one definition the later stages reuse. */
+export function structurePathways(structure: Structure, p: ScreenParams): { structure: Structure; hops: HopResult } {
+  const s = sanitize(structure, { symprec: DEFAULT_SYMPREC }).structure;
+  const reduction = primitiveReduction(s, { symprec: DEFAULT_SYMPREC });
+  const hops = findHops(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, symprec: DEFAULT_SYMPREC, reduction });
+  return { structure: s, hops };
+}
+
+function f64(v: unknown, what: string): Float64Array {
+  if (!(v instanceof Uint8Array) || v.byteLength % 8 !== 0) throw new StageError(`${what} must be a binary column of float64 values, got ${v === null ? 'null' : typeof v}`);
+  // Copy: Arrow's value buffers need not be 8-byte aligned for a Float64Array view.
+  const out = new Float64Array(v.byteLength / 8);
+  new Uint8Array(out.buffer).set(v);
+  return out;
+}
+
+/** The structure stored in the compact binary columns of the `structures` table (as stage inputs). */
+export function structureFromColumns(lattice: unknown, species: unknown, frac: unknown, oxidationStates: unknown): Structure {
+  if (typeof species !== 'string') throw new StageError(`species must be a space-separated string, got ${JSON.stringify(species)}`);
+  return createStructure(
+    {
+      lattice: f64(lattice, 'lattice'),
+      species: species.split(' '),
+      frac: f64(frac, 'frac_coords'),
+      oxidationStates: oxidationStates === null || oxidationStates === undefined ? null : f64(oxidationStates, 'oxidation_states'),
+    },
+    { checkOverlap: false, allowLeftHanded: true },
+  );
+}
+
+/** Input columns of a stage fed (directly or indirectly) from `structures`: the structure itself. */
+export const STRUCTURE_INPUTS: Record<string, ColumnType> = { lattice: 'binary', species: 'utf8', frac_coords: 'binary', oxidation_states: 'binary' };
+
+/** Rows of a batch as objects (the stage inputs are few and small next to the work per row). */
+export function batchRows(batch: RecordBatch): Record<string, unknown>[] {
+  const names = batch.schema.fields.map((f) => f.name);
+  const cols = names.map((n) => columnValues(batch, n));
+  const rows: Record<string, unknown>[] = [];
+  for (let r = 0; r < batch.numRows; r++) {
+    const o: Record<string, unknown> = {};
+    names.forEach((n, c) => (o[n] = cols[c]![r]));
+    rows.push(o);
+  }
+  return rows;
+}
+
+/** A batch of `defs` from row objects (missing fields are null). */
+export function rowsBatch(defs: readonly ColumnDef[], rows: readonly Record<string, unknown>[]): RecordBatch {
+  return makeBatch(defs, defs.map((d) => rows.map((r) => r[d.name] ?? null)));
+}
+
+/**
+ * Runs `f` per row and returns the rows. A row that throws makes the whole call throw with its message
+ * (prefixed by the structure id): the engine then bisects the batch down to that row and records it as
+ * failed with the message, while `memo` keeps the rows already computed from being computed again.
+ */
+export function mapRows<T>(rows: readonly Record<string, unknown>[], memo: Map<string, T>, f: (row: Record<string, unknown>) => T): T[] {
+  const out: T[] = [];
+  for (const row of rows) {
+    const key = String(row['key']);
+    let v = memo.get(key);
+    if (v === undefined) {
+      try {
+        v = f(row);
+      } catch (e) {
+        throw new Error(`${String(row['structure_id'] ?? key)}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      }
+      if (memo.size >= 4096) memo.clear();
+      memo.set(key, v);
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+const OUTPUT = {
+  space_group: 'utf8',
+  sanitized_nsites: 'int32',
+  n_hops: 'int32',
+  distinct_hops: 'int32',
+  ion_fraction: 'float64',
+  nsites_777: 'int32',
+  nsites_101010: 'int32',
+  nsites_121212: 'int32',
+  dmin: 'float64',
+  hops_json: 'utf8',
+} as const satisfies Record<string, ColumnType>;
+const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entries(OUTPUT).map(([name, type]) => ({ name, type }))];
+
+const memo = new Map<string, Record<string, unknown>>();
+
+function nsitesFor(s: Structure, lengthAng: number): number {
+  const sc = minLengthScaling(s, lengthAng);
+  return s.species.length * sc[0] * sc[1] * sc[2];
+}
+
+/** The pathways of one row (inputs: structure columns, ion, max_length, hop_limit). */
+export function pathwaysOfRow(row: Record<string, unknown>): Record<string, unknown> {
+  const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
+  const input = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
+  const { structure: s, hops } = structurePathways(input, p);
+  const dmin = hops.hops.length > 0 ? hops.hops[0]!.lengthAng : null;
+  const list: PathwayHop[] = hops.hops.map((h) => ({
+    hop_index: h.index,
+    start_frac: [...h.startFrac],
+    end_frac: [...h.endFrac],
+    end_image: [...h.image],
+    length: h.lengthAng,
+    multiplicity: h.multiplicity,
+    length_rel_dmin: (h.lengthAng - dmin!) / dmin!,
+  }));
+  return {
+    key: row['key'],
+    space_group: `${hops.spaceGroup.symbol} (${hops.spaceGroup.number})`,
+    sanitized_nsites: s.species.length,
+    n_hops: list.length,
+    distinct_hops: hops.distinctCount,
+    ion_fraction: s.species.filter((x) => x === p.ion).length / s.species.length,
+    nsites_777: nsitesFor(s, 7),
+    nsites_101010: nsitesFor(s, 10),
+    nsites_121212: nsitesFor(s, 12),
+    dmin,
+    hops_json: JSON.stringify(list),
+  };
+}
+
+function work(batch: RecordBatch): RecordBatch {
+  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), memo, pathwaysOfRow));
+}
+
+/** The pathways stage for `params` (the key and the constant input columns carry them). */
+export function pathwaysStage(params: Partial<ScreenParams> = {}): Stage {
+  const p = screenParams(params);
+  return defineStage({
+    module: import.meta.url,
+    name: 'pathways',
+    input: {
+      from: 'structures',
+      key: `u.source_id || '|' || ${lit(p.ion)} || '|' || ${lit(p.maxLengthAng)} || '|' || ${lit(p.limit)} || '|' || substr(u.content_hash, 1, 12)`,
+      columns: {
+        structure_id: { type: 'utf8', expr: 'u.source_id' },
+        content_hash: { type: 'utf8', expr: 'u.content_hash' },
+        formula: { type: 'utf8', expr: 'u.reduced_formula' },
+        nsites: { type: 'int32', expr: 'u.nsites' },
+        ion: { type: 'utf8', expr: lit(p.ion) },
+        max_length: { type: 'float64', expr: lit(p.maxLengthAng) },
+        hop_limit: { type: 'int32', expr: lit(p.limit) },
+        ...STRUCTURE_INPUTS,
+      },
+    },
+    // Structures with fewer sites first: the most rows per second reach the later stages early.
+    priority: '-nsites',
+    output: OUTPUT,
+    work,
+    workers: 2,
+    batchSize: 16,
+    // A missing ion or a failed symmetry search fails the same way every time: no retries.
+    retry: { maxAttempts: 1, backoffMs: 0 },
+  });
+}
+
+/** The stage with the default parameters; workers find the work function under its name. */
+export const pathways: Stage = pathwaysStage();

@@ -1,0 +1,119 @@
+/**
+ * The diffusion screen: stage 1 (import into `structures`) then stages 2–4 (`pathways` →
+ * `descriptors` → `images`) on the engine, in the fractured or the fixed-workflow architecture, then
+ * a checkpoint (SQLite backup + CSV and Arrow per stage table). Rerunning on the same store resumes:
+ * the stage keys hold the structure's content hash and the parameters, so rows whose inputs did not
+ * change are found present and not recomputed.
+ */
+import { join, resolve } from 'node:path';
+import { Engine, type RunReport } from '../engine/engine.js';
+import { checkpoint, stageStatus, type StageStatus } from '../engine/ops.js';
+import { openStore, type Store } from '../engine/store.js';
+import type { ProgressMode } from '../engine/progress.js';
+import { StageError, configureStage, type Stage } from '../engine/stage.js';
+import type { ImportReport } from './import.js';
+import { importStructures, type StructureSource } from './structures.js';
+import { pathwaysStage, screenParams, type ScreenParams } from './pathways.js';
+import { descriptors } from './descriptors.js';
+import { imagesParams, imagesStage } from './images.js';
+
+export interface ScreenOptions extends Partial<ScreenParams> {
+  /** Store path (SQLite file or `:memory:`). */
+  db: string;
+  /** Structures to import first; omitted: none (screen what the store holds). */
+  source?: StructureSource;
+  /** Output folder: `images/` (per-pathway files) and `checkpoint/`. Default `screen-out`. */
+  outDir?: string;
+  /** Supercell rule length of the images stage, Å. Default 7. */
+  supercellMinLengthAng?: number;
+  mode?: 'fractured' | 'fixed';
+  /** Worker threads per stage (fractured) or workflows at a time (fixed). Default 2. */
+  workers?: number;
+  progress?: ProgressMode;
+  progressEverySec?: number;
+  /** Skip the checkpoint (tests that only look at the tables). */
+  checkpoint?: boolean;
+  /** Pathways in the ranking returned. Default 20. */
+  top?: number;
+}
+
+export interface ScreenReport {
+  imports: ImportReport[];
+  run: RunReport;
+  checkpointFiles: string[];
+  params: ScreenParams;
+  /** Rows per state of each stage after the run. */
+  status: StageStatus[];
+  /** The top pathways by the images stage's priority ({@link topPathways}). */
+  top: RankedPathway[];
+}
+
+/** Stages 2–4 for these parameters, in feed order. */
+export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number } = {}, workers = 2): Stage[] {
+  if (!Number.isInteger(workers) || workers < 1) throw new StageError(`workers must be a positive integer, got ${JSON.stringify(workers)}`);
+  return [
+    configureStage(pathwaysStage(params), { workers }),
+    configureStage(descriptors, { workers }),
+    configureStage(imagesStage(images), { workers, params: { ...imagesParams(images) } }),
+  ];
+}
+
+/** One row of the ranking: a pathway that reached the images stage, with its descriptors. */
+export interface RankedPathway {
+  key: string;
+  state: string;
+  structure_id: string;
+  formula: string;
+  hop_index: number;
+  length: number;
+  multiplicity: number;
+  nsites: number;
+  nsites_777: number;
+  oxidation_state: number | null;
+  dimensionality: number;
+  dimensionality_cumlengths: number;
+  dimensionality_cumbarriers: number | null;
+  ewald_energy: number | null;
+  ionic_radii_overlap_cations: number | null;
+  ionic_radii_overlap_anions: number | null;
+  out_dir: string | null;
+}
+
+/**
+ * The top `n` pathways of the current parameters by the images stage's priority (ewald_energy
+ * ascending, then nsites_777), with their descriptors. Rows of structures re-imported since with other
+ * content are left out (their keys carry the old content hash).
+ */
+export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n = 20): RankedPathway[] {
+  const p = screenParams(params);
+  return store.sql.all<RankedPathway>(
+    `SELECT i.key, i.state, d.structure_id, d.formula, d.hop_index, d.length, d.multiplicity, d.nsites, d.nsites_777,
+            d.oxidation_state, d.dimensionality, d.dimensionality_cumlengths, d.dimensionality_cumbarriers,
+            d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
+       FROM images i JOIN descriptors d ON d.key = i.key
+       JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
+      WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ?
+      ORDER BY i.priority DESC, i.id LIMIT ?`,
+    [p.ion, p.maxLengthAng, p.limit, n],
+  );
+}
+
+/** Import (when a source is given), run stages 2–4 to the end, and write the checkpoint. */
+export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
+  const params = screenParams(opts);
+  const top = opts.top ?? 20;
+  if (!Number.isInteger(top) || top < 0) throw new StageError(`top must be a non-negative integer, got ${JSON.stringify(opts.top)}`);
+  const outDir = resolve(opts.outDir ?? 'screen-out');
+  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2);
+  const store = openStore(opts.db);
+  try {
+    const imports = opts.source ? await importStructures(store, opts.source) : [];
+    const engine = new Engine({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2 });
+    const checkpointFiles = opts.checkpoint === false ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
+    const status = stageStatus(store.sql, stages.map((s) => s.name));
+    return { imports, run, checkpointFiles, params, status, top: topPathways(store, params, top) };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * `fracflow screen` from source in a child process (src/cli/index.ts through tsx): a screen of a folder with the ranking and the checkpoint, the same screen resumed as JSON
+ * lines, the live-API import against the loopback MP server (a 429 retried, a malformed page refused),
+ * and the option checks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundledMpDocuments, startMpServer } from '../helpers/mp-server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const entry = join(root, 'src', 'cli', 'index.ts');
+const structures = join(root, 'test', 'stages', 'fixtures', 'structures');
+const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-screen-cli-'));
+
+/** Asynchronous, so the loopback server in this process keeps answering while the child runs. */
+function screen(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'screen', '--progress', 'off', ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', MP_API_KEY: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((res) => child.on('close', (status) => res({ status, stdout, stderr })));
+}
+
+test('fracflow screen --input DIR: stage summary, ranking, checkpoint; rerun prints the ranking as JSON lines', async () => {
+  const dir = tmp();
+  const db = join(dir, 's.db');
+  const out = join(dir, 'out');
+  const r = await screen(['--input', structures, '--db', db, '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /pathways: 3\/4 done, 1 failed/);
+  assert.match(r.stdout, /top \d+ pathways \(gate: dimensionality >= 1; ewald_energy ascending, then nsites_777\):/);
+  assert.match(r.stdout, /user:CaF2_fluorite\s+CaF2\s+0\s+2\.7315\s+6\s+24\s+-1\s+3\s+3\s+3\s/);
+  for (const f of ['fracflow.db', 'pathways.csv', 'pathways.arrow', 'descriptors.csv', 'descriptors.arrow', 'images.csv', 'images.arrow']) assert.ok(existsSync(join(out, 'checkpoint', f)), f);
+
+  const again = await screen(['--input', structures, '--db', db, '--out', out, '--json']);
+  assert.equal(again.status, 0, again.stderr);
+  const rows = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const caf2 = rows.find((x) => x['structure_id'] === 'user:CaF2_fluorite' && x['hop_index'] === 0)!;
+  assert.equal(caf2['dimensionality'], 3);
+  assert.ok(Math.abs((caf2['length'] as number) - 2.73155) < 1e-4);
+});
+
+test('fracflow screen --mp-api-key: imports through a 429 from the loopback server, then screens', async () => {
+  const docs = bundledMpDocuments().filter((d) => (d['nsites'] as number) <= 3).slice(0, 2);
+  assert.equal(docs.length, 2);
+  const server = await startMpServer({ documents: docs, apiKey: 'k-123', faults: [{ request: 1, status: 429, headers: { 'retry-after': '0' } }] });
+  try {
+    const dir = tmp();
+    const r = await screen(['--mp-api-key', 'k-123', '--mp-base-url', server.baseUrl, '--db', join(dir, 's.db'), '--out', join(dir, 'out')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /mp-api\s+2\s+0\s+0\s+0/);
+    assert.match(r.stdout, /pathways: 2\/2 done, 0 failed/);
+    assert.equal(server.requests.length, 2, 'the 429 was retried once');
+    assert.equal(server.requests[1]!.headers['x-api-key'], 'k-123');
+  } finally {
+    await server.close();
+  }
+});
+
+test('fracflow screen --mp-api-key: a malformed page ends the screen with the reason', async () => {
+  const docs = bundledMpDocuments().slice(0, 2);
+  const server = await startMpServer({ documents: docs, apiKey: 'k-123', faults: [{ request: 1, status: 200, body: '<html>oops</html>' }] });
+  try {
+    const dir = tmp();
+    const r = await screen(['--mp-api-key', 'k-123', '--mp-base-url', server.baseUrl, '--db', join(dir, 's.db'), '--out', join(dir, 'out')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /fracflow: Materials Project API: malformed page 1 .*not valid JSON/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('fracflow screen: bad options are named with their values', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--ion', 'Xx'], /--ion must be an element symbol, got "Xx"/],
+    [['--limit', '-1'], /--limit must be an integer >= 0, got "-1"/],
+    [['--workers', '0'], /--workers must be an integer >= 1, got "0"/],
+    [['--max-length', '0'], /--max-length must be a positive number, got "0"/],
+    [['--mode', 'slow'], /argument 'slow' is invalid\. Allowed choices are fractured, fixed/],
+    [['--input', structures, '--mp-api-key', 'k'], /give either --input or --mp-api \/ --mp-api-key, not both/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await screen([...args, '--db', ':memory:']);
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+  }
+});

@@ -1,0 +1,102 @@
+/**
+ * The stage modules' public boundaries: parameter validation (each message names the parameter and
+ * the value), the structure columns, the pathway folder names, and the per-row work functions (a
+ * pathway whose hop no longer matches is refused with the reason).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readStructure } from '../../src/structure/io.js';
+import { StageError } from '../../src/engine/stage.js';
+import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, pathwaysStage } from '../../src/stages/pathways.js';
+import { descriptorsOfRow } from '../../src/stages/descriptors.js';
+import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
+import { runScreen, screenStages } from '../../src/stages/pipeline.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const caf2File = join(here, 'fixtures', 'structures', 'CaF2_fluorite_Fm-3m.cif');
+
+function blob(a: ArrayLike<number>): Uint8Array {
+  return new Uint8Array(Float64Array.from(a).buffer);
+}
+
+function caf2Row(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const s = readStructure(caf2File);
+  return {
+    key: 'caf2|F|5|5|h', structure_id: 'caf2', pathways_key: 'caf2|F|5|5|h', ion: 'F', max_length: 5, hop_limit: 5,
+    lattice: blob(s.lattice), species: s.species.join(' '), frac_coords: blob(s.frac), oxidation_states: null, ...extra,
+  };
+}
+
+test('screenParams: defaults, and each bad parameter named with its value', () => {
+  assert.deepEqual(screenParams(), { ion: 'F', maxLengthAng: 5, limit: 5 });
+  assert.deepEqual(screenParams({ ion: 'Li+', maxLengthAng: 4.5, limit: 0 }), { ion: 'Li', maxLengthAng: 4.5, limit: 0 });
+  assert.throws(() => screenParams({ ion: 'fluorine' }), new StageError('ion must be an element symbol such as F or Li, got "fluorine"'));
+  assert.throws(() => screenParams({ maxLengthAng: -1 }), new StageError('maxLengthAng must be a positive number, got -1'));
+  assert.throws(() => screenParams({ maxLengthAng: NaN }), new StageError('maxLengthAng must be a positive number, got null'));
+  assert.throws(() => screenParams({ limit: 2.5 }), new StageError('limit must be a non-negative integer, got 2.5'));
+  assert.throws(() => pathwaysStage({ limit: -1 }), /limit must be a non-negative integer, got -1/);
+});
+
+test('imagesParams and screenStages: bad output folder, supercell length and worker count are named', () => {
+  assert.equal(imagesParams().supercellMinLengthAng, 7);
+  assert.throws(() => imagesParams({ outDir: '' }), new StageError('images outDir must be a non-empty path, got ""'));
+  assert.throws(() => imagesParams({ supercellMinLengthAng: 0 }), new StageError('images supercellMinLengthAng must be a positive number, got 0'));
+  assert.throws(() => imagesStage({ supercellMinLengthAng: -3 }), /supercellMinLengthAng must be a positive number, got -3/);
+  assert.throws(() => screenStages({}, {}, 0), new StageError('workers must be a positive integer, got 0'));
+  assert.deepEqual(screenStages().map((s) => s.name), ['pathways', 'descriptors', 'images']);
+  assert.equal(screenStages({}, { outDir: '/x/y', supercellMinLengthAng: 10 }).at(-1)!.params['supercellMinLengthAng'], 10);
+});
+
+test('runScreen: a bad top count is named before anything runs', async () => {
+  await assert.rejects(runScreen({ db: ':memory:', top: -1 }), new StageError('top must be a non-negative integer, got -1'));
+});
+
+test('structureFromColumns: species and binary columns are checked', () => {
+  const r = caf2Row();
+  assert.equal(structureFromColumns(r['lattice'], r['species'], r['frac_coords'], null).species.length, 12);
+  assert.throws(() => structureFromColumns(r['lattice'], null, r['frac_coords'], null), new StageError('species must be a space-separated string, got null'));
+  assert.throws(() => structureFromColumns('abc', r['species'], r['frac_coords'], null), new StageError('lattice must be a binary column of float64 values, got string'));
+  assert.throws(() => structureFromColumns(r['lattice'], r['species'], new Uint8Array(5), null), new StageError('frac_coords must be a binary column of float64 values, got object'));
+  assert.throws(() => structureFromColumns(r['lattice'], r['species'], r['frac_coords'], 7), new StageError('oxidation_states must be a binary column of float64 values, got number'));
+});
+
+test('pathwayFolderName keeps letters, digits, dot, dash and underscore', () => {
+  assert.equal(pathwayFolderName('mp-1234|F|5|5|abc#0'), 'mp-1234_F_5_5_abc_0');
+  assert.equal(pathwayFolderName('user:a/b c.d'), 'user_a_b_c.d');
+});
+
+test('mapRows: a row that throws names its structure; rows already computed are not recomputed', () => {
+  const memo = new Map<string, number>();
+  let calls = 0;
+  const f = (r: Record<string, unknown>) => {
+    calls++;
+    if (r['key'] === 'bad') throw new RangeError('no good');
+    return 1;
+  };
+  assert.deepEqual(mapRows([{ key: 'a' }, { key: 'b' }], memo, f), [1, 1]);
+  assert.throws(() => mapRows([{ key: 'a' }, { key: 'bad', structure_id: 'mp-9' }], memo, f), new Error('mp-9: RangeError: no good'));
+  assert.equal(calls, 3, 'a and b once each, then the failing row');
+});
+
+test('pathwaysOfRow: CaF2 conventional cell -> primitive, 4 hops, nsites_777 24; descriptors/images refuse a hop that changed', () => {
+  const p = pathwaysOfRow(caf2Row());
+  assert.equal(p['sanitized_nsites'], 3);
+  assert.equal(p['n_hops'], 4);
+  assert.equal(p['nsites_777'], 24);
+  assert.equal(p['space_group'], 'F m -3 m (225)');
+  const hops = JSON.parse(p['hops_json'] as string) as { hop_index: number; length: number }[];
+  assert.equal(hops[0]!.hop_index, 0);
+  assert.equal(p['dmin'], hops[0]!.length);
+  const d = descriptorsOfRow(caf2Row({ key: 'k#0', hop_index: 0, length: hops[0]!.length }));
+  assert.equal(d['dimensionality'], 3);
+  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#0', hop_index: 0, length: 2.5 })), new Error(`hop 0 has length ${hops[0]!.length} Å here but 2.5 Å in the pathways stage`));
+  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#7', hop_index: 7, length: 1 })), new Error("hop 7 is not among the structure's pathways any more (recompute the pathways stage)"));
+  const out = mkdtempSync(join(tmpdir(), 'fracflow-images-'));
+  const params = imagesParams({ outDir: out });
+  assert.throws(() => imagesOfRow(caf2Row({ hop_index: 0, length: 2.5 }), params), /hop 0 has length .* but 2.5 Å in the pathways stage/);
+  assert.throws(() => imagesOfRow(caf2Row({ hop_index: 9, length: 1 }), params), /hop 9 is not among the structure's pathways any more/);
+});
