@@ -5,9 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import * as descriptorsCommand from '../../src/cli/commands/descriptors.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCommandsInProcess } from '../helpers/cli.js';
 import { fixturesDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,24 +15,7 @@ import { pathwayDescriptors } from '../../src/analysis/descriptors.js';
 
 const cli = (args: string[]) => runCli(args);
 
-async function cliInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const program = new Command().exitOverride().configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
-  descriptorsCommand.register(program);
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { status: 0, stdout, stderr };
-  } catch (e) {
-    return { status: 1, stdout, stderr: stderr + `fracflow: ${(e as Error).message}\n` };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+const cliInProcess = (args: string[]) => runCommandsInProcess([descriptorsCommand], args);
 
 const caf2 = join(fixturesDir, 'structures', 'CaF2_fluorite_Fm-3m.cif');
 

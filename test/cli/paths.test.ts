@@ -5,13 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
 import * as symmetryCommand from '../../src/cli/commands/symmetry.js';
 import * as pathsCommand from '../../src/cli/commands/paths.js';
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCommandsInProcess } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/reference.js';
 import { hopsFromJson } from '../../src/analysis/hop-images.js';
 import { findHops } from '../../src/analysis/pathfinder.js';
@@ -21,25 +20,7 @@ import { readExtxyz } from '../../src/structure/extxyz.js';
 const cli = (args: string[]) => runCli(args);
 
 /** Parses `args` with the two command modules in this process; output and errors are captured. */
-async function cliInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  const program = new Command().exitOverride().configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
-  symmetryCommand.register(program);
-  pathsCommand.register(program);
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { status: 0, stdout, stderr };
-  } catch (e) {
-    return { status: 1, stdout, stderr: stderr + `fracflow: ${(e as Error).message}\n` };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+const cliInProcess = (args: string[]) => runCommandsInProcess([symmetryCommand, pathsCommand], args);
 
 const caf2 = join(fixturesDir, 'structures', 'CaF2_fluorite_Fm-3m.cif');
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-paths-'));
