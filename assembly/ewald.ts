@@ -63,6 +63,8 @@
 
 import { erfc } from './lib/erfc';
 
+import { invertCell, inverseHeight, inv0, inv1, inv2, inv3, inv4, inv5, inv6, inv7, inv8 } from './lib/cell';
+
 const STATUS_BAD_ETA: i32 = -1;
 const STATUS_BAD_REAL_CUTOFF: i32 = -2;
 const STATUS_BAD_RECIP_CUTOFF: i32 = -3;
@@ -92,7 +94,6 @@ const MIN_R2: f64 = 1e-16;
 
 // Cell state for one call (module globals: no allocation, no GC).
 let c0: f64 = 0, c1: f64 = 0, c2: f64 = 0, c3: f64 = 0, c4: f64 = 0, c5: f64 = 0, c6: f64 = 0, c7: f64 = 0, c8: f64 = 0;
-let inv0: f64 = 0, inv1: f64 = 0, inv2: f64 = 0, inv3: f64 = 0, inv4: f64 = 0, inv5: f64 = 0, inv6: f64 = 0, inv7: f64 = 0, inv8: f64 = 0;
 let vol: f64 = 0;
 let reach0: f64 = 0, reach1: f64 = 0, reach2: f64 = 0;
 let m0: i32 = 0, m1: i32 = 0, m2: i32 = 0;
@@ -117,22 +118,13 @@ function setup(cell: usize, n: i32, eta: f64, rmax: f64, gmax: f64): i32 {
   c0 = ld(cell, 0); c1 = ld(cell, 1); c2 = ld(cell, 2);
   c3 = ld(cell, 3); c4 = ld(cell, 4); c5 = ld(cell, 5);
   c6 = ld(cell, 6); c7 = ld(cell, 7); c8 = ld(cell, 8);
-  const det = c0 * (c4 * c8 - c5 * c7) - c1 * (c3 * c8 - c5 * c6) + c2 * (c3 * c7 - c4 * c6);
-  if (!(Math.abs(det) > 1e-12) || !isFinite(det)) return STATUS_SINGULAR_CELL;
+  const det = invertCell(cell);
+  if (det == 0.0) return STATUS_SINGULAR_CELL;
   vol = Math.abs(det);
-  inv0 = (c4 * c8 - c5 * c7) / det;
-  inv1 = (c2 * c7 - c1 * c8) / det;
-  inv2 = (c1 * c5 - c2 * c4) / det;
-  inv3 = (c5 * c6 - c3 * c8) / det;
-  inv4 = (c0 * c8 - c2 * c6) / det;
-  inv5 = (c2 * c3 - c0 * c5) / det;
-  inv6 = (c3 * c7 - c4 * c6) / det;
-  inv7 = (c1 * c6 - c0 * c7) / det;
-  inv8 = (c0 * c4 - c1 * c3) / det;
   // rmax/h_k = rmax·|column k of inv| (the reciprocal vector b_k without 2π has length 1/h_k).
-  reach0 = rmax * Math.sqrt(inv0 * inv0 + inv3 * inv3 + inv6 * inv6);
-  reach1 = rmax * Math.sqrt(inv1 * inv1 + inv4 * inv4 + inv7 * inv7);
-  reach2 = rmax * Math.sqrt(inv2 * inv2 + inv5 * inv5 + inv8 * inv8);
+  reach0 = rmax * inverseHeight(0);
+  reach1 = rmax * inverseHeight(1);
+  reach2 = rmax * inverseHeight(2);
   if (reach0 > MAX_IMAGES_PER_AXIS || reach1 > MAX_IMAGES_PER_AXIS || reach2 > MAX_IMAGES_PER_AXIS) return STATUS_TOO_MANY_IMAGES;
   // Translations T = S·cell that can matter: |T| <= rmax + dmax, dmax = the largest |D| of a
   // pair reduced to fractional differences in [-1/2, 1/2] (half the longest cell diagonal).

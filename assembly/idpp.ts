@@ -54,6 +54,8 @@
 //                         hop: 41 → 38 ms against five arrays indexed by pair number)
 //   force m·3n, funcs m, oldFuncs m, tangent 3n
 
+import { invertCell, inverseHeight } from './lib/cell';
+
 const STATUS_TOO_CLOSE: i32 = -1;
 const STATUS_NON_FINITE: i32 = -2;
 const STATUS_SINGULAR_CELL: i32 = -3;
@@ -81,14 +83,10 @@ function setupCell(cell: usize): bool {
   c0 = ld(cell, 0); c1 = ld(cell, 1); c2 = ld(cell, 2);
   c3 = ld(cell, 3); c4 = ld(cell, 4); c5 = ld(cell, 5);
   c6 = ld(cell, 6); c7 = ld(cell, 7); c8 = ld(cell, 8);
-  const det = c0 * (c4 * c8 - c5 * c7) - c1 * (c3 * c8 - c5 * c6) + c2 * (c3 * c7 - c4 * c6);
-  if (!(Math.abs(det) > 1e-12) || !isFinite(det)) return false;
-  const i0 = (c4 * c8 - c5 * c7) / det, i3 = (c5 * c6 - c3 * c8) / det, i6 = (c3 * c7 - c4 * c6) / det;
-  const i1 = (c2 * c7 - c1 * c8) / det, i4 = (c0 * c8 - c2 * c6) / det, i7 = (c1 * c6 - c0 * c7) / det;
-  const i2 = (c1 * c5 - c2 * c4) / det, i5 = (c2 * c3 - c0 * c5) / det, i8 = (c0 * c4 - c1 * c3) / det;
-  h0 = 1.0 / Math.sqrt(i0 * i0 + i3 * i3 + i6 * i6);
-  h1 = 1.0 / Math.sqrt(i1 * i1 + i4 * i4 + i7 * i7);
-  h2 = 1.0 / Math.sqrt(i2 * i2 + i5 * i5 + i8 * i8);
+  if (invertCell(cell) == 0.0) return false;
+  h0 = 1.0 / inverseHeight(0);
+  h1 = 1.0 / inverseHeight(1);
+  h2 = 1.0 / inverseHeight(2);
   return true;
 }
 

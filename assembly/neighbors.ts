@@ -46,6 +46,8 @@
 //   atoms  i32 × n    atoms sorted by bin
 //   fill   i32 × nbins
 
+import { invertCell, inverseHeight, inv0, inv1, inv2, inv3, inv4, inv5, inv6, inv7, inv8 } from './lib/cell';
+
 const STATUS_BAD_CUTOFF: i32 = -1;
 const STATUS_SINGULAR_CELL: i32 = -2;
 const STATUS_NONFINITE_POSITION: i32 = -3;
@@ -60,7 +62,6 @@ const WANT_DISTANCES: i32 = 1;
 const WANT_VECTORS: i32 = 2;
 
 // Grid state for one call (module globals: no allocation, no GC).
-let inv0: f64 = 0, inv1: f64 = 0, inv2: f64 = 0, inv3: f64 = 0, inv4: f64 = 0, inv5: f64 = 0, inv6: f64 = 0, inv7: f64 = 0, inv8: f64 = 0;
 let nb0: i32 = 1, nb1: i32 = 1, nb2: i32 = 1;
 let rg0: i32 = 1, rg1: i32 = 1, rg2: i32 = 1;
 
@@ -77,24 +78,10 @@ let rg0: i32 = 1, rg1: i32 = 1, rg2: i32 = 1;
 /** Sets inverse, bin counts and ranges; returns 0 or a status code. */
 function setupGrid(cell: usize, n: i32, cutoff: f64): i32 {
   if (!(cutoff > 0.0) || !isFinite(cutoff)) return STATUS_BAD_CUTOFF;
-  const c0 = ld(cell, 0), c1 = ld(cell, 1), c2 = ld(cell, 2);
-  const c3 = ld(cell, 3), c4 = ld(cell, 4), c5 = ld(cell, 5);
-  const c6 = ld(cell, 6), c7 = ld(cell, 7), c8 = ld(cell, 8);
-  const det = c0 * (c4 * c8 - c5 * c7) - c1 * (c3 * c8 - c5 * c6) + c2 * (c3 * c7 - c4 * c6);
-  if (!(Math.abs(det) > 1e-12) || !isFinite(det)) return STATUS_SINGULAR_CELL;
-  inv0 = (c4 * c8 - c5 * c7) / det;
-  inv1 = (c2 * c7 - c1 * c8) / det;
-  inv2 = (c1 * c5 - c2 * c4) / det;
-  inv3 = (c5 * c6 - c3 * c8) / det;
-  inv4 = (c0 * c8 - c2 * c6) / det;
-  inv5 = (c2 * c3 - c0 * c5) / det;
-  inv6 = (c3 * c7 - c4 * c6) / det;
-  inv7 = (c1 * c6 - c0 * c7) / det;
-  inv8 = (c0 * c4 - c1 * c3) / det;
-  // h_k = 1 / |column k of inv|: the reciprocal vector b_k* has length 1/h_k.
-  const h0 = 1.0 / Math.sqrt(inv0 * inv0 + inv3 * inv3 + inv6 * inv6);
-  const h1 = 1.0 / Math.sqrt(inv1 * inv1 + inv4 * inv4 + inv7 * inv7);
-  const h2 = 1.0 / Math.sqrt(inv2 * inv2 + inv5 * inv5 + inv8 * inv8);
+  if (invertCell(cell) == 0.0) return STATUS_SINGULAR_CELL;
+  const h0 = 1.0 / inverseHeight(0);
+  const h1 = 1.0 / inverseHeight(1);
+  const h2 = 1.0 / inverseHeight(2);
   nb0 = chooseBins(h0, cutoff);
   nb1 = chooseBins(h1, cutoff);
   nb2 = chooseBins(h2, cutoff);
