@@ -8,7 +8,7 @@ import { neighborList, neighborSearchWasm, sortNeighborList, type NeighborList }
 import { neighborSearchTs, NeighborStatusError } from '../../src/kernels/neighbors-ts.js';
 import { createStructure, cartesian, type Structure } from '../../src/structure/structure.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
-import { rng, fmt } from '../helpers/random.js';
+import { fmt, randomRotation, rng, rotate } from '../helpers/random.js';
 
 
 
@@ -42,21 +42,8 @@ test('rotation and translation leave the pair set and distances unchanged (rando
     const s = randomStructure(rand, 5 + Math.floor(rand() * 20));
     const cutoff = 2 + 6 * rand();
     // Random rotation from a random unit quaternion; random translation.
-    let q = [rand() - 0.5, rand() - 0.5, rand() - 0.5, rand() - 0.5];
-    const qn = Math.hypot(...q);
-    q = q.map((x) => x / qn);
-    const [w, x, y, z] = q as [number, number, number, number];
-    const R = [
-      1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-      2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-      2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
-    ];
-    const rot = (v: ArrayLike<number>) => {
-      const out = new Float64Array(v.length);
-      for (let k = 0; k < v.length; k += 3)
-        for (let r = 0; r < 3; r++) out[k + r] = R[3 * r]! * v[k]! + R[3 * r + 1]! * v[k + 1]! + R[3 * r + 2]! * v[k + 2]!;
-      return out;
-    };
+    const R = randomRotation(rand);
+    const rot = (v: ArrayLike<number>) => rotate(R, v);
     const t = [rand() * 10 - 5, rand() * 10 - 5, rand() * 10 - 5];
     const cart = rot(cartesian(s));
     for (let k = 0; k < cart.length; k++) cart[k]! += t[k % 3]!;

@@ -14,7 +14,7 @@ import { parseSpeciesLabel } from '../../src/structure/elements.js';
 import { ionicRadius, ionicRadiusEntry, speciesLabel } from '../../src/structure/ionic-radii.js';
 import { neighborList } from '../../src/kernels/neighbors.js';
 import { radiiOverlap, overlapTs, overlapWasm, OverlapStatusError, type OverlapResult } from '../../src/kernels/overlap.js';
-import { rng, fmt } from '../helpers/random.js';
+import { fmt, randomRotation, rng, rotate } from '../helpers/random.js';
 
 interface DdiPathway {
   id: string;
@@ -201,21 +201,9 @@ test('rotation and translation of every image leave the result unchanged', () =>
   for (let seed = 50; seed <= 55; seed++) {
     const rand = rng(seed);
     const images = randomImages(rand, 6, 3);
-    let q = [rand() - 0.5, rand() - 0.5, rand() - 0.5, rand() - 0.5];
-    const qn = Math.hypot(...q);
-    q = q.map((x) => x / qn);
-    const [w, x, y, z] = q as [number, number, number, number];
-    const R = [
-      1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-      2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-      2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
-    ];
-    const rot = (v: ArrayLike<number>) => {
-      const out = new Float64Array(v.length);
-      for (let k = 0; k < v.length; k += 3)
-        for (let r = 0; r < 3; r++) out[k + r] = R[3 * r]! * v[k]! + R[3 * r + 1]! * v[k + 1]! + R[3 * r + 2]! * v[k + 2]!;
-      return out;
-    };
+    // Random rotation from a random unit quaternion; random translation.
+    const R = randomRotation(rand);
+    const rot = (v: ArrayLike<number>) => rotate(R, v);
     const tr = [rand() * 10 - 5, rand() * 10 - 5, rand() * 10 - 5];
     const moved = images.map((im) => {
       const cart = rot(cartesian(im));
