@@ -158,6 +158,33 @@ function setup(cell: usize, n: i32, eta: f64, rmax: f64, gmax: f64): i32 {
   return ((6 * n + 2 * n * (m0 + m1 + m2 + 3) + 4 * n + 4 * shiftCap) << 3) + (shiftCap << 2);
 }
 
+/** Block addresses of the scratch layout (set by layoutScratch; see the layout in the header). */
+let sFw: usize = 0, sWc: usize = 0, sT0c: usize = 0, sT0s: usize = 0, sT1c: usize = 0, sT1s: usize = 0, sT2c: usize = 0, sT2s: usize = 0;
+let sAr: usize = 0, sAi: usize = 0, sSre: usize = 0, sSri: usize = 0, sTab: usize = 0, sCand: usize = 0;
+
+/**
+ * One scratch layout for every entry point (its size is scratchBytesFor(n)): wrapped fractional
+ * and Cartesian positions (3n each), cos/sin tables per reciprocal axis ((m_k + 1)·n each),
+ * structure-factor parts ar, ai (n each), per-site accumulators sre, sri (n each), the
+ * lattice-translation table (shiftCap × 32 bytes) and its candidate list (shiftCap × i32).
+ */
+function layoutScratch(scratch: usize, n: i32): void {
+  sFw = scratch;
+  sWc = sFw + (<usize>(3 * n) << 3);
+  sT0c = sWc + (<usize>(3 * n) << 3);
+  sT0s = sT0c + (<usize>((m0 + 1) * n) << 3);
+  sT1c = sT0s + (<usize>((m0 + 1) * n) << 3);
+  sT1s = sT1c + (<usize>((m1 + 1) * n) << 3);
+  sT2c = sT1s + (<usize>((m1 + 1) * n) << 3);
+  sT2s = sT2c + (<usize>((m2 + 1) * n) << 3);
+  sAr = sT2s + (<usize>((m2 + 1) * n) << 3);
+  sAi = sAr + (<usize>n << 3);
+  sSre = sAi + (<usize>n << 3);
+  sSri = sSre + (<usize>n << 3);
+  sTab = sSri + (<usize>n << 3);
+  sCand = sTab + (<usize>shiftCap << 5);
+}
+
 /** Bytes of scratch memory a call with these inputs needs (or a status code < 0). */
 export function ewaldScratchBytes(cell: usize, n: i32, eta: f64, rmax: f64, gmax: f64): i32 {
   const s = setup(cell, n, eta, rmax, gmax);
@@ -325,20 +352,9 @@ export function ewaldEnergy(
   const s = setup(cell, n, eta, rmax, gmax);
   if (s < 0) return s;
   if (scratchBytesFor(n) > scratchBytes) return STATUS_SCRATCH_TOO_SMALL;
-  const fw = scratch;
-  const wc = fw + (<usize>(3 * n) << 3);
-  const t0c = wc + (<usize>(3 * n) << 3);
-  const t0s = t0c + (<usize>((m0 + 1) * n) << 3);
-  const t1c = t0s + (<usize>((m0 + 1) * n) << 3);
-  const t1s = t1c + (<usize>((m1 + 1) * n) << 3);
-  const t2c = t1s + (<usize>((m1 + 1) * n) << 3);
-  const t2s = t2c + (<usize>((m2 + 1) * n) << 3);
-  const ar = t2s + (<usize>((m2 + 1) * n) << 3);
-  const ai = ar + (<usize>n << 3);
-  const sre = ai + (<usize>n << 3);
-  const sri = sre + (<usize>n << 3);
-  const tab = sri + (<usize>n << 3);
-  const cand = tab + (<usize>shiftCap << 5);
+  layoutScratch(scratch, n);
+  const fw = sFw, wc = sWc, t0c = sT0c, t0s = sT0s, t1c = sT1c, t1s = sT1s, t2c = sT2c, t2s = sT2s;
+  const ar = sAr, ai = sAi, sre = sSre, sri = sSri, tab = sTab, cand = sCand;
   const ps = prepare(pos, q, n, fw, wc, t0c, t0s, t1c, t1s, t2c, t2s);
   if (ps < 0) return ps;
   nShift = buildShifts(tab);
@@ -391,18 +407,9 @@ export function ewaldSiteEnergy(
   if (s < 0) return s;
   if (site < 0 || site >= n) return STATUS_BAD_SITE;
   if (scratchBytesFor(n) > scratchBytes) return STATUS_SCRATCH_TOO_SMALL;
-  const fw = scratch;
-  const wc = fw + (<usize>(3 * n) << 3);
-  const t0c = wc + (<usize>(3 * n) << 3);
-  const t0s = t0c + (<usize>((m0 + 1) * n) << 3);
-  const t1c = t0s + (<usize>((m0 + 1) * n) << 3);
-  const t1s = t1c + (<usize>((m1 + 1) * n) << 3);
-  const t2c = t1s + (<usize>((m1 + 1) * n) << 3);
-  const t2s = t2c + (<usize>((m2 + 1) * n) << 3);
-  const ar = t2s + (<usize>((m2 + 1) * n) << 3);
-  const ai = ar + (<usize>n << 3);
-  const tab = ai + (<usize>(3 * n) << 3);
-  const cand = tab + (<usize>shiftCap << 5);
+  layoutScratch(scratch, n);
+  const fw = sFw, wc = sWc, t0c = sT0c, t0s = sT0s, t1c = sT1c, t1s = sT1s, t2c = sT2c, t2s = sT2s;
+  const ar = sAr, ai = sAi, tab = sTab, cand = sCand;
   const ps = prepare(pos, q, n, fw, wc, t0c, t0s, t1c, t1s, t2c, t2s);
   if (ps < 0) return ps;
   nShift = buildShifts(tab);
