@@ -56,7 +56,7 @@ async function runOnce(db: string, stages: Stage[], rows: number, mode: 'fractur
  * time lost to threads, messages and Arrow in the thread, which the scheduler cannot remove.
  */
 async function poolFloor(stage: Stage, tasks: number, workers: number): Promise<number> {
-  const pool = new StagePool(workers, [{ module: stage.module, work: stage.workName }]);
+  const pool = new StagePool(workers, [{ module: stage.module, work: stage.workName }], 2);
   await pool.ready();
   const rows = toyRows(0, stage.batchSize);
   const batch = () => makeBatch([{ name: 'key', type: 'utf8' }, { name: 'x', type: 'float64' }], [rows.map((r) => r.key), rows.map((r) => r.x)]);
@@ -67,7 +67,7 @@ async function poolFloor(stage: Stage, tasks: number, workers: number): Promise<
   await Promise.all(Array.from({ length: 2 * workers }, async () => {
     while (next < inputs.length) {
       const input = inputs[next++]!;
-      const out = await pool.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [{ name: 'y', type: 'float64' }], params: { ...stage.params } }, toWire(input), new AbortController().signal);
+      const out = await pool.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [{ name: 'y', type: 'float64' }], params: { ...stage.params } }, toWire(input));
       workMs += out.workMs;
     }
   }));

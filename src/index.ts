@@ -80,11 +80,11 @@ export { pathwayDescriptors, descriptorContext, descriptorsForHop, cumBarrierDim
 export type { DescriptorOptions, PathwayDescriptors, DescriptorContext, ImageDescriptors } from './analysis/descriptors.js';
 export { calcStatic, calcNeb, calcStages, runCalc, runCommand, checkCalcParams, calcLeaseMs, trackCalcProcesses, OutputTail, CalcError, CALC_DESIGNS, CALC_FOLDER_SOURCES, CALC_INPUT_TABLE } from './stages/calc.js';
 export type { CalcDesign, CalcParams, CalcStageOptions, CalcResult, CalcFolderSource, RunOutcome } from './stages/calc.js';
-export { runScreen, screenStages, topPathways } from './stages/pipeline.js';
-export type { ScreenOptions, ScreenReport, RankedPathway } from './stages/pipeline.js';
+export { runScreen, screenStages, topPathways, SCREEN_STAGE_NAMES } from './stages/pipeline.js';
+export type { ScreenOptions, ScreenReport, RankedPathway, ScreenStageName } from './stages/pipeline.js';
 export { importStructures, DEFAULT_BUNDLED } from './stages/structures.js';
 export type { StructureSource } from './stages/structures.js';
-export { pathways, pathwaysStage, screenParams, structurePathways, DEFAULT_SCREEN_PARAMS } from './stages/pathways.js';
+export { findPaths, findPathsStage, ensurePathwaysView, PATHWAYS_VIEW_SQL, screenParams, structurePathways, DEFAULT_SCREEN_PARAMS } from './stages/pathways.js';
 export type { ScreenParams, PathwayHop } from './stages/pathways.js';
 export { descriptors } from './stages/descriptors.js';
 export { images, imagesStage, imagesParams, pathwayFolderName, DEFAULT_IMAGES_PARAMS } from './stages/images.js';

@@ -1,12 +1,14 @@
 /**
  * The scheduler: runs declared stages over one store, in either architecture.
  *
- * Fractured (default): every stage has its own pool and keeps `workers` batches running (plus one
- * claimed ahead per worker, so a thread never waits for the main thread's claim). A finished batch is
+ * Fractured (default): every stage has its own pool and keeps two batches per worker in flight, both
+ * handed to the thread (StagePool `tasksPerThread` 2): when one ends the thread starts the other at
+ * once, without waiting for the main thread's write and claim. A batch that never began because its
+ * thread died running another one goes back unrun (no attempt counted). A finished batch is
  * written in the main thread — the only writer connection — and, in the same transaction, admitted
  * into the downstream stages, so a finished upstream row is claimable at once. Writes of batches that
- * finish close together share one transaction, and so do the claims that refill the pools (one commit
- * per flush). Batches travel to and from the threads as raw Arrow buffers (wire.ts), not IPC bytes.
+ * finish within `flushMs` of each other share one transaction, and so do the claims that refill the
+ * pools (one commit per flush). Batches travel to and from the threads as raw Arrow buffers (wire.ts), not IPC bytes.
  *
  * Main-thread CPU per 64-row batch (file store, 5 ms stage, /proc thread times, shared machine at load
  * ~3): 2.8–3.6 ms with IPC bytes, one commit for writes and another for claims, and status scans on
@@ -47,6 +49,12 @@ export interface EngineOptions {
   progressEverySec?: number;
   /** Where progress goes. Default process.stderr. */
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /**
+   * Fractured mode: how long a finished batch may wait for others to share its write transaction
+   * (ms; 0 = the next turn of the event loop). Default 2: every thread holds a second batch, so the
+   * wait delays no work, and batches finishing within it share one commit.
+   */
+  flushMs?: number;
 }
 
 export interface RunOptions {
@@ -87,12 +95,20 @@ interface Runtime {
   table: StageTable;
   pool: StagePool | null;
   workers: number;
-  inflight: Map<number, { claim: Claim; abort: AbortController }>;
+  inflight: Map<number, Inflight>;
   downstream: Runtime[];
   upstream: Runtime | null;
   outDefs: ColumnDef[];
   inDefs: ColumnDef[];
   report: StageReport;
+}
+
+interface Inflight {
+  claim: Claim;
+  /** Aborted (with the reason) when the batch ran past its lease. */
+  abort: AbortController;
+  /** Its threads were ended for another batch or a stop: not its fault. */
+  collateral?: boolean;
 }
 
 interface Done {
@@ -342,13 +358,14 @@ export class Engine {
     report.swept += s.returned + s.failed;
   }
 
-  private task(rt: Runtime, pool: StagePool, claim: Claim, abort: AbortController): Promise<TaskResult> {
+  private task(rt: Runtime, pool: StagePool, claim: Claim, opts: { signal?: AbortSignal; started?: Int32Array }): Promise<TaskResult> {
     const input = wireFromColumns(rt.inDefs, [claim.keys, ...claim.inputs]);
-    return pool.run({ module: rt.stage.module, work: rt.stage.workName, stage: rt.stage.name, output: rt.outDefs, params: { ...rt.stage.params } }, input, abort.signal);
+    return pool.run({ module: rt.stage.module, work: rt.stage.workName, stage: rt.stage.name, output: rt.outDefs, params: { ...rt.stage.params } }, input, opts);
   }
 
   private async runFractured(options: RunOptions, report: RunReport, progress: Progress): Promise<void> {
-    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }]);
+    // Two batches per thread: the next one waits inside the thread, not in the main thread's queue.
+    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], 2);
     const t0 = performance.now();
     await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
     report.startupMs = performance.now() - t0;
@@ -379,12 +396,35 @@ export class Engine {
       }
       return got;
     };
+    // Batches run without an AbortSignal (see StagePool): a batch past its lease is ended by
+    // restarting its stage's threads; the other batches ended with them were not at fault.
+    const endThreads = (rt: Runtime, culprit: number | null) => {
+      for (const [id, t] of rt.inflight) if (id !== culprit) t.collateral = true;
+      rt.pool?.restart();
+    };
     const start = (rt: Runtime, claim: Claim) => {
       const id = ++taskSeq;
       const abort = new AbortController();
-      rt.inflight.set(id, { claim, abort });
-      const timer = setTimeout(() => abort.abort(new Error(`batch ran past its lease (${rt.stage.leaseMs} ms)`)), rt.stage.leaseMs);
-      this.task(rt, rt.pool!, claim, abort).then(
+      const entry: Inflight = { claim, abort, collateral: false };
+      rt.inflight.set(id, entry);
+      const started = new Int32Array(new SharedArrayBuffer(4));
+      // The lease counts from the claim; a batch still waiting behind another one in its thread when
+      // it runs out has its lease renewed instead (the batch ahead is the one to blame).
+      const onLease = () => {
+        if (Atomics.load(started, 0) === 0 && !stopping) {
+          try {
+            rt.table.renew(this.workerId, claim.ids);
+            timer = setTimeout(onLease, rt.stage.leaseMs);
+            return;
+          } catch {
+            // The store refused the renewal: end the batch like any other past its lease.
+          }
+        }
+        abort.abort(new Error(`batch ran past its lease (${rt.stage.leaseMs} ms)`));
+        endThreads(rt, id);
+      };
+      let timer = setTimeout(onLease, rt.stage.leaseMs);
+      this.task(rt, rt.pool!, claim, { started }).then(
         (result) => {
           clearTimeout(timer);
           rt.inflight.delete(id);
@@ -395,8 +435,12 @@ export class Engine {
           clearTimeout(timer);
           rt.inflight.delete(id);
           try {
-            if (stopping) rt.table.release(this.workerId, claim.ids);
-            else this.lost(rt, claim, report, abort.signal.aborted ? abort.signal.reason : cause);
+            // The batch past its lease, or one whose thread died while running it, is lost (the attempt
+            // counts). One that never began (queued in a thread that died), or whose threads were ended
+            // for another batch or for a stop, goes back unrun, its attempt not counted.
+            if (abort.signal.aborted && !stopping) this.lost(rt, claim, report, abort.signal.reason);
+            else if (stopping || entry.collateral || Atomics.load(started, 0) === 0) rt.table.release(this.workerId, claim.ids);
+            else this.lost(rt, claim, report, cause);
             pumpAll();
           } catch (e) {
             fail(e);
@@ -410,7 +454,8 @@ export class Engine {
     const scheduleFlush = () => {
       if (flushScheduled) return;
       flushScheduled = true;
-      setImmediate(() => {
+      const flushMs = this.opts.flushMs ?? 2;
+      (flushMs > 0 ? (f: () => void) => setTimeout(f, flushMs) : setImmediate)(() => {
         flushScheduled = false;
         const batch = pending.splice(0);
         try {
@@ -451,7 +496,7 @@ export class Engine {
     };
     const onAbort = () => {
       stopping = true;
-      for (const rt of this.rts) for (const t of rt.inflight.values()) t.abort.abort(new Error('run stopped'));
+      for (const rt of this.rts) if (rt.inflight.size > 0) endThreads(rt, null);
       checkDone();
     };
     if (options.signal?.aborted) onAbort();
@@ -466,7 +511,7 @@ export class Engine {
       clearInterval(timer);
       options.signal?.removeEventListener('abort', onAbort);
       stopping = true;
-      for (const rt of this.rts) for (const t of rt.inflight.values()) t.abort.abort(new Error('run ended'));
+      for (const rt of this.rts) if (rt.inflight.size > 0) endThreads(rt, null);
       while (this.rts.some((rt) => rt.inflight.size > 0)) await new Promise((r) => setTimeout(r, 5));
       try {
         if (pending.length) this.write(pending.splice(0));
@@ -506,7 +551,7 @@ export class Engine {
       const id = taskSeq;
       let result: TaskResult;
       try {
-        result = await this.task(rt, pool, claim, abort);
+        result = await this.task(rt, pool, claim, { signal: abort.signal });
       } catch (cause) {
         this.lost(rt, claim, report, abort.signal.aborted ? abort.signal.reason : cause);
         return;

@@ -177,18 +177,46 @@ export function parseDuration(text: string): number {
 
 const SQLITE_TO_COLUMN: Record<string, ColumnType> = { REAL: 'float64', INTEGER: 'float64', TEXT: 'utf8', BLOB: 'binary' };
 
-/** Tables `export` accepts: stage tables plus the store's own tables. */
+/** Tables `export` accepts: stage tables, the store's own tables, and views (e.g. `pathways`). */
 export function exportableTables(sql: SqlDb): string[] {
-  return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).map((r) => r.name);
+  return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`).map((r) => r.name);
 }
 
-/** A whole table as column definitions + column arrays (INTEGER as float64: ids and epochs exceed int32). */
+/** Views in the store (derived tables such as `pathways`), by name. */
+export function viewNames(sql: SqlDb): string[] {
+  return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name`).map((r) => r.name);
+}
+
+/** The column type of values whose SQL type is not declared (view columns computed by expressions). */
+function inferredType(values: readonly unknown[]): ColumnType {
+  let kind: ColumnType | null = null;
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    const k: ColumnType = typeof v === 'number' || typeof v === 'bigint' ? 'float64' : v instanceof Uint8Array ? 'binary' : 'utf8';
+    if (kind !== null && kind !== k) return 'utf8';
+    kind = k;
+  }
+  return kind ?? 'utf8';
+}
+
+/**
+ * A whole table or view as column definitions + column arrays (INTEGER as float64: ids and epochs
+ * exceed int32). Tables come in rowid order, views in their own order; a view column without a
+ * declared type takes the type of its values (mixed values are written as text).
+ */
 export function readTable(sql: SqlDb, table: string): { defs: ColumnDef[]; columns: unknown[][] } {
   if (!exportableTables(sql).includes(table)) throw new StageError(`no table named ${JSON.stringify(table)} (tables: ${exportableTables(sql).join(', ')})`);
+  const view = viewNames(sql).includes(table);
   const info = sql.all<{ name: string; type: string }>('SELECT name, type FROM pragma_table_info(?) ORDER BY cid', [table]);
-  const defs = info.map((c) => ({ name: c.name, type: SQLITE_TO_COLUMN[c.type.toUpperCase()] ?? 'utf8' }));
-  const rows = sql.allRaw(`SELECT ${info.map((c) => `"${c.name}"`).join(', ')} FROM ${table} ORDER BY rowid`);
-  return { defs, columns: defs.map((_, c) => rows.map((r) => r[c])) };
+  const rows = sql.allRaw(`SELECT ${info.map((c) => `"${c.name}"`).join(', ')} FROM ${table}${view ? '' : ' ORDER BY rowid'}`);
+  const columns = info.map((_, c) => rows.map((r) => r[c]));
+  const defs = info.map((c, i) => {
+    const declared = SQLITE_TO_COLUMN[c.type.toUpperCase()];
+    const type = declared ?? (view ? inferredType(columns[i]!) : 'utf8');
+    if (type === 'utf8') columns[i] = columns[i]!.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : String(v)));
+    return { name: c.name, type };
+  });
+  return { defs, columns };
 }
 
 export function tableAsArrow(sql: SqlDb, table: string): Table {
@@ -236,8 +264,8 @@ export function exportTable(sql: SqlDb, table: string, format: ExportFormat): Ui
 }
 
 /**
- * A checkpoint in `dir`: an online SQLite backup (`fracflow.db`) plus every stage table as CSV and as
- * an Arrow IPC file. Returns the files written.
+ * A checkpoint in `dir`: an online SQLite backup (`fracflow.db`) plus every stage table and every view
+ * (derived tables such as `pathways`) as CSV and as an Arrow IPC file. Returns the files written.
  */
 export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
@@ -245,7 +273,7 @@ export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   const db = join(dir, 'fracflow.db');
   await sql.backup(db);
   files.push(db);
-  for (const s of stageNames(sql)) {
+  for (const s of [...stageNames(sql), ...viewNames(sql)]) {
     const csv = join(dir, `${s}.csv`);
     writeFileSync(csv, tableAsCsv(sql, s));
     const arrow = join(dir, `${s}.arrow`);

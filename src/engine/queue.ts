@@ -329,6 +329,12 @@ export class StageTable {
   }
 
   /** End the lease of rows now (a lost worker thread): the next sweep returns them. */
+  /** Renew the lease of running rows this holder still holds (a batch that has not begun yet). */
+  renew(by: string, ids: readonly number[], now = Date.now(), leaseMs = this.stage.leaseMs): void {
+    this.sql.transaction(() => {
+      for (const id of ids) this.sql.run(`UPDATE ${this.table} SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`, [now + leaseMs, id, by]);
+    }, 'immediate');
+  }
   expire(by: string, ids: readonly number[], now = Date.now()): void {
     for (const id of ids) this.sql.run(`UPDATE ${this.table} SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`, [now - 1, id, by]);
   }

@@ -27,6 +27,8 @@ export interface WorkTask {
   /** The stage's parameters as the scheduler declared them. */
   params: Record<string, unknown>;
   batch: WireBatch;
+  /** Shared flag the thread sets to 1 as the batch's work function begins (see StagePool.run). */
+  started?: Int32Array;
 }
 
 export interface TaskResult {
@@ -59,8 +61,20 @@ interface Piece {
   outputs: unknown[][];
 }
 
-async function runChecked(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[]): Promise<Piece> {
-  const out = await stage.work(batch, ctx);
+/**
+ * Time inside work functions, summed per task. A synchronous work function is timed around the call
+ * itself, before any await: two tasks queued in one thread interleave at awaits, and a timer that
+ * spanned an await would count the other task's work too.
+ */
+interface WorkClock {
+  ms: number;
+}
+
+async function runChecked(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[], clock: WorkClock): Promise<Piece> {
+  const t0 = performance.now();
+  const ret = stage.work(batch, ctx);
+  const out = ret instanceof Promise ? await ret : ret;
+  clock.ms += performance.now() - t0;
   if (!out || typeof (out as RecordBatch).getChild !== 'function') throw new Error(`work function of stage ${ctx.stage} returned ${typeof out}, not an Arrow RecordBatch`);
   const inKeys = new Set(columnValues(batch, 'key'));
   const keys = columnValues(out, 'key');
@@ -81,17 +95,17 @@ async function runChecked(stage: Stage, batch: RecordBatch, ctx: { params: Reado
   return { keys, errors, outputs };
 }
 
-async function runIsolating(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[]): Promise<Piece> {
+async function runIsolating(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[], clock: WorkClock): Promise<Piece> {
   try {
-    return await runChecked(stage, batch, ctx, output);
+    return await runChecked(stage, batch, ctx, output, clock);
   } catch (e) {
     if (batch.numRows <= 1) {
       const message = e instanceof Error ? e.message : String(e);
       return { keys: columnValues(batch, 'key'), errors: [message || 'work function threw'], outputs: output.map(() => [null]) };
     }
     const mid = batch.numRows >> 1;
-    const a = await runIsolating(stage, batch.slice(0, mid), ctx, output);
-    const b = await runIsolating(stage, batch.slice(mid), ctx, output);
+    const a = await runIsolating(stage, batch.slice(0, mid), ctx, output, clock);
+    const b = await runIsolating(stage, batch.slice(mid), ctx, output, clock);
     return { keys: a.keys.concat(b.keys), errors: a.errors.concat(b.errors), outputs: a.outputs.map((col, c) => col.concat(b.outputs[c]!)) };
   }
 }
@@ -112,9 +126,12 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
   const stage = await loadStage(task.module, task.work);
   const input = fromWire(task.batch);
   const ctx = { params: task.params, stage: task.stage };
-  const t0 = performance.now();
-  const piece = await runIsolating(stage, input, ctx, task.output);
-  const workMs = performance.now() - t0;
+  // Set in the same synchronous run as the work function's start: two tasks queued in one thread
+  // interleave up to here (their awaits above), but only one reaches its work at a time.
+  if (task.started) Atomics.store(task.started, 0, 1);
+  const clock: WorkClock = { ms: 0 };
+  const piece = await runIsolating(stage, input, ctx, task.output, clock);
+  const workMs = clock.ms;
   const { wire, transfer } = wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...task.output], [piece.keys, piece.errors, ...piece.outputs]);
   // The benchmark splits a task's round trip with taskMs.
   const result: TaskResult = { batch: wire, workMs, taskMs: performance.now() - tTask };

@@ -1,17 +1,19 @@
 /**
  * Stage 3, `descriptors`: the DDI descriptors of every pathway (src/analysis/descriptors.ts), one row
- * per hop admitted from the `hops_json` array of a done `pathways` row.
+ * per pathway: the rows of the `pathways` view, admitted from the `hops_json` array of each done
+ * `find_paths` row.
  *
  * `dimensionality_cumbarriers` needs the ewald_energy of every hop class of the structure, so the
  * descriptors are computed per structure (`pathwayDescriptors` on the same stored structure and
- * parameters the pathways stage used: same sanitised cell, same hops) and each row takes its hop; the
+ * parameters the find_paths stage used: same sanitised cell, same hops) and each row takes its hop; the
  * rows of one structure share a priority and are adjacent in the queue, so they usually share a batch, and a
  * per-thread memo of recent structures covers the rest. Each row checks that its hop is the one the
- * pathways stage recorded (index and length), so a change in the pathfinder cannot mix up pathways.
+ * find_paths stage recorded (index and length), so a change in the pathfinder cannot mix up pathways.
  *
  * A missing radius or a failed bond-valence assignment leaves that column null with its `*_reason`;
- * the row is still done. Default priority: nsites_777, structure nsites, then hop order (ascending length)
- * within a structure, all ascending.
+ * the row is still done. Default priority: nsites_777, structure nsites, then length, all ascending —
+ * the length of the structure's shortest hop (dmin) across structures, then each hop's own length
+ * within a structure, so that a structure's pathways stay adjacent in the queue.
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { ColumnDef } from '../engine/arrow.js';
@@ -43,12 +45,12 @@ const OUTPUT = {
 } as const satisfies Record<string, ColumnType>;
 const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entries(OUTPUT).map(([name, type]) => ({ name, type }))];
 
-/** Per-thread memo: pathways key → descriptor rows of its structure. */
+/** Per-thread memo: find_paths key → descriptor rows of its structure. */
 const byStructure = new Map<string, PathwayDescriptors[]>();
 const byRow = new Map<string, Record<string, unknown>>();
 
 function structureRows(row: Record<string, unknown>): PathwayDescriptors[] {
-  const k = String(row['pathways_key']);
+  const k = String(row['find_paths_key']);
   let rows = byStructure.get(k);
   if (!rows) {
     const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
@@ -64,8 +66,8 @@ function structureRows(row: Record<string, unknown>): PathwayDescriptors[] {
 export function descriptorsOfRow(row: Record<string, unknown>): Record<string, unknown> {
   const index = row['hop_index'] as number;
   const d = structureRows(row).find((r) => r.hop_index === index);
-  if (!d) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the pathways stage)`);
-  if (d.length !== row['length']) throw new Error(`hop ${index} has length ${d.length} Å here but ${String(row['length'])} Å in the pathways stage`);
+  if (!d) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the find_paths stage)`);
+  if (d.length !== row['length']) throw new Error(`hop ${index} has length ${d.length} Å here but ${String(row['length'])} Å in the find_paths stage`);
   const out: Record<string, unknown> = { key: row['key'] };
   for (const c of Object.keys(OUTPUT)) out[c] = (d as unknown as Record<string, unknown>)[c] ?? null;
   out['supercell_scaling'] = d.supercell_scaling.join('x');
@@ -83,11 +85,11 @@ export const descriptors: Stage = defineStage({
   module: import.meta.url,
   name: 'descriptors',
   input: {
-    from: 'pathways',
+    from: 'find_paths',
     join: 'JOIN json_each(u.hops_json) h',
     key: `u.key || '#' || ${hop('hop_index')}`,
     columns: {
-      pathways_key: { type: 'utf8', expr: 'u.key' },
+      find_paths_key: { type: 'utf8', expr: 'u.key' },
       structure_id: 'utf8',
       content_hash: 'utf8',
       formula: 'utf8',
@@ -112,13 +114,14 @@ export const descriptors: Stage = defineStage({
       ...STRUCTURE_INPUTS,
     },
   },
-  // Ascending nsites_777, then nsites, as one number (higher runs first; exact while nsites < 10^6),
-  // then the row id: a structure's pathways are admitted together in hop order (ascending length),
-  // so they stay adjacent in the queue and mostly share a batch. Ranking by length before the row id
-  // interleaved structures of equal size, so each batch recomputed the descriptors of several
-  // structures for one hop each: the whole bundled set ran at 5.4 pathways/s that way, against
-  // 17.9 pathways/s in the fixed mode, where a structure's pathways run together.
-  priority: '-(nsites_777 * 1e6 + nsites)',
+  // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; exact while
+  // nsites < 10^6, dmin below 100 Å to 1e-6 Å), then the row id: a structure's pathways are admitted
+  // together in hop order (ascending length), so they stay adjacent in the queue and mostly share a
+  // batch. Ranking by each hop's own length across structures interleaved structures of equal size,
+  // so each batch recomputed the descriptors of several structures for one hop each (descriptors are
+  // computed per structure: dimensionality_cumbarriers needs every hop's ewald_energy): the whole
+  // bundled set ran at 5.4 pathways/s that way, against 17.9 pathways/s with structures kept together.
+  priority: '-(nsites_777 * 1e6 + nsites + min(dmin, 99.999999) / 100)',
   output: OUTPUT,
   work,
   workers: 2,

@@ -72,8 +72,8 @@ export function imagesOfRow(row: Record<string, unknown>, p: ImagesParams): Reco
   const { structure, hops } = structurePathways(input, sp);
   const index = row['hop_index'] as number;
   const hop = hops.hops.find((h) => h.index === index);
-  if (!hop) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the pathways stage)`);
-  if (hop.lengthAng !== row['length']) throw new Error(`hop ${index} has length ${hop.lengthAng} Å here but ${String(row['length'])} Å in the pathways stage`);
+  if (!hop) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the find_paths stage)`);
+  if (hop.lengthAng !== row['length']) throw new Error(`hop ${index} has length ${hop.lengthAng} Å here but ${String(row['length'])} Å in the find_paths stage`);
   const opts = { supercellMinLength: p.supercellMinLengthAng, idpp: { minDistanceAng: 0 } };
   const three = hopImages(structure, hop, { ...opts, images: 1 });
   const seven = hopImages(structure, hop, { ...opts, images: 5 });

@@ -1,22 +1,23 @@
 /**
- * Stage 2, `pathways`: the distinct hops of the migrating ion (default F) up to `maxLength` Å, the
- * `limit` shortest per structure, found in the sanitised cell (primitive at symprec 0.1, LLL, wrapped,
- * electronegativity order).
+ * Stage 2: `find_paths` finds the distinct hops of the migrating ion (default F) up to `maxLength` Å,
+ * the `limit` shortest per structure, in the sanitised cell (primitive at symprec 0.1, LLL, wrapped,
+ * electronegativity order); the `pathways` table (a view over it) has one row per pathway.
  *
- * One row per (structure, ion, maxLength, limit, content hash): the engine's rows are one-to-one
- * between stages, and a structure's hops exist only once this stage has run, so the hops travel as a
- * JSON array (`hops_json`) and the descriptors stage admits one row per element of it (SQLite
- * `json_each`); the per-pathway columns of the issue (hop index, start/end fractional coordinates,
- * end image, length, multiplicity, (length − dmin)/dmin) are that row's input columns, next to the
- * per-structure ones (ion fraction, nsites_777/_101010/_121212, dmin) kept here.
+ * The stage's unit of work is a structure: one `find_paths` row per (structure, ion, maxLength, limit,
+ * content hash), holding the per-structure columns (space group, ion fraction, nsites_777/_101010/
+ * _121212, dmin) and the hops as a JSON array (`hops_json`); a structure without the ion, or whose
+ * symmetry search fails, is a failed row with the reason. `pathways` expands the done rows into one row
+ * per pathway with the per-pathway columns (hop index in canonical order, start/end fractional
+ * coordinates, end image, length, multiplicity, (length − dmin)/dmin) next to the structure's, so it can
+ * never disagree with the stage's results; the descriptors stage admits the same rows.
  *
  * The key holds the parameters and the content hash, so a changed structure or another ion/length/limit
  * is new work, and a rerun with the same inputs finds every key present and recomputes nothing.
- * A structure without the ion, or whose symmetry search fails, is a failed row with the reason.
  */
 import type { RecordBatch } from 'apache-arrow';
 import { columnValues, makeBatch, type ColumnDef } from '../engine/arrow.js';
 import { defineStage, StageError, type ColumnType, type Stage } from '../engine/stage.js';
+import type { SqlDb } from '../engine/store.js';
 import { createStructure, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction } from '../structure/symmetry.js';
@@ -192,12 +193,12 @@ function work(batch: RecordBatch): RecordBatch {
   return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), memo, pathwaysOfRow));
 }
 
-/** The pathways stage for `params` (the key and the constant input columns carry them). */
-export function pathwaysStage(params: Partial<ScreenParams> = {}): Stage {
+/** The find_paths stage for `params` (the key and the constant input columns carry them). */
+export function findPathsStage(params: Partial<ScreenParams> = {}): Stage {
   const p = screenParams(params);
   return defineStage({
     module: import.meta.url,
-    name: 'pathways',
+    name: 'find_paths',
     input: {
       from: 'structures',
       key: `u.source_id || '|' || ${lit(p.ion)} || '|' || ${lit(p.maxLengthAng)} || '|' || ${lit(p.limit)} || '|' || substr(u.content_hash, 1, 12)`,
@@ -224,4 +225,23 @@ export function pathwaysStage(params: Partial<ScreenParams> = {}): Stage {
 }
 
 /** The stage with the default parameters; workers find the work function under its name. */
-export const pathways: Stage = pathwaysStage();
+export const findPaths: Stage = findPathsStage();
+
+const hopField = (path: string) => `json_extract(h.value, '$.${path}')`;
+
+/** The `pathways` view: one row per pathway of every done `find_paths` row, in structure and hop order. */
+export const PATHWAYS_VIEW_SQL = `CREATE VIEW IF NOT EXISTS pathways AS
+  SELECT u.key || '#' || ${hopField('hop_index')} AS key, u.key AS find_paths_key,
+         u.structure_id, u.content_hash, u.formula, u.ion, u.max_length, u.hop_limit, u.space_group,
+         u.sanitized_nsites AS nsites,
+         ${hopField('hop_index')} AS hop_index, ${hopField('start_frac')} AS start_frac, ${hopField('end_frac')} AS end_frac,
+         ${hopField('end_image')} AS end_image, ${hopField('length')} AS length, ${hopField('multiplicity')} AS multiplicity,
+         u.ion_fraction, u.nsites_777, u.nsites_101010, u.nsites_121212, u.dmin, ${hopField('length_rel_dmin')} AS length_rel_dmin
+    FROM find_paths u JOIN json_each(u.hops_json) h
+   WHERE u.state = 'done'
+   ORDER BY u.id, h.key`;
+
+/** Create the `pathways` view (once the `find_paths` table exists). */
+export function ensurePathwaysView(sql: SqlDb): void {
+  sql.exec(PATHWAYS_VIEW_SQL);
+}

@@ -1,7 +1,8 @@
 /**
- * The diffusion screen: stage 1 (import into `structures`) then stages 2–4 (`pathways` →
- * `descriptors` → `images`) on the engine, in the fractured or the fixed-workflow architecture, then
- * a checkpoint (SQLite backup + CSV and Arrow per stage table). Rerunning on the same store resumes:
+ * The diffusion screen: stage 1 (import into `structures`) then stages 2–4 (`find_paths`, whose
+ * pathways the `pathways` view lists one per row → `descriptors` → `images`) on the engine, in the
+ * fractured or the fixed-workflow architecture, then a checkpoint (SQLite backup + CSV and Arrow per
+ * stage table and view). Rerunning on the same store resumes:
  * the stage keys hold the structure's content hash and the parameters, so rows whose inputs did not
  * change are found present and not recomputed.
  */
@@ -13,7 +14,7 @@ import type { ProgressMode } from '../engine/progress.js';
 import { StageError, configureStage, type Stage } from '../engine/stage.js';
 import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
-import { pathwaysStage, screenParams, type ScreenParams } from './pathways.js';
+import { ensurePathwaysView, findPathsStage, screenParams, type ScreenParams } from './pathways.js';
 import { descriptors } from './descriptors.js';
 import { imagesParams, imagesStage } from './images.js';
 
@@ -35,7 +36,16 @@ export interface ScreenOptions extends Partial<ScreenParams> {
   checkpoint?: boolean;
   /** Pathways in the ranking returned. Default 20. */
   top?: number;
+  /**
+   * Last stage to run: `find_paths`, `descriptors` or `images` (default, the whole screen). The ranking
+   * needs the images stage, so it is empty when the run stops earlier.
+   */
+  until?: ScreenStageName;
 }
+
+/** Stages 2–4 of the screen, in feed order. */
+export const SCREEN_STAGE_NAMES = ['find_paths', 'descriptors', 'images'] as const;
+export type ScreenStageName = (typeof SCREEN_STAGE_NAMES)[number];
 
 export interface ScreenReport {
   imports: ImportReport[];
@@ -52,7 +62,7 @@ export interface ScreenReport {
 export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number } = {}, workers = 2): Stage[] {
   if (!Number.isInteger(workers) || workers < 1) throw new StageError(`workers must be a positive integer, got ${JSON.stringify(workers)}`);
   return [
-    configureStage(pathwaysStage(params), { workers }),
+    configureStage(findPathsStage(params), { workers }),
     configureStage(descriptors, { workers }),
     configureStage(imagesStage(images), { workers, params: { ...imagesParams(images) } }),
   ];
@@ -104,15 +114,19 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const top = opts.top ?? 20;
   if (!Number.isInteger(top) || top < 0) throw new StageError(`top must be a non-negative integer, got ${JSON.stringify(opts.top)}`);
   const outDir = resolve(opts.outDir ?? 'screen-out');
-  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2);
+  const until = opts.until ?? 'images';
+  const last = SCREEN_STAGE_NAMES.indexOf(until);
+  if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
+  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2).slice(0, last + 1);
   const store = openStore(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source) : [];
     const engine = new Engine({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    ensurePathwaysView(store.sql);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2 });
     const checkpointFiles = opts.checkpoint === false ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
     const status = stageStatus(store.sql, stages.map((s) => s.name));
-    return { imports, run, checkpointFiles, params, status, top: topPathways(store, params, top) };
+    return { imports, run, checkpointFiles, params, status, top: until === 'images' ? topPathways(store, params, top) : [] };
   } finally {
     store.close();
   }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundledMpDocuments, startMpServer } from '../helpers/mp-server.js';
+import { runCli } from '../helpers/cli.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -34,10 +35,10 @@ test('fracflow screen --input DIR: stage summary, ranking, checkpoint; rerun pri
   const out = join(dir, 'out');
   const r = await screen(['--input', structures, '--db', db, '--out', out]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /pathways: 3\/4 done, 1 failed/);
+  assert.match(r.stdout, /find_paths: 3\/4 done, 1 failed/);
   assert.match(r.stdout, /top \d+ pathways \(gate: dimensionality >= 1; ewald_energy ascending, then nsites_777\):/);
   assert.match(r.stdout, /user:CaF2_fluorite\s+CaF2\s+0\s+2\.7315\s+6\s+24\s+-1\s+3\s+3\s+3\s/);
-  for (const f of ['fracflow.db', 'pathways.csv', 'pathways.arrow', 'descriptors.csv', 'descriptors.arrow', 'images.csv', 'images.arrow']) assert.ok(existsSync(join(out, 'checkpoint', f)), f);
+  for (const f of ['fracflow.db', 'find_paths.csv', 'find_paths.arrow', 'pathways.csv', 'pathways.arrow', 'descriptors.csv', 'descriptors.arrow', 'images.csv', 'images.arrow']) assert.ok(existsSync(join(out, 'checkpoint', f)), f);
 
   const again = await screen(['--input', structures, '--db', db, '--out', out, '--json']);
   assert.equal(again.status, 0, again.stderr);
@@ -45,6 +46,26 @@ test('fracflow screen --input DIR: stage summary, ranking, checkpoint; rerun pri
   const caf2 = rows.find((x) => x['structure_id'] === 'user:CaF2_fluorite' && x['hop_index'] === 0)!;
   assert.equal(caf2['dimensionality'], 3);
   assert.ok(Math.abs((caf2['length'] as number) - 2.73155) < 1e-4);
+});
+
+test('fracflow screen --until find_paths: no ranking; export pathways lists one row per pathway', async () => {
+  const dir = tmp();
+  const db = join(dir, 's.db');
+  const r = await screen(['--input', structures, '--db', db, '--out', join(dir, 'out'), '--until', 'find_paths']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /find_paths: 3\/4 done, 1 failed/);
+  assert.doesNotMatch(r.stdout, /^descriptors:/m);
+  assert.match(r.stdout, /stopped after find_paths: no ranking/);
+  const x = runCli(['export', 'pathways', '--db', db, '--format', 'json']);
+  assert.equal(x.status, 0, x.stderr);
+  const rows = x.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const caf2 = rows.filter((p) => p['structure_id'] === 'user:CaF2_fluorite');
+  assert.deepEqual(caf2.map((p) => p['hop_index']), [0, 1, 2, 3]);
+  assert.ok(Math.abs((caf2[0]!['length'] as number) - 2.73155) < 1e-4);
+  assert.equal(caf2[0]!['nsites_777'], 24);
+  const bad = await screen(['--input', structures, '--db', db, '--until', 'dft']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--until.*dft.*find_paths, descriptors, images/s);
 });
 
 test('fracflow screen --mp-api-key: imports through a 429 from the loopback server, then screens', async () => {
@@ -56,7 +77,7 @@ test('fracflow screen --mp-api-key: imports through a 429 from the loopback serv
     const r = await screen(['--mp-api-key', 'k-123', '--mp-base-url', server.baseUrl, '--db', join(dir, 's.db'), '--out', join(dir, 'out')]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /mp-api\s+2\s+0\s+0\s+0/);
-    assert.match(r.stdout, /pathways: 2\/2 done, 0 failed/);
+    assert.match(r.stdout, /find_paths: 2\/2 done, 0 failed/);
     assert.equal(server.requests.length, 2, 'the 429 was retried once');
     assert.equal(server.requests[1]!.headers['x-api-key'], 'k-123');
   } finally {

@@ -12,6 +12,8 @@ import { Engine } from '../../src/engine/engine.js';
 import { openStore } from '../../src/engine/store.js';
 import { scale } from '../../src/engine/ops.js';
 import { StageTable } from '../../src/engine/queue.js';
+import { StagePool } from '../../src/engine/pool.js';
+import { wireFromColumns, wireValues } from '../../src/engine/wire.js';
 import { configureStage, forkStage } from '../../src/engine/stage.js';
 import { square, plusOne, flaky, hangOnce, crashOnce, spin, toyRows, squareOf } from './fixtures/toy-stages.js';
 
@@ -97,7 +99,37 @@ test('a hung worker thread: its batch is aborted at the lease, its rows come bac
   assert.equal(lost.length, 5);
   assert.match(lost[0]!.error, /batch ran past its lease \(1500 ms\)/);
   assert.equal(r.swept, 5);
+  // A batch that waited in the hung thread (two per thread) died with it unrun: released, not charged.
+  const hung = new Set(e.sql.all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired'").map((x) => x.key));
+  const released = e.sql.all<{ key: string; attempt: number }>("SELECT key, attempt FROM engine_attempts WHERE outcome = 'released'");
+  assert.ok(released.every((x) => !hung.has(x.key) && x.attempt === 1));
   e.close();
+});
+
+test('two batches per thread: the one queued behind a hung batch never starts; restart ends both and fresh threads take new work', async () => {
+  const flag = join(tmp(), 'hang-pool.flag');
+  const s = configureStage(hangOnce, { workers: 1, params: { flag } });
+  const pool = new StagePool(1, [{ module: s.module, work: s.workName }], 2);
+  try {
+    await pool.ready();
+    const task = { module: s.module, work: s.workName, stage: s.name, output: [{ name: 'y', type: 'float64' as const }], params: { ...s.params } };
+    const batch = (x: number) => wireFromColumns([{ name: 'key', type: 'utf8' }, { name: 'x', type: 'float64' }], [[`k${x}`], [x]]);
+    const flags = [new Int32Array(new SharedArrayBuffer(4)), new Int32Array(new SharedArrayBuffer(4))];
+    // The first batch blocks its thread (the flag file picks it); the second is handed to the same thread.
+    const outcomes = Promise.allSettled([pool.run(task, batch(0), { started: flags[0] }), pool.run(task, batch(1), { started: flags[1] })]);
+    for (let i = 0; i < 200 && Atomics.load(flags[0]!, 0) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(Atomics.load(flags[0]!, 0), 1, 'the first batch began');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(Atomics.load(flags[1]!, 0), 0, 'the second batch waits behind it');
+    pool.restart();
+    const [a, b] = await outcomes;
+    assert.deepEqual([a.status, b.status], ['rejected', 'rejected'], 'both batches end with the thread');
+    assert.equal(Atomics.load(flags[1]!, 0), 0, 'the queued batch never began: the engine releases it without counting an attempt');
+    const again = await pool.run(task, batch(3), {});
+    assert.deepEqual(wireValues(again.batch, 'y'), [squareOf(3)], 'fresh threads take the next batch');
+  } finally {
+    await pool.close();
+  }
 });
 
 test('a worker thread that crashes: its rows come back through lease expiry and finish on a new thread', async () => {

@@ -57,18 +57,41 @@ test('screen: CaF2 shortest F hop (2.7315 Å) is 3-D, every row done or failed w
   assert.equal(caf2[0]!['nsites'], 3, 'descriptors are computed in the primitive cell');
   assert.equal(caf2[0]!['nsites_777'], 24);
   assert.ok(typeof caf2[0]!['ewald_energy'] === 'number');
-  for (const t of ['pathways', 'descriptors', 'images']) {
+  for (const t of ['find_paths', 'descriptors', 'images']) {
     for (const r of rows(db, `SELECT key, state, last_error FROM ${t}`)) {
       assert.ok(r['state'] === 'done' || (r['state'] === 'failed' && typeof r['last_error'] === 'string' && r['last_error'] !== ''), `${t} ${String(r['key'])}: ${String(r['state'])}`);
     }
   }
-  const nacl = rows(db, `SELECT state, last_error FROM pathways WHERE structure_id LIKE '%NaCl%'`);
+  const nacl = rows(db, `SELECT state, last_error FROM find_paths WHERE structure_id LIKE '%NaCl%'`);
   assert.equal(nacl.length, 1);
   assert.equal(nacl[0]!['state'], 'failed');
   assert.match(String(nacl[0]!['last_error']), /NaCl_rocksalt: PathfinderError: ion F has no sites in the structure \(elements: Na, Cl\)/);
   assert.equal(rows(db, `SELECT COUNT(*) AS n FROM descriptors WHERE structure_id LIKE '%NaCl%'`)[0]!['n'], 0);
   const counts = report.status.map((s) => [s.stage, s.done, s.failed]);
-  assert.deepEqual(counts.find((c) => c[0] === 'pathways'), ['pathways', 3, 1]);
+  assert.deepEqual(counts.find((c) => c[0] === 'find_paths'), ['find_paths', 3, 1]);
+  assert.equal(rows(db, `SELECT COUNT(*) AS n FROM pathways WHERE structure_id LIKE '%NaCl%'`)[0]!['n'], 0, 'a failed structure has no pathways');
+});
+
+test('screen: the pathways table has one row per pathway with the per-pathway and per-structure columns, as the descriptors stage admitted them', async () => {
+  const { db, report } = await screened();
+  const cols = 'key, structure_id, hop_index, start_frac, end_frac, end_image, length, multiplicity, ion_fraction, nsites_777, nsites_101010, nsites_121212, dmin, length_rel_dmin';
+  const paths = rows(db, `SELECT ${cols} FROM pathways ORDER BY key`);
+  const admitted = rows(db, `SELECT ${cols} FROM descriptors ORDER BY key`);
+  assert.ok(paths.length > 0);
+  assert.deepEqual(paths, admitted);
+  const caf2 = rows(db, `SELECT ${cols} FROM pathways WHERE structure_id LIKE '%CaF2%' ORDER BY hop_index`);
+  assert.deepEqual(caf2.map((r) => r['hop_index']), [0, 1, 2, 3]);
+  assert.equal(caf2[0]!['dmin'], caf2[0]!['length']);
+  assert.equal(caf2[0]!['length_rel_dmin'], 0);
+  for (const r of caf2) {
+    assert.ok(Math.abs((r['length_rel_dmin'] as number) - ((r['length'] as number) - (r['dmin'] as number)) / (r['dmin'] as number)) < 1e-12);
+    for (const c of ['start_frac', 'end_frac', 'end_image']) assert.equal((JSON.parse(String(r[c])) as number[]).length, 3, c);
+  }
+  assert.ok(Math.abs((caf2[0]!['ion_fraction'] as number) - 2 / 3) < 1e-12);
+  const files = report.checkpointFiles.filter((f) => /[/\\]pathways\.(csv|arrow)$/.test(f));
+  assert.equal(files.length, 2, 'the checkpoint holds the pathways table as CSV and Arrow');
+  const csv = readFileSync(files.find((f) => f.endsWith('.csv'))!, 'utf8').trim().split('\n');
+  assert.equal(csv.length, paths.length + 1);
 });
 
 test('screen: no charge-balanced oxidation states -> null descriptors with reasons, the rows still done', async () => {
@@ -142,7 +165,7 @@ test('screen: a re-imported structure with other content is screened again; the 
   writeFileSync(join(changed, 'CaF2_fluorite_Fm-3m.cif'), cif);
   const r = await runScreen({ db, source: { kind: 'files', paths: [changed] }, outDir: join(dir, 'out'), checkpoint: false });
   assert.deepEqual(r.imports.map((x) => [x.inserted, x.updated, x.unchanged]), [[0, 1, 0]]);
-  assert.equal(r.run.stages['pathways']!.rowsDone, 1);
+  assert.equal(r.run.stages['find_paths']!.rowsDone, 1);
   const caf2 = r.top.filter((x) => x.structure_id === 'user:CaF2_fluorite');
   assert.ok(caf2.length > 0);
   const hash = rows(db, `SELECT substr(content_hash, 1, 12) AS h FROM structures WHERE source_id = 'user:CaF2_fluorite'`)[0]!['h'] as string;

@@ -11,7 +11,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStructure } from '../../src/structure/io.js';
 import { StageError } from '../../src/engine/stage.js';
-import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, pathwaysStage } from '../../src/stages/pathways.js';
+import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsStage } from '../../src/stages/pathways.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
 import { runScreen, screenStages } from '../../src/stages/pipeline.js';
@@ -26,7 +26,7 @@ function blob(a: ArrayLike<number>): Uint8Array {
 function caf2Row(extra: Record<string, unknown> = {}): Record<string, unknown> {
   const s = readStructure(caf2File);
   return {
-    key: 'caf2|F|5|5|h', structure_id: 'caf2', pathways_key: 'caf2|F|5|5|h', ion: 'F', max_length: 5, hop_limit: 5,
+    key: 'caf2|F|5|5|h', structure_id: 'caf2', find_paths_key: 'caf2|F|5|5|h', ion: 'F', max_length: 5, hop_limit: 5,
     lattice: blob(s.lattice), species: s.species.join(' '), frac_coords: blob(s.frac), oxidation_states: null, ...extra,
   };
 }
@@ -38,7 +38,7 @@ test('screenParams: defaults, and each bad parameter named with its value', () =
   assert.throws(() => screenParams({ maxLengthAng: -1 }), new StageError('maxLengthAng must be a positive number, got -1'));
   assert.throws(() => screenParams({ maxLengthAng: NaN }), new StageError('maxLengthAng must be a positive number, got null'));
   assert.throws(() => screenParams({ limit: 2.5 }), new StageError('limit must be a non-negative integer, got 2.5'));
-  assert.throws(() => pathwaysStage({ limit: -1 }), /limit must be a non-negative integer, got -1/);
+  assert.throws(() => findPathsStage({ limit: -1 }), /limit must be a non-negative integer, got -1/);
 });
 
 test('imagesParams and screenStages: bad output folder, supercell length and worker count are named', () => {
@@ -47,7 +47,7 @@ test('imagesParams and screenStages: bad output folder, supercell length and wor
   assert.throws(() => imagesParams({ supercellMinLengthAng: 0 }), new StageError('images supercellMinLengthAng must be a positive number, got 0'));
   assert.throws(() => imagesStage({ supercellMinLengthAng: -3 }), /supercellMinLengthAng must be a positive number, got -3/);
   assert.throws(() => screenStages({}, {}, 0), new StageError('workers must be a positive integer, got 0'));
-  assert.deepEqual(screenStages().map((s) => s.name), ['pathways', 'descriptors', 'images']);
+  assert.deepEqual(screenStages().map((s) => s.name), ['find_paths', 'descriptors', 'images']);
   assert.equal(screenStages({}, { outDir: '/x/y', supercellMinLengthAng: 10 }).at(-1)!.params['supercellMinLengthAng'], 10);
 });
 
@@ -93,10 +93,10 @@ test('pathwaysOfRow: CaF2 conventional cell -> primitive, 4 hops, nsites_777 24;
   assert.equal(p['dmin'], hops[0]!.length);
   const d = descriptorsOfRow(caf2Row({ key: 'k#0', hop_index: 0, length: hops[0]!.length }));
   assert.equal(d['dimensionality'], 3);
-  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#0', hop_index: 0, length: 2.5 })), new Error(`hop 0 has length ${hops[0]!.length} Å here but 2.5 Å in the pathways stage`));
-  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#7', hop_index: 7, length: 1 })), new Error("hop 7 is not among the structure's pathways any more (recompute the pathways stage)"));
+  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#0', hop_index: 0, length: 2.5 })), new Error(`hop 0 has length ${hops[0]!.length} Å here but 2.5 Å in the find_paths stage`));
+  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#7', hop_index: 7, length: 1 })), new Error("hop 7 is not among the structure's pathways any more (recompute the find_paths stage)"));
   const out = mkdtempSync(join(tmpdir(), 'fracflow-images-'));
   const params = imagesParams({ outDir: out });
-  assert.throws(() => imagesOfRow(caf2Row({ hop_index: 0, length: 2.5 }), params), /hop 0 has length .* but 2.5 Å in the pathways stage/);
+  assert.throws(() => imagesOfRow(caf2Row({ hop_index: 0, length: 2.5 }), params), /hop 0 has length .* but 2.5 Å in the find_paths stage/);
   assert.throws(() => imagesOfRow(caf2Row({ hop_index: 9, length: 1 }), params), /hop 9 is not among the structure's pathways any more/);
 });

@@ -1,12 +1,12 @@
 /**
  * `fracflow screen`: the diffusion screen end to end — import (bundled data by default, or files and
- * folders, or the live Materials Project API), then pathways → descriptors → images on the engine with
+ * folders, or the live Materials Project API), then find_paths → descriptors → images on the engine with
  * progress per stage, the top pathways by the images stage's priority, and a checkpoint.
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
-import { runScreen, type RankedPathway } from '../../stages/pipeline.js';
+import { runScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../stages/pipeline.js';
 import { DEFAULT_BUNDLED, type StructureSource } from '../../stages/structures.js';
 import { DEFAULT_SCREEN_PARAMS } from '../../stages/pathways.js';
 import type { ProgressMode } from '../../engine/progress.js';
@@ -34,6 +34,7 @@ interface ScreenOpts {
   progress: ProgressMode;
   progressEvery: number;
   json?: boolean;
+  until: ScreenStageName;
 }
 
 function integer(name: string, min: number) {
@@ -71,7 +72,7 @@ function rankingTable(rows: readonly RankedPathway[]): string {
 export function register(program: Command): void {
   program
     .command('screen')
-    .description('the diffusion screen: import, then pathways → descriptors → images/VASP inputs on the engine; prints the top pathways and writes a checkpoint')
+    .description('the diffusion screen: import, then find_paths (the pathways table) → descriptors → images/VASP inputs on the engine; prints the top pathways and writes a checkpoint')
     .option('--input <path>', 'structure file or folder to screen (repeatable; default: the bundled data)', collect)
     .option('-r, --recursive', 'descend into sub-folders of --input folders')
     .option('--datasets <names>', 'bundled datasets screened when no --input / --mp-api is given', DEFAULT_BUNDLED.join(','))
@@ -90,6 +91,7 @@ export function register(program: Command): void {
     .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'bars', 'lines', 'off']).default('auto'))
     .option('--progress-every <s>', 'seconds between plain progress lines', integer('--progress-every', 1), 10)
     .option('--json', 'print the top pathways as JSON lines instead of a table')
+    .addOption(new Option('--until <stage>', 'last stage to run (the ranking needs images)').choices([...SCREEN_STAGE_NAMES]).default('images'))
     .action(async (opts: ScreenOpts) => {
       const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
       if (useApi && opts.input) throw new InvalidArgumentError('give either --input or --mp-api / --mp-api-key, not both');
@@ -100,6 +102,7 @@ export function register(program: Command): void {
       const r = await runScreen({
         db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
         workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
+        until: opts.until,
       });
       if (opts.json) {
         for (const row of r.top) console.log(JSON.stringify(row));
@@ -110,8 +113,10 @@ export function register(program: Command): void {
       for (const s of r.status) console.log(statusLine(s));
       console.log(`${r.run.mode} run: ${(r.run.wallMs / 1000).toFixed(1)} s`);
       console.log('');
-      console.log(`top ${r.top.length} pathways (gate: dimensionality >= 1; ewald_energy ascending, then nsites_777):`);
-      console.log(rankingTable(r.top));
+      if (opts.until === 'images') {
+        console.log(`top ${r.top.length} pathways (gate: dimensionality >= 1; ewald_energy ascending, then nsites_777):`);
+        console.log(rankingTable(r.top));
+      } else console.log(`stopped after ${opts.until}: no ranking (it needs the images stage); the pathways table lists one row per pathway`);
       console.log('');
       console.log(`store: ${opts.db}; images and DFT inputs: ${opts.out}/images; checkpoint: ${opts.out}/checkpoint`);
     });

@@ -1,0 +1,250 @@
+/**
+ * Pipeline benchmark: `runScreen` (what `fracflow screen` runs) end to end on 2 cores.
+ *
+ * Configurations, each in its own child process on a fresh SQLite file in a temporary folder, with the
+ * screen's defaults (2 worker threads per stage in the fractured mode, 2 workflows at a time in the
+ * fixed mode; F hops ≤ 5 Å, the 5 shortest; images in ≥ 7 Å supercells, checkpoint written):
+ *
+ * 1. `bundled`: the default bundled set (mp + curated + mp-task, imported as `fracflow screen` does)
+ *    through every stage (import → find_paths → descriptors → images), fractured and fixed;
+ * 2. `corpus`: a 10,000-structure corpus — the structures of the default set repeated under new ids
+ *    (`<source id>~<copy>`) until there are 10,000, written to a records file and imported from it —
+ *    through import → pathways (`until: 'find_paths'`), fractured and fixed. The stage keys hold the
+ *    source id, so every copy is its own row and is computed: no stage finds an identical copy and skips
+ *    it (the only content-keyed cache, of oxidation states, belongs to the descriptors stage, which this
+ *    configuration does not run), as with a real corpus of 10,000 different structures.
+ *
+ * Per stage: rows done / failed after the run; the stage's window, from its first claim to its last
+ * write (the engine's attempt history, `engine_attempts`), and rows finished per second of it; the
+ * time spent inside its work function (the RunReport). Per run: import time, engine wall time (with
+ * pool start-up), the remainder of `runScreen` (checkpoint, status, ranking), whole wall time, and
+ * peak RSS of the child process (`process.resourceUsage().maxRSS`, which covers the worker threads,
+ * and VmHWM from /proc/self/status).
+ *
+ * `FRACFLOW_BENCH_QUICK=1`: 40 structures of the default set, corpus ×2 (a smoke run, well under a
+ * minute). Writes bench/results/pipeline.json; `npm run bench:report` renders it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../src/engine/store.js';
+import { readStructuresLenient } from '../src/structure/io.js';
+import { bundledPath } from '../src/structure/bundled.js';
+import type { Structure } from '../src/structure/structure.js';
+import { sourceIdOf } from '../src/stages/import.js';
+import { DEFAULT_BUNDLED, importStructures, type StructureSource } from '../src/stages/structures.js';
+import { runScreen, type ScreenStageName } from '../src/stages/pipeline.js';
+import { writeResults, quick } from './common.js';
+
+/** Python stack on this machine (the issue's figures), for scale. */
+const PYTHON = { path_finding_s_per_structure: 0.14, idpp_5image_95atom_s: 1.1, ewald_96atom_acc3_s: 0.04, s_per_pathway_per_core: 1.4 };
+const TARGETS = { corpus_structures: 10000, corpus_pathways_s: 120, descriptors_pathways_per_s: 10, peak_rss_bytes: 1.5 * 1024 ** 3 };
+
+interface ChildConfig {
+  name: string;
+  set: 'bundled' | 'corpus';
+  mode: 'fractured' | 'fixed';
+  until: ScreenStageName;
+  source: StructureSource;
+  structuresIn: number;
+  db: string;
+  outDir: string;
+}
+
+export interface StageFigures {
+  stage: string;
+  rows_done: number;
+  rows_failed: number;
+  rows_pending: number;
+  workers: number;
+  /** First claim → last write, ms (null when the stage finished no row). */
+  window_ms: number | null;
+  /** (done + failed) / window. */
+  rows_per_s: number | null;
+  tasks: number;
+  work_ms: number;
+  /** Structures behind the done rows (distinct structure_id), where the table has that column. */
+  structures_done: number | null;
+}
+
+export interface RunFigures {
+  name: string;
+  set: 'bundled' | 'corpus';
+  mode: 'fractured' | 'fixed';
+  until: ScreenStageName;
+  structures_in: number;
+  import: { inserted: number; updated: number; unchanged: number; failed: number; ms: number; rows_per_s: number };
+  stages: StageFigures[];
+  engine_wall_ms: number;
+  engine_startup_ms: number;
+  engine_active_ms: number;
+  /** runScreen time after the engine: checkpoint, status, ranking. */
+  checkpoint_etc_ms: number;
+  /** Import + runScreen. */
+  wall_ms: number;
+  max_rss_bytes: number;
+  vm_hwm_bytes: number | null;
+  load_average_start: number[];
+  load_average_end: number[];
+}
+
+function vmHwmBytes(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function child(c: ChildConfig): Promise<void> {
+  const load0 = loadavg();
+  const t0 = performance.now();
+  const store = openStore(c.db);
+  let imports;
+  const ti = performance.now();
+  try {
+    imports = await importStructures(store, c.source);
+  } finally {
+    store.close();
+  }
+  const importMs = performance.now() - ti;
+  const ts = performance.now();
+  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5 });
+  const screenMs = performance.now() - ts;
+  const wallMs = performance.now() - t0;
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  const hwm = vmHwmBytes();
+
+  const imp = imports.reduce((a, r) => ({ inserted: a.inserted + r.inserted, updated: a.updated + r.updated, unchanged: a.unchanged + r.unchanged, failed: a.failed + r.failed }), { inserted: 0, updated: 0, unchanged: 0, failed: 0 });
+  const check = openStore(c.db);
+  const stages: StageFigures[] = [];
+  try {
+    for (const st of rep.status) {
+      const w = check.sql.get<{ t0: number | null; t1: number | null }>('SELECT MIN(started_at) AS t0, MAX(finished_at) AS t1 FROM engine_attempts WHERE stage = ?', [st.stage])!;
+      const windowMs = w.t0 === null || w.t1 === null ? null : w.t1 - w.t0;
+      const cols = check.sql.all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [st.stage]).map((r) => r.name);
+      const structuresDone = cols.includes('structure_id') ? check.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT structure_id) AS n FROM ${st.stage} WHERE state = 'done'`)!.n : null;
+      const r = rep.run.stages[st.stage];
+      stages.push({
+        stage: st.stage,
+        rows_done: st.done,
+        rows_failed: st.failed,
+        rows_pending: st.pending + st.running,
+        workers: st.workers,
+        window_ms: windowMs,
+        rows_per_s: windowMs && windowMs > 0 ? ((st.done + st.failed) * 1000) / windowMs : null,
+        tasks: r?.tasks ?? 0,
+        work_ms: r?.workMs ?? 0,
+        structures_done: structuresDone,
+      });
+    }
+  } finally {
+    check.close();
+  }
+  const out: RunFigures = {
+    name: c.name,
+    set: c.set,
+    mode: c.mode,
+    until: c.until,
+    structures_in: c.structuresIn,
+    import: { ...imp, ms: importMs, rows_per_s: ((imp.inserted + imp.updated + imp.unchanged) * 1000) / importMs },
+    stages,
+    engine_wall_ms: rep.run.wallMs,
+    engine_startup_ms: rep.run.startupMs,
+    engine_active_ms: rep.run.activeMs,
+    checkpoint_etc_ms: screenMs - rep.run.wallMs,
+    wall_ms: wallMs,
+    max_rss_bytes: maxRss,
+    vm_hwm_bytes: hwm,
+    load_average_start: load0,
+    load_average_end: loadavg(),
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+}
+
+/** The structures of the default bundled import, keyed as `fracflow screen` keys them (last one wins, as the upsert does). */
+function defaultSet(): { id: string; structure: Structure }[] {
+  const byId = new Map<string, Structure>();
+  for (const name of DEFAULT_BUNDLED) {
+    for (const { structure, index } of readStructuresLenient(bundledPath(name), 'records').structures) byId.set(sourceIdOf(structure, name, index), structure);
+  }
+  return [...byId].map(([id, structure]) => ({ id, structure }));
+}
+
+/** One record of the bundled-data schema (what the records reader takes back unchanged). */
+function record(id: string, s: Structure): string {
+  const triples = (a: Float64Array) => Array.from({ length: a.length / 3 }, (_, k) => [a[3 * k]!, a[3 * k + 1]!, a[3 * k + 2]!]);
+  return JSON.stringify({ material_id: id, lattice: triples(s.lattice), species: s.species, frac_coords: triples(s.frac), oxidation_states: s.oxidationStates ? Array.from(s.oxidationStates) : null });
+}
+
+function runChild(c: ChildConfig): RunFigures {
+  console.log(`-- ${c.name}: ${c.structuresIn} structures, ${c.mode}, until ${c.until}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`${c.name}: child exited with ${r.status ?? r.signal}`);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${c.name}: child printed no result`);
+  const f = JSON.parse(line.slice(7)) as RunFigures;
+  const st = f.stages.map((s) => `${s.stage} ${s.rows_done}+${s.rows_failed}f in ${((s.window_ms ?? 0) / 1000).toFixed(1)} s (${(s.rows_per_s ?? 0).toFixed(1)}/s)`).join(', ');
+  console.log(`   import ${f.import.inserted} in ${(f.import.ms / 1000).toFixed(1)} s; ${st}; wall ${(f.wall_ms / 1000).toFixed(1)} s; peak RSS ${(f.max_rss_bytes / 2 ** 20).toFixed(0)} MB`);
+  return f;
+}
+
+async function main(): Promise<void> {
+  const loadStart = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), 'fracflow-pipeline-'));
+  try {
+    const base = defaultSet();
+    const nSubset = 40;
+    const bundled = quick ? Array.from({ length: nSubset }, (_, k) => base[Math.floor((k * base.length) / nSubset)]!) : base;
+    const corpusSize = quick ? 2 * bundled.length : TARGETS.corpus_structures;
+    const corpus = Array.from({ length: corpusSize }, (_, k) => {
+      const b = bundled[k % bundled.length]!;
+      return record(`${b.id}~${Math.floor(k / bundled.length)}`, b.structure);
+    });
+    const corpusFile = join(dir, 'corpus.jsonl');
+    writeFileSync(corpusFile, corpus.join('\n') + '\n');
+    let bundledSource: StructureSource = { kind: 'bundled' };
+    if (quick) {
+      const subsetFile = join(dir, 'subset.jsonl');
+      writeFileSync(subsetFile, bundled.map((b) => record(b.id, b.structure)).join('\n') + '\n');
+      bundledSource = { kind: 'files', paths: [subsetFile], dataset: 'subset' };
+    }
+    const configs: Omit<ChildConfig, 'db' | 'outDir'>[] = [
+      { name: 'bundled-fractured', set: 'bundled', mode: 'fractured', until: 'images', source: bundledSource, structuresIn: bundled.length },
+      { name: 'bundled-fixed', set: 'bundled', mode: 'fixed', until: 'images', source: bundledSource, structuresIn: bundled.length },
+      { name: 'corpus-fractured', set: 'corpus', mode: 'fractured', until: 'find_paths', source: { kind: 'files', paths: [corpusFile], dataset: 'corpus' }, structuresIn: corpusSize },
+      { name: 'corpus-fixed', set: 'corpus', mode: 'fixed', until: 'find_paths', source: { kind: 'files', paths: [corpusFile], dataset: 'corpus' }, structuresIn: corpusSize },
+    ];
+    const runs: RunFigures[] = [];
+    for (const c of configs) {
+      const runDir = join(dir, c.name);
+      mkdirSync(runDir);
+      runs.push(runChild({ ...c, db: join(runDir, 'screen.db'), outDir: join(runDir, 'out') }));
+      rmSync(runDir, { recursive: true, force: true });
+    }
+    // Other processes share this machine's 2 cores; the load averages say how much they took.
+    writeResults('pipeline', {
+      load_average_start: loadStart,
+      load_average_end: loadavg(),
+      default_set_structures: base.length,
+      bundled_structures: bundled.length,
+      corpus_structures: corpusSize,
+      python: PYTHON,
+      targets: TARGETS,
+      runs,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') await child(JSON.parse(process.argv[3]!) as ChildConfig);
+else await main();
