@@ -144,6 +144,8 @@ export function setPriority(sql: SqlDb, stage: string, expr: string, now = Date.
 export function resetEngine(sql: SqlDb): string[] {
   const names = stageNames(sql);
   sql.transaction(() => {
+    // Views are derived from stage tables (e.g. `pathways` from `find_paths`): they go with them.
+    for (const v of viewNames(sql)) sql.exec(`DROP VIEW IF EXISTS ${v}`);
     for (const n of names) sql.exec(`DROP TABLE IF EXISTS ${n}`);
     sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts;');
   }, 'immediate');

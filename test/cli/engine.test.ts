@@ -138,6 +138,21 @@ test('errors, requeue, submit, scale, cleanup and reset on a stage with failing 
   assert.equal(after.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'error'")!.n, 16, 'history of rows that never finished is kept (2 runs x 4 rows x 2 attempts)');
   after.close();
 
+  // A view over a stage table (as the screen's `pathways` over `find_paths`) is exported like a table
+  // (undeclared column types taken from the values) and dropped by reset with its table.
+  const withView = openSql(db);
+  withView.exec("CREATE VIEW flaky_done AS SELECT key, y, y * 2 AS y2, 'ok' AS tag FROM flaky WHERE state = 'done' ORDER BY x");
+  withView.close();
+  const viewJson = cli(['export', 'flaky_done', '--format', 'json', '--db', db]);
+  assert.equal(viewJson.status, 0, viewJson.stderr);
+  const viewRows = viewJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as { y: number; y2: number; tag: string });
+  assert.equal(viewRows.length, 25);
+  assert.ok(viewRows.every((r) => r.y2 === 2 * r.y && r.tag === 'ok'));
+  const viewArrow = cli(['export', 'flaky_done', '--format', 'arrow', '--db', db, '--out', join(dir, 'v.arrow')]);
+  assert.equal(viewArrow.status, 0, viewArrow.stderr);
+  const t = tableFromIPC(readFileSync(join(dir, 'v.arrow')));
+  assert.deepEqual(t.schema.fields.map((x) => [x.name, String(x.type)]), [['key', 'Utf8'], ['y', 'Float64'], ['y2', 'Float64'], ['tag', 'Utf8']]);
+
   const noYes = cli(['reset', '--db', db]);
   assert.equal(noYes.status, 2);
   assert.match(noYes.stderr, /reset drops every stage table and its results; add --yes to confirm/);
@@ -145,6 +160,9 @@ test('errors, requeue, submit, scale, cleanup and reset on a stage with failing 
   assert.match(reset.stdout, /dropped 1 stage tables: flaky/);
   const empty = cli(['status', '--db', db]);
   assert.match(empty.stdout, /no stages yet/);
+  const gone = openSql(db);
+  assert.equal(gone.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'flaky_done'")!.n, 0, 'the view went with its table');
+  gone.close();
 });
 
 test('engine run: bars on a terminal-like stream, and bad module/stage/option values are named', () => {
