@@ -37,6 +37,12 @@
 // far inside the margin, while physically distinct images (e.g. the reference set's 1e-3 Å
 // jitter) differ by ~1e-4 relative, far outside it.
 //
+// Given shifts (flags & 2): the caller decides the image of every pair in every interior image
+// instead (i32 triplets S, image-major then pair i < j row by row: shifts[3·((k−1)·P + p) + c]),
+// e.g. pymatgen's own tie-break reproduced from its fractional coordinates (src/kernels/idpp-ts.ts,
+// pymatgenPairShifts). Each given image must be a nearest one (squared length within the relative
+// 1e-10 margin of the minimum), else STATUS_SHIFT_NOT_NEAREST with info = [image, i, j, its length].
+//
 // Search bound: with v the displacement rounded to the nearest cell and r = |v·cell|, any image at
 // most r long has |fractional component k| <= r / h_k (h_k = perpendicular cell height), so the
 // search box per axis is exact for any cell shape (1-3 candidates per axis in sane cells).
@@ -61,8 +67,10 @@ const STATUS_NON_FINITE: i32 = -2;
 const STATUS_SINGULAR_CELL: i32 = -3;
 const STATUS_SCRATCH_TOO_SMALL: i32 = -4;
 const STATUS_TOO_MANY_IMAGES: i32 = -5;
+const STATUS_SHIFT_NOT_NEAREST: i32 = -6;
 
 const FLAG_MIC: i32 = 1;
+const FLAG_GIVEN_SHIFTS: i32 = 2;
 const TIE_RELATIVE_D2: f64 = 1e-10;
 const MAX_IMAGE_RANGE: f64 = 64;
 
@@ -166,13 +174,14 @@ export function idppScratchBytes(n: i32, nInterior: i32): i32 {
  * interior images; see the header. `moving` = i32 per site (0: stays on the straight line).
  * Parameters as pymatgen's IDPPSolver.run: spring_const, step_size, max_disp (Å), maxiter, tol,
  * gtol; minDist (Å) is the straight-line guard (0 disables it); flags: 1 = minimum-image
- * interpolation. Writes all images' Cartesian coordinates to `out` and the end coordinates used
- * (fractional) to `endUsed`.
+ * interpolation, 2 = pair images given in `shifts` (see the header; ignored without the flag).
+ * Writes all images' Cartesian coordinates to `out` and the end coordinates used (fractional) to
+ * `endUsed`.
  */
 export function idpp(
   cell: usize, start: usize, end: usize, n: i32, nInterior: i32, moving: usize,
   spring: f64, step: f64, maxDisp: f64, maxIter: i32, tol: f64, gtol: f64, minDist: f64, flags: i32,
-  scratch: usize, scratchBytes: i32, out: usize, endUsed: usize, info: usize,
+  scratch: usize, scratchBytes: i32, out: usize, endUsed: usize, info: usize, shifts: usize,
 ): i32 {
   if (!setupCell(cell)) return STATUS_SINGULAR_CELL;
   const need = idppScratchBytes(n, nInterior);
@@ -246,6 +255,24 @@ export function idpp(
         if (!minimumImage(ld(frac, b + 3 * j) - ld(frac, b + 3 * i), ld(frac, b + 3 * j + 1) - ld(frac, b + 3 * i + 1), ld(frac, b + 3 * j + 2) - ld(frac, b + 3 * i + 2))) {
           setInfo(info, k, i, j, 0);
           return STATUS_TOO_MANY_IMAGES;
+        }
+        if ((flags & FLAG_GIVEN_SHIFTS) != 0) {
+          const sp = shifts + (<usize>(3 * ((k - 1) * P + p)) << 2);
+          const g0 = <f64>load<i32>(sp), g1 = <f64>load<i32>(sp, 4), g2 = <f64>load<i32>(sp, 8);
+          const a = ld(frac, b + 3 * j) - ld(frac, b + 3 * i) + g0;
+          const bb = ld(frac, b + 3 * j + 1) - ld(frac, b + 3 * i + 1) + g1;
+          const g = ld(frac, b + 3 * j + 2) - ld(frac, b + 3 * i + 2) + g2;
+          const x = a * c0 + bb * c3 + g * c6;
+          const y = a * c1 + bb * c4 + g * c7;
+          const z = a * c2 + bb * c5 + g * c8;
+          const d2 = x * x + y * y + z * z;
+          if (!(d2 <= imD2 * (1 + TIE_RELATIVE_D2))) {
+            setInfo(info, k, i, j, Math.sqrt(d2));
+            return STATUS_SHIFT_NOT_NEAREST;
+          }
+          imS0 = g0;
+          imS1 = g1;
+          imS2 = g2;
         }
         const rec = pairs + (<usize>(5 * ((k - 1) * P + p)) << 3);
         store<f64>(rec, imS0 * c0 + imS1 * c3 + imS2 * c6);

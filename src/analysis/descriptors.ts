@@ -32,7 +32,7 @@ import { ewaldSiteEnergy } from '../kernels/ewald.js';
 import { radiiOverlap } from '../kernels/overlap.js';
 import { IdppGuardError } from '../kernels/idpp.js';
 import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_LENGTH_TOL_ANG, findHops, ionElement, type Hop, type HopResult, type Vec3 } from './pathfinder.js';
-import { hopImages } from './hop-images.js';
+import { hopImages, pymatgenHopImages, type HopImages } from './hop-images.js';
 import { dimensionalityCumCosts, dimensionalityCumLengths, dimensionalityOfClass, firstPercolationLengths, hopGraph, type HopGraph } from './percolation.js';
 
 /** DDI supercell rule lengths for the nsites_* columns, Å. */
@@ -331,6 +331,20 @@ export function imageDescriptors(images: Structure[]): ImageDescriptors {
 }
 
 /**
+ * The 7 IDPP structures the image descriptors of `hop` are computed on (start, 5 images, end; moving
+ * ion = site 0) in the DDI supercell, as pymatgen-analysis-diffusion's `get_structures(nimages=5,
+ * vac_mode=True, idpp=True)` gives them: supercell and endpoint coordinates with pymatgen's rounding
+ * and pymatgen's choice between equally near periodic images of a pair (pairs at half a supercell
+ * vector), which otherwise moves the relaxed path by up to tenths of an Å. Only a non-finite
+ * relaxation (a straight line through another atom, where pymatgen yields NaN) is refused
+ * (IdppGuardError); close approaches that pymatgen relaxes are relaxed here too. Needs oxidation
+ * states only for what is computed on the images, not for the images themselves.
+ */
+export function descriptorImages(ctx: DescriptorContext, hop: Hop): HopImages {
+  return pymatgenHopImages(ctx.structure, hop, { images: DDI_IMAGES, supercellMinLength: ctx.supercellMinLengthAng });
+}
+
+/**
  * The descriptors of one hop of `ctx.structure` (a hop of `ctx.hops`, or any hop of the ion in the same
  * cell, e.g. from hopBetween). `dimensionality_cumbarriers` needs the ewald_energy of every class and is
  * filled by {@link pathwayDescriptors} / {@link cumBarrierDimensionalities}; here it is null with that reason.
@@ -396,9 +410,7 @@ export function descriptorsForHop(ctx: DescriptorContext, hop: Hop): PathwayDesc
   }
   let images: Structure[];
   try {
-    // Guard 0: only a non-finite relaxation (a straight line through another atom, where pymatgen's
-    // IDPPSolver yields NaN) is refused; close approaches that pymatgen relaxes are relaxed here too.
-    const r = hopImages(s, hop, { images: DDI_IMAGES, supercellMinLength: ctx.supercellMinLengthAng, idpp: { minDistanceAng: 0 } });
+    const r = descriptorImages(ctx, hop);
     images = r.images;
     row.idpp_iterations = r.idpp!.iterations;
     row.idpp_converged = r.idpp!.converged;

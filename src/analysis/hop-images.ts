@@ -15,8 +15,9 @@ import { createStructure, type Structure } from '../structure/structure.js';
 import { writeExtxyz } from '../structure/extxyz.js';
 import { writeCif } from '../structure/cif.js';
 import { fracToCart } from '../structure/lattice.js';
+import { numpyDot3, numpyInv3, pyMod1 } from '../structure/numpy-arith.js';
 import { supercell, minLengthScaling } from '../kernels/supercell.js';
-import { idpp, type IdppOptions } from '../kernels/idpp.js';
+import { idpp, IdppShiftError, type IdppOptions } from '../kernels/idpp.js';
 import { PathfinderError, type Hop, type HopResult, type Vec3 } from './pathfinder.js';
 
 /** Sites closer than this (Å, periodic) to a hop endpoint are taken as that endpoint's site. */
@@ -34,6 +35,14 @@ export interface HopImagesOptions {
   supercellMinLength?: number;
   /** Relax the interior images with IDPP (true: pymatgen's defaults; or options for src/kernels/idpp.ts). */
   idpp?: boolean | Omit<IdppOptions, 'images'>;
+  /**
+   * With `supercellMinLength`: build the supercell and endpoint coordinates bit for bit as pymatgen
+   * 2022.11.7 does (see {@link pymatgenSupercellFrac}) instead of exactly in fractional arithmetic.
+   * The two differ by rounding only (~1e-16), but that rounding decides pymatgen's IDPP image choice
+   * between equally near periodic images; use it with `idpp: { tieBreak: 'pymatgen' }` to reproduce
+   * pymatgen's paths. Default false.
+   */
+  pymatgenCoordinates?: boolean;
 }
 
 export interface HopImages {
@@ -116,6 +125,49 @@ function checkImageOptions(o: HopImagesOptions): void {
   if (o.vacancyMode !== undefined && typeof o.vacancyMode !== 'boolean') {
     throw new HopImagesError(`vacancyMode must be true or false, got ${String(o.vacancyMode)}`);
   }
+  if (o.pymatgenCoordinates !== undefined && typeof o.pymatgenCoordinates !== 'boolean') {
+    throw new HopImagesError(`pymatgenCoordinates must be true or false, got ${String(o.pymatgenCoordinates)}`);
+  }
+}
+
+/**
+ * Fractional coordinates of a diagonal supercell as pymatgen 2022.11.7 computes them: the new lattice
+ * is scaling · lattice; each site's Cartesian position (numpy's f · L) plus the Cartesian lattice
+ * points (points · inv(scaling), then · new lattice), converted back with numpy's inverse of the new
+ * lattice and wrapped twice with numpy's `% 1` (`Structure.make_supercell`, site order: for each site its
+ * images, points ordered a, then b, then c). `points` are extra fractional positions of the original
+ * cell (e.g. a hop's endpoints) returned unwrapped in the new basis, as pymatgen's
+ * `PeriodicSite(species, cart, new_lattice, coords_are_cartesian=True)` gives them.
+ */
+export function pymatgenSupercellFrac(structure: Structure, scaling: readonly [number, number, number], points: readonly ArrayLike<number>[] = []): { frac: Float64Array; points: Float64Array[] } {
+  const L = structure.lattice;
+  const big = new Float64Array(9);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) big[3 * r + c] = scaling[r]! * L[3 * r + c]!;
+  const inv = numpyInv3(big);
+  if (!inv) throw new HopImagesError('the supercell lattice is singular');
+  const step = scaling.map((x) => 1 / x);
+  const cLat: Float64Array[] = [];
+  for (let a = 0; a < scaling[0]; a++)
+    for (let b = 0; b < scaling[1]; b++)
+      for (let c = 0; c < scaling[2]; c++) cLat.push(numpyDot3([a * step[0]!, b * step[1]!, c * step[2]!], big) as Float64Array);
+  const n = structure.species.length;
+  const frac = new Float64Array(3 * n * cLat.length);
+  const cart = new Float64Array(3);
+  const f = new Float64Array(3);
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    numpyDot3(structure.frac.subarray(3 * i, 3 * i + 3), L, cart);
+    for (const v of cLat) {
+      numpyDot3([cart[0]! + v[0]!, cart[1]! + v[1]!, cart[2]! + v[2]!], inv, f);
+      // Wrapped twice (Structure.from_sites(to_unit_cell=True), then make_supercell's own
+      // to_unit_cell): −1e-17 becomes 1.0 and then 0.0.
+      frac[w++] = pyMod1(pyMod1(f[0]!));
+      frac[w++] = pyMod1(pyMod1(f[1]!));
+      frac[w++] = pyMod1(pyMod1(f[2]!));
+    }
+  }
+  const out = points.map((p) => numpyDot3(numpyDot3(p, L), inv) as Float64Array);
+  return { frac, points: out };
 }
 
 /**
@@ -152,12 +204,19 @@ export function hopImages(structure: Structure, hop: Hop, options: HopImagesOpti
   const a = siteAt(host, ion, start);
   const b = siteAt(host, ion, end);
   if (!a || !b) throw new HopImagesError(`hop endpoints are not on ${ion} sites of the ${scaling ? 'supercell' : 'structure'}`);
-  // Keep the start exactly at its site's stored coordinates (the end follows with the hop vector).
-  const f = host.frac;
-  const startExact = [0, 1, 2].map((k) => f[3 * a.site + k]! + a.shift[k]!) as Vec3;
-  const delta = [0, 1, 2].map((k) => end[k]! - start[k]!);
-  start = startExact;
-  end = [0, 1, 2].map((k) => start[k]! + delta[k]!) as Vec3;
+  let f = host.frac;
+  if (options.pymatgenCoordinates && scaling) {
+    const pm = pymatgenSupercellFrac(structure, scaling, [hop.startFrac, hop.endFrac]);
+    f = pm.frac;
+    start = [...pm.points[0]!] as Vec3;
+    end = [...pm.points[1]!] as Vec3;
+  } else {
+    // Keep the start exactly at its site's stored coordinates (the end follows with the hop vector).
+    const startExact = [0, 1, 2].map((k) => f[3 * a.site + k]! + a.shift[k]!) as Vec3;
+    const delta = [0, 1, 2].map((k) => end[k]! - start[k]!);
+    start = startExact;
+    end = [0, 1, 2].map((k) => start[k]! + delta[k]!) as Vec3;
+  }
 
   const others: number[] = [];
   for (let i = 0; i < host.species.length; i++) {
@@ -195,6 +254,24 @@ export function hopImages(structure: Structure, hop: Hop, options: HopImagesOpti
   for (let k = 1; k < total; k++) images.push(frame(k / total));
   images.push(last);
   return { images, scaling, hostSites: host.species.length, idpp: null };
+}
+
+/**
+ * IDPP images of `hop` (vacancy mode) in the supercell whose axes are all ≥ `supercellMinLength` Å, as
+ * pymatgen-analysis-diffusion builds them (`get_sc_structures` + `IDPPSolver`): coordinates with
+ * pymatgen's rounding and pymatgen's choice between equally near periodic images of a pair. Only a
+ * non-finite relaxation (a straight line through another atom) is refused (IdppGuardError). Where
+ * pymatgen's image search would keep a pair image that is not a nearest one (very skewed cells), the
+ * nearest images are taken instead.
+ */
+export function pymatgenHopImages(structure: Structure, hop: Hop, options: { images: number; supercellMinLength: number }): HopImages {
+  const opts = { images: options.images, supercellMinLength: options.supercellMinLength, pymatgenCoordinates: true };
+  try {
+    return hopImages(structure, hop, { ...opts, idpp: { minDistanceAng: 0, tieBreak: 'pymatgen' } });
+  } catch (e) {
+    if (!(e instanceof IdppShiftError)) throw e;
+    return hopImages(structure, hop, { ...opts, idpp: { minDistanceAng: 0 } });
+  }
 }
 
 /** Multi-frame extended XYZ of the images (one frame per image, in order). */

@@ -14,7 +14,7 @@ import type { Structure } from '../structure/structure.js';
 import { isElement } from '../structure/elements.js';
 import { cartToFrac } from '../structure/lattice.js';
 import { loadKernel, type Arena } from './wasm.js';
-import { IDPP_FLAG_MIC, IDPP_STATUS, idppKernelTs, idppScratchBytesTs } from './idpp-ts.js';
+import { IDPP_FLAG_GIVEN_SHIFTS, IDPP_FLAG_MIC, IDPP_STATUS, idppKernelTs, idppScratchBytesTs, pymatgenPairShifts } from './idpp-ts.js';
 
 export { IDPP_STATUS } from './idpp-ts.js';
 
@@ -48,6 +48,16 @@ export interface IdppOptions {
   minDistanceAng?: number;
   /** `wasm` (default) or the plain-TypeScript twin `ts`. */
   backend?: 'wasm' | 'ts';
+  /**
+   * Which of two equally near periodic images of an atom pair the run keeps (pairs at exactly half a
+   * lattice vector, common in supercells of symmetric cells; the choice is fixed for the whole run
+   * and flips the relaxed path by up to tenths of an Å). `fractional` (default): the kernel's rule,
+   * the largest fractional displacement, independent of rounding and orientation. `pymatgen`: the
+   * image pymatgen-analysis-diffusion's `IDPPSolver` keeps, decided from the coordinates given here
+   * with pymatgen 2022.11.7's own arithmetic (see pymatgenPairShifts); with fractional coordinates
+   * bit-identical to pymatgen's this reproduces its images. Not with `mic`.
+   */
+  tieBreak?: 'fractional' | 'pymatgen';
 }
 
 export interface IdppResult {
@@ -72,6 +82,14 @@ export const IDPP_DEFAULTS = {
 } as const;
 
 /** A straight-line image too tight or a non-finite objective/force: names the image and the atoms. */
+/**
+ * A pair image given to the kernel (`tieBreak: 'pymatgen'`) is not a nearest one: pymatgen's search
+ * over the 27 neighbouring cells of the LLL-mapped coordinates found another image (very skewed cells).
+ */
+export class IdppShiftError extends RangeError {
+  override readonly name = 'IdppShiftError';
+}
+
 export class IdppGuardError extends Error {
   constructor(
     /** `too-close`: straight-line atoms closer than minDistanceAng; `non-finite`: NaN/Inf during relaxation. */
@@ -114,6 +132,8 @@ function statusError(status: number, info: ArrayLike<number>, species: readonly 
       return new RangeError('idpp: kernel scratch buffer too small');
     case IDPP_STATUS.TOO_MANY_IMAGES:
       return new RangeError(`idpp: image ${image}: the minimum image of atoms ${site(species, i)} and ${site(species, j)} lies more than 64 cells away (degenerate cell)`);
+    case IDPP_STATUS.SHIFT_NOT_NEAREST:
+      return new IdppShiftError(`idpp: image ${image}: the given periodic image of atoms ${site(species, i)} and ${site(species, j)} is ${v} Å away, not a nearest one`);
     default:
       return new Error(`idpp: kernel status ${status}`);
   }
@@ -136,7 +156,7 @@ function tooLarge(n: number, nInterior: number): RangeError {
 type IdppFn = (
   cell: number, start: number, end: number, n: number, nInterior: number, moving: number,
   spring: number, step: number, maxDisp: number, maxIter: number, tol: number, gtol: number, minDist: number, flags: number,
-  scratch: number, scratchBytes: number, out: number, endUsed: number, info: number,
+  scratch: number, scratchBytes: number, out: number, endUsed: number, info: number, shifts: number,
 ) => number;
 
 interface BoundKernel {
@@ -174,12 +194,22 @@ export interface IdppRaw {
   converged: boolean;
 }
 
+/** Checks the length of a pair-image table (3 integers per interior image and pair i < j); returns the kernel flag. */
+function checkShifts(shifts: ArrayLike<number> | null, n: number, nInterior: number): number {
+  if (shifts === null) return 0;
+  const want = 3 * nInterior * ((n * (n - 1)) / 2);
+  if (shifts.length !== want) throw new RangeError(`idpp: shifts must hold 3 integers per interior image and pair (${want}), got ${shifts.length}`);
+  return IDPP_FLAG_GIVEN_SHIFTS;
+}
+
 /**
  * One IDPP run on raw arrays with the WASM kernel (cell rows = lattice vectors, fractional start
- * and end coordinates, `moving` = 1 per moving site). Throws the kernel's status as an error.
+ * and end coordinates, `moving` = 1 per moving site; `shifts`: the pair images to use, see
+ * IDPP_FLAG_GIVEN_SHIFTS, or null for the kernel's own). Throws the kernel's status as an error.
  */
-export function idppRawWasm(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[]): IdppRaw {
+export function idppRawWasm(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[], shifts: ArrayLike<number> | null = null): IdppRaw {
   const n = checkRaw(cell, start, end, moving, species);
+  const flags = checkShifts(shifts, n, p.nInterior) | (p.mic ? IDPP_FLAG_MIC : 0);
   const k = kernel ?? bindKernel();
   const nImg = p.nInterior + 2;
   const a = k.arena;
@@ -193,27 +223,30 @@ export function idppRawWasm(cell: ArrayLike<number>, start: ArrayLike<number>, e
   const outPtr = a.alloc(24 * n * nImg);
   const endUsedPtr = a.alloc(24 * n);
   const infoPtr = a.alloc(32);
+  const shiftsPtr = shifts ? a.alloc(4 * shifts.length) : 0;
   const scratch = a.alloc(scratchBytes);
+  if (shifts) a.i32(shiftsPtr, shifts.length).set(shifts);
   a.writeF64(cellPtr, cell);
   a.writeF64(startPtr, start);
   a.writeF64(endPtr, end);
   a.i32(movPtr, n).set(moving);
   const st = k.run(cellPtr, startPtr, endPtr, n, p.nInterior, movPtr, p.spring, p.step, p.maxDisp, p.maxIter, p.tol, p.gtol, p.minDist,
-    p.mic ? IDPP_FLAG_MIC : 0, scratch, scratchBytes, outPtr, endUsedPtr, infoPtr);
+    flags, scratch, scratchBytes, outPtr, endUsedPtr, infoPtr, shiftsPtr);
   const info = a.copyF64(infoPtr, 4);
   if (st < 0) throw statusError(st, info, species, p.minDist);
   return { coords: a.copyF64(outPtr, 3 * n * nImg), endUsed: a.copyF64(endUsedPtr, 3 * n), iterations: st, converged: info[0] === 1 };
 }
 
 /** The same run with the plain-TypeScript twin. */
-export function idppRawTs(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[]): IdppRaw {
+export function idppRawTs(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[], shifts: ArrayLike<number> | null = null): IdppRaw {
   const n = checkRaw(cell, start, end, moving, species);
+  const flags = checkShifts(shifts, n, p.nInterior) | (p.mic ? IDPP_FLAG_MIC : 0);
   if (idppScratchBytesTs(n, p.nInterior) < 0) throw tooLarge(n, p.nInterior);
   const coords = new Float64Array(3 * n * (p.nInterior + 2));
   const endUsed = new Float64Array(3 * n);
   const info = new Float64Array(4);
   const st = idppKernelTs(cell, start, end, n, p.nInterior, moving, p.spring, p.step, p.maxDisp, p.maxIter, p.tol, p.gtol, p.minDist,
-    p.mic ? IDPP_FLAG_MIC : 0, coords, endUsed, info);
+    flags, coords, endUsed, info, shifts);
   if (st < 0) throw statusError(st, info, species, p.minDist);
   return { coords, endUsed, iterations: st, converged: info[0] === 1 };
 }
@@ -257,6 +290,9 @@ export function idpp(start: Structure, end: Structure, options: IdppOptions = {}
   const p = resolveIdppOptions(options);
   const backend = options.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'ts') throw new RangeError(`idpp: backend must be 'wasm' or 'ts', got ${String(backend)}`);
+  const tieBreak = options.tieBreak ?? 'fractional';
+  if (tieBreak !== 'fractional' && tieBreak !== 'pymatgen') throw new RangeError(`idpp: tieBreak must be 'fractional' or 'pymatgen', got ${String(tieBreak)}`);
+  if (tieBreak === 'pymatgen' && p.mic) throw new RangeError("idpp: tieBreak 'pymatgen' interpolates the coordinates as given; it cannot be combined with mic");
   const n = start.species.length;
   if (end.species.length !== n) throw new RangeError(`idpp: start has ${n} sites but end has ${end.species.length}; the endpoints must list the same sites in the same order`);
   for (let i = 0; i < n; i++) {
@@ -298,7 +334,9 @@ export function idpp(start: Structure, end: Structure, options: IdppOptions = {}
     }
     if (!any) throw new RangeError(`idpp: species ${JSON.stringify(options.species)}: none of these elements is in the structure`);
   }
-  const raw = (backend === 'wasm' ? idppRawWasm : idppRawTs)(start.lattice, start.frac, end.frac, moving, p, start.species);
+  if (tieBreak === 'pymatgen' && idppScratchBytesTs(n, p.nInterior) < 0) throw tooLarge(n, p.nInterior);
+  const shifts = tieBreak === 'pymatgen' ? pymatgenPairShifts(start.lattice, start.frac, end.frac, n, p.nInterior) : null;
+  const raw = (backend === 'wasm' ? idppRawWasm : idppRawTs)(start.lattice, start.frac, end.frac, moving, p, start.species, shifts);
   const nImg = p.nInterior + 2;
   const images: Structure[] = [];
   for (let k = 0; k < nImg; k++) {

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { ColumnDef } from '../engine/arrow.js';
 import { configureStage, defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
-import { hopImages, imagesToExtxyz, imagesToOverlayCif } from '../analysis/hop-images.js';
+import { pymatgenHopImages, imagesToExtxyz, imagesToOverlayCif } from '../analysis/hop-images.js';
 import { writeNebFolder, writeStaticFolders } from '../analysis/vasp-inputs.js';
 import { STRUCTURE_INPUTS, batchRows, mapRows, rowsBatch, screenParams, structureFromColumns, structurePathways } from './pathways.js';
 
@@ -74,9 +74,10 @@ export function imagesOfRow(row: Record<string, unknown>, p: ImagesParams): Reco
   const hop = hops.hops.find((h) => h.index === index);
   if (!hop) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the find_paths stage)`);
   if (hop.lengthAng !== row['length']) throw new Error(`hop ${index} has length ${hop.lengthAng} Å here but ${String(row['length'])} Å in the find_paths stage`);
-  const opts = { supercellMinLength: p.supercellMinLengthAng, idpp: { minDistanceAng: 0 } };
-  const three = hopImages(structure, hop, { ...opts, images: 1 });
-  const seven = hopImages(structure, hop, { ...opts, images: 5 });
+  // Built as the descriptors stage builds its images (pymatgen's coordinates and pair images), so
+  // the 5-image path at the default 7 Å is the one its ewald_energy and overlaps describe.
+  const three = pymatgenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 1 });
+  const seven = pymatgenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 5 });
   const dir = join(p.outDir, pathwayFolderName(String(row['key'])));
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];

@@ -242,3 +242,22 @@ test('descriptors: a neutral moving ion (all oxidation states 0) has no relative
   assert.equal(r.dimensionality_cumbarriers, null);
   assert.match(r.ionic_radii_overlap_anions_reason!, /no ionic radius for the moving site/);
 });
+
+test('descriptors: pymatgen-rounded images — option validation, no effect without a supercell, same points as the exact supercell', () => {
+  const s = ref('CeF3');
+  const ctx = descriptorContext(s, { sanitize: false, limit: 1 });
+  const hop = ctx.hops.hops[0]!;
+  assert.throws(() => hopImages(ctx.structure, hop, { pymatgenCoordinates: 'yes' as unknown as boolean }), /^HopImagesError: pymatgenCoordinates must be true or false, got yes$/);
+  const a = hopImages(ctx.structure, hop, { images: 3 });
+  const b = hopImages(ctx.structure, hop, { images: 3, pymatgenCoordinates: true });
+  a.images.forEach((im, k) => assert.deepEqual(Array.from(b.images[k]!.frac), Array.from(im.frac), `image ${k}: without supercellMinLength the option changes nothing`));
+  const x = hopImages(ctx.structure, hop, { images: 3, supercellMinLength: 7 });
+  const y = hopImages(ctx.structure, hop, { images: 3, supercellMinLength: 7, pymatgenCoordinates: true });
+  assert.equal(y.images[0]!.species.length, x.images[0]!.species.length);
+  x.images.forEach((im, k) => {
+    for (let q = 0; q < im.frac.length; q++) {
+      const d = y.images[k]!.frac[q]! - im.frac[q]!;
+      assert.ok(Math.abs(d - Math.round(d)) < 1e-12, `image ${k} coordinate ${q}: the same point up to rounding or a whole cell (${d})`);
+    }
+  });
+});

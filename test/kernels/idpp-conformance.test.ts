@@ -1,13 +1,16 @@
 /**
  * IDPP against pymatgen-analysis-diffusion's IDPPSolver (test/fixtures/reference/idpp, see the
  * README there): every image of 162 jittered vacancy hops to 1e-6 Å per atom, the WASM kernel
- * against its TS twin, the straight-line guard against pymatgen's NaN hops, iteration counts.
+ * against its TS twin, the straight-line guard against pymatgen's NaN hops, iteration counts; and
+ * pymatgen's choice between equally near pair images (tieBreak 'pymatgen') against
+ * test/fixtures/reference/descriptors-notes/pair-images.json.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { idpp, IdppGuardError, type IdppResult } from '../../src/kernels/idpp.js';
+import { pymatgenPairShifts } from '../../src/kernels/idpp-ts.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { fracToCart } from '../../src/structure/lattice.js';
 import { referenceDir } from '../helpers/reference.js';
@@ -169,4 +172,85 @@ test('iteration count and converged flag follow pymatgen (39-site hop converging
   const cut = idpp(s, e, { maxIter: 512 });
   assert.equal(cut.iterations, 512);
   assert.equal(cut.converged, false);
+});
+
+interface PairImagesPathway {
+  id: string;
+  index: number;
+  n_sites: number;
+  lattice: number[][];
+  species: string[];
+  start_frac: number[][];
+  end_frac: number[][];
+  shifts: number[];
+}
+const pairImages = (JSON.parse(readFileSync(join(referenceDir, 'descriptors-notes', 'pair-images.json'), 'utf8')) as { pathways: PairImagesPathway[] }).pathways;
+
+/** Squared length of (f_j + S − f_i)·cell. */
+function pairD2(cell: Float64Array, f: Float64Array, i: number, j: number, s: number[]): number {
+  const d = [0, 1, 2].map((c) => f[3 * j + c]! - f[3 * i + c]! + s[c]!);
+  return fracToCart(cell, d).reduce((q, x) => q + x * x, 0);
+}
+
+test("pymatgenPairShifts equals pymatgen's get_distance_and_image for every pair of every interior image, ties included (3 DDI pathways)", () => {
+  assert.equal(pairImages.length, 3);
+  for (const p of pairImages) {
+    const cell = Float64Array.from(p.lattice.flat());
+    const start = Float64Array.from(p.start_frac.flat());
+    const end = Float64Array.from(p.end_frac.flat());
+    const n = p.n_sites;
+    const got = pymatgenPairShifts(cell, start, end, n, 5);
+    assert.equal(got.length, p.shifts.length, `${p.id}: table length`);
+    let ties = 0;
+    let q = 0;
+    for (let k = 1; k <= 5; k++) {
+      const f = start.map((v, c) => v + (k / 6) * (end[c]! - v));
+      for (let i = 0; i < n; i++) {
+        for (let j = i + 1; j < n; j++, q += 3) {
+          const want = p.shifts.slice(q, q + 3);
+          assert.deepEqual([got[q], got[q + 1], got[q + 2]], want, `${p.id} ${p.index}: image ${k}, pair ${i}-${j}`);
+          // Count pairs with a second, equally near image one cell away along some axis.
+          const d2 = pairD2(cell, f, i, j, want);
+          for (let c = 0; c < 3 && d2 > 0; c++) {
+            for (const step of [-1, 1]) {
+              const other = [...want];
+              other[c] = other[c]! + step;
+              if (Math.abs(pairD2(cell, f, i, j, other) - d2) <= 1e-9 * d2) ties++;
+            }
+          }
+        }
+      }
+    }
+    assert.ok(ties > 0, `${p.id}: the pathway has equally near images (${ties}), so the rule is exercised`);
+  }
+});
+
+test("tieBreak 'pymatgen': WASM and TS twin agree bit for bit; it moves tied paths and leaves tie-free ones unchanged", () => {
+  const p = pairImages.find((x) => x.id === 'CeF3')!;
+  const s = endpoint(p.lattice, p.species, p.start_frac);
+  const e = endpoint(p.lattice, p.species, p.end_frac);
+  const opts = { minDistanceAng: 0, maxIter: 200, tieBreak: 'pymatgen' as const };
+  const w = idpp(s, e, { ...opts, backend: 'wasm' });
+  const t = idpp(s, e, { ...opts, backend: 'ts' });
+  assert.equal(t.iterations, w.iterations);
+  for (let m = 0; m < w.images.length; m++) {
+    for (let q = 0; q < w.images[m]!.frac.length; q++) assert.equal(t.images[m]!.frac[q], w.images[m]!.frac[q], `image ${m} coordinate ${q}`);
+  }
+  const d = idpp(s, e, { minDistanceAng: 0, maxIter: 200 });
+  const dev = maxImageDeviation(d, s.lattice, w.images.map((im) => Array.from({ length: im.frac.length / 3 }, (_, a) => Array.from(im.frac.subarray(3 * a, 3 * a + 3)))));
+  assert.ok(dev.dev > 1e-3, `on CeF3's tied pairs the two rules give different paths (${dev.dev} Å)`);
+  // Jittered hops have no exact ties: the chosen images, hence the runs, are the same.
+  let k = 0;
+  for (const f of jittered) {
+    for (const h of f.hops) {
+      if (k++ % 16 !== 0) continue;
+      const a = endpoint(f.lattice, h.image_species, h.start_frac_coords);
+      const b = endpoint(f.lattice, h.image_species, h.end_frac_coords);
+      const x = idpp(a, b, { minDistanceAng: 0, maxIter: 100 });
+      const y = idpp(a, b, { minDistanceAng: 0, maxIter: 100, tieBreak: 'pymatgen' });
+      for (let m = 0; m < x.images.length; m++) {
+        for (let q = 0; q < x.images[m]!.frac.length; q++) assert.equal(y.images[m]!.frac[q], x.images[m]!.frac[q], `${f.id} hop ${h.hop_index} image ${m}`);
+      }
+    }
+  }
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { idpp, idppRawWasm, idppRawTs, resolveIdppOptions, IdppGuardError, IDPP_STATUS, type IdppOptions } from '../../src/kernels/idpp.js';
+import { pymatgenPairShifts } from '../../src/kernels/idpp-ts.js';
 import { loadKernel } from '../../src/kernels/wasm.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { referenceDir } from '../helpers/reference.js';
@@ -48,6 +49,8 @@ test('option validation names the option and the value', () => {
     [{ species: 'F' as unknown as string[] }, /^idpp: species must be a non-empty list of element symbols, got "F"$/],
     [{ species: ['F', 'Xx'] }, /^idpp: species: unknown element "Xx"$/],
     [{ species: ['Li', 'Na'] }, /^idpp: species \["Li","Na"\]: none of these elements is in the structure$/],
+    [{ tieBreak: 'nearest' as 'pymatgen' }, /^idpp: tieBreak must be 'fractional' or 'pymatgen', got nearest$/],
+    [{ tieBreak: 'pymatgen', mic: true }, /^idpp: tieBreak 'pymatgen' interpolates the coordinates as given; it cannot be combined with mic$/],
   ];
   for (const [opts, re] of cases) throwsMessage(() => idpp(start, end, opts), re);
   // Defaults are pymatgen's IDPPSolver.run defaults.
@@ -139,4 +142,23 @@ test('kernel ABI: a short scratch buffer is a status code, not a trap; oversized
     assert.equal(ok.iterations, 3);
     assert.equal(ok.coords.length, 3 * 11 * 7);
   }
+});
+
+test('kernel status: a given pair image that is not a nearest one is refused by both backends, naming image and atoms', () => {
+  const p = resolveIdppOptions({ maxIter: 3 });
+  const m11 = new Int32Array(11).fill(1);
+  const shifts = pymatgenPairShifts(start.lattice, start.frac, end.frac, 11, 5);
+  // Image 2 (interior k = 2), pair 0-3 (packed index 2): one cell further along a.
+  const bad = Int32Array.from(shifts);
+  const q = 3 * (1 * 55 + 2);
+  bad[q] = bad[q]! + 1;
+  for (const raw of [idppRawWasm, idppRawTs]) {
+    const ok = raw(start.lattice, start.frac, end.frac, m11, p, start.species, shifts);
+    assert.equal(ok.iterations, 3);
+    throwsMessage(() => raw(start.lattice, start.frac, end.frac, m11, p, start.species, bad),
+      /^idpp: image 2: the given periodic image of atoms 0 \(F\) and 3 \((Ca|F)\) is \d+(\.\d+)? Å away, not a nearest one$/);
+    throwsMessage(() => raw(start.lattice, start.frac, end.frac, m11, p, start.species, shifts.subarray(1)),
+      /^idpp: shifts must hold 3 integers per interior image and pair \(825\), got 824$/);
+  }
+  assert.equal(IDPP_STATUS.SHIFT_NOT_NEAREST, -6);
 });

@@ -1,0 +1,51 @@
+/**
+ * The main job on the bundled data, as `npm start` runs it (default datasets, fractured, 2 workers per
+ * stage): every structure, pathway and image row ends done or failed with a reason, nothing is left
+ * pending, and fluorite's shortest F hop (≈ 2.73 Å) is 3-D. The longest test of the suite (a few
+ * minutes on 2 cores).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSql } from '../../src/engine/store.js';
+import { runScreen } from '../../src/stages/pipeline.js';
+
+type Row = Record<string, unknown>;
+
+test('screen on the bundled data: every structure, pathway and image done or failed with a reason; CaF2 shortest F hop is 3-D', { timeout: 20 * 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fracflow-bundled-'));
+  const db = join(dir, 'fracflow.db');
+  const r = await runScreen({ db, source: { kind: 'bundled' }, outDir: join(dir, 'out'), checkpoint: false, top: 20 });
+  const sql = openSql(db);
+  try {
+    const structures = sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM structures')!.n;
+    assert.ok(structures > 900, `${structures} structures imported`);
+    const reasonless = (t: string) => sql.all<Row>(`SELECT key, state FROM ${t} WHERE NOT (state = 'done' OR (state = 'failed' AND length(coalesce(last_error, '')) > 0))`);
+    for (const t of ['find_paths', 'descriptors', 'images']) assert.deepEqual(reasonless(t), [], `${t}: rows neither done nor failed with a reason`);
+    // Every structure reached find_paths; every pathway of every done structure is a descriptors row.
+    assert.equal(sql.get<{ n: number }>('SELECT COUNT(DISTINCT structure_id) AS n FROM find_paths')!.n, structures);
+    const pathways = sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM pathways')!.n;
+    assert.ok(pathways > 3000, `${pathways} pathways`);
+    assert.equal(sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM pathways p LEFT JOIN descriptors d ON d.key = p.key WHERE d.key IS NULL')!.n, 0, 'every pathway has its descriptors row');
+    assert.equal(sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM descriptors')!.n, pathways);
+    // The gate: exactly the done pathways with dimensionality >= 1 reach the images stage.
+    assert.equal(
+      sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM descriptors d LEFT JOIN images i ON i.key = d.key WHERE d.state = 'done' AND d.dimensionality >= 1 AND i.key IS NULL")!.n,
+      0,
+    );
+    // Fluorite (mp-2741): the shortest F–F hop, a/2 ≈ 2.73 Å, percolates in 3-D on its own.
+    const caf2 = sql.all<Row>("SELECT d.length, d.dimensionality, d.state FROM descriptors d JOIN structures s ON s.source_id = d.structure_id WHERE s.reduced_formula = 'CaF2' AND d.hop_index = 0");
+    assert.ok(caf2.length >= 1, 'CaF2 is in the bundled data');
+    for (const x of caf2) {
+      assert.equal(x['state'], 'done');
+      assert.ok(Math.abs((x['length'] as number) - 2.73) < 0.03, String(x['length']));
+      assert.equal(x['dimensionality'], 3);
+    }
+    assert.equal(r.top.length, 20);
+    for (const s of r.status) assert.equal(s.pending + s.running, 0, `${s.stage}: rows left`);
+  } finally {
+    sql.close();
+  }
+});
