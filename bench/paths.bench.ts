@@ -5,10 +5,19 @@
  * pymatgen-analysis-diffusion d613b5e on Debian pymatgen 2022.11.7, warm, one thread, same machine type).
  *
  * Per structure of test/fixtures/reference/structures.jsonl that has a pymatgen timing (≤ 100 sites):
- * - `l5_ms`, `l35_ms`: `findHops(s, { maxLengthAng: 5 | 3.5, limit: 0 })` from scratch (all hops, like get_paths);
- * - `symmetry_ms`: the moyo call alone (`symmetry(s)`);
+ * - `l5_ms`, `l35_ms`: `findHops(s, { maxLengthAng: 5 | 3.5, limit: 0 })` from scratch (all hops, like
+ *   get_paths): the symmetry cache is cleared before every timed call, so each one runs moyo;
+ * - `symmetry_ms`: the moyo call alone (`symmetry(s)`, cache cleared);
  * - `l5_reduced_ms`: L = 5 Å with the primitive reduction supplied (`reduction` option): the cost of the
- *   hop search itself when the pipeline shares the symmetry analysis.
+ *   hop search itself when the pipeline shares the symmetry analysis;
+ * - `l5_warm_ms`: L = 5 Å called again on the same structure with the symmetry cache kept (what a
+ *   later stage pays for a structure an earlier stage analysed); not a from-scratch figure;
+ * - `own_ops_ms`: the operation search of src/structure/symops.ts alone (null where it declines:
+ *   non-primitive cells, cells where moyo changes the tolerance);
+ * - `l5_own_ops_ms`: that search + the hop search with the primitive reduction supplied, timed together:
+ *   an evaluation of findHops without moyo (the search gives moyo's operations, see
+ *   test/structure/symops.test.ts), which would lack the space group and Wyckoff letters that
+ *   findHops reports (moyo's identification and standardisation); null where the search declines.
  * Each figure is the best of several rounds of repeated calls (robust on a shared host).
  * Writes bench/results/paths.json.
  */
@@ -16,7 +25,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createStructure } from '../src/structure/structure.js';
-import { primitiveReduction, symmetry } from '../src/structure/symmetry.js';
+import { clearSymmetryCache, primitiveReduction, symmetry } from '../src/structure/symmetry.js';
+import { searchOperations } from '../src/structure/symops.js';
 import { findHops } from '../src/analysis/pathfinder.js';
 import { benchDir, perCall, writeResults, quick } from './common.js';
 
@@ -42,15 +52,33 @@ for (const r of records) {
   const s = createStructure({ lattice: r.lattice, species: r.species, frac: r.frac_coords }, { allowLeftHanded: true, checkOverlap: false });
   const hops = findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 }).hops.length;
   const reduction = primitiveReduction(s);
+  const own = searchOperations(s, 0.1) !== null;
   rows.push({
     id: r.id,
     group: r.group,
     n_sites: r.n_sites,
     hops_l5: hops,
-    l5_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 })),
-    l35_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 3.5, limit: 0 })),
-    symmetry_ms: perCallHere(() => symmetry(s)),
+    l5_ms: perCallHere(() => {
+      clearSymmetryCache();
+      findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 });
+    }),
+    l35_ms: perCallHere(() => {
+      clearSymmetryCache();
+      findHops(s, { ion: r.migrating, maxLengthAng: 3.5, limit: 0 });
+    }),
+    symmetry_ms: perCallHere(() => {
+      clearSymmetryCache();
+      symmetry(s);
+    }),
     l5_reduced_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0, reduction })),
+    l5_warm_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 })),
+    own_ops_ms: own ? perCallHere(() => searchOperations(s, 0.1)) : null,
+    l5_own_ops_ms: own
+      ? perCallHere(() => {
+          searchOperations(s, 0.1);
+          findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0, reduction });
+        })
+      : null,
     pymatgen_l5_ms: l5.median_s * 1000,
     pymatgen_l35_ms: l35 ? l35.median_s * 1000 : null,
   });

@@ -5,8 +5,9 @@
  * Method (O'Keeffe & Brese, J. Am. Chem. Soc. 113, 3226 (1991); Brese & O'Keeffe, Acta Cryst. B47,
  * 192 (1991); the MAP scheme is pymatgen's):
  *  1. Sites are grouped into symmetry orbits (spglib-style crystallographic orbits at symprec 0.1 Å;
- *     from ./symmetry.ts (moyo), or orbits supplied by the caller, e.g. from a symmetry analysis
- *     the pipeline already made for the path finder: the moyo call is most of the cost here).
+ *     from ./symmetry.ts `symmetryOrbits`: moyo's orbits, found by the operation search of
+ *     ./symops.ts where it applies, else by moyo; or orbits supplied by the caller, e.g. from a
+ *     symmetry analysis the pipeline already made for the path finder).
  *     Groups are ordered by their first site, then
  *     stably by decreasing electronegativity.
  *  2. The bond-valence sum of each group's first site is taken over every neighbour within 4 Å
@@ -27,7 +28,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dataPath } from '../paths.js';
-import { symmetry, SymmetryError } from './symmetry.js';
+import { symmetryOrbits, SymmetryError } from './symmetry.js';
 import { element } from './elements.js';
 import type { Structure } from './structure.js';
 import { neighborList } from '../kernels/neighbors.js';
@@ -140,7 +141,7 @@ function equivalentGroups(s: Structure, options: BondValenceOptions): number[][]
   else if (symprec === 0) return Array.from({ length: n }, (_, i) => [i]);
   else {
     try {
-      labels = symmetry(s, { symprec }).orbits;
+      labels = symmetryOrbits(s, { symprec });
     } catch (e) {
       if (e instanceof SymmetryError) throw new BondValenceError(e.message);
       throw e;

@@ -15,6 +15,8 @@ import { initSync, analyze_cell, type MoyoDataset } from '@spglib/moyo-wasm';
 import type { Structure } from './structure.js';
 import { element } from './elements.js';
 import { det3, fracToCart, inv3, mul3, perpendicularHeights } from './lattice.js';
+import { structureHash } from './hash.js';
+import { searchOperations } from './symops.js';
 
 /** Default distance tolerance (Å): the DDI / simmate setting, also pymatgen-analysis-diffusion's default. */
 export const DEFAULT_SYMPREC = 0.1;
@@ -33,6 +35,11 @@ export interface SymmetryInfo {
   hallNumber: number;
   /** Distance tolerance used, Å. */
   symprec: number;
+  /**
+   * Tolerance moyo finally worked with, Å: `symprec` unless the operations found there did not form a
+   * group and moyo retried with a smaller (or larger) one.
+   */
+  symprecUsed: number;
   /** Number of operations in the input cell (includes pure translations of a supercell). */
   operationCount: number;
   /**
@@ -108,13 +115,76 @@ function moyoDataset(s: Structure, symprec: number): MoyoDataset {
   }
 }
 
+/** Entries kept by the symmetry cache (least recently used dropped first). */
+export const SYMMETRY_CACHE_SIZE = 64;
+
+/**
+ * Results of {@link symmetry} and {@link primitiveReduction} by content hash and symprec, so the
+ * stages of one pipeline (sanitize, hop search, oxidation states) analyse a structure once. A bounded
+ * LRU: a Map in use order, the oldest entry dropped past {@link SYMMETRY_CACHE_SIZE}.
+ */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    if (this.map.size > SYMMETRY_CACHE_SIZE) this.map.delete(this.map.keys().next().value!);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+const symmetryCache = new Lru<SymmetryInfo>();
+const orbitCache = new Lru<Int32Array>();
+const reductionCache = new Lru<{ input: Structure; reduction: PrimitiveReduction }>();
+
+/** Empties the symmetry cache (benchmarks time cold calls with it). */
+export function clearSymmetryCache(): void {
+  symmetryCache.clear();
+  orbitCache.clear();
+  reductionCache.clear();
+}
+
+/** Number of entries in the symmetry cache (symmetry results + primitive reductions). */
+export function symmetryCacheSize(): number {
+  return symmetryCache.size + reductionCache.size + orbitCache.size;
+}
+
+function cacheKey(s: Structure, symprec: number): string {
+  return `${structureHash(s)}@${symprec}`;
+}
+
 /**
  * Space group, operations in the input cell, equivalence classes, Wyckoff letters and the primitive
  * standardised cell of `s`, found at distance tolerance `symprec` (Å, default 0.1).
+ *
+ * Results are cached by content hash (see {@link clearSymmetryCache}); the returned object and its
+ * arrays are shared between callers and must not be modified.
  */
 export function symmetry(s: Structure, options: SymmetryOptions = {}): SymmetryInfo {
   const symprec = options.symprec ?? DEFAULT_SYMPREC;
   checkSymprec(symprec);
+  const key = cacheKey(s, symprec);
+  const hit = symmetryCache.get(key);
+  if (hit) return hit;
+  const sym = symmetryFromMoyo(s, symprec);
+  symmetryCache.set(key, sym);
+  return sym;
+}
+
+function symmetryFromMoyo(s: Structure, symprec: number): SymmetryInfo {
   const d = moyoDataset(s, symprec);
   const n = s.species.length;
   // moyo serialises each rotation column by column (nalgebra's storage order); stored here row-major.
@@ -122,60 +192,67 @@ export function symmetry(s: Structure, options: SymmetryOptions = {}): SymmetryI
   // fluorite cell) moyo also lists point operations that do not map the cell onto itself; their
   // matrices are not integral/unimodular there and are left out: only operations of the input cell
   // are kept. Hop equivalence uses the primitive cell instead (see primitiveReduction).
-  const rot: number[] = [];
-  const tr: number[] = [];
-  let dropped = 0;
-  for (const op of d.operations) {
-    const m = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((q) => op.rotation[3 * (q % 3) + Math.floor(q / 3)]!);
-    const integral = m.every((x) => Number.isInteger(x));
-    const det = m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) - m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) + m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
-    if (!integral || Math.abs(det) !== 1) {
-      dropped++;
-      continue;
-    }
-    rot.push(...m);
-    tr.push(op.translation[0], op.translation[1], op.translation[2]);
+  const ops = d.operations;
+  const rotations = new Int32Array(9 * ops.length);
+  const translations = new Float64Array(3 * ops.length);
+  let nop = 0;
+  for (const op of ops) {
+    const c = op.rotation;
+    const m0 = c[0], m1 = c[3], m2 = c[6], m3 = c[1], m4 = c[4], m5 = c[7], m6 = c[2], m7 = c[5], m8 = c[8];
+    const integral = Number.isInteger(m0) && Number.isInteger(m1) && Number.isInteger(m2) && Number.isInteger(m3) && Number.isInteger(m4) &&
+      Number.isInteger(m5) && Number.isInteger(m6) && Number.isInteger(m7) && Number.isInteger(m8);
+    const det = m0 * (m4 * m8 - m5 * m7) - m1 * (m3 * m8 - m5 * m6) + m2 * (m3 * m7 - m4 * m6);
+    if (!integral || Math.abs(det) !== 1) continue;
+    const o = 9 * nop;
+    rotations[o] = m0; rotations[o + 1] = m1; rotations[o + 2] = m2;
+    rotations[o + 3] = m3; rotations[o + 4] = m4; rotations[o + 5] = m5;
+    rotations[o + 6] = m6; rotations[o + 7] = m7; rotations[o + 8] = m8;
+    translations[3 * nop] = op.translation[0];
+    translations[3 * nop + 1] = op.translation[1];
+    translations[3 * nop + 2] = op.translation[2];
+    nop++;
   }
-  const nop = rot.length / 9;
-  const rotations = Int32Array.from(rot);
-  const translations = Float64Array.from(tr);
+  const dropped = ops.length - nop;
   const orbits = Int32Array.from(d.orbits);
   const classOf = new Int32Array(n);
   const classes: number[][] = [];
-  const classIndexOfRep = new Map<number, number>();
   // Orbit representatives are the smallest index of their orbit, so walking sites in order opens
   // classes in the order of their smallest index (pymatgen's np.unique order).
+  const classOfRep = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const rep = orbits[i]!;
-    let c = classIndexOfRep.get(rep);
-    if (c === undefined) {
+    let c = classOfRep[rep]!;
+    if (c < 0) {
       c = classes.length;
-      classIndexOfRep.set(rep, c);
+      classOfRep[rep] = c;
       classes.push([]);
     }
     classes[c]!.push(i);
     classOf[i] = c;
   }
-  const wyckoffs = d.wyckoffs.slice();
+  const wyckoffs = d.wyckoffs;
   const classWyckoffSymbols = classes.map((c) => `${c.length}${wyckoffs[c[0]!]}`);
   const zToSymbol = new Map<number, string>();
   for (const sp of s.species) zToSymbol.set(element(sp).z, sp);
   const pc = d.prim_std_cell;
   const primFrac = new Float64Array(3 * pc.positions.length);
-  pc.positions.forEach((p, i) => {
+  for (let i = 0; i < pc.positions.length; i++) {
+    const p = pc.positions[i]!;
     primFrac[3 * i] = p[0];
     primFrac[3 * i + 1] = p[1];
     primFrac[3 * i + 2] = p[2];
-  });
+  }
+  const pl = d.prim_std_linear;
   return {
     number: d.number,
     symbol: d.hm_symbol,
     hallNumber: d.hall_number,
     symprec,
+    symprecUsed: d.symprec,
     operationCount: nop,
     droppedOperations: dropped,
-    rotations,
-    translations,
+    rotations: nop === ops.length ? rotations : rotations.slice(0, 9 * nop),
+    translations: nop === ops.length ? translations : translations.slice(0, 3 * nop),
     orbits,
     classOf,
     classes,
@@ -187,8 +264,40 @@ export function symmetry(s: Structure, options: SymmetryOptions = {}): SymmetryI
       frac: primFrac,
     },
     // Column-major in moyo's serialisation, like the rotations.
-    primitiveLinear: Float64Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8], (q) => d.prim_std_linear[3 * (q % 3) + Math.floor(q / 3)]!),
+    primitiveLinear: Float64Array.of(pl[0], pl[3], pl[6], pl[1], pl[4], pl[7], pl[2], pl[5], pl[8]),
   };
+}
+
+/** Largest cell (sites) for which {@link symmetryOrbits} runs its own operation search (quadratic in N). */
+export const OWN_SEARCH_MAX_SITES = 200;
+
+/**
+ * The `orbits` of {@link symmetry} (for each site, the smallest index of an equivalent site) without
+ * the full moyo dataset when possible: for a primitive cell of up to {@link OWN_SEARCH_MAX_SITES} sites
+ * the operations come from ./symops.ts (the same search moyo runs first, without space-group
+ * identification, standardisation and Wyckoff positions); in every case that search declines
+ * (non-primitive cell, or moyo would change the tolerance) moyo answers. Cached like {@link symmetry}.
+ */
+export function symmetryOrbits(s: Structure, options: SymmetryOptions = {}): Int32Array {
+  const symprec = options.symprec ?? DEFAULT_SYMPREC;
+  checkSymprec(symprec);
+  const key = cacheKey(s, symprec);
+  const full = symmetryCache.get(key);
+  if (full) return full.orbits;
+  const hit = orbitCache.get(key);
+  if (hit) return hit;
+  const n = s.species.length;
+  const ops = n <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec) : null;
+  if (!ops) return symmetry(s, { symprec }).orbits;
+  const orbits = Int32Array.from({ length: n }, (_, i) => i);
+  for (let k = 0; k < ops.operationCount; k++) {
+    for (let i = 0; i < n; i++) {
+      const j = ops.perm[k * n + i]!;
+      if (j < orbits[i]!) orbits[i] = j;
+    }
+  }
+  orbitCache.set(key, orbits);
+  return orbits;
 }
 
 /**
@@ -212,53 +321,66 @@ export function sitePermutations(s: Structure, sym: SymmetryInfo, tolAng = sym.s
   const perm = new Int32Array(nop * n);
   const shift = new Int32Array(3 * nop * n);
   const L = s.lattice;
+  const L0 = L[0]!, L1 = L[1]!, L2 = L[2]!, L3 = L[3]!, L4 = L[4]!, L5 = L[5]!, L6 = L[6]!, L7 = L[7]!, L8 = L[8]!;
   const f = s.frac;
   const tol2 = tolAng * tolAng;
+  const code = new Int32Array(n);
+  const codeOf = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    let c = codeOf.get(s.species[i]!);
+    if (c === undefined) codeOf.set(s.species[i]!, (c = codeOf.size));
+    code[i] = c;
+  }
   // Sites are binned by wrapped fractional coordinate; a bin is at least tolAng wide along each
   // axis (perpendicular height / bins ≥ tol), so a partner within tolAng lies in one of the 27 bins
-  // around the image. Linear in N per operation instead of quadratic (a 324-site cell: 5 s → 0.1 s).
+  // around the image (or, along an axis of at most 3 bins, in any of them). Linear in N per operation
+  // instead of quadratic (a 324-site cell: 5 s → 0.1 s); a cell under 64 sites is one bin (a plain scan).
   const h = perpendicularHeights(L);
-  // More bins than ~N^(1/3) per axis only costs clearing them; a small cell is one bin (a plain scan).
-  const cap = Math.max(1, Math.ceil(Math.cbrt(n / 4)));
-  const g = [0, 1, 2].map((k) => Math.max(1, Math.min(cap, Math.floor(h[k]! / tolAng)))) as [number, number, number];
-  const binOf = (x: number, k: number) => {
-    const w = x - Math.floor(x);
-    return Math.min(g[k]! - 1, Math.floor(w * g[k]!));
-  };
-  const nb = g[0] * g[1] * g[2];
+  const cap = n < 64 ? 1 : Math.ceil(Math.cbrt(n / 4));
+  const g0 = Math.max(1, Math.min(cap, Math.floor(h[0] / tolAng)));
+  const g1 = Math.max(1, Math.min(cap, Math.floor(h[1] / tolAng)));
+  const g2 = Math.max(1, Math.min(cap, Math.floor(h[2] / tolAng)));
+  const binOf = (x: number, g: number) => Math.min(g - 1, Math.floor((x - Math.floor(x)) * g));
+  const nb = g0 * g1 * g2;
   const head = new Int32Array(nb).fill(-1);
   const next = new Int32Array(n);
   for (let j = n - 1; j >= 0; j--) {
-    const b = (binOf(f[3 * j]!, 0) * g[1] + binOf(f[3 * j + 1]!, 1)) * g[2] + binOf(f[3 * j + 2]!, 2);
+    const b = (binOf(f[3 * j]!, g0) * g1 + binOf(f[3 * j + 1]!, g1)) * g2 + binOf(f[3 * j + 2]!, g2);
     next[j] = head[b]!;
     head[b] = j;
   }
-  const ra = Math.min(1, g[0] - 1), rb = Math.min(1, g[1] - 1), rc = Math.min(1, g[2] - 1);
+  // Bin offsets searched along each axis: all bins when there are at most 3, else the bin and its two neighbours.
+  const lo0 = g0 <= 3 ? 0 : -1, hi0 = g0 <= 3 ? g0 - 1 : 1;
+  const lo1 = g1 <= 3 ? 0 : -1, hi1 = g1 <= 3 ? g1 - 1 : 1;
+  const lo2 = g2 <= 3 ? 0 : -1, hi2 = g2 <= 3 ? g2 - 1 : 1;
+  const R = sym.rotations, T = sym.translations;
   for (let k = 0; k < nop; k++) {
-    const R = sym.rotations.subarray(9 * k, 9 * k + 9);
-    const t0 = sym.translations[3 * k]!, t1 = sym.translations[3 * k + 1]!, t2 = sym.translations[3 * k + 2]!;
+    const o = 9 * k;
+    const r0 = R[o]!, r1 = R[o + 1]!, r2 = R[o + 2]!, r3 = R[o + 3]!, r4 = R[o + 4]!, r5 = R[o + 5]!, r6 = R[o + 6]!, r7 = R[o + 7]!, r8 = R[o + 8]!;
+    const t0 = T[3 * k]!, t1 = T[3 * k + 1]!, t2 = T[3 * k + 2]!;
     for (let i = 0; i < n; i++) {
       const x = f[3 * i]!, y = f[3 * i + 1]!, z = f[3 * i + 2]!;
-      const a = R[0]! * x + R[1]! * y + R[2]! * z + t0;
-      const b = R[3]! * x + R[4]! * y + R[5]! * z + t1;
-      const c = R[6]! * x + R[7]! * y + R[8]! * z + t2;
+      const a = r0 * x + r1 * y + r2 * z + t0;
+      const b = r3 * x + r4 * y + r5 * z + t1;
+      const c = r6 * x + r7 * y + r8 * z + t2;
+      const ci = code[i]!;
       let best = -1, bestD2 = tol2;
       let s0 = 0, s1 = 0, s2 = 0;
-      const ba = binOf(a, 0), bb = binOf(b, 1), bc = binOf(c, 2);
-      for (let da0 = -ra; da0 <= ra; da0++) {
-        const ia = (ba + da0 + g[0]) % g[0];
-        for (let db0 = -rb; db0 <= rb; db0++) {
-          const ib = (bb + db0 + g[1]) % g[1];
-          for (let dc0 = -rc; dc0 <= rc; dc0++) {
-            const ic = (bc + dc0 + g[2]) % g[2];
-            for (let j = head[(ia * g[1] + ib) * g[2] + ic]!; j >= 0; j = next[j]!) {
-              if (s.species[j] !== s.species[i]) continue;
+      const ba = g0 <= 3 ? 0 : binOf(a, g0), bb = g1 <= 3 ? 0 : binOf(b, g1), bc = g2 <= 3 ? 0 : binOf(c, g2);
+      for (let da0 = lo0; da0 <= hi0; da0++) {
+        const ia = (ba + da0 + g0) % g0;
+        for (let db0 = lo1; db0 <= hi1; db0++) {
+          const ib = (bb + db0 + g1) % g1;
+          for (let dc0 = lo2; dc0 <= hi2; dc0++) {
+            const ic = (bc + dc0 + g2) % g2;
+            for (let j = head[(ia * g1 + ib) * g2 + ic]!; j >= 0; j = next[j]!) {
+              if (code[j] !== ci) continue;
               const da = a - f[3 * j]!, db = b - f[3 * j + 1]!, dc = c - f[3 * j + 2]!;
               const na = Math.round(da), nb2 = Math.round(db), nc = Math.round(dc);
               const qa = da - na, qb = db - nb2, qc = dc - nc;
-              const cx = qa * L[0]! + qb * L[3]! + qc * L[6]!;
-              const cy = qa * L[1]! + qb * L[4]! + qc * L[7]!;
-              const cz = qa * L[2]! + qb * L[5]! + qc * L[8]!;
+              const cx = qa * L0 + qb * L3 + qc * L6;
+              const cy = qa * L1 + qb * L4 + qc * L7;
+              const cz = qa * L2 + qb * L5 + qc * L8;
               const d2 = cx * cx + cy * cy + cz * cz;
               if (d2 <= bestD2) {
                 best = j;
@@ -306,8 +428,20 @@ export interface PrimitiveReduction {
  * site count does not divide.
  */
 export function primitiveReduction(s: Structure, options: SymmetryOptions = {}): PrimitiveReduction {
-  const inputSymmetry = symmetry(s, options);
-  const symprec = inputSymmetry.symprec;
+  const symprec = options.symprec ?? DEFAULT_SYMPREC;
+  checkSymprec(symprec);
+  const key = cacheKey(s, symprec);
+  const hit = reductionCache.get(key);
+  // A cached reduction may come from another Structure object with the same content (the hash covers
+  // lattice, species, coordinates and charges, not `info`): its primitive structure takes this one's info.
+  if (hit) return hit.input === s ? hit.reduction : { ...hit.reduction, primitive: hit.reduction.primitive === hit.input ? s : { ...hit.reduction.primitive, info: { ...s.info } } };
+  const reduction = reducePrimitive(s, symprec);
+  reductionCache.set(key, { input: s, reduction });
+  return reduction;
+}
+
+function reducePrimitive(s: Structure, symprec: number): PrimitiveReduction {
+  const inputSymmetry = symmetry(s, { symprec });
   const n = s.species.length;
   const P = inputSymmetry.primitiveLinear;
   const Pt = [P[0]!, P[3]!, P[6]!, P[1]!, P[4]!, P[7]!, P[2]!, P[5]!, P[8]!];
