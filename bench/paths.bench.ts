@@ -1,23 +1,22 @@
 /**
- * Distinct-hop benchmark: `findHops` (moyo symmetry at symprec 0.1 + primitive reduction + neighbour
- * search + hop orbits) against pymatgen-analysis-diffusion's `DistinctPathFinder(...).get_paths()`
- * (median per structure of `dpf_init+get_paths_L5` / `_L3.5` from bench/reference/shared-timings.json:
- * pymatgen-analysis-diffusion d613b5e on Debian pymatgen 2022.11.7, warm, one thread, same machine type).
+ * Distinct-hop benchmark: `findHops` (operation search at symprec 0.1 + neighbour search + hop orbits)
+ * against pymatgen-analysis-diffusion's `DistinctPathFinder(...).get_paths()` (median per structure of
+ * `dpf_init+get_paths_L5` / `_L3.5` from bench/reference/shared-timings.json: pymatgen-analysis-diffusion
+ * d613b5e on Debian pymatgen 2022.11.7, warm, one thread, same machine type).
  *
  * Per structure of test/fixtures/reference/structures.jsonl that has a pymatgen timing (≤ 100 sites):
  * - `l5_ms`, `l35_ms`: `findHops(s, { maxLengthAng: 5 | 3.5, limit: 0 })` from scratch (all hops, like
- *   get_paths): the symmetry cache is cleared before every timed call, so each one runs moyo;
+ *   get_paths), the symmetry cache cleared before every timed call. In a primitive cell the operations
+ *   and classes come from src/structure/symops.ts and moyo runs only when the space group or a Wyckoff
+ *   symbol of the result is read; in a non-primitive cell (or where the search declines) moyo runs;
+ * - `l5_wyckoff_ms`: the same call, then the space group and every hop's Wyckoff symbols read (moyo's
+ *   identification and standardisation included: everything findHops reports, computed);
  * - `symmetry_ms`: the moyo call alone (`symmetry(s)`, cache cleared);
- * - `l5_reduced_ms`: L = 5 Å with the primitive reduction supplied (`reduction` option): the cost of the
- *   hop search itself when the pipeline shares the symmetry analysis;
+ * - `l5_reduced_ms`: L = 5 Å with the primitive reduction supplied (`reduction` option): the hop search
+ *   itself;
  * - `l5_warm_ms`: L = 5 Å called again on the same structure with the symmetry cache kept (what a
  *   later stage pays for a structure an earlier stage analysed); not a from-scratch figure;
- * - `own_ops_ms`: the operation search of src/structure/symops.ts alone (null where it declines:
- *   non-primitive cells, cells where moyo changes the tolerance);
- * - `l5_own_ops_ms`: that search + the hop search with the primitive reduction supplied, timed together:
- *   an evaluation of findHops without moyo (the search gives moyo's operations, see
- *   test/structure/symops.test.ts), which would lack the space group and Wyckoff letters that
- *   findHops reports (moyo's identification and standardisation); null where the search declines.
+ * - `own_ops_ms`: the operation search alone (null where it declines).
  * Each figure is the best of several rounds of repeated calls (robust on a shared host).
  * Writes bench/results/paths.json.
  */
@@ -62,6 +61,11 @@ for (const r of records) {
       clearSymmetryCache();
       findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 });
     }),
+    l5_wyckoff_ms: perCallHere(() => {
+      clearSymmetryCache();
+      const res = findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 });
+      if (res.spaceGroup.number < 1 || res.hops.some((h) => h.startWyckoff === '')) throw new Error('unreachable');
+    }),
     l35_ms: perCallHere(() => {
       clearSymmetryCache();
       findHops(s, { ion: r.migrating, maxLengthAng: 3.5, limit: 0 });
@@ -73,12 +77,6 @@ for (const r of records) {
     l5_reduced_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0, reduction })),
     l5_warm_ms: perCallHere(() => findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 })),
     own_ops_ms: own ? perCallHere(() => searchOperations(s, 0.1)) : null,
-    l5_own_ops_ms: own
-      ? perCallHere(() => {
-          searchOperations(s, 0.1);
-          findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0, reduction });
-        })
-      : null,
     pymatgen_l5_ms: l5.median_s * 1000,
     pymatgen_l35_ms: l35 ? l35.median_s * 1000 : null,
   });

@@ -378,7 +378,10 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
     classes[c]!.push(i);
     classOf[i] = c;
   }
-  const classWyckoffSymbols = classes.map((c) => `${c.length}${red.inputSymmetry.wyckoffs[c[0]!]}`);
+  // Space group and Wyckoff letters are read from moyo's dataset only when asked for (see lazyFields):
+  // the hop search itself needs operations and classes alone.
+  let wyckoffCache: string[] | null = null;
+  const classWyckoffSymbols = (): string[] => (wyckoffCache ??= classes.map((c) => `${c.length}${red.inputSymmetry.wyckoffs[c[0]!]}`));
   const limit = options.limit ?? DEFAULT_HOP_LIMIT;
   const maxLength = options.auto ? autoCutoff(s, ion, options.auto, classes) : (options.maxLengthAng ?? DEFAULT_MAX_LENGTH_ANG);
   const cutoff = pyRound3(maxLength) + 0.01;
@@ -415,17 +418,37 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
   const ordered = orderHops(s, found);
   const kept = limit === 0 ? ordered : ordered.slice(0, limit);
   const hops = kept.map((f, index) => toHop(s, classOf, classWyckoffSymbols, ion, f, index));
-  return {
-    ion,
-    maxLengthAng: maxLength,
-    cutoffAng: cutoff,
-    symprec: psym.symprec,
-    spaceGroup: { number: psym.number, symbol: psym.symbol },
-    classes,
-    classWyckoffSymbols,
-    distinctCount: found.length,
-    hops,
-  };
+  const result = { ion, maxLengthAng: maxLength, cutoffAng: cutoff, symprec: psym.symprec } as Partial<HopResult>;
+  lazyFields(result, {
+    spaceGroup: () => ({ number: psym.number, symbol: psym.symbol }),
+  });
+  result.classes = classes;
+  lazyFields(result, { classWyckoffSymbols });
+  result.distinctCount = found.length;
+  result.hops = hops;
+  return result as HopResult;
+}
+
+/**
+ * Define `fields` on `target` as enumerable properties computed on first read and then kept (JSON,
+ * structured clone and deep equality see ordinary values). For results whose moyo-only parts (space
+ * group, Wyckoff letters) most callers never read.
+ */
+function lazyFields<T extends object>(target: T, fields: Record<string, () => unknown>): void {
+  for (const [name, compute] of Object.entries(fields)) {
+    Object.defineProperty(target, name, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = compute();
+        Object.defineProperty(target, name, { value, enumerable: true, configurable: true, writable: true });
+        return value;
+      },
+      set(value: unknown) {
+        Object.defineProperty(target, name, { value, enumerable: true, configurable: true, writable: true });
+      },
+    });
+  }
 }
 
 /** Length groups (ties within {@link LENGTH_TIE_ANG}), then endpoint letters, then midpoint environment. */
@@ -463,14 +486,14 @@ function midpoint(s: Structure, c: Candidate): Vec3 {
   return [0, 1, 2].map((k) => (f[3 * c.start + k]! + f[3 * c.end + k]! + c.image[k]!) / 2) as Vec3;
 }
 
-function toHop(s: Structure, classOf: Int32Array, classWyckoffSymbols: string[], ion: string, f: Found, index: number): Hop {
+function toHop(s: Structure, classOf: Int32Array, classWyckoffSymbols: () => string[], ion: string, f: Found, index: number): Hop {
   const c = f.hop;
   const fr = s.frac;
   const startFrac = [fr[3 * c.start]!, fr[3 * c.start + 1]!, fr[3 * c.start + 2]!] as Vec3;
   const endFrac = [0, 1, 2].map((k) => fr[3 * c.end + k]! + c.image[k]!) as Vec3;
   const midFrac = [0, 1, 2].map((k) => (startFrac[k]! + endFrac[k]!) / 2) as Vec3;
   const startClass = classOf[c.start]!, endClass = classOf[c.end]!;
-  return {
+  const hop = {
     index,
     ion,
     startSite: c.start,
@@ -482,8 +505,11 @@ function toHop(s: Structure, classOf: Int32Array, classWyckoffSymbols: string[],
     lengthAng: c.length,
     startClass,
     endClass,
-    startWyckoff: classWyckoffSymbols[startClass]!,
-    endWyckoff: classWyckoffSymbols[endClass]!,
-    multiplicity: f.multiplicity,
-  };
+  } as Partial<Hop>;
+  lazyFields(hop, {
+    startWyckoff: () => classWyckoffSymbols()[startClass]!,
+    endWyckoff: () => classWyckoffSymbols()[endClass]!,
+  });
+  hop.multiplicity = f.multiplicity;
+  return hop as Hop;
 }

@@ -16,7 +16,7 @@ import type { Structure } from './structure.js';
 import { element } from './elements.js';
 import { det3, fracToCart, inv3, mul3, perpendicularHeights } from './lattice.js';
 import { structureHash } from './hash.js';
-import { searchOperations } from './symops.js';
+import { searchOperations, type FoundOperations } from './symops.js';
 
 /** Default distance tolerance (Å): the DDI / simmate setting, also pymatgen-analysis-diffusion's default. */
 export const DEFAULT_SYMPREC = 0.1;
@@ -184,6 +184,64 @@ export function symmetry(s: Structure, options: SymmetryOptions = {}): SymmetryI
   return sym;
 }
 
+/** Equivalence classes of `orbits` (each site's smallest equivalent index), in pymatgen's order. */
+function classesOfOrbits(orbits: Int32Array): { classOf: Int32Array; classes: number[][] } {
+  const n = orbits.length;
+  const classOf = new Int32Array(n);
+  const classes: number[][] = [];
+  // Orbit representatives are the smallest index of their orbit, so walking sites in order opens
+  // classes in the order of their smallest index (pymatgen's np.unique order).
+  const classOfRep = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const rep = orbits[i]!;
+    let c = classOfRep[rep]!;
+    if (c < 0) {
+      c = classes.length;
+      classOfRep[rep] = c;
+      classes.push([]);
+    }
+    classes[c]!.push(i);
+    classOf[i] = c;
+  }
+  return { classOf, classes };
+}
+
+/** The fields of {@link SymmetryInfo} only moyo's dataset gives (space group, Wyckoff positions, standard cell). */
+const MOYO_ONLY_FIELDS = ['number', 'symbol', 'hallNumber', 'wyckoffs', 'classWyckoffSymbols', 'primitiveStandard', 'primitiveLinear'] as const;
+
+/**
+ * The symmetry of a primitive cell from the operation search of ./symops.ts (operations, orbits and
+ * classes, identical to moyo's where the search answers), with the moyo-only fields — space group,
+ * Wyckoff letters, standardised cell — computed by {@link symmetry} on first access. Callers that only
+ * need operations and equivalent sites (the hop search) never wait for moyo.
+ */
+function operationSymmetry(s: Structure, symprec: number, ops: FoundOperations): SymmetryInfo {
+  const n = s.species.length;
+  const orbits = Int32Array.from({ length: n }, (_, i) => i);
+  for (let k = 0; k < ops.operationCount; k++) {
+    for (let i = 0; i < n; i++) {
+      const j = ops.perm[k * n + i]!;
+      if (j < orbits[i]!) orbits[i] = j;
+    }
+  }
+  const { classOf, classes } = classesOfOrbits(orbits);
+  const info = {
+    symprec,
+    symprecUsed: symprec,
+    operationCount: ops.operationCount,
+    droppedOperations: 0,
+    rotations: ops.rotations,
+    translations: ops.translations,
+    orbits,
+    classOf,
+    classes,
+  } as Partial<SymmetryInfo>;
+  for (const f of MOYO_ONLY_FIELDS) {
+    Object.defineProperty(info, f, { enumerable: true, configurable: true, get: () => symmetry(s, { symprec })[f] });
+  }
+  return info as SymmetryInfo;
+}
+
 function symmetryFromMoyo(s: Structure, symprec: number): SymmetryInfo {
   const d = moyoDataset(s, symprec);
   const n = s.species.length;
@@ -214,22 +272,7 @@ function symmetryFromMoyo(s: Structure, symprec: number): SymmetryInfo {
   }
   const dropped = ops.length - nop;
   const orbits = Int32Array.from(d.orbits);
-  const classOf = new Int32Array(n);
-  const classes: number[][] = [];
-  // Orbit representatives are the smallest index of their orbit, so walking sites in order opens
-  // classes in the order of their smallest index (pymatgen's np.unique order).
-  const classOfRep = new Int32Array(n).fill(-1);
-  for (let i = 0; i < n; i++) {
-    const rep = orbits[i]!;
-    let c = classOfRep[rep]!;
-    if (c < 0) {
-      c = classes.length;
-      classOfRep[rep] = c;
-      classes.push([]);
-    }
-    classes[c]!.push(i);
-    classOf[i] = c;
-  }
+  const { classOf, classes } = classesOfOrbits(orbits);
   const wyckoffs = d.wyckoffs;
   const classWyckoffSymbols = classes.map((c) => `${c.length}${wyckoffs[c[0]!]}`);
   const zToSymbol = new Map<number, string>();
@@ -289,13 +332,7 @@ export function symmetryOrbits(s: Structure, options: SymmetryOptions = {}): Int
   const n = s.species.length;
   const ops = n <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec) : null;
   if (!ops) return symmetry(s, { symprec }).orbits;
-  const orbits = Int32Array.from({ length: n }, (_, i) => i);
-  for (let k = 0; k < ops.operationCount; k++) {
-    for (let i = 0; i < n; i++) {
-      const j = ops.perm[k * n + i]!;
-      if (j < orbits[i]!) orbits[i] = j;
-    }
-  }
+  const orbits = operationSymmetry(s, symprec, ops).orbits;
   orbitCache.set(key, orbits);
   return orbits;
 }
@@ -441,8 +478,22 @@ export function primitiveReduction(s: Structure, options: SymmetryOptions = {}):
 }
 
 function reducePrimitive(s: Structure, symprec: number): PrimitiveReduction {
-  const inputSymmetry = symmetry(s, { symprec });
   const n = s.species.length;
+  // A cell in which the operation search finds no pure translation is primitive: its operations and
+  // classes come from that search, and moyo runs only if the space group or Wyckoff letters are read.
+  const ops = n <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec) : null;
+  if (ops) {
+    const sym = operationSymmetry(s, symprec, ops);
+    return {
+      primitive: s,
+      symmetry: sym,
+      inputSymmetry: sym,
+      T: Int32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]),
+      siteToPrimitive: Int32Array.from({ length: n }, (_, i) => i),
+      shift: new Int32Array(3 * n),
+    };
+  }
+  const inputSymmetry = symmetry(s, { symprec });
   const P = inputSymmetry.primitiveLinear;
   const Pt = [P[0]!, P[3]!, P[6]!, P[1]!, P[4]!, P[7]!, P[2]!, P[5]!, P[8]!];
   const lp = mul3(Pt, s.lattice);
