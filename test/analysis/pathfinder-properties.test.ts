@@ -11,7 +11,7 @@ import { findHops, type HopResult } from '../../src/analysis/pathfinder.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { det3, inv3, mul3, fracToCart } from '../../src/structure/lattice.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
-import { rng } from '../helpers/random.js';
+import { randomUnimodular, rng } from '../helpers/random.js';
 
 
 function randomRotation(r: () => number): number[] {
@@ -23,18 +23,6 @@ function randomRotation(r: () => number): number[] {
     2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
     2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
   ];
-}
-
-/** A unimodular integer matrix (det +1): a product of a few elementary shears. */
-function randomUnimodular(r: () => number): number[] {
-  let m: Float64Array = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-  for (let k = 0; k < 3; k++) {
-    const i = Math.floor(r() * 3), j = (i + 1 + Math.floor(r() * 2)) % 3;
-    const e = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-    e[3 * i + j] = r() < 0.5 ? -1 : 1;
-    m = mul3(e, m);
-  }
-  return Array.from(m);
 }
 
 interface Transform { rotation: number[]; unimodular: number[]; shift: number[]; order: number[] }

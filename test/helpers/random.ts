@@ -2,6 +2,7 @@
  * Seeded randomness for property tests: failures print the seed (and the transform, with
  * {@link fmt}), so a failing case can be replayed exactly.
  */
+import { mul3 } from '../../src/structure/lattice.js';
 
 /** Small deterministic PRNG (mulberry32): uniform numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -37,4 +38,16 @@ export function rotate(R: readonly number[], v: ArrayLike<number>): Float64Array
   for (let k = 0; k < v.length; k += 3)
     for (let r = 0; r < 3; r++) out[k + r] = R[3 * r]! * v[k]! + R[3 * r + 1]! * v[k + 1]! + R[3 * r + 2]! * v[k + 2]!;
   return out;
+}
+
+/** A unimodular integer matrix (det +1), row-major: a product of a few elementary shears. */
+export function randomUnimodular(r: () => number): number[] {
+  let m: Float64Array = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  for (let k = 0; k < 3; k++) {
+    const i = Math.floor(r() * 3), j = (i + 1 + Math.floor(r() * 2)) % 3;
+    const e = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    e[3 * i + j] = r() < 0.5 ? -1 : 1;
+    m = mul3(e, m);
+  }
+  return Array.from(m);
 }

@@ -13,7 +13,7 @@ import { createStructure, type Structure } from '../../src/structure/structure.j
 import { det3, fracToCart, inv3, mul3 } from '../../src/structure/lattice.js';
 import { loadBundled } from '../../src/structure/bundled.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
-import { fmt, randomRotation, rng } from '../helpers/random.js';
+import { fmt, randomRotation, randomUnimodular, rng } from '../helpers/random.js';
 
 const SYMPREC = 0.1;
 
@@ -87,17 +87,6 @@ test('bundled datasets: same operations and orbits as moyo on every structure th
   assert.ok(found > 0.95 * total, `${found} of ${total} answered`);
   assert.equal(declined, 0, `the search declined on ${declined} primitive cells moyo handles at ${SYMPREC} Å`);
 });
-
-function randomUnimodular(r: () => number): number[] {
-  let m: Float64Array = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-  for (let k = 0; k < 3; k++) {
-    const i = Math.floor(r() * 3), j = (i + 1 + Math.floor(r() * 2)) % 3;
-    const e = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-    e[3 * i + j] = r() < 0.5 ? -1 : 1;
-    m = mul3(e, m);
-  }
-  return Array.from(m);
-}
 
 test('transformed cells (rotation, origin shift, unimodular basis change, shuffled sites): still moyo\'s operations', () => {
   const records = referenceRecords().filter((x) => x.group === 'mp' || x.group === 'pymatgen_bundled');
