@@ -4,7 +4,9 @@
  * Fractured (default): every stage has its own pool and keeps three batches per worker in flight, two
  * of them handed to the thread (StagePool `tasksPerThread` 2): when one ends the thread starts the
  * next at once, without waiting for the main thread's write and claim. A batch that never began because its
- * thread died running another one goes back unrun (no attempt counted). A finished batch is
+ * thread died running another one goes back unrun (no attempt counted). Stages whose work waits on
+ * something else (`queueInThread: false`, e.g. the calc stages) keep two batches per worker, one
+ * per thread, each with its own AbortSignal. A finished batch is
  * written in the main thread — the only writer connection — and, in the same transaction, admitted
  * into the downstream stages, so a finished upstream row is claimable at once. Writes of batches that
  * finish within `flushMs` of each other share one transaction, and so do the claims that refill the
@@ -105,7 +107,7 @@ interface Runtime {
 
 interface Inflight {
   claim: Claim;
-  /** Aborted (with the reason) when the batch ran past its lease. */
+  /** Aborted (with the reason) when the batch ran past its lease (or, in fixed mode, to end it). */
   abort: AbortController;
   /** Its threads were ended for another batch or a stop: not its fault. */
   collateral?: boolean;
@@ -118,6 +120,12 @@ interface Done {
 }
 
 let taskSeq = 0;
+
+/** piscina's rejection of a task whose thread ended (terminated, or exited while it waited there). */
+function endedWithThread(cause: unknown): boolean {
+  const m = cause instanceof Error ? cause.message : '';
+  return m === 'Terminating worker thread' || m.startsWith('worker exited with code');
+}
 
 /**
  * Batches in flight per worker in the fractured mode: two handed to the thread (StagePool
@@ -368,14 +376,14 @@ export class Engine {
     report.swept += s.returned + s.failed;
   }
 
-  private task(rt: Runtime, pool: StagePool, claim: Claim, opts: { signal?: AbortSignal; started?: Int32Array }): Promise<TaskResult> {
+  private task(rt: Runtime, pool: StagePool, claim: Claim, opts: { signal?: AbortSignal; began?: BigInt64Array }): Promise<TaskResult> {
     const input = wireFromColumns(rt.inDefs, [claim.keys, ...claim.inputs]);
     return pool.run({ module: rt.stage.module, work: rt.stage.workName, stage: rt.stage.name, output: rt.outDefs, params: { ...rt.stage.params } }, input, opts);
   }
 
   private async runFractured(options: RunOptions, report: RunReport, progress: Progress): Promise<void> {
     // Two batches per thread: the next one waits inside the thread, not in the main thread's queue.
-    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], 2);
+    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? 2 : 1);
     const t0 = performance.now();
     await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
     report.startupMs = performance.now() - t0;
@@ -397,7 +405,7 @@ export class Engine {
       const got: { rt: Runtime; claim: Claim }[] = [];
       if (stopping) return got;
       for (const rt of this.rts) {
-        const ahead = rt.workers * BATCHES_AHEAD_PER_WORKER;
+        const ahead = rt.workers * (rt.stage.queueInThread ? BATCHES_AHEAD_PER_WORKER : 2);
         for (let n = rt.inflight.size; n < ahead; n++) {
           const claim = rt.table.claim(this.workerId, rt.stage.batchSize);
           if (claim.ids.length === 0) break;
@@ -406,8 +414,10 @@ export class Engine {
       }
       return got;
     };
-    // Batches run without an AbortSignal (see StagePool): a batch past its lease is ended by
-    // restarting its stage's threads; the other batches ended with them were not at fault.
+    // A batch of a stage that queues batches in its threads runs without an AbortSignal (see
+    // StagePool): one past its lease is ended by restarting the stage's threads, and the other
+    // batches ended with them were not at fault. A stage that runs one batch per thread passes a
+    // signal, and piscina ends only that batch's thread.
     const endThreads = (rt: Runtime, culprit: number | null) => {
       for (const [id, t] of rt.inflight) if (id !== culprit) t.collateral = true;
       rt.pool?.restart();
@@ -417,24 +427,32 @@ export class Engine {
       const abort = new AbortController();
       const entry: Inflight = { claim, abort, collateral: false };
       rt.inflight.set(id, entry);
-      const started = new Int32Array(new SharedArrayBuffer(4));
-      // The lease counts from the claim; a batch still waiting behind another one in its thread when
-      // it runs out has its lease renewed instead (the batch ahead is the one to blame).
-      const onLease = () => {
-        if (Atomics.load(started, 0) === 0 && !stopping) {
+      const lease = rt.stage.leaseMs;
+      const queued = rt.stage.queueInThread;
+      // Epoch ms at which the thread began the batch's work function (0 until then).
+      const began = new BigInt64Array(new SharedArrayBuffer(8));
+      // The lease runs from the claim while the batch waits (behind another batch in its thread, or in
+      // the pool's queue) and from its start once it has begun: checked every half lease, the store's
+      // lease renewed each time, so a sweep never returns a batch that is only waiting.
+      let timer: NodeJS.Timeout;
+      const check = () => {
+        if (stopping) return;
+        const t0 = Number(Atomics.load(began, 0));
+        const now = Date.now();
+        if (t0 === 0 || now < t0 + lease) {
           try {
-            rt.table.renew(this.workerId, claim.ids);
-            timer = setTimeout(onLease, rt.stage.leaseMs);
-            return;
+            rt.table.renew(this.workerId, claim.ids, t0 === 0 ? now + lease : t0 + lease);
           } catch {
-            // The store refused the renewal: end the batch like any other past its lease.
+            // The store refused the renewal (busy, full): the next check tries again.
           }
+          timer = setTimeout(check, t0 === 0 ? lease / 2 : Math.max(1, Math.min(lease / 2, t0 + lease - now)));
+          return;
         }
-        abort.abort(new Error(`batch ran past its lease (${rt.stage.leaseMs} ms)`));
-        endThreads(rt, id);
+        abort.abort(new Error(`batch ran past its lease (${lease} ms)`));
+        if (queued) endThreads(rt, id);
       };
-      let timer = setTimeout(onLease, rt.stage.leaseMs);
-      this.task(rt, rt.pool!, claim, { started }).then(
+      timer = setTimeout(check, lease / 2);
+      this.task(rt, rt.pool!, claim, queued ? { began } : { began, signal: abort.signal }).then(
         (result) => {
           clearTimeout(timer);
           rt.inflight.delete(id);
@@ -445,11 +463,13 @@ export class Engine {
           clearTimeout(timer);
           rt.inflight.delete(id);
           try {
-            // The batch past its lease, or one whose thread died while running it, is lost (the attempt
-            // counts). One that never began (queued in a thread that died), or whose threads were ended
-            // for another batch or for a stop, goes back unrun, its attempt not counted.
-            if (abort.signal.aborted && !stopping) this.lost(rt, claim, report, abort.signal.reason);
-            else if (stopping || entry.collateral || Atomics.load(started, 0) === 0) rt.table.release(this.workerId, claim.ids);
+            // Lost (the attempt counts): the batch past its lease, one whose thread died while running
+            // it, and one that failed before its work began for a reason of its own (a stage module
+            // that does not load in the thread). Back unrun, the attempt not counted: a stop, threads
+            // ended for another batch, and a batch still waiting in a thread that died.
+            if (stopping) rt.table.release(this.workerId, claim.ids);
+            else if (abort.signal.aborted) this.lost(rt, claim, report, abort.signal.reason);
+            else if (entry.collateral || (Atomics.load(began, 0) === 0n && endedWithThread(cause))) rt.table.release(this.workerId, claim.ids);
             else this.lost(rt, claim, report, cause);
             pumpAll();
           } catch (e) {
@@ -506,7 +526,10 @@ export class Engine {
     };
     const onAbort = () => {
       stopping = true;
-      for (const rt of this.rts) if (rt.inflight.size > 0) endThreads(rt, null);
+      for (const rt of this.rts) {
+        for (const t of rt.inflight.values()) t.collateral = true;
+        if (rt.inflight.size > 0) rt.pool?.terminate();
+      }
       checkDone();
     };
     if (options.signal?.aborted) onAbort();
@@ -521,7 +544,7 @@ export class Engine {
       clearInterval(timer);
       options.signal?.removeEventListener('abort', onAbort);
       stopping = true;
-      for (const rt of this.rts) if (rt.inflight.size > 0) endThreads(rt, null);
+      for (const rt of this.rts) if (rt.inflight.size > 0) rt.pool?.terminate();
       while (this.rts.some((rt) => rt.inflight.size > 0)) await new Promise((r) => setTimeout(r, 5));
       try {
         if (pending.length) this.write(pending.splice(0));

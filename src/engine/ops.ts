@@ -144,8 +144,9 @@ export function setPriority(sql: SqlDb, stage: string, expr: string, now = Date.
 export function resetEngine(sql: SqlDb): string[] {
   const names = stageNames(sql);
   sql.transaction(() => {
-    // Views are derived from stage tables (e.g. `pathways` from `find_paths`): they go with them.
-    for (const v of viewNames(sql)) sql.exec(`DROP VIEW IF EXISTS ${v}`);
+    // Views over stage tables (e.g. `pathways` over `find_paths`) go with them; other views stay.
+    const over = (text: string) => names.some((n) => new RegExp(`\\b${n}\\b`).test(text));
+    for (const v of sql.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'view'")) if (over(v.sql)) sql.exec(`DROP VIEW IF EXISTS ${v.name}`);
     for (const n of names) sql.exec(`DROP TABLE IF EXISTS ${n}`);
     sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts;');
   }, 'immediate');

@@ -19,6 +19,7 @@ export interface PreloadStage {
 export class StagePool {
   private pool: Piscina;
   private retired: { pool: Piscina; closed: Promise<void> }[] = [];
+  private ended: Promise<void> | null = null;
   private readonly preload: PreloadStage[];
   private readonly tasksPerThread: number;
   size: number;
@@ -28,7 +29,8 @@ export class StagePool {
    * handed to a thread at once. With 2 the next batch already waits in the thread's message queue
    * when the current one ends, so the thread starts it without a round trip through the main thread
    * (measured with piscina alone, 5 ms tasks, 1 thread: ~0.4 ms idle between tasks with 1, ~0.1 ms
-   * with 2). A thread still runs one batch at a time: work functions are synchronous CPU work.
+   * with 2). A thread still runs one batch at a time (worker.ts serialises them, and posts each
+   * result before the next batch begins).
    * piscina never queues a task behind one that carries an AbortSignal (aborting a running task ends
    * its thread), so batches meant to share a thread are run without a signal and stopped by `restart`.
    */
@@ -41,7 +43,9 @@ export class StagePool {
   }
 
   private make(size: number): Piscina {
-    return new Piscina({ filename: WORKER_URL, minThreads: size, maxThreads: size, idleTimeout: 60000, concurrentTasksPerWorker: this.tasksPerThread, workerData: { preload: this.preload } });
+    // closeTimeout: a pool retired by a resize waits for its running batches however long they take
+    // (piscina's default would end them after 30 s); leases bound them.
+    return new Piscina({ filename: WORKER_URL, minThreads: size, maxThreads: size, idleTimeout: 60000, closeTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: this.tasksPerThread, workerData: { preload: this.preload } });
   }
 
   /** Resolves once the threads have started and loaded their stage modules. */
@@ -51,17 +55,17 @@ export class StagePool {
 
   /**
    * Run one batch of a stage (toWire / wireFromColumns); its buffers are moved to the thread, unusable
-   * here afterwards. `started`, when given (a one-element Int32Array over a SharedArrayBuffer), is set
-   * to 1 by the thread as the batch begins: a batch that fails with it still 0 never ran (it was
-   * queued in a thread that died running another batch).
+   * here afterwards. `began`, when given (a one-element BigInt64Array over a SharedArrayBuffer), is set
+   * by the thread to the epoch ms at which the batch's work function begins: a batch that fails with
+   * it still 0 never ran (e.g. it was queued in a thread that died running another batch).
    */
-  run(task: Omit<WorkTask, 'batch' | 'started'>, input: { wire: WireBatch; transfer: ArrayBuffer[] }, opts: { signal?: AbortSignal; started?: Int32Array } = {}): Promise<TaskResult> {
-    const { signal, started } = opts;
-    return this.pool.run({ ...task, batch: input.wire, ...(started ? { started } : {}) }, { transferList: input.transfer, ...(signal ? { signal } : {}) }) as Promise<TaskResult>;
+  run(task: Omit<WorkTask, 'batch' | 'began'>, input: { wire: WireBatch; transfer: ArrayBuffer[] }, opts: { signal?: AbortSignal; began?: BigInt64Array } = {}): Promise<TaskResult> {
+    const { signal, began } = opts;
+    return this.pool.run({ ...task, batch: input.wire, ...(began ? { began } : {}) }, { transferList: input.transfer, ...(signal ? { signal } : {}) }) as Promise<TaskResult>;
   }
 
   resize(size: number): void {
-    if (size === this.size) return;
+    if (size === this.size || this.ended) return;
     const old = this.pool;
     this.pool = this.make(size);
     this.size = size;
@@ -77,13 +81,23 @@ export class StagePool {
    * queued, reject. Fresh threads take the next batches.
    */
   restart(): void {
+    if (this.ended) return;
     const old = [this.pool, ...this.retired.map((r) => r.pool)];
     this.retired = [];
     this.pool = this.make(this.size);
     for (const p of old) void p.destroy().catch(() => undefined);
   }
 
+  /** End every thread now, without starting new ones (a stop); `close` then waits for them. */
+  terminate(): void {
+    if (this.ended) return;
+    const all = [this.pool, ...this.retired.map((r) => r.pool)];
+    this.retired = [];
+    this.ended = Promise.all(all.map((p) => p.destroy().catch(() => undefined))).then(() => undefined);
+  }
+
   async close(): Promise<void> {
+    if (this.ended) return this.ended;
     await Promise.all(this.retired.map((r) => r.closed));
     await this.pool.destroy();
   }

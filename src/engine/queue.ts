@@ -329,12 +329,16 @@ export class StageTable {
   }
 
   /** End the lease of rows now (a lost worker thread): the next sweep returns them. */
-  /** Renew the lease of running rows this holder still holds (a batch that has not begun yet). */
-  renew(by: string, ids: readonly number[], now = Date.now(), leaseMs = this.stage.leaseMs): void {
-    this.sql.transaction(() => {
-      for (const id of ids) this.sql.run(`UPDATE ${this.table} SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`, [now + leaseMs, id, by]);
+  /** Move the lease of running rows this holder still holds to `until` (epoch ms); returns rows renewed. */
+  renew(by: string, ids: readonly number[], until: number): number {
+    return this.sql.transaction(() => {
+      let n = 0;
+      for (const id of ids) n += this.sql.run(`UPDATE ${this.table} SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`, [until, id, by]).changes;
+      return n;
     }, 'immediate');
   }
+
+  /** End the lease of running rows this holder holds now (a lost batch), so the sweep returns them. */
   expire(by: string, ids: readonly number[], now = Date.now()): void {
     for (const id of ids) this.sql.run(`UPDATE ${this.table} SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'running'`, [now - 1, id, by]);
   }

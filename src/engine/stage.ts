@@ -105,6 +105,13 @@ export interface StageDeclaration {
   params?: Record<string, unknown>;
   /** Recorded with each row (`code_version`). Default the package version. */
   version?: string;
+  /**
+   * Hand a thread its next batch while it runs one (default true): right for synchronous CPU work.
+   * Set false for work that waits on something else (an external program, I/O), which a thread
+   * would run side by side with the next batch: such a stage runs one batch per thread, and a batch
+   * past its lease ends only its own thread.
+   */
+  queueInThread?: boolean;
 }
 
 /** A validated stage with every default filled in. */
@@ -124,6 +131,7 @@ export interface Stage {
   readonly retry: Required<RetryPolicy>;
   readonly params: Readonly<Record<string, unknown>>;
   readonly version: string;
+  readonly queueInThread: boolean;
 }
 
 /** A stage declaration that names a bad option; the message names the stage, the option and the value. */
@@ -224,7 +232,9 @@ export function defineStage(d: StageDeclaration): Stage {
     retry,
     params: d.params ?? {},
     version: d.version ?? '0.1.0',
+    queueInThread: d.queueInThread ?? true,
   };
+  if (typeof stage.queueInThread !== 'boolean') throw new StageError(`stage ${name}: queueInThread must be true or false, got ${JSON.stringify(d.queueInThread)}`);
   Object.defineProperty(stage, STAGE_MARK, { value: true });
   return Object.freeze(stage);
 }
@@ -265,6 +275,7 @@ export function forkStage(
     retry: { ...base.retry, ...changes.retry },
     params: changes.params ?? base.params,
     version: base.version,
+    queueInThread: base.queueInThread,
   });
   const fork = { ...s, workName: base.workName };
   Object.defineProperty(fork, STAGE_MARK, { value: true });

@@ -27,8 +27,8 @@ export interface WorkTask {
   /** The stage's parameters as the scheduler declared them. */
   params: Record<string, unknown>;
   batch: WireBatch;
-  /** Shared flag the thread sets to 1 as the batch's work function begins (see StagePool.run). */
-  started?: Int32Array;
+  /** Shared slot the thread sets to the epoch ms at which the batch's work function begins (see StagePool.run). */
+  began?: BigInt64Array;
 }
 
 export interface TaskResult {
@@ -61,11 +61,7 @@ interface Piece {
   outputs: unknown[][];
 }
 
-/**
- * Time inside work functions, summed per task. A synchronous work function is timed around the call
- * itself, before any await: two tasks queued in one thread interleave at awaits, and a timer that
- * spanned an await would count the other task's work too.
- */
+/** Time inside work functions, summed per task (a synchronous one timed around the call itself). */
 interface WorkClock {
   ms: number;
 }
@@ -117,24 +113,40 @@ const preloaded = Promise.all(
   ((workerData as { preload?: { module: string; work: string }[] } | undefined)?.preload ?? []).map((p) => loadStage(p.module, p.work).catch(() => undefined)),
 );
 
+/**
+ * One batch at a time per thread, each result posted before the next batch begins. Two batches are
+ * handed to a thread at once (StagePool tasksPerThread 2), and their async steps would otherwise
+ * interleave: the second batch's work could run between the first one's work and the posting of its
+ * result, holding that result back a whole batch (and, for a lease counted from the batch's start,
+ * making it look twice as long). A batch waits for the previous one's turn to end, which is released
+ * on the next event-loop turn after its result went out (piscina posts it when runTask resolves).
+ */
+let lane: Promise<void> = Promise.resolve();
+
 export default async function runTask(task: WorkTask | { ping: true }): Promise<unknown> {
   if ('ping' in task) {
     await preloaded;
     return true;
   }
-  const tTask = performance.now();
-  const stage = await loadStage(task.module, task.work);
-  const input = fromWire(task.batch);
-  const ctx = { params: task.params, stage: task.stage };
-  // Set in the same synchronous run as the work function's start: two tasks queued in one thread
-  // interleave up to here (their awaits above), but only one reaches its work at a time.
-  if (task.started) Atomics.store(task.started, 0, 1);
-  const clock: WorkClock = { ms: 0 };
-  const piece = await runIsolating(stage, input, ctx, task.output, clock);
-  const workMs = clock.ms;
-  const { wire, transfer } = wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...task.output], [piece.keys, piece.errors, ...piece.outputs]);
-  // The benchmark splits a task's round trip with taskMs.
-  const result: TaskResult = { batch: wire, workMs, taskMs: performance.now() - tTask };
-  // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.
-  return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
+  const turn = lane;
+  let release!: () => void;
+  lane = new Promise<void>((r) => (release = r));
+  try {
+    await turn;
+    const tTask = performance.now();
+    const stage = await loadStage(task.module, task.work);
+    const input = fromWire(task.batch);
+    const ctx = { params: task.params, stage: task.stage };
+    if (task.began) Atomics.store(task.began, 0, BigInt(Date.now()));
+    const clock: WorkClock = { ms: 0 };
+    const piece = await runIsolating(stage, input, ctx, task.output, clock);
+    const workMs = clock.ms;
+    const { wire, transfer } = wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...task.output], [piece.keys, piece.errors, ...piece.outputs]);
+    // The benchmark splits a task's round trip with taskMs.
+    const result: TaskResult = { batch: wire, workMs, taskMs: performance.now() - tTask };
+    // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.
+    return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
+  } finally {
+    setImmediate(release);
+  }
 }

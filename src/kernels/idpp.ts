@@ -81,7 +81,6 @@ export const IDPP_DEFAULTS = {
   minDistanceAng: 0.5,
 } as const;
 
-/** A straight-line image too tight or a non-finite objective/force: names the image and the atoms. */
 /**
  * A pair image given to the kernel (`tieBreak: 'pymatgen'`) is not a nearest one: pymatgen's search
  * over the 27 neighbouring cells of the LLL-mapped coordinates found another image (very skewed cells).
@@ -90,6 +89,7 @@ export class IdppShiftError extends RangeError {
   override readonly name = 'IdppShiftError';
 }
 
+/** A straight-line image too tight or a non-finite objective/force: names the image and the atoms. */
 export class IdppGuardError extends Error {
   constructor(
     /** `too-close`: straight-line atoms closer than minDistanceAng; `non-finite`: NaN/Inf during relaxation. */

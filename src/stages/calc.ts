@@ -375,9 +375,10 @@ async function work(batch: RecordBatch, ctx: WorkContext): Promise<RecordBatch> 
 export const CALC_INPUT_TABLE = 'images';
 
 /**
- * Lease of a calc batch (ms): a queued batch waits behind one running batch (the engine claims two
- * per worker), and each runs up to three steps of `timeLimitSec + killGraceSec`; one minute of slack
- * for reading outputs. A shorter lease would make the engine abort and re-run a healthy long run.
+ * Lease of a calc batch (ms), counted from its claim: a claimed batch can wait behind one running
+ * batch (the engine claims two per worker for a stage that runs one batch per thread), and each runs
+ * up to three steps of `timeLimitSec + killGraceSec`; one minute of slack for reading outputs. A
+ * shorter lease would make the engine abort and re-run a healthy long run.
  */
 export function calcLeaseMs(timeLimitSec: number, killGraceSec = 10): number {
   return Math.ceil(2 * 3 * (timeLimitSec + killGraceSec + 1) * 1000 + 60000);
@@ -416,6 +417,8 @@ function declare(design: CalcDesign, source: CalcFolderSource): Stage {
     batchSize: 1,
     leaseMs: calcLeaseMs(3600),
     retry: { maxAttempts: 1, backoffMs: 0 },
+    // The work waits on an external program: one batch per thread, so workers = concurrent runs.
+    queueInThread: false,
     // No command by default: a row run without one fails with a message saying so.
     params: { command: null, timeLimitSec: 3600, killGraceSec: 10, tailBytes: 4096 },
   });

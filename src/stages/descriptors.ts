@@ -114,8 +114,9 @@ export const descriptors: Stage = defineStage({
       ...STRUCTURE_INPUTS,
     },
   },
-  // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; exact while
-  // nsites < 10^6, dmin below 100 Å to 1e-6 Å), then the row id: a structure's pathways are admitted
+  // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; nsites exact while
+  // below 10^6; dmin resolved to ~1e-4 Å at nsites_777 ≈ 5000, finer for smaller cells), then the row
+  // id: a structure's pathways are admitted
   // together in hop order (ascending length), so they stay adjacent in the queue and mostly share a
   // batch. Ranking by each hop's own length across structures interleaved structures of equal size,
   // so each batch recomputed the descriptors of several structures for one hop each (descriptors are

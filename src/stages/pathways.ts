@@ -241,7 +241,14 @@ export const PATHWAYS_VIEW_SQL = `CREATE VIEW IF NOT EXISTS pathways AS
    WHERE u.state = 'done'
    ORDER BY u.id, h.key`;
 
-/** Create the `pathways` view (once the `find_paths` table exists). */
+/**
+ * Create the `pathways` view (once the `find_paths` table exists). A store from before the
+ * find_paths stage holds a per-structure `pathways` stage table under that name: refused, naming the
+ * way out, rather than exporting the old table as if it were the view.
+ */
 export function ensurePathwaysView(sql: SqlDb): void {
+  if (sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'pathways'")) {
+    throw new StageError('this store has a `pathways` table from an earlier fracflow (one row per structure); the pathways are now a view over the find_paths stage: run `fracflow reset --yes` (imported structures stay) and screen again');
+  }
   sql.exec(PATHWAYS_VIEW_SQL);
 }

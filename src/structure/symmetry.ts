@@ -236,8 +236,9 @@ function operationSymmetry(s: Structure, symprec: number, ops: FoundOperations):
     classOf,
     classes,
   } as Partial<SymmetryInfo>;
+  let full: SymmetryInfo | null = null;
   for (const f of MOYO_ONLY_FIELDS) {
-    Object.defineProperty(info, f, { enumerable: true, configurable: true, get: () => symmetry(s, { symprec })[f] });
+    Object.defineProperty(info, f, { enumerable: true, configurable: true, get: () => (full ??= symmetry(s, { symprec }))[f] });
   }
   return info as SymmetryInfo;
 }

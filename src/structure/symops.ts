@@ -284,6 +284,9 @@ export function searchOperations(s: Structure, symprec: number): FoundOperations
   /** Site correspondence of y + t (nearest site within 2·symprec, lowest index on ties; same element), or false. */
   // The site that broke the last candidate is tried first (a defect site typically breaks them all).
   let lastFailed = 0;
+  const hit = new Int32Array(n);
+  let stamp = 0;
+  let ambiguous = false;
   const correspond = (t0: number, t1: number, t2: number): boolean => {
     for (let q = 0; q < n; q++) {
       const i = q === 0 ? lastFailed : q <= lastFailed ? q - 1 : q;
@@ -311,6 +314,17 @@ export function searchOperations(s: Structure, symprec: number): FoundOperations
         return false;
       }
       permTmp[i] = best;
+    }
+    // Two sites onto one partner (split or near-duplicate sites within 2·symprec): not a permutation.
+    // The search then declines and moyo, which has its own rule for such cells, answers.
+    stamp++;
+    for (let i = 0; i < n; i++) {
+      const j = permTmp[i]!;
+      if (hit[j] === stamp) {
+        ambiguous = true;
+        return false;
+      }
+      hit[j] = stamp;
     }
     return true;
   };
@@ -399,6 +413,7 @@ export function searchOperations(s: Structure, symprec: number): FoundOperations
     }
     perm.set(f.perm, k * n);
   });
+  if (ambiguous) return null;
   return { operationCount: nop, rotations, translations, perm };
 }
 

@@ -142,6 +142,7 @@ test('errors, requeue, submit, scale, cleanup and reset on a stage with failing 
   // (undeclared column types taken from the values) and dropped by reset with its table.
   const withView = openSql(db);
   withView.exec("CREATE VIEW flaky_done AS SELECT key, y, y * 2 AS y2, 'ok' AS tag FROM flaky WHERE state = 'done' ORDER BY x");
+  withView.exec("CREATE VIEW my_stages AS SELECT name FROM engine_stages");
   withView.close();
   const viewJson = cli(['export', 'flaky_done', '--format', 'json', '--db', db]);
   assert.equal(viewJson.status, 0, viewJson.stderr);
@@ -162,6 +163,7 @@ test('errors, requeue, submit, scale, cleanup and reset on a stage with failing 
   assert.match(empty.stdout, /no stages yet/);
   const gone = openSql(db);
   assert.equal(gone.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'flaky_done'")!.n, 0, 'the view went with its table');
+  assert.equal(gone.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'my_stages'")!.n, 1, 'a view over no stage table stays');
   gone.close();
 });
 

@@ -15,7 +15,7 @@ import { StageTable } from '../../src/engine/queue.js';
 import { StagePool } from '../../src/engine/pool.js';
 import { wireFromColumns, wireValues } from '../../src/engine/wire.js';
 import { configureStage, forkStage } from '../../src/engine/stage.js';
-import { square, plusOne, flaky, hangOnce, crashOnce, spin, toyRows, squareOf } from './fixtures/toy-stages.js';
+import { square, plusOne, flaky, hangOnce, crashOnce, spin, waits, ghostStage, toyRows, squareOf } from './fixtures/toy-stages.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-engine-'));
 
@@ -114,22 +114,60 @@ test('two batches per thread: the one queued behind a hung batch never starts; r
     await pool.ready();
     const task = { module: s.module, work: s.workName, stage: s.name, output: [{ name: 'y', type: 'float64' as const }], params: { ...s.params } };
     const batch = (x: number) => wireFromColumns([{ name: 'key', type: 'utf8' }, { name: 'x', type: 'float64' }], [[`k${x}`], [x]]);
-    const flags = [new Int32Array(new SharedArrayBuffer(4)), new Int32Array(new SharedArrayBuffer(4))];
+    const flags = [new BigInt64Array(new SharedArrayBuffer(8)), new BigInt64Array(new SharedArrayBuffer(8))];
     // The first batch blocks its thread (the flag file picks it); the second is handed to the same thread.
-    const outcomes = Promise.allSettled([pool.run(task, batch(0), { started: flags[0] }), pool.run(task, batch(1), { started: flags[1] })]);
-    for (let i = 0; i < 200 && Atomics.load(flags[0]!, 0) === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(Atomics.load(flags[0]!, 0), 1, 'the first batch began');
+    const outcomes = Promise.allSettled([pool.run(task, batch(0), { began: flags[0] }), pool.run(task, batch(1), { began: flags[1] })]);
+    for (let i = 0; i < 200 && Atomics.load(flags[0]!, 0) === 0n; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(Atomics.load(flags[0]!, 0) > 0n, 'the first batch began');
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(Atomics.load(flags[1]!, 0), 0, 'the second batch waits behind it');
+    assert.equal(Atomics.load(flags[1]!, 0), 0n, 'the second batch waits behind it');
     pool.restart();
     const [a, b] = await outcomes;
     assert.deepEqual([a.status, b.status], ['rejected', 'rejected'], 'both batches end with the thread');
-    assert.equal(Atomics.load(flags[1]!, 0), 0, 'the queued batch never began: the engine releases it without counting an attempt');
+    assert.equal(Atomics.load(flags[1]!, 0), 0n, 'the queued batch never began: the engine releases it without counting an attempt');
     const again = await pool.run(task, batch(3), {});
     assert.deepEqual(wireValues(again.batch, 'y'), [squareOf(3)], 'fresh threads take the next batch');
   } finally {
     await pool.close();
   }
+});
+
+test('a stage whose work waits (queueInThread: false) runs one batch per thread at a time', async () => {
+  const e = new Engine({ db: ':memory:', stages: [configureStage(waits, { workers: 1 })], tickMs: 50 });
+  e.enqueue('waits', toyRows(0, 8));
+  await e.run();
+  const rows = e.sql.all<{ y: number; state: string }>('SELECT y, state FROM waits');
+  assert.equal(rows.length, 8);
+  assert.ok(rows.every((r) => r.state === 'done' && r.y === 1), JSON.stringify(rows));
+  e.close();
+});
+
+test('a stage whose threads cannot load its work function: the rows fail with the reason after their attempts, the run ends', async () => {
+  const e = new Engine({ db: ':memory:', stages: [ghostStage()], tickMs: 50 });
+  e.enqueue('ghost', toyRows(0, 10));
+  await e.run();
+  const rows = e.sql.all<{ state: string; attempts: number; last_error: string }>('SELECT state, attempts, last_error FROM ghost');
+  assert.equal(rows.length, 10);
+  for (const r of rows) {
+    assert.equal(r.state, 'failed');
+    assert.equal(r.attempts, 2);
+    assert.match(r.last_error, /exports no stage named "ghost"/);
+  }
+  e.close();
+});
+
+test('leases count from a batch\'s start: batches waiting behind a long one are renewed, not ended', async () => {
+  // 0.9 s of work per batch, lease 1.5 s, one thread: the third batch begins ~1.8 s after its claim.
+  const s = configureStage(spin, { workers: 1, batchSize: 1, leaseMs: 1500, params: { ms: 900 } });
+  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
+  e.enqueue('spin', toyRows(0, 3));
+  const r = await e.run();
+  const rows = e.sql.all<{ state: string; attempts: number }>('SELECT state, attempts FROM spin');
+  const history = e.sql.all<{ key: string; outcome: string; error: string | null }>('SELECT key, outcome, error FROM engine_attempts ORDER BY id');
+  assert.deepEqual(rows.map((x) => [x.state, x.attempts]), [['done', 1], ['done', 1], ['done', 1]], JSON.stringify(history));
+  assert.equal(r.swept, 0);
+  assert.equal(e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome <> 'done'")!.n, 0);
+  e.close();
 });
 
 test('a worker thread that crashes: its rows come back through lease expiry and finish on a new thread', async () => {

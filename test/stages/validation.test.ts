@@ -11,7 +11,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStructure } from '../../src/structure/io.js';
 import { StageError } from '../../src/engine/stage.js';
-import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsStage } from '../../src/stages/pathways.js';
+import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsStage, ensurePathwaysView } from '../../src/stages/pathways.js';
+import { openSql } from '../../src/engine/store.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
 import { runScreen, screenStages } from '../../src/stages/pipeline.js';
@@ -99,4 +100,14 @@ test('pathwaysOfRow: CaF2 conventional cell -> primitive, 4 hops, nsites_777 24;
   const params = imagesParams({ outDir: out });
   assert.throws(() => imagesOfRow(caf2Row({ hop_index: 0, length: 2.5 }), params), /hop 0 has length .* but 2.5 Å in the find_paths stage/);
   assert.throws(() => imagesOfRow(caf2Row({ hop_index: 9, length: 1 }), params), /hop 9 is not among the structure's pathways any more/);
+});
+
+test('ensurePathwaysView refuses a store whose pathways table predates the find_paths stage, naming the way out', () => {
+  const sql = openSql(':memory:');
+  try {
+    sql.exec('CREATE TABLE pathways (id INTEGER PRIMARY KEY, key TEXT, hops_json TEXT)');
+    assert.throws(() => ensurePathwaysView(sql), /`pathways` table from an earlier fracflow .*run `fracflow reset --yes`/);
+  } finally {
+    sql.close();
+  }
 });
