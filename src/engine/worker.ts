@@ -118,8 +118,10 @@ const preloaded = Promise.all(
  * handed to a thread at once (StagePool tasksPerThread 2), and their async steps would otherwise
  * interleave: the second batch's work could run between the first one's work and the posting of its
  * result, holding that result back a whole batch (and, for a lease counted from the batch's start,
- * making it look twice as long). A batch waits for the previous one's turn to end, which is released
- * on the next event-loop turn after its result went out (piscina posts it when runTask resolves).
+ * making it look twice as long). A batch waits for the previous one's turn to end. The turn is
+ * released from process.nextTick, which runs once the microtasks of the resolution have: piscina
+ * posts the result in the promise continuation of runTask, so it has gone out by then (one
+ * event-loop turn later, with setImmediate, cost ~0.1 ms per batch: 1.5–2 % of a 5 ms batch).
  */
 let lane: Promise<void> = Promise.resolve();
 
@@ -147,6 +149,6 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.
     return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
   } finally {
-    setImmediate(release);
+    process.nextTick(release);
   }
 }
