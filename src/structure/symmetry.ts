@@ -147,19 +147,20 @@ class Lru<V> {
 }
 
 const symmetryCache = new Lru<SymmetryInfo>();
-const orbitCache = new Lru<Int32Array>();
+/** The operation search's symmetry per structure (null: the search declined), shared by orbits and reductions. */
+const searchCache = new Lru<{ info: SymmetryInfo | null }>();
 const reductionCache = new Lru<{ input: Structure; reduction: PrimitiveReduction }>();
 
 /** Empties the symmetry cache (benchmarks time cold calls with it). */
 export function clearSymmetryCache(): void {
   symmetryCache.clear();
-  orbitCache.clear();
+  searchCache.clear();
   reductionCache.clear();
 }
 
 /** Number of entries in the symmetry cache (symmetry results + primitive reductions). */
 export function symmetryCacheSize(): number {
-  return symmetryCache.size + reductionCache.size + orbitCache.size;
+  return symmetryCache.size + reductionCache.size + searchCache.size;
 }
 
 function cacheKey(s: Structure, symprec: number): string {
@@ -328,14 +329,21 @@ export function symmetryOrbits(s: Structure, options: SymmetryOptions = {}): Int
   const key = cacheKey(s, symprec);
   const full = symmetryCache.get(key);
   if (full) return full.orbits;
-  const hit = orbitCache.get(key);
-  if (hit) return hit;
-  const n = s.species.length;
-  const ops = n <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec) : null;
-  if (!ops) return symmetry(s, { symprec }).orbits;
-  const orbits = operationSymmetry(s, symprec, ops).orbits;
-  orbitCache.set(key, orbits);
-  return orbits;
+  return (searchedSymmetry(s, symprec, key) ?? symmetry(s, { symprec })).orbits;
+}
+
+/**
+ * The symmetry from the operation search of ./symops.ts for a cell of up to
+ * {@link OWN_SEARCH_MAX_SITES} sites, or null where the search declines; run once per structure
+ * content for both {@link symmetryOrbits} and {@link primitiveReduction}.
+ */
+function searchedSymmetry(s: Structure, symprec: number, key: string): SymmetryInfo | null {
+  const hit = searchCache.get(key);
+  if (hit) return hit.info;
+  const ops = s.species.length <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec) : null;
+  const info = ops ? operationSymmetry(s, symprec, ops) : null;
+  searchCache.set(key, { info });
+  return info;
 }
 
 /**
@@ -473,18 +481,17 @@ export function primitiveReduction(s: Structure, options: SymmetryOptions = {}):
   // A cached reduction may come from another Structure object with the same content (the hash covers
   // lattice, species, coordinates and charges, not `info`): its primitive structure takes this one's info.
   if (hit) return hit.input === s ? hit.reduction : { ...hit.reduction, primitive: hit.reduction.primitive === hit.input ? s : { ...hit.reduction.primitive, info: { ...s.info } } };
-  const reduction = reducePrimitive(s, symprec);
+  const reduction = reducePrimitive(s, symprec, key);
   reductionCache.set(key, { input: s, reduction });
   return reduction;
 }
 
-function reducePrimitive(s: Structure, symprec: number): PrimitiveReduction {
+function reducePrimitive(s: Structure, symprec: number, key: string): PrimitiveReduction {
   const n = s.species.length;
   // A cell in which the operation search finds no pure translation is primitive: its operations and
   // classes come from that search, and moyo runs only if the space group or Wyckoff letters are read.
-  const ops = n <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec) : null;
-  if (ops) {
-    const sym = operationSymmetry(s, symprec, ops);
+  const sym = searchedSymmetry(s, symprec, key);
+  if (sym) {
     return {
       primitive: s,
       symmetry: sym,
