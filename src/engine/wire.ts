@@ -4,14 +4,14 @@
  * machine: IPC stream encode ~190 µs and decode + column read ~70–150 µs per hop, against ~30 µs for
  * toWire and ~30 µs for fromWire + column read (the message's structured clone adds ~15 µs). Under
  * load and before the JIT warms up the IPC path costs several times more (~0.7 ms per claim in the
- * engine profile). The receiver rebuilds the same `Data` over the same buffers with `makeData`, so the
- * work function still sees an ordinary Arrow `RecordBatch`.
+ * engine profile). The receiver rebuilds the same `Data` over the same buffers with Arrow's `Data`
+ * constructor, so the work function still sees an ordinary Arrow `RecordBatch`.
  *
  * Only the five engine column types travel (float64, int32, utf8, binary, bool): both ends build their
  * batches with `makeBatch` from declared columns. Checkpoints and exports keep the IPC file format
  * (arrow.ts).
  */
-import { Binary, Bool, Field, Float64, Int32, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
+import { Binary, Bool, Data, Field, Float64, Int32, RecordBatch, Schema, Struct, Utf8, type DataType } from 'apache-arrow';
 import type { ColumnType } from './stage.js';
 import { columnValues, makeBatch, type ColumnDef } from './arrow.js';
 
@@ -84,51 +84,150 @@ export function toWire(batch: RecordBatch): { wire: WireBatch; transfer: ArrayBu
   return { wire: { length: batch.numRows, columns }, transfer: [...moved] as ArrayBuffer[] };
 }
 
-/** The record batch over a received message's buffers (no copy). */
-export function fromWire(w: WireBatch): RecordBatch {
-  const fields: Field[] = [];
-  const children: Data[] = [];
-  for (const c of w.columns) {
-    const type = arrowType(c.type);
-    fields.push(new Field(c.name, type, true));
-    children.push(makeData({
-      type, length: c.length, nullCount: c.nullCount, offset: c.offset,
-      nullBitmap: c.nullBitmap ?? undefined, valueOffsets: c.valueOffsets ?? undefined, data: c.values,
-    } as never) as Data);
+/**
+ * Schema and struct type per column signature (names and types): a thread receives batches of the
+ * same few shapes over and over, and the Arrow field, schema and type objects are immutable.
+ */
+const shapes = new Map<string, { fields: Field[]; schema: Schema; struct: Struct; types: DataType[] }>();
+
+function shapeOf(w: WireBatch): { fields: Field[]; schema: Schema; struct: Struct; types: DataType[] } {
+  let sig = '';
+  for (const c of w.columns) sig += `${c.name}\u0000${c.type}\u0000`;
+  let hit = shapes.get(sig);
+  if (!hit) {
+    const types = w.columns.map((c) => arrowType(c.type));
+    const fields = w.columns.map((c, i) => new Field(c.name, types[i]!, true));
+    hit = { fields, schema: new Schema(fields), struct: new Struct(fields), types };
+    if (shapes.size >= 256) shapes.clear();
+    shapes.set(sig, hit);
   }
-  return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: w.length, nullCount: 0, children }));
+  return hit;
 }
 
-function plain(name: string, type: ColumnType, length: number, values: Float64Array | Int32Array | Uint8Array, valueOffsets: Int32Array | null): WireColumn {
-  return { name, type, length, nullCount: 0, offset: 0, values, valueOffsets, nullBitmap: null };
+/**
+ * The record batch over a received message's buffers (no copy). The column data are built with
+ * Arrow's `Data` constructor, which takes the buffers as they are: the message carries exactly the
+ * typed arrays each type stores (makeData's per-type conversion visitor costs more than the batch's
+ * own values when a thread's caches are cold, as they are after every batch of work).
+ */
+export function fromWire(w: WireBatch): RecordBatch {
+  const shape = shapeOf(w);
+  const children: Data[] = [];
+  for (let i = 0; i < w.columns.length; i++) {
+    const c = w.columns[i]!;
+    children.push(new Data(shape.types[i]!, c.offset, c.length, c.nullCount, [c.valueOffsets ?? undefined, c.values, c.nullBitmap ?? undefined] as never));
+  }
+  return new RecordBatch(shape.schema, new Data(shape.struct, 0, w.length, 0, [undefined, undefined, undefined] as never, children));
 }
 
-/** Dense numbers, or ASCII strings without nulls, straight into fresh buffers; null for anything else. */
+/**
+ * Does column `out` (of a result batch) hold the same UTF-8 values, row for row, as wire column `w`?
+ * Compares offsets and bytes without decoding a string. Any null in either column answers false.
+ */
+export function sameUtf8(out: Data, w: WireColumn): boolean {
+  if (w.type !== 'utf8' || !(out.type instanceof Utf8) || out.length !== w.length || out.nullCount !== 0 || w.nullCount !== 0) return false;
+  const ao = out.valueOffsets as Int32Array;
+  const bo = w.valueOffsets!;
+  const ab = out.values as Uint8Array;
+  const bb = w.values as Uint8Array;
+  const a0 = ao[out.offset]!;
+  const b0 = bo[w.offset]!;
+  const n = w.length;
+  for (let i = 1; i <= n; i++) if (ao[out.offset + i]! - a0 !== bo[w.offset + i]! - b0) return false;
+  const len = ao[out.offset + n]! - a0;
+  return Buffer.compare(Buffer.from(ab.buffer, ab.byteOffset + a0, len), Buffer.from(bb.buffer, bb.byteOffset + b0, len)) === 0;
+}
+
+/**
+ * The wire form of some columns of a batch whose Arrow types are exactly the declared ones (one
+ * chunk each): each buffer is copied whole into a fresh one (a work function may keep and reuse its
+ * own buffers, which moving would detach), with no per-value conversion. Null when a column is
+ * missing, of another type or in several chunks (the caller converts those values).
+ */
+export function wireFromBatch(batch: RecordBatch, defs: readonly ColumnDef[]): { wire: WireBatch; transfer: ArrayBuffer[] } | null {
+  const transfer: ArrayBuffer[] = [];
+  const columns: WireColumn[] = [];
+  const names = batch.schema.fields.map((f) => f.name);
+  for (const d of defs) {
+    const at = names.indexOf(d.name);
+    if (at < 0) return null;
+    const data = batch.data.children[at]! as Data;
+    let type: ColumnType;
+    try {
+      type = columnType(data.type, d.name);
+    } catch {
+      return null;
+    }
+    if (type !== d.type || (type === 'int32' && (data.type as Int32).bitWidth !== 32)) return null;
+    const nullCount = data.nullCount;
+    const copy = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
+      const c = a.slice() as T;
+      transfer.push(c.buffer as ArrayBuffer);
+      return c;
+    };
+    columns.push({
+      name: d.name, type, length: data.length, nullCount, offset: data.offset,
+      values: copy(data.values as Float64Array | Int32Array | Uint8Array),
+      valueOffsets: type === 'utf8' || type === 'binary' ? copy(data.valueOffsets as Int32Array) : null,
+      nullBitmap: nullCount > 0 && data.nullBitmap && data.nullBitmap.byteLength > 0 ? copy(data.nullBitmap) : null,
+    });
+  }
+  return { wire: { length: batch.numRows, columns }, transfer };
+}
+
+/** A column of `n` nulls of any engine type (an all-null bitmap over empty values). */
+export function nullColumn(name: string, type: ColumnType, n: number): WireColumn {
+  const values = type === 'float64' ? new Float64Array(n) : type === 'int32' ? new Int32Array(n) : new Uint8Array(type === 'bool' ? (n + 7) >> 3 : 0);
+  return {
+    name, type, length: n, nullCount: n, offset: 0, values,
+    valueOffsets: type === 'utf8' || type === 'binary' ? new Int32Array(n + 1) : null,
+    nullBitmap: new Uint8Array((n + 7) >> 3),
+  };
+}
+
+/** Validity bitmap of a column with `nulls` nulls (null when there are none). */
+function validity(col: readonly unknown[], nulls: number): Uint8Array | null {
+  if (nulls === 0) return null;
+  const bits = new Uint8Array((col.length + 7) >> 3);
+  for (let i = 0; i < col.length; i++) if (col[i] !== null && col[i] !== undefined) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+/**
+ * Numbers, or ASCII strings, with or without nulls, straight into fresh buffers; null for anything
+ * else (non-ASCII text, other value types, binary and bool columns), which makeBatch converts.
+ */
 function direct(d: ColumnDef, col: readonly unknown[]): WireColumn | null {
   const n = col.length;
+  let nulls = 0;
   if (d.type === 'float64' || d.type === 'int32') {
     const a = d.type === 'float64' ? new Float64Array(n) : new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const v = col[i];
-      if (typeof v !== 'number') return null;
-      a[i] = v;
+      if (typeof v === 'number') a[i] = v;
+      else if (v === null || v === undefined) nulls++;
+      else return null;
     }
-    return plain(d.name, d.type, n, a, null);
+    return { name: d.name, type: d.type, length: n, nullCount: nulls, offset: 0, values: a, valueOffsets: null, nullBitmap: validity(col, nulls) };
   }
   if (d.type !== 'utf8') return null;
   const offsets = new Int32Array(n + 1);
   let total = 0;
+  let joined = '';
   for (let i = 0; i < n; i++) {
     const v = col[i];
-    if (typeof v !== 'string') return null;
-    total += v.length;
+    if (typeof v === 'string') {
+      total += v.length;
+      joined += v;
+    } else if (v === null || v === undefined) nulls++;
+    else return null;
     offsets[i + 1] = total;
   }
-  const joined = (col as string[]).join('');
-  if (!/^[\x00-\x7f]*$/.test(joined)) return null;
+  // Every UTF-16 unit below 0x80 is one UTF-8 byte: then the byte length equals the string length.
+  if (Buffer.byteLength(joined, 'utf8') !== total) return null;
   const bytes = new Uint8Array(total);
-  Buffer.from(bytes.buffer, 0, total).write(joined, 'latin1');
-  return plain(d.name, 'utf8', n, bytes, offsets);
+  if (total > 0) Buffer.from(bytes.buffer, 0, total).write(joined, 'latin1');
+  return { name: d.name, type: 'utf8', length: n, nullCount: nulls, offset: 0, values: bytes, valueOffsets: offsets, nullBitmap: validity(col, nulls) };
 }
 
 /**
@@ -149,6 +248,7 @@ export function wireFromColumns(defs: readonly ColumnDef[], columns: readonly (r
       out.push(w);
       transfer.push(w.values.buffer as ArrayBuffer);
       if (w.valueOffsets) transfer.push(w.valueOffsets.buffer as ArrayBuffer);
+      if (w.nullBitmap) transfer.push(w.nullBitmap.buffer as ArrayBuffer);
     } else {
       const one = toWire(makeBatch([d], [col]));
       out.push(one.wire.columns[0]!);

@@ -15,7 +15,7 @@ import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { RecordBatch } from 'apache-arrow';
 import { performance } from 'node:perf_hooks';
 import { columnValues, type ColumnDef } from './arrow.js';
-import { fromWire, wireFromColumns, type WireBatch } from './wire.js';
+import { fromWire, nullColumn, sameUtf8, wireFromBatch, wireFromColumns, type WireBatch, type WireColumn } from './wire.js';
 import { isStage, type Stage } from './stage.js';
 import { importModule } from './load.js';
 
@@ -35,11 +35,13 @@ export interface TaskResult {
   batch: WireBatch;
   /** Time inside the work function (ms). */
   workMs: number;
-  /** Time in the thread before the result batch is packed (decode, work, result batch) (ms). */
+  /** Time in the thread from the batch's turn to its result packed (decode, work, result batch) (ms). */
   taskMs: number;
 }
 
 const stages = new Map<string, Promise<Stage>>();
+/** Stages already loaded in this thread, taken without a promise turn. */
+const loaded = new Map<string, Stage>();
 
 function loadStage(module: string, work: string): Promise<Stage> {
   const id = `${module}#${work}`;
@@ -48,6 +50,7 @@ function loadStage(module: string, work: string): Promise<Stage> {
     hit = importModule(module).then((mod) => {
       const s = Object.values(mod).find((v): v is Stage => isStage(v) && v.name === work);
       if (!s) throw new Error(`stage module ${module} exports no stage named ${JSON.stringify(work)}`);
+      loaded.set(id, s);
       return s;
     });
     stages.set(id, hit);
@@ -66,12 +69,23 @@ interface WorkClock {
   ms: number;
 }
 
-async function runChecked(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[], clock: WorkClock): Promise<Piece> {
+type Ctx = { params: Readonly<Record<string, unknown>>; stage: string };
+
+/** The work function on one batch, timed; throws what it throws, or when it returns no batch. */
+async function callWork(stage: Stage, batch: RecordBatch, ctx: Ctx, clock: WorkClock): Promise<RecordBatch> {
   const t0 = performance.now();
   const ret = stage.work(batch, ctx);
   const out = ret instanceof Promise ? await ret : ret;
   clock.ms += performance.now() - t0;
   if (!out || typeof (out as RecordBatch).getChild !== 'function') throw new Error(`work function of stage ${ctx.stage} returned ${typeof out}, not an Arrow RecordBatch`);
+  return out;
+}
+
+/**
+ * The rows of a work function's result, checked against its input: a key that is not in the input,
+ * or twice, throws; an input key with no row gets an error of its own.
+ */
+function toPiece(out: RecordBatch, batch: RecordBatch, ctx: Ctx, output: ColumnDef[]): Piece {
   const inKeys = new Set(columnValues(batch, 'key'));
   const keys = columnValues(out, 'key');
   const seen = new Set<unknown>();
@@ -91,19 +105,56 @@ async function runChecked(stage: Stage, batch: RecordBatch, ctx: { params: Reado
   return { keys, errors, outputs };
 }
 
-async function runIsolating(stage: Stage, batch: RecordBatch, ctx: { params: Readonly<Record<string, unknown>>; stage: string }, output: ColumnDef[], clock: WorkClock): Promise<Piece> {
-  try {
-    return await runChecked(stage, batch, ctx, output, clock);
-  } catch (e) {
-    if (batch.numRows <= 1) {
-      const message = e instanceof Error ? e.message : String(e);
-      return { keys: columnValues(batch, 'key'), errors: [message || 'work function threw'], outputs: output.map(() => [null]) };
-    }
-    const mid = batch.numRows >> 1;
-    const a = await runIsolating(stage, batch.slice(0, mid), ctx, output, clock);
-    const b = await runIsolating(stage, batch.slice(mid), ctx, output, clock);
-    return { keys: a.keys.concat(b.keys), errors: a.errors.concat(b.errors), outputs: a.outputs.map((col, c) => col.concat(b.outputs[c]!)) };
+/** A batch whose work threw `e`: alone, the row gets the message; otherwise each half is tried. */
+async function isolate(stage: Stage, batch: RecordBatch, ctx: Ctx, output: ColumnDef[], clock: WorkClock, e: unknown): Promise<Piece> {
+  if (batch.numRows <= 1) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { keys: columnValues(batch, 'key'), errors: [message || 'work function threw'], outputs: output.map(() => [null]) };
   }
+  const mid = batch.numRows >> 1;
+  const a = await runIsolating(stage, batch.slice(0, mid), ctx, output, clock);
+  const b = await runIsolating(stage, batch.slice(mid), ctx, output, clock);
+  return { keys: a.keys.concat(b.keys), errors: a.errors.concat(b.errors), outputs: a.outputs.map((col, c) => col.concat(b.outputs[c]!)) };
+}
+
+async function runIsolating(stage: Stage, batch: RecordBatch, ctx: Ctx, output: ColumnDef[], clock: WorkClock): Promise<Piece> {
+  try {
+    return toPiece(await callWork(stage, batch, ctx, clock), batch, ctx, output);
+  } catch (e) {
+    return isolate(stage, batch, ctx, output, clock, e);
+  }
+}
+
+/**
+ * The result batch of a task. The common case (every input row back once, in input order, columns of
+ * the declared types) copies the work function's buffers as they are; anything else is checked row
+ * by row (toPiece), and a batch that throws is bisected.
+ */
+async function resultOf(stage: Stage, input: RecordBatch, inKeys: WireColumn, ctx: Ctx, output: ColumnDef[], clock: WorkClock): Promise<{ wire: WireBatch; transfer: ArrayBuffer[] }> {
+  let piece: Piece;
+  let out: RecordBatch;
+  try {
+    out = await callWork(stage, input, ctx, clock);
+  } catch (e) {
+    piece = await isolate(stage, input, ctx, output, clock, e);
+    return wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...output], [piece.keys, piece.errors, ...piece.outputs]);
+  }
+  const keyAt = out.schema.fields.findIndex((f) => f.name === 'key');
+  if (keyAt >= 0 && out.numRows === inKeys.length && sameUtf8(out.data.children[keyAt]!, inKeys)) {
+    const fast = wireFromBatch(out, [{ name: 'key', type: 'utf8' }, ...output]);
+    if (fast) {
+      fast.wire.columns.splice(1, 0, nullColumn('_error', 'utf8', out.numRows));
+      const e = fast.wire.columns[1]!;
+      fast.transfer.push(e.values.buffer as ArrayBuffer, e.valueOffsets!.buffer as ArrayBuffer, e.nullBitmap!.buffer as ArrayBuffer);
+      return fast;
+    }
+  }
+  try {
+    piece = toPiece(out, input, ctx, output);
+  } catch (e) {
+    piece = await isolate(stage, input, ctx, output, clock, e);
+  }
+  return wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...output], [piece.keys, piece.errors, ...piece.outputs]);
 }
 
 // Stage modules named by the pool start loading as the thread starts; a `ping` task waits for them,
@@ -114,9 +165,9 @@ const preloaded = Promise.all(
 );
 
 /**
- * One batch at a time per thread, each result posted before the next batch begins. Two batches are
- * handed to a thread at once (StagePool tasksPerThread 2), and their async steps would otherwise
- * interleave: the second batch's work could run between the first one's work and the posting of its
+ * One batch at a time per thread, each result posted before the next batch begins. Several batches
+ * are handed to a thread at once (StagePool tasksPerThread; 3 in the fractured mode), and their async
+ * steps would otherwise interleave: the next batch's work could run between one batch's work and the posting of its
  * result, holding that result back a whole batch (and, for a lease counted from the batch's start,
  * making it look twice as long). A batch waits for the previous one's turn to end. The turn is
  * released from process.nextTick, which runs once the microtasks of the resolution have: piscina
@@ -136,16 +187,15 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
   try {
     await turn;
     const tTask = performance.now();
-    const stage = await loadStage(task.module, task.work);
+    const stage = loaded.get(`${task.module}#${task.work}`) ?? (await loadStage(task.module, task.work));
+    const inKeys = task.batch.columns.find((c) => c.name === 'key')!;
     const input = fromWire(task.batch);
     const ctx = { params: task.params, stage: task.stage };
     if (task.began) Atomics.store(task.began, 0, BigInt(Date.now()));
     const clock: WorkClock = { ms: 0 };
-    const piece = await runIsolating(stage, input, ctx, task.output, clock);
-    const workMs = clock.ms;
-    const { wire, transfer } = wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...task.output], [piece.keys, piece.errors, ...piece.outputs]);
+    const { wire, transfer } = await resultOf(stage, input, inKeys, ctx, task.output, clock);
     // The benchmark splits a task's round trip with taskMs.
-    const result: TaskResult = { batch: wire, workMs, taskMs: performance.now() - tTask };
+    const result: TaskResult = { batch: wire, workMs: clock.ms, taskMs: performance.now() - tTask };
     // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.
     return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
   } finally {

@@ -2,13 +2,14 @@
  * The thread wire format: every engine column type (with nulls, non-ASCII text, sliced batches)
  * survives a real structured clone with its transfer list; views that do not own their buffer are
  * copied, not moved; other Arrow types are refused with a message naming the column. The direct
- * paths (wireFromColumns, wireValues) agree with makeBatch + toWire and fromWire + columnValues.
+ * paths (wireFromColumns, wireFromBatch, wireValues) agree with makeBatch + toWire and fromWire +
+ * columnValues; wireFromBatch copies, never moves, the batch's buffers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Field, Float32, RecordBatch, Schema, Struct, makeData, makeVector } from 'apache-arrow';
 import { columnValues, makeBatch, type ColumnDef } from '../../src/engine/arrow.js';
-import { fromWire, toWire, wireFromColumns, wireValues, type WireBatch } from '../../src/engine/wire.js';
+import { fromWire, nullColumn, toWire, wireFromBatch, wireFromColumns, wireValues, type WireBatch } from '../../src/engine/wire.js';
 
 const defs: ColumnDef[] = [
   { name: 'key', type: 'utf8' },
@@ -102,4 +103,35 @@ test('wireFromColumns and wireValues name the column that does not fit', () => {
   assert.throws(() => wireFromColumns(defs.slice(0, 2), [['a', 'b'], [1]]), { name: 'RangeError', message: 'column x has 1 values, expected 2' });
   const { wire } = wireFromColumns(defs.slice(0, 2), [['a'], [1]]);
   assert.throws(() => wireValues(wire, 'y'), { name: 'RangeError', message: 'batch has no column "y" (columns: key, x)' });
+});
+
+test('wireFromBatch carries the declared columns of a batch as copies, and declines other types', () => {
+  for (const [label, batch] of [['whole', makeBatch(defs, columns)], ['slice 2..8', makeBatch(defs, columns).slice(2, 8)]] as const) {
+    const owned = batch.getChild('x')!.data[0]!.values as Float64Array;
+    const { wire, transfer } = wireFromBatch(batch, defs)!;
+    const got = fromWire(structuredClone(wire, { transfer }));
+    assert.deepEqual(values(got), values(batch), label);
+    assert.ok(owned.byteLength > 0, `${label}: the batch keeps its own buffers`);
+  }
+  const b = makeBatch(defs, columns);
+  assert.equal(wireFromBatch(b, [{ name: 'x', type: 'int32' }]), null, 'float64 column declared int32');
+  assert.equal(wireFromBatch(b, [{ name: 'nope', type: 'utf8' }]), null, 'missing column');
+  const y = makeVector(new Float32Array([1, 2]));
+  const fields = [new Field('y', new Float32(), true)];
+  const f32 = new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: 2, nullCount: 0, children: [y.data[0]!] }));
+  assert.equal(wireFromBatch(f32, [{ name: 'y', type: 'float64' }]), null, 'an Arrow type the engine does not carry');
+});
+
+test('nullColumn is all nulls for every engine type, and numbers and ASCII text with nulls take the direct path', () => {
+  for (const d of defs) {
+    const w: WireBatch = { length: 5, columns: [nullColumn(d.name, d.type, 5)] };
+    const b = fromWire(structuredClone(w));
+    assert.deepEqual(columnValues(b, d.name), [null, null, null, null, null], d.type);
+    assert.deepEqual(wireValues(w, d.name), [null, null, null, null, null], d.type);
+  }
+  const cols = [['a', 'b', 'c'], [1.5, null, 3], [null, 2, 3], [true, null, false], [null, null, null], ['x', null, 'z']];
+  const { wire } = wireFromColumns(defs, cols);
+  assert.equal(wire.columns[1]!.nullCount, 1);
+  assert.equal(wire.columns[5]!.nullCount, 1);
+  assert.deepEqual(values(fromWire(wire)), values(makeBatch(defs, cols)));
 });
