@@ -1,8 +1,8 @@
 /**
  * The scheduler: runs declared stages over one store, in either architecture.
  *
- * Fractured (default): every stage has its own pool and keeps three batches per worker in flight, two
- * of them handed to the thread (StagePool `tasksPerThread` 2): when one ends the thread starts the
+ * Fractured (default): every stage has its own pool and keeps four batches per worker in flight, three
+ * of them handed to the thread (StagePool `tasksPerThread` 3): when one ends the thread starts the
  * next at once, without waiting for the main thread's write and claim. A batch that never began because its
  * thread died running another one goes back unrun (no attempt counted). Stages whose work waits on
  * something else (`queueInThread: false`, e.g. the calc stages) keep two batches per worker, one
@@ -12,10 +12,11 @@
  * finish within `flushMs` of each other share one transaction, and so do the claims that refill the
  * pools (one commit per flush). Batches travel to and from the threads as raw Arrow buffers (wire.ts), not IPC bytes.
  *
- * Main-thread CPU per 64-row batch (file store, 5 ms stage, /proc thread times, shared machine at load
- * ~3): 2.8–3.6 ms with IPC bytes, one commit for writes and another for claims, and status scans on
- * every tick; 2.1–2.8 ms now. Of that the claim UPDATE is ~0.3–0.6 ms and the finish ~0.3–0.6 ms
- * (B-tree work per row; see StageTable.finish). On 2 cores every such millisecond is taken from a worker.
+ * Main-thread CPU per 64-row batch (file store, 5 ms stage, /proc thread times): 2.8–3.6 ms with IPC
+ * bytes, one commit for writes and another for claims, and status scans on every tick (shared machine
+ * at load ~3); 1.2–1.4 ms now on a quiet one. Of that the claim UPDATE is ~0.3–0.5 ms, the finish
+ * ~0.35–0.4 ms and the commit ~0.2–0.35 ms (B-tree work per row; see StageTable.finish). On 2 cores
+ * every such millisecond is taken from a worker.
  *
  * Fixed (`mode: 'fixed'`): `workflows` entities at a time, each taken through all stages depth-first
  * (one row per task) on one pool of `workflows` threads, over the same tables.
@@ -128,14 +129,16 @@ function endedWithThread(cause: unknown): boolean {
 }
 
 /**
- * Batches in flight per worker in the fractured mode: two handed to the thread (StagePool
- * tasksPerThread 2) and one waiting in the pool's queue, which piscina hands to the thread the moment
- * one of its batches ends. The main thread's write-and-refill (a flush waits up to `flushMs`, and a
- * WAL checkpoint in its commit can take several ms) then has two batch durations to arrive instead of
- * one. Measured with 1 worker, 400 batches of 5 ms, 64 rows: 11–17 % overhead with 2 per worker (the
- * thread ran dry for a whole batch at the 90th percentile of gaps), 4.9–5.3 % with 3, 4.1–4.9 % with 4.
+ * Batches handed to each thread at once in the fractured mode (StagePool tasksPerThread), and batches
+ * in flight per worker: three in the thread and one in the pool's queue. piscina hands a thread its
+ * next task from the main thread's message handler, so while the main thread is in a long flush (a
+ * commit with a WAL checkpoint, or a slice lost to the two workers on 2 cores: 6 ms at the 90th
+ * percentile, 12 ms at the 99th, at 64 rows per batch) only the batches already inside the thread
+ * keep it busy. Measured with 2 workers, 2,000 batches of 5 ms, 64 rows: 10–12 % overhead with two
+ * per thread (the thread ran dry in ~9 % of its batches, ~4 ms each time), 7.0–9.5 % with three.
  */
-const BATCHES_AHEAD_PER_WORKER = 3;
+export const TASKS_PER_THREAD = 3;
+export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
 
 function processAlive(pid: number): boolean {
   try {
@@ -382,8 +385,8 @@ export class Engine {
   }
 
   private async runFractured(options: RunOptions, report: RunReport, progress: Progress): Promise<void> {
-    // Two batches per thread: the next one waits inside the thread, not in the main thread's queue.
-    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? 2 : 1);
+    // Several batches per thread: the next ones wait inside the thread, not in the main thread's queue.
+    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? TASKS_PER_THREAD : 1);
     const t0 = performance.now();
     await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
     report.startupMs = performance.now() - t0;

@@ -26,10 +26,10 @@ export class StagePool {
 
   /**
    * `preload`: stage modules every thread imports before it takes tasks. `tasksPerThread`: batches
-   * handed to a thread at once. With 2 the next batch already waits in the thread's message queue
-   * when the current one ends, so the thread starts it without a round trip through the main thread
-   * (measured with piscina alone, 5 ms tasks, 1 thread: ~0.4 ms idle between tasks with 1, ~0.1 ms
-   * with 2). A thread still runs one batch at a time (worker.ts serialises them, and posts each
+   * handed to a thread at once. With 2 or more the next batch already waits in the thread's message
+   * queue when the current one ends, so the thread starts it without a round trip through the main
+   * thread (measured with piscina alone, 5 ms tasks, 1 thread: ~0.4 ms idle between tasks with 1,
+   * ~0.1 ms with 2), and with 3 it stays busy through a main thread held up for a whole batch. A thread still runs one batch at a time (worker.ts serialises them, and posts each
    * result before the next batch begins).
    * piscina never queues a task behind one that carries an AbortSignal (aborting a running task ends
    * its thread), so batches meant to share a thread are run without a signal and stopped by `restart`.
