@@ -20,7 +20,10 @@ export interface WireColumn {
   type: ColumnType;
   length: number;
   nullCount: number;
-  /** Offset of the first value in `values` / `valueOffsets` / `nullBitmap` (a sliced batch). */
+  /**
+   * Arrow's slice offset (a sliced batch): where the column starts in the bitmaps (`nullBitmap`, and
+   * `values` of a bool column). Arrow's slices trim `valueOffsets` and fixed-width `values` themselves.
+   */
   offset: number;
   values: Float64Array | Int32Array | Uint8Array;
   valueOffsets: Int32Array | null;
@@ -69,7 +72,8 @@ export function toWire(batch: RecordBatch): { wire: WireBatch; transfer: ArrayBu
   batch.schema.fields.forEach((f, c) => {
     const d = batch.getChildAt(c)!.data[0]! as Data;
     const type = columnType(d.type, f.name);
-    const nullCount = d.nullCount;
+    // Arrow reads a column without a validity bitmap as all valid, whatever its null count says.
+    const nullCount = d.nullBitmap && d.nullBitmap.byteLength > 0 ? d.nullCount : 0;
     columns.push({
       name: f.name,
       type,
@@ -78,7 +82,7 @@ export function toWire(batch: RecordBatch): { wire: WireBatch; transfer: ArrayBu
       offset: d.offset,
       values: movable(d.values as Float64Array | Int32Array | Uint8Array, moved),
       valueOffsets: type === 'utf8' || type === 'binary' ? movable(d.valueOffsets as Int32Array, moved) : null,
-      nullBitmap: nullCount > 0 && d.nullBitmap && d.nullBitmap.byteLength > 0 ? movable(d.nullBitmap, moved) : null,
+      nullBitmap: nullCount > 0 ? movable(d.nullBitmap!, moved) : null,
     });
   });
   return { wire: { length: batch.numRows, columns }, transfer: [...moved] as ArrayBuffer[] };
@@ -130,11 +134,12 @@ export function sameUtf8(out: Data, w: WireColumn): boolean {
   const bo = w.valueOffsets!;
   const ab = out.values as Uint8Array;
   const bb = w.values as Uint8Array;
-  const a0 = ao[out.offset]!;
-  const b0 = bo[w.offset]!;
+  // Offsets are trimmed by Arrow's slices: row i's bytes are at valueOffsets[i]..[i + 1].
+  const a0 = ao[0]!;
+  const b0 = bo[0]!;
   const n = w.length;
-  for (let i = 1; i <= n; i++) if (ao[out.offset + i]! - a0 !== bo[w.offset + i]! - b0) return false;
-  const len = ao[out.offset + n]! - a0;
+  for (let i = 1; i <= n; i++) if (ao[i]! - a0 !== bo[i]! - b0) return false;
+  const len = ao[n]! - a0;
   return Buffer.compare(Buffer.from(ab.buffer, ab.byteOffset + a0, len), Buffer.from(bb.buffer, bb.byteOffset + b0, len)) === 0;
 }
 
@@ -160,6 +165,9 @@ export function wireFromBatch(batch: RecordBatch, defs: readonly ColumnDef[]): {
     }
     if (type !== d.type || (type === 'int32' && (data.type as Int32).bitWidth !== 32)) return null;
     const nullCount = data.nullCount;
+    // Arrow reads a column without a validity bitmap as all valid, whatever its null count says.
+    const hasBitmap = data.nullBitmap !== undefined && data.nullBitmap !== null && data.nullBitmap.byteLength > 0;
+    if (nullCount > 0 && !hasBitmap) return null;
     const copy = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
       const c = a.slice() as T;
       transfer.push(c.buffer as ArrayBuffer);
@@ -169,7 +177,7 @@ export function wireFromBatch(batch: RecordBatch, defs: readonly ColumnDef[]): {
       name: d.name, type, length: data.length, nullCount, offset: data.offset,
       values: copy(data.values as Float64Array | Int32Array | Uint8Array),
       valueOffsets: type === 'utf8' || type === 'binary' ? copy(data.valueOffsets as Int32Array) : null,
-      nullBitmap: nullCount > 0 && data.nullBitmap && data.nullBitmap.byteLength > 0 ? copy(data.nullBitmap) : null,
+      nullBitmap: nullCount > 0 ? copy(data.nullBitmap!) : null,
     });
   }
   return { wire: { length: batch.numRows, columns }, transfer };

@@ -12,7 +12,7 @@
  * are alone: those get `_error`, every other row still gets its result.
  */
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import type { RecordBatch } from 'apache-arrow';
+import { RecordBatch } from 'apache-arrow';
 import { performance } from 'node:perf_hooks';
 import { columnValues, type ColumnDef } from './arrow.js';
 import { fromWire, nullColumn, sameUtf8, wireFromBatch, wireFromColumns, type WireBatch, type WireColumn } from './wire.js';
@@ -139,7 +139,8 @@ async function resultOf(stage: Stage, input: RecordBatch, inKeys: WireColumn, ct
     piece = await isolate(stage, input, ctx, output, clock, e);
     return wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...output], [piece.keys, piece.errors, ...piece.outputs]);
   }
-  const keyAt = out.schema.fields.findIndex((f) => f.name === 'key');
+  // A Table (or another object with getChild) takes the checked path.
+  const keyAt = out instanceof RecordBatch ? out.schema.fields.findIndex((f) => f.name === 'key') : -1;
   if (keyAt >= 0 && out.numRows === inKeys.length && sameUtf8(out.data.children[keyAt]!, inKeys)) {
     const fast = wireFromBatch(out, [{ name: 'key', type: 'utf8' }, ...output]);
     if (fast) {

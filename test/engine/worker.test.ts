@@ -3,7 +3,8 @@
  * function may return (test/engine/fixtures/result-shapes.ts). Rows back in input order with the
  * declared types travel as copies of the work function's buffers; any other shape is checked row by
  * row, and a result that names a key not in the input, or one twice, is bisected to single rows,
- * each failing with the message.
+ * each failing with the message. A Table, a sliced batch, a null count without a bitmap: the values
+ * Arrow itself reads.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,4 +76,15 @@ test('null outputs travel as nulls, the other rows keep their values', async () 
   const r = await run('nulls_odd', xs);
   assert.deepEqual(r.out, xs.map((x) => (x % 2 ? null : x)));
   assert.deepEqual(r.error, xs.map(() => null));
+});
+
+test('an Arrow Table, a sliced batch and a column with a null count but no bitmap give the values Arrow reads', async () => {
+  const t = await run('as_table', xs);
+  assert.deepEqual(t.out, xs.map((x) => 2 * x));
+  assert.deepEqual(t.error, xs.map(() => null));
+  const s = await run('sliced', xs);
+  assert.deepEqual(s.key, xs.map((x) => `k${x}`));
+  assert.deepEqual(s.out, xs.map((x) => 2 * x));
+  const b = await run('bitmapless', xs);
+  assert.deepEqual(b.out, xs);
 });
