@@ -1,8 +1,8 @@
 /**
  * Arrow batch codec: stage rows ↔ Arrow record batches ↔ IPC bytes. Rows travel between the main
- * thread and the workers as IPC *stream* bytes in a transferable ArrayBuffer (moved, not copied);
- * checkpoints and `export --format arrow` write the IPC *file* format (`ARROW1` magic at both ends),
- * which pyarrow's `ipc.open_file` and polars read.
+ * thread and the workers as raw Arrow buffers (wire.ts), not through this codec; checkpoints and
+ * `export --format arrow` write the IPC *file* format (`ARROW1` magic at both ends), which pyarrow's
+ * `ipc.open_file` and polars read (test/engine/arrow-readers.test.ts).
  *
  * Values are column arrays (one JS array per column), never per-row objects.
  */

@@ -29,7 +29,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { openSql, migrateStore, type SqlDb } from './store.js';
-import { StageTable, type Claim } from './queue.js';
+import { StageTable, expireDeadLocalLeases, type Claim } from './queue.js';
 import { StagePool } from './pool.js';
 import type { ColumnDef } from './arrow.js';
 import { wireFromColumns, wireValues } from './wire.js';
@@ -139,15 +139,6 @@ function endedWithThread(cause: unknown): boolean {
  */
 export const TASKS_PER_THREAD = 3;
 export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === 'EPERM';
-  }
-}
 
 export class Engine {
   readonly sql: SqlDb;
@@ -326,16 +317,9 @@ export class Engine {
    * and simply waits for the normal expiry.
    */
   private reapDeadLocalHolders(): void {
-    const host = hostname();
-    const now = Date.now();
-    for (const rt of this.rts) {
-      for (const { claimed_by: by } of this.sql.all<{ claimed_by: string }>(`SELECT DISTINCT claimed_by FROM ${rt.stage.name} WHERE state = 'running' AND lease_until >= ?`, [now])) {
-        const m = /^(.*):(\d+):[a-z0-9]+$/.exec(by);
-        if (!m || m[1] !== host || Number(m[2]) === process.pid || processAlive(Number(m[2]))) continue;
-        this.sql.run(`UPDATE ${rt.stage.name} SET lease_until = ? WHERE state = 'running' AND claimed_by = ?`, [now - 1, by]);
-      }
-    }
+    for (const rt of this.rts) expireDeadLocalLeases(this.sql, rt.stage.name);
   }
+
 
   /** Write finished batches in one transaction and admit their rows downstream. */
   private write(batch: readonly Done[]): void {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { SqlDb } from './store.js';
 import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
-import type { RowState } from './queue.js';
+import { expireDeadLocalLeases, sweepRows, type RowState } from './queue.js';
 import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
 
 /** Window over which `rows/s` is measured (ms). */
@@ -81,15 +81,22 @@ export function errorGroups(sql: SqlDb, stage?: string): ErrorGroup[] {
 
 /**
  * Back to `pending`: `failed` rows (attempt counter restarts, history kept), or `stale` ones — running
- * rows whose lease has expired (their holder is gone) — without waiting for a sweep.
+ * rows whose holder is gone (lease expired, or held by a process of this host that no longer runs) —
+ * without waiting for a sweep. Stale rows go through the sweep: each is an `expired` attempt in the
+ * history, and a row at the stage's last attempt is `failed` instead.
  */
 export function requeue(sql: SqlDb, stage: string, which: 'failed' | 'stale', now = Date.now()): number {
   requireStage(sql, stage);
   return sql.transaction(() => {
-    const n =
-      which === 'failed'
-        ? sql.run(`UPDATE ${stage} SET state = 'pending', attempts = 0, available_at = 0, finished_at = NULL, updated_at = ? WHERE state = 'failed'`, [now]).changes
-        : sql.run(`UPDATE ${stage} SET state = 'pending', claimed_by = NULL, lease_until = NULL, available_at = 0, updated_at = ? WHERE state = 'running' AND lease_until < ?`, [now, now]).changes;
+    let n: number;
+    if (which === 'failed') {
+      n = sql.run(`UPDATE ${stage} SET state = 'pending', attempts = 0, available_at = 0, finished_at = NULL, updated_at = ? WHERE state = 'failed'`, [now]).changes;
+    } else {
+      const spec = JSON.parse(sql.get<{ spec_json: string }>('SELECT spec_json FROM engine_stages WHERE name = ?', [stage])!.spec_json) as { retry?: { maxAttempts?: number } };
+      expireDeadLocalLeases(sql, stage, now);
+      const r = sweepRows(sql, stage, spec.retry?.maxAttempts ?? 3, now, 'requeued as stale');
+      n = r.returned + r.failed;
+    }
     sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'requeue', JSON.stringify({ which, rows: n })]);
     return n;
   }, 'immediate');

@@ -12,6 +12,7 @@
  * Times are milliseconds since the Unix epoch (REAL), so leases and back-off compare as numbers.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { SqlDb, SqlValue } from './store.js';
 import { StageError, priorityFunction, type ColumnType, type PrioritySpec, type Stage } from './stage.js';
 
@@ -251,10 +252,7 @@ export class StageTable {
   }
 
   private history(id: number, key: string, attempt: number, by: string | null, startedAt: number | null, now: number, outcome: string, error: string | null): void {
-    this.sql.run(
-      'INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [this.table, id, key, attempt, by, startedAt, now, outcome, error],
-    );
+    recordAttempt(this.sql, this.table, id, key, attempt, by, startedAt, now, outcome, error);
   }
 
   /**
@@ -349,23 +347,7 @@ export class StageTable {
    * process lost, with its own reason). Returns how many rows came back.
    */
   sweep(now = Date.now(), reason = 'lease expired', ids?: readonly number[]): { returned: number; failed: number } {
-    const { maxAttempts } = this.stage.retry;
-    const sql = `UPDATE ${this.table} SET
-        state = CASE WHEN attempts >= @max THEN 'failed' ELSE 'pending' END,
-        finished_at = CASE WHEN attempts >= @max THEN @now ELSE NULL END,
-        last_error = @reason || ' (holder ' || claimed_by || ', attempt ' || attempts || ')',
-        claimed_by = NULL, lease_until = NULL, updated_at = @now
-      WHERE state = 'running' AND lease_until < @now${ids ? ' AND id IN (SELECT value FROM json_each(@ids))' : ''}
-      RETURNING id, key, attempts, started_at, state, last_error`;
-    return this.sql.transaction(() => {
-      const rows = this.sql.allRaw(sql, ids ? { max: maxAttempts, now, reason, ids: JSON.stringify(ids) } : { max: maxAttempts, now, reason });
-      let failed = 0;
-      for (const r of rows) {
-        this.history(r[0] as number, r[1] as string, r[2] as number, null, r[3] as number | null, now, 'expired', r[5] as string);
-        if (r[4] === 'failed') failed++;
-      }
-      return { returned: rows.length - failed, failed };
-    }, 'immediate');
+    return sweepRows(this.sql, this.table, this.stage.retry.maxAttempts, now, reason, ids);
   }
 
   counts(): StateCounts & { ready: number } {
@@ -433,4 +415,61 @@ export class StageTable {
     const cur = this.cutoffs();
     return Object.entries(this.stage.filter?.cutoffs ?? {}).some(([n, c]) => c.step > 0 && (cur[n] ?? c.initial) < c.max);
   }
+}
+
+/** One ended attempt of a stage row, in the attempt history (never overwritten). */
+export function recordAttempt(sql: SqlDb, table: string, id: number, key: string, attempt: number, by: string | null, startedAt: number | null, now: number, outcome: string, error: string | null): void {
+  sql.run(
+    'INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [table, id, key, attempt, by, startedAt, now, outcome, error],
+  );
+}
+
+/**
+ * Running rows of `table` whose lease ended before `now` (all of them, or those of `ids`): back to
+ * `pending` while attempts remain, otherwise `failed`; each an `expired` attempt in the history,
+ * with `reason` and the holder in `last_error`.
+ */
+export function sweepRows(sql: SqlDb, table: string, maxAttempts: number, now: number, reason: string, ids?: readonly number[]): { returned: number; failed: number } {
+  const text = `UPDATE ${table} SET
+      state = CASE WHEN attempts >= @max THEN 'failed' ELSE 'pending' END,
+      finished_at = CASE WHEN attempts >= @max THEN @now ELSE NULL END,
+      last_error = @reason || ' (holder ' || claimed_by || ', attempt ' || attempts || ')',
+      claimed_by = NULL, lease_until = NULL, updated_at = @now
+    WHERE state = 'running' AND lease_until < @now${ids ? ' AND id IN (SELECT value FROM json_each(@ids))' : ''}
+    RETURNING id, key, attempts, started_at, state, last_error`;
+  return sql.transaction(() => {
+    const rows = sql.allRaw(text, ids ? { max: maxAttempts, now, reason, ids: JSON.stringify(ids) } : { max: maxAttempts, now, reason });
+    let failed = 0;
+    for (const r of rows) {
+      recordAttempt(sql, table, r[0] as number, r[1] as string, r[2] as number, null, r[3] as number | null, now, 'expired', r[5] as string);
+      if (r[4] === 'failed') failed++;
+    }
+    return { returned: rows.length - failed, failed };
+  }, 'immediate');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * End now the leases of `table` held by a process of this host that no longer exists (killed,
+ * crashed; holder ids are `host:pid:tag`), so they need not wait out their expiry. A reused pid looks
+ * alive and waits for the normal expiry. Returns the number of rows whose lease ended.
+ */
+export function expireDeadLocalLeases(sql: SqlDb, table: string, now = Date.now(), self = process.pid): number {
+  const host = hostname();
+  let n = 0;
+  for (const { claimed_by: by } of sql.all<{ claimed_by: string }>(`SELECT DISTINCT claimed_by FROM ${table} WHERE state = 'running' AND lease_until >= ?`, [now])) {
+    const m = /^(.*):(\d+):[a-z0-9]+$/.exec(by);
+    if (!m || m[1] !== host || Number(m[2]) === self || processAlive(Number(m[2]))) continue;
+    n += sql.run(`UPDATE ${table} SET lease_until = ? WHERE state = 'running' AND claimed_by = ?`, [now - 1, by]).changes;
+  }
+  return n;
 }

@@ -63,6 +63,8 @@ export class StoreError extends Error {
 }
 
 function storeError(e: unknown, path: string): unknown {
+  // Already translated (a statement inside a transaction, both wrapped).
+  if (e instanceof StoreError) return e;
   const code = (e as { code?: unknown }).code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return e;
   const msg = (e as Error).message;
@@ -77,7 +79,7 @@ function storeError(e: unknown, path: string): unknown {
 export interface OpenOptions {
   /** Wait this long (ms) for another connection's write lock. Default 10000. */
   busyTimeoutMs?: number;
-  /** Open read-only (status, export). Default false. */
+  /** Open read-only, an existing file only (status, errors, export, checkpoint). Default false. */
   readonly?: boolean;
   /** Cap the file at this many pages (SQLite `max_page_count`); used to test a full disk. */
   maxPageCount?: number;
@@ -327,11 +329,23 @@ export class Store {
   readonly sql: SqlDb;
   readonly path: string;
 
+  /**
+   * A read-only store (`readonly: true`: status, errors, export, checkpoint) must exist and be at the
+   * current schema: nothing is created or migrated, and another process may hold the write lock.
+   */
   constructor(path: string, options: OpenOptions = {}) {
     this.path = path;
-    this.sql = openSql(path, options);
+    const readonly = options.readonly === true && path !== ':memory:';
+    this.sql = openSql(path, { ...options, readonly });
     try {
-      migrate(this.sql, MIGRATIONS);
+      if (!readonly) migrate(this.sql, MIGRATIONS);
+      else {
+        const has = this.sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+        const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+        const at = has ? (this.sql.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')!.v ?? 0) : null;
+        if (at === null) throw new StoreError(`store ${path}: not a fracflow store (no schema_migrations table)`, 'FRACFLOW_NOT_A_STORE');
+        if (at < latest) throw new StoreError(`store ${path}: schema version ${at} is older than this fracflow's ${latest}; run a command that writes to the store (e.g. \`fracflow engine run\`) to migrate it`, 'FRACFLOW_OLD_SCHEMA');
+      }
     } catch (e) {
       this.sql.close();
       throw e;

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .argument('<dir>', 'output directory (created)')
     .addOption(dbOption())
     .action(async (dir: string, opts: { db: string }) => {
-      const store = openStore(opts.db);
+      const store = openStore(opts.db, { readonly: true });
       try {
         const files = await checkpoint(store.sql, dir);
         for (const f of files) console.log(f);

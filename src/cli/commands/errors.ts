@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--json', 'JSON instead of text')
     .addOption(dbOption())
     .action((stage: string | undefined, opts: { json?: boolean; db: string }) => {
-      const store = openStore(opts.db);
+      const store = openStore(opts.db, { readonly: true });
       try {
         const groups = errorGroups(store.sql, stage);
         if (opts.json) console.log(JSON.stringify(groups));

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'write here instead of stdout')
     .addOption(dbOption())
     .action((table: string, opts: { format: ExportFormat; out?: string; db: string }) => {
-      const store = openStore(opts.db);
+      const store = openStore(opts.db, { readonly: true });
       try {
         const bytes = exportTable(store.sql, table, opts.format);
         if (opts.out) writeFileSync(opts.out, bytes);

@@ -7,10 +7,10 @@ import { requeue } from '../../engine/ops.js';
 export function register(program: Command): void {
   program
     .command('requeue')
-    .description('back to pending: failed rows (--failed, attempts restart) or running rows whose lease expired (--stale)')
+    .description('back to pending: failed rows (--failed, attempts restart) or running rows whose holder is gone (--stale: lease expired, or a process of this host that no longer runs)')
     .argument('<stage>', 'stage table')
     .option('--failed', 'failed rows')
-    .option('--stale', 'running rows whose lease has expired')
+    .option('--stale', 'running rows whose lease has expired or whose holder (on this host) no longer runs')
     .addOption(dbOption())
     .action((stage: string, opts: { failed?: boolean; stale?: boolean; db: string }) => {
       if (opts.failed === opts.stale) throw new InvalidArgumentError('requeue: give exactly one of --failed or --stale');

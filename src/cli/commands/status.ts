@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--json', 'JSON instead of a table')
     .addOption(dbOption())
     .action((opts: { json?: boolean; db: string }) => {
-      const store = openStore(opts.db);
+      const store = openStore(opts.db, { readonly: true });
       try {
         const rows = stageStatus(store.sql);
         if (opts.json) {

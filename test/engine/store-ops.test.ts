@@ -1,0 +1,120 @@
+/**
+ * The store's own guarantees and the operator commands around it: migrations recorded in the same
+ * transaction that applies them (a failing one leaves nothing behind); WAL, synchronous=NORMAL and
+ * the busy timeout; store errors named once; read-only opens (status, errors, export, checkpoint)
+ * that create nothing, refuse a file that is not a store, and read while another connection holds the
+ * write lock; `requeue --stale` taking back rows of a dead local holder through the sweep (history,
+ * last attempt failed) and leaving live holders alone.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate, openSql, openStore, StoreError } from '../../src/engine/store.js';
+import { StageTable } from '../../src/engine/queue.js';
+import { requeue, stageStatus } from '../../src/engine/ops.js';
+import { flaky, square, toyRows } from './fixtures/toy-stages.js';
+import { runCli } from '../helpers/cli.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'fracflow-store-ops-'));
+}
+
+test('a migration and its record commit together: a failing one leaves neither, and runs again once fixed', () => {
+  const sql = openSql(':memory:');
+  const good = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER);' };
+  const bad = { version: 2, name: 'two', sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);' };
+  assert.throws(() => migrate(sql, [good, bad]), (e: unknown) => e instanceof StoreError && /no such table: nowhere/.test(e.message));
+  assert.deepEqual(sql.all('SELECT version FROM schema_migrations ORDER BY version'), [{ version: 1 }]);
+  assert.equal(sql.get("SELECT name FROM sqlite_master WHERE name = 'b'"), undefined, 'the failed migration left no table');
+  migrate(sql, [good, { ...bad, sql: 'CREATE TABLE b (x INTEGER);' }]);
+  assert.deepEqual(sql.all('SELECT version FROM schema_migrations ORDER BY version'), [{ version: 1 }, { version: 2 }]);
+  sql.close();
+});
+
+test('a file store runs in WAL with synchronous=NORMAL and a 10 s busy timeout', () => {
+  const dir = tmp();
+  try {
+    const store = openStore(join(dir, 's.db'));
+    assert.equal(store.sql.pragma('journal_mode'), 'wal');
+    assert.equal(store.sql.pragma('synchronous'), 1);
+    assert.equal(store.sql.pragma('busy_timeout'), 10000);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an error inside a transaction names the store once', () => {
+  const store = openStore(':memory:');
+  try {
+    store.sql.transaction(() => store.sql.run('INSERT INTO no_such_table VALUES (1)'), 'immediate');
+    assert.fail('the insert should have thrown');
+  } catch (e) {
+    assert.ok(e instanceof StoreError);
+    assert.match(e.message, /^store :memory:: no such table: no_such_table \(SQLITE_ERROR\)$/);
+  }
+  store.close();
+});
+
+test('read-only opens create nothing, refuse a file that is not a store, and read while another connection writes', () => {
+  const dir = tmp();
+  try {
+    const missing = join(dir, 'missing.db');
+    assert.throws(() => openStore(missing, { readonly: true }), (e: unknown) => e instanceof StoreError && e.code === 'SQLITE_CANTOPEN');
+    assert.equal(existsSync(missing), false);
+    const cli = runCli(['status', '--db', missing]);
+    assert.notEqual(cli.status, 0);
+    assert.match(cli.stderr, /cannot open the database file/);
+    assert.equal(existsSync(missing), false, 'status created no file');
+
+    const other = join(dir, 'other.db');
+    new Database(other).exec('CREATE TABLE t (x)').close();
+    assert.throws(() => openStore(other, { readonly: true }), /not a fracflow store \(no schema_migrations table\)/);
+
+    const path = join(dir, 's.db');
+    const writer = openStore(path);
+    const t = new StageTable(writer.sql, square);
+    t.ensure();
+    t.enqueue(toyRows(0, 5));
+    writer.sql.exec('BEGIN IMMEDIATE');
+    writer.sql.run("UPDATE square SET priority = 99 WHERE key = 'k0'");
+    const reader = openStore(path, { readonly: true });
+    assert.deepEqual(stageStatus(reader.sql).map((s) => [s.stage, s.pending]), [['square', 5]]);
+    assert.throws(() => reader.sql.run('DELETE FROM square'), (e: unknown) => e instanceof StoreError && e.code.startsWith('SQLITE_READONLY'));
+    reader.close();
+    writer.sql.exec('COMMIT');
+    writer.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('requeue --stale takes back the rows of a dead holder on this host through the sweep, and leaves live holders alone', () => {
+  const store = openStore(':memory:');
+  const sql = store.sql;
+  const t = new StageTable(sql, flaky);
+  t.ensure();
+  t.enqueue(toyRows(1, 4));
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const deadHolder = `${hostname()}:${dead}:abc123`;
+  const liveHolder = `${hostname()}:${process.ppid}:def456`;
+  const now = Date.now();
+  // k1 goes to the dead holder on its second (last) attempt: the first one's lease ran out and the sweep took it back.
+  const first = t.claim('earlier', 1, now - 10_000, 1);
+  assert.deepEqual(first.keys, ['k1']);
+  t.sweep(now - 5_000);
+  const a = t.claim(deadHolder, 2, now, 60_000);
+  const b = t.claim(liveHolder, 1, now, 60_000);
+  assert.deepEqual([a.keys, b.keys], [['k1', 'k2'], ['k3']]);
+  assert.equal(requeue(sql, 'flaky', 'stale', now + 1), 2);
+  const rows = sql.all<{ key: string; state: string; claimed_by: string | null; last_error: string | null }>('SELECT key, state, claimed_by, last_error FROM flaky ORDER BY key');
+  assert.deepEqual(rows.map((r) => [r.key, r.state, r.claimed_by]), [['k1', 'failed', null], ['k2', 'pending', null], ['k3', 'running', liveHolder]]);
+  assert.match(rows[0]!.last_error!, /^requeued as stale \(holder .*:\d+:abc123, attempt 2\)$/);
+  const history = sql.all<{ key: string; attempt: number; outcome: string }>("SELECT key, attempt, outcome FROM engine_attempts WHERE stage = 'flaky' ORDER BY id");
+  assert.deepEqual(history.map((h) => [h.key, h.attempt, h.outcome]), [['k1', 1, 'expired'], ['k1', 2, 'expired'], ['k2', 1, 'expired']]);
+  store.close();
+});
