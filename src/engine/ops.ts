@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
-import type { SqlDb } from './store.js';
+import { openSql, type SqlDb } from './store.js';
 import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
 import { expireDeadLocalLeases, sweepRows, type RowState } from './queue.js';
 import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
@@ -210,6 +210,29 @@ function inferredType(values: readonly unknown[]): ColumnType {
 }
 
 /**
+ * The declared types of a stage table's input and output columns (its `engine_stages` spec), so
+ * int32 and bool columns export as such rather than as SQLite's INTEGER. Empty for other tables.
+ */
+function stageColumnTypes(sql: SqlDb, table: string): Map<string, ColumnType> {
+  const out = new Map<string, ColumnType>();
+  const row = sql.get<{ spec_json: string }>('SELECT spec_json FROM engine_stages WHERE name = ?', [table]);
+  if (!row) return out;
+  let spec: { input?: { columns?: Record<string, { type?: unknown } | unknown> }; output?: Record<string, unknown> };
+  try {
+    spec = JSON.parse(row.spec_json) as typeof spec;
+  } catch {
+    return out;
+  }
+  const known = (t: unknown): t is ColumnType => t === 'float64' || t === 'int32' || t === 'utf8' || t === 'binary' || t === 'bool';
+  for (const [name, c] of Object.entries(spec.input?.columns ?? {})) {
+    const t = typeof c === 'object' && c !== null ? (c as { type?: unknown }).type : c;
+    if (known(t)) out.set(name, t);
+  }
+  for (const [name, t] of Object.entries(spec.output ?? {})) if (known(t)) out.set(name, t);
+  return out;
+}
+
+/**
  * A whole table or view as column definitions + column arrays (INTEGER as float64: ids and epochs
  * exceed int32). Tables come in rowid order, views in their own order; a view column without a
  * declared type takes the type of its values (mixed values are written as text).
@@ -217,11 +240,12 @@ function inferredType(values: readonly unknown[]): ColumnType {
 export function readTable(sql: SqlDb, table: string): { defs: ColumnDef[]; columns: unknown[][] } {
   if (!exportableTables(sql).includes(table)) throw new StageError(`no table named ${JSON.stringify(table)} (tables: ${exportableTables(sql).join(', ')})`);
   const view = viewNames(sql).includes(table);
+  const declaredByStage = stageColumnTypes(sql, table);
   const info = sql.all<{ name: string; type: string }>('SELECT name, type FROM pragma_table_info(?) ORDER BY cid', [table]);
   const rows = sql.allRaw(`SELECT ${info.map((c) => `"${c.name}"`).join(', ')} FROM ${table}${view ? '' : ' ORDER BY rowid'}`);
   const columns = info.map((_, c) => rows.map((r) => r[c]));
   const defs = info.map((c, i) => {
-    const declared = SQLITE_TO_COLUMN[c.type.toUpperCase()];
+    const declared = declaredByStage.get(c.name) ?? SQLITE_TO_COLUMN[c.type.toUpperCase()];
     const type = declared ?? (view ? inferredType(columns[i]!) : 'utf8');
     if (type === 'utf8') columns[i] = columns[i]!.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : String(v)));
     return { name: c.name, type };
@@ -283,12 +307,21 @@ export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   const db = join(dir, 'fracflow.db');
   await sql.backup(db);
   files.push(db);
-  for (const s of [...stageNames(sql), ...viewNames(sql)]) {
-    const csv = join(dir, `${s}.csv`);
-    writeFileSync(csv, tableAsCsv(sql, s));
-    const arrow = join(dir, `${s}.arrow`);
-    writeFileSync(arrow, encodeFile(tableAsArrow(sql, s)));
-    files.push(csv, arrow);
+  // The CSV and Arrow files are read from the backup, so every file of the checkpoint shows the same
+  // moment even while a run goes on writing to the store. The backup is left as one self-contained
+  // file (rollback journal, no -wal/-shm beside it); fracflow turns WAL back on when it opens it.
+  const copy = openSql(db);
+  try {
+    copy.pragma('journal_mode = DELETE');
+    for (const s of [...stageNames(copy), ...viewNames(copy)]) {
+      const csv = join(dir, `${s}.csv`);
+      writeFileSync(csv, tableAsCsv(copy, s));
+      const arrow = join(dir, `${s}.arrow`);
+      writeFileSync(arrow, encodeFile(tableAsArrow(copy, s)));
+      files.push(csv, arrow);
+    }
+  } finally {
+    copy.close();
   }
   return files;
 }

@@ -128,6 +128,34 @@ test('admission: a downstream stage takes finished upstream rows that pass its c
   assert.equal(p.code_version, '0.1.0');
 });
 
+test('a fork of a downstream stage feeds from the same upstream through its own filter and cutoffs, into its own table', () => {
+  const wide = forkStage(plusOne, { name: 'plus_one_wide', filter: { sql: 'u.y >= 100 - :band', cutoffs: { band: { initial: 50, step: 25, max: 75 } } }, priority: 'y' });
+  const { sql, tables: [sq, po, pw] } = setup([square, plusOne, wide]);
+  sq!.enqueue(toyRows(0, 10));
+  const c = sq!.claim('A', 10, 0);
+  sq!.finish('A', c.ids, [c.inputs[0]!.map((x) => (x as number) ** 2)], 1);
+  // y = x²: 0, 1, 4, 9, 16, 25, 36, 49, 64, 81.
+  assert.deepEqual(po!.feed().sort(), ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+  assert.deepEqual(pw!.feed().sort(), ['k8', 'k9']);
+  assert.deepEqual(pw!.claim('B', 1).keys, ['k9'], 'the fork ranks by its own priority');
+  assert.deepEqual(sql.all('SELECT key FROM plus_one_wide ORDER BY key').map((r) => (r as { key: string }).key), ['k8', 'k9']);
+  assert.deepEqual(pw!.broaden()!.admitted.sort(), ['k5', 'k6', 'k7']);
+  assert.deepEqual(pw!.cutoffs(), { band: 75 });
+  assert.equal(sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM plus_one')!.n, 7, 'the base stage keeps its own rows');
+});
+
+test('only the lease holder can fail a row: another holder\'s failure changes nothing', () => {
+  const { sql, tables: [sq] } = setup();
+  sq!.enqueue(toyRows(0, 2));
+  const c = sq!.claim('A', 2, 1000);
+  sq!.fail('B', c.ids.map((id) => ({ id, error: 'not mine' })), 1001);
+  assert.deepEqual(sql.all('SELECT state, claimed_by, attempts, last_error FROM square ORDER BY id'), [
+    { state: 'running', claimed_by: 'A', attempts: 1, last_error: null },
+    { state: 'running', claimed_by: 'A', attempts: 1, last_error: null },
+  ]);
+  assert.equal(sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'error'")!.n, 0);
+});
+
 test('priority swaps at run time re-score pending rows: SQL expression or registered TS function', async () => {
   const { sql, tables: [sq] } = setup();
   sq!.enqueue(toyRows(0, 6));

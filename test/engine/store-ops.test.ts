@@ -4,18 +4,22 @@
  * the busy timeout; store errors named once; read-only opens (status, errors, export, checkpoint)
  * that create nothing, refuse a file that is not a store, and read while another connection holds the
  * write lock; `requeue --stale` taking back rows of a dead local holder through the sweep (history,
- * last attempt failed) and leaving live holders alone.
+ * last attempt failed) and leaving live holders alone; status rates and ETA; exports that keep a
+ * stage's declared int32 and bool columns; a checkpoint that is one self-contained database file plus
+ * the tables read from it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate, openSql, openStore, StoreError } from '../../src/engine/store.js';
 import { StageTable } from '../../src/engine/queue.js';
-import { requeue, stageStatus } from '../../src/engine/ops.js';
+import { checkpoint, exportTable, requeue, stageStatus } from '../../src/engine/ops.js';
+import { defineStage } from '../../src/engine/stage.js';
+import { tableFromIPC } from 'apache-arrow';
 import { flaky, square, toyRows } from './fixtures/toy-stages.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -117,4 +121,59 @@ test('requeue --stale takes back the rows of a dead holder on this host through 
   const history = sql.all<{ key: string; attempt: number; outcome: string }>("SELECT key, attempt, outcome FROM engine_attempts WHERE stage = 'flaky' ORDER BY id");
   assert.deepEqual(history.map((h) => [h.key, h.attempt, h.outcome]), [['k1', 1, 'expired'], ['k1', 2, 'expired'], ['k2', 1, 'expired']]);
   store.close();
+});
+
+test('status: rows/s over the last minute of finished rows, and the ETA of what is left', () => {
+  const store = openStore(':memory:');
+  const t = new StageTable(store.sql, square);
+  t.ensure();
+  t.enqueue(toyRows(0, 10));
+  const now = 1_000_000;
+  const c = t.claim('me', 5, now - 10_000);
+  // Four rows finished over the last 4 s: 1 row/s; one still running and five pending: 6 s left.
+  c.ids.slice(0, 4).forEach((id, i) => t.finish('me', [id], [[0]], now - 4000 + 1000 * i));
+  const [s] = stageStatus(store.sql, ['square'], undefined, now);
+  assert.deepEqual({ pending: s!.pending, running: s!.running, done: s!.done, failed: s!.failed }, { pending: 5, running: 1, done: 4, failed: 0 });
+  assert.equal(s!.rowsPerSec, 1);
+  assert.equal(s!.etaSec, 6);
+  const [later] = stageStatus(store.sql, ['square'], undefined, now + 120_000);
+  assert.equal(later!.rowsPerSec, 0, 'nothing finished in the last minute');
+  assert.equal(later!.etaSec, null, 'no rate, no ETA');
+  store.close();
+});
+
+const typed = defineStage({
+  module: import.meta.url, name: 'typed', input: { columns: { x: 'float64' } }, output: { n: 'int32', ok: 'bool', note: 'utf8' },
+  work: (b) => b,
+});
+
+test('an Arrow export keeps a stage\'s declared int32 and bool columns; a checkpoint is one database file plus the tables read from it', async () => {
+  const dir = tmp();
+  try {
+    const store = openStore(join(dir, 's.db'));
+    const t = new StageTable(store.sql, typed);
+    t.ensure();
+    t.enqueue(toyRows(0, 3));
+    const c = t.claim('me', 3);
+    t.finish('me', c.ids, [[7, -1, 2147483647], [true, false, true], ['a', null, 'é']]);
+    const read = tableFromIPC(exportTable(store.sql, 'typed', 'arrow') as Uint8Array);
+    assert.equal(String(read.getChild('n')!.type), 'Int32');
+    assert.equal(String(read.getChild('ok')!.type), 'Bool');
+    assert.equal(String(read.getChild('x')!.type), 'Float64');
+    const order = (read.getChild('key')!.toArray() as string[]).map(String);
+    const byKey = (col: string) => Object.fromEntries(order.map((k, i) => [k, read.getChild(col)!.get(i)]));
+    assert.deepEqual(byKey('n'), { k0: 7, k1: -1, k2: 2147483647 });
+    assert.deepEqual(byKey('ok'), { k0: true, k1: false, k2: true });
+    const cp = join(dir, 'cp');
+    const files = await checkpoint(store.sql, cp);
+    store.close();
+    assert.deepEqual(readdirSync(cp).sort(), ['fracflow.db', 'typed.arrow', 'typed.csv']);
+    assert.deepEqual(files.map((f) => f.slice(cp.length + 1)).sort(), ['fracflow.db', 'typed.arrow', 'typed.csv']);
+    assert.equal(tableFromIPC(readFileSync(join(cp, 'typed.arrow'))).numRows, 3);
+    const copy = openStore(join(cp, 'fracflow.db'), { readonly: true });
+    assert.equal(copy.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM typed WHERE state = 'done'")!.n, 3);
+    copy.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
