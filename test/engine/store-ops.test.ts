@@ -6,7 +6,7 @@
  * write lock; `requeue --stale` taking back rows of a dead local holder through the sweep (history,
  * last attempt failed) and leaving live holders alone; status rates and ETA; exports that keep a
  * stage's declared int32 and bool columns; a checkpoint that is one self-contained database file plus
- * the tables read from it.
+ * the tables read from it; no module but the store's imports the SQLite driver.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -176,4 +176,18 @@ test('an Arrow export keeps a stage\'s declared int32 and bool columns; a checkp
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the store module is the only importer of the SQLite driver', () => {
+  const src = join(import.meta.dirname, '..', '..', 'src');
+  const importers: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.ts$/.test(e.name) && /from ['"]better-sqlite3['"]|require\(['"]better-sqlite3['"]\)/.test(readFileSync(p, 'utf8'))) importers.push(p.slice(src.length + 1));
+    }
+  };
+  walk(src);
+  assert.deepEqual(importers, ['engine/store.ts']);
 });
