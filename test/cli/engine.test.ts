@@ -1,7 +1,8 @@
 /**
  * The engine commands as real processes: engine enqueue/run (both modes, progress output), status,
  * errors, requeue, submit, scale, cleanup, reset, checkpoint and export, and how each rejects bad
- * input (message naming the option and value, exit code 2).
+ * input (message naming the option and value, exit code 2); `errors` grouping rows that failed with
+ * one message (row count, three example keys in id order, most frequent message first).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -165,6 +166,27 @@ test('errors, requeue, submit, scale, cleanup and reset on a stage with failing 
   assert.equal(gone.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'flaky_done'")!.n, 0, 'the view went with its table');
   assert.equal(gone.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'my_stages'")!.n, 1, 'a view over no stage table stays');
   gone.close();
+});
+
+test('errors groups failed rows by message: one line per message with its row count, most frequent first, and the first three keys in id order', () => {
+  const dir = tmp();
+  const db = join(dir, 'g.db');
+  // x = 1..39: `bad input` on 7, 14, 21, 28, 35; `out of range` on 11, 22, 33.
+  ok(cli(['engine', 'enqueue', '--module', toyModule, 'shared_error', rowsFile(dir, 1, 40), '--db', db]));
+  ok(cli(['engine', 'run', '--module', toyModule, '--only', 'shared_error', '--db', db, '--progress', 'off']));
+  const errs = cli(['errors', 'shared_error', '--db', db]);
+  ok(errs);
+  // Ids follow x, so id order (k7, k14, k21) is not the keys' text order (k14, k21, k28).
+  assert.equal(
+    errs.stdout,
+    'shared_error: 5 rows (up to 1 attempts): bad input\n  e.g. k7, k14, k21\n' + 'shared_error: 3 rows (up to 1 attempts): out of range\n  e.g. k11, k22, k33\n',
+  );
+  const json = cli(['errors', '--json', '--db', db]);
+  ok(json);
+  assert.deepEqual(JSON.parse(json.stdout), [
+    { stage: 'shared_error', message: 'bad input', rows: 5, examples: ['k7', 'k14', 'k21'], attempts: 1 },
+    { stage: 'shared_error', message: 'out of range', rows: 3, examples: ['k11', 'k22', 'k33'], attempts: 1 },
+  ]);
 });
 
 test('engine run: bars on a terminal-like stream, and bad module/stage/option values are named', () => {

@@ -1,7 +1,9 @@
 /**
  * The scheduler with real worker threads (piscina pools, Arrow batches): a two-stage flow with
  * adaptive broadening, rows that throw, a hung and a crashed worker thread, the fixed-workflow mode,
- * forks, scaling and stopping while running.
+ * forks, scaling and stopping while running; a finished upstream row admitted downstream in the same
+ * transaction (claimable before the upstream stage is through), and `scale` moving a running stage
+ * onto a pool of the new size (the threads that ran each row).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +17,7 @@ import { StageTable } from '../../src/engine/queue.js';
 import { StagePool } from '../../src/engine/pool.js';
 import { wireFromColumns, wireValues } from '../../src/engine/wire.js';
 import { configureStage, forkStage } from '../../src/engine/stage.js';
-import { square, plusOne, flaky, hangOnce, crashOnce, spin, waits, ghostStage, toyRows, squareOf } from './fixtures/toy-stages.js';
+import { square, plusOne, flaky, hangOnce, crashOnce, spin, spinNext, threadIdStage, waits, ghostStage, toyRows, squareOf } from './fixtures/toy-stages.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-engine-'));
 
@@ -214,5 +216,54 @@ test('forks: the same work under another table with its own priority; scale chan
   assert.deepEqual(rev.map((x) => x.y), rev.map((x) => squareOf(x.x)));
   assert.match(other.sql.get<{ detail: string }>("SELECT detail FROM engine_events WHERE kind = 'scale'")!.detail, /"from":1,"to":2/);
   other.close();
+  e.close();
+});
+
+test('a finished upstream row is admitted downstream in the same transaction and claimed while the upstream stage is still running', async () => {
+  // 6 upstream batches of 30 ms on one thread; the downstream stage has no filter, so nothing but the
+  // admission at write time (no broadening) can bring rows into it during the run.
+  const up = configureStage(spin, { workers: 1, batchSize: 4, params: { ms: 30 } });
+  const e = new Engine({ db: ':memory:', stages: [up, configureStage(spinNext, { workers: 1 })], tickMs: 50 });
+  e.enqueue('spin', toyRows(0, 24));
+  await e.run();
+  const ups = e.sql.all<{ key: string; finished_at: number; state: string }>('SELECT key, finished_at, state FROM spin ORDER BY id');
+  const downs = e.sql.all<{ key: string; y: number; z: number; state: string; created_at: number; started_at: number }>('SELECT key, y, z, state, created_at, started_at FROM spin_next ORDER BY id');
+  assert.ok(ups.every((r) => r.state === 'done'));
+  assert.deepEqual(downs.map((r) => r.key), ups.map((r) => r.key), 'every upstream row reached the downstream stage');
+  const finishedAt = new Map(ups.map((r) => [r.key, r.finished_at]));
+  for (const r of downs) {
+    assert.equal(r.created_at, finishedAt.get(r.key), `${r.key} admitted in the transaction that finished it upstream`);
+    assert.deepEqual([r.state, r.z], ['done', r.y + 1], r.key);
+  }
+  const lastUp = Math.max(...ups.map((r) => r.finished_at));
+  const firstClaim = Math.min(...downs.map((r) => r.started_at));
+  assert.ok(firstClaim < lastUp, `a downstream row was claimed (at ${firstClaim}) before the last upstream row finished (at ${lastUp})`);
+  e.close();
+});
+
+test('scale resizes a running stage\'s pool: one thread runs every row at 1 worker, two fresh threads share the rows claimed after scaling to 2', async () => {
+  const s = configureStage(threadIdStage, { workers: 1, params: { ms: 8 } });
+  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 20 });
+  e.enqueue('thread_id', toyRows(0, 120));
+  const running = e.run();
+  const done = () => e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM thread_id WHERE state = 'done'")!.n;
+  const t0 = Date.now();
+  while (done() < 8 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 10));
+  const scaledAt = Date.now();
+  // Through the control table, as `fracflow scale` from another process does; the engine applies it on a tick.
+  scale(e.sql, 'thread_id', 2);
+  while (e.workerCounts()['thread_id'] !== 2 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 5));
+  const appliedAt = Date.now();
+  assert.equal(e.workerCounts()['thread_id'], 2);
+  const left = e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM thread_id WHERE state = 'pending'")!.n;
+  assert.ok(left >= 40, `rows left for the new pool: ${left}`);
+  await running;
+  const rows = e.sql.all<{ y: number; state: string; started_at: number; finished_at: number }>('SELECT y, state, started_at, finished_at FROM thread_id ORDER BY id');
+  assert.ok(rows.every((r) => r.state === 'done'));
+  const before = new Set(rows.filter((r) => r.finished_at < scaledAt).map((r) => r.y));
+  const after = new Set(rows.filter((r) => r.started_at > appliedAt).map((r) => r.y));
+  assert.equal(before.size, 1, `threads before scaling: ${[...before].join(', ')}`);
+  assert.equal(after.size, 2, `threads for rows claimed after scaling: ${[...after].join(', ')}`);
+  assert.ok(![...after].some((t) => before.has(t)), 'the rows claimed after scaling ran on the new pool, not the retired thread');
   e.close();
 });

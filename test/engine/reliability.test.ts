@@ -1,5 +1,6 @@
 /**
- * Reliability with real processes and files: `kill -9` at random moments then restart; two processes
+ * Reliability with real processes and files: `kill -9` at random moments (each run killed after it has
+ * finished 300 rows of its own, so every kill lands mid-run) then restart; two processes
  * on one SQLite file; a full disk and a read-only database file.
  */
 import { test } from 'node:test';
@@ -28,7 +29,9 @@ test('kill -9 at random moments, then restart: every entity ends done exactly on
   const dir = tmp();
   const db = join(dir, 'k.db');
   const rows = join(dir, 'rows.jsonl');
-  writeFileSync(rows, jsonl(toyRows(0, 4000)));
+  // Enough rows that none of the three runs can finish them all (~15 rows/ms here) before its kill.
+  const n = 20000;
+  writeFileSync(rows, jsonl(toyRows(0, n)));
   const enq = cli(['engine', 'enqueue', '--module', toyModule, 'square', rows, '--db', db]);
   assert.equal(enq.status, 0, enq.stderr);
   const kills: string[] = [];
@@ -38,13 +41,14 @@ test('kill -9 at random moments, then restart: every entity ends done exactly on
     const end = exited(child);
     let over = false;
     void end.then(() => (over = true));
-    // Kill once this run has written something (so the kill lands mid-run), after a seeded delay.
-    const target = (round + 1) * 300;
+    // Kill once this run has itself finished 300 rows (counted from the rows done when it started, so
+    // no round kills a child still starting up), after a seeded delay: every kill lands mid-run.
     const watch = openSql(db);
+    const doneRows = () => watch.get<{ n: number }>("SELECT COUNT(*) AS n FROM square WHERE state = 'done'")!.n;
+    const atStart = doneRows();
+    const target = atStart + 300;
     try {
-      while (!over && (watch.get<{ n: number }>("SELECT COUNT(*) AS n FROM square WHERE state = 'done'")?.n ?? 0) < target) await new Promise((r) => setTimeout(r, 10));
-    } catch {
-      // The table may not exist yet in the first instants; keep polling.
+      while (!over && doneRows() < target) await new Promise((r) => setTimeout(r, 10));
     } finally {
       watch.close();
     }
@@ -55,22 +59,26 @@ test('kill -9 at random moments, then restart: every entity ends done exactly on
     const r = await end;
     if (r.signal === 'SIGKILL') killed++;
     else assert.equal(r.status, 0, `seed ${seed}, kills ${kills.join(',')}: ${r.stderr}`);
+    const after = openSql(db);
+    const byThisRun = after.get<{ n: number }>("SELECT COUNT(*) AS n FROM square WHERE state = 'done'")!.n - atStart;
+    after.close();
+    assert.ok(byThisRun >= 300, `seed ${seed}, kills ${kills.join(',')}: run ${round + 1} was killed after finishing ${byThisRun} rows of its own`);
   }
-  assert.ok(killed >= 2, `seed ${seed}: only ${killed} of 3 runs were still going when killed`);
+  assert.equal(killed, 3, `seed ${seed}, kills ${kills.join(', ')}: only ${killed} of 3 runs were still going when killed`);
   const last = cli(['engine', 'run', '--module', toyModule, '--only', 'square,plus_one', '--db', db, '--progress', 'off', '--tick-ms', '50']);
-  const ctx = `seed ${seed}, kill -9 after done rows + delay ${kills.join(', ')}`;
+  const ctx = `seed ${seed}, kill -9 after done rows (300 more than at the run's start) + delay ${kills.join(', ')}`;
   assert.equal(last.status, 0, `${ctx}: ${last.stderr}`);
   const s = openSql(db);
   try {
     const sq = s.all<{ x: number; y: number; state: string }>('SELECT x, y, state FROM square');
-    assert.equal(sq.length, 4000, ctx);
+    assert.equal(sq.length, n, ctx);
     for (const r of sq) assert.deepEqual([r.state, r.y], ['done', squareOf(r.x)], `${ctx}: x=${r.x}`);
     const po = s.all<{ y: number; z: number; state: string }>('SELECT y, z, state FROM plus_one');
     assert.equal(po.length, 10, ctx);
     for (const r of po) assert.deepEqual([r.state, r.z], ['done', r.y + 1], ctx);
     const twice = s.all("SELECT stage, key FROM engine_attempts WHERE outcome = 'done' GROUP BY stage, key HAVING COUNT(*) > 1");
     assert.deepEqual(twice, [], `${ctx}: a row finished twice`);
-    assert.equal(s.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'done'")!.n, 4010, ctx);
+    assert.equal(s.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'done'")!.n, n + 10, ctx);
     assert.equal(s.pragma('integrity_check'), 'ok');
   } finally {
     s.close();
