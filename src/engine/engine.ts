@@ -29,7 +29,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { openSql, migrateStore, type SqlDb } from './store.js';
-import { StageTable, expireDeadLocalLeases, type Claim } from './queue.js';
+import { StageTable, expireDeadLocalLeases, isStageTable, type Claim } from './queue.js';
 import { StagePool } from './pool.js';
 import type { ColumnDef } from './arrow.js';
 import { wireFromColumns, wireValues } from './wire.js';
@@ -104,7 +104,16 @@ interface Runtime {
   outDefs: ColumnDef[];
   inDefs: ColumnDef[];
   report: StageReport;
+  /** When rows of an upstream this engine does not run were last admitted (epoch ms; 0 = not yet). */
+  foreignFeedAt: number;
 }
+
+/**
+ * How far back (ms) the periodic feed from an upstream run by another process looks past its last
+ * feed: a row's finished_at is stamped before its commit, so a row committed just after a feed can
+ * carry an earlier time.
+ */
+const FOREIGN_FEED_MARGIN_MS = 60_000;
 
 interface Inflight {
   claim: Claim;
@@ -164,6 +173,7 @@ export class Engine {
           inDefs: [{ name: 'key', type: 'utf8' }, ...Object.entries(s.input.columns).map(([name, c]) => ({ name, type: c.type }))],
           outDefs: Object.entries(s.output).map(([name, type]) => ({ name, type })),
           report: { tasks: 0, taskMs: 0, rowsDone: 0, rowsFailedAttempts: 0, workMs: 0 },
+          foreignFeedAt: 0,
         };
         this.byName.set(s.name, rt);
         this.rts.push(rt);
@@ -256,7 +266,25 @@ export class Engine {
     const c = rt.table.counts();
     if (c.pending > 0 || c.running > 0 || rt.inflight.size > 0) return false;
     if (!this.upstreamExhausted(rt)) return false;
+    // An upstream run by another process may have finished rows since the last feed: admit them first.
+    if (this.feedForeign(rt, true) > 0) return false;
     return !rt.table.canBroaden();
+  }
+
+  /**
+   * Admit the rows finished upstream of a stage whose upstream stage this engine does not run (another
+   * process runs it, or ran it): every done row when `full`, else those finished since the last feed
+   * (less a margin; only from a stage table, whose rows finish). Finished rows of upstream stages this
+   * engine runs are admitted as they are written.
+   */
+  private feedForeign(rt: Runtime, full: boolean): number {
+    if (rt.upstream || rt.stage.input.from === null) return 0;
+    // A plain table (e.g. `structures`) is fed at the start of a run and when drained, not on every tick.
+    if (!full && !isStageTable(this.sql, rt.stage.input.from)) return 0;
+    const now = Date.now();
+    const since = full || rt.foreignFeedAt === 0 ? undefined : rt.foreignFeedAt - FOREIGN_FEED_MARGIN_MS;
+    rt.foreignFeedAt = now;
+    return this.sql.transaction(() => rt.table.feed(undefined, now, since), 'immediate').length;
   }
 
   private upstreamExhausted(rt: Runtime): boolean {
@@ -502,6 +530,7 @@ export class Engine {
         if (!stopping) {
           this.applyControl();
           this.sweepAll(report);
+          for (const rt of this.rts) this.feedForeign(rt, false);
           if (this.tryBroaden(report)) pumpAll();
           pumpAll();
         }

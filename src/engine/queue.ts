@@ -199,17 +199,20 @@ export class StageTable {
 
   /**
    * Admit upstream rows that pass the filter and are not in the table yet. With `upstreamIds`, only
-   * those upstream rows are considered (the ones just finished); without, the whole upstream table.
+   * those upstream rows are considered (the ones just finished); without, the whole upstream table,
+   * or with `finishedSince` (a stage-table upstream) its rows finished at or after that time.
    * Call inside the caller's transaction when it must be atomic with the upstream write.
    */
-  feed(upstreamIds?: readonly number[], now = Date.now()): string[] {
+  feed(upstreamIds?: readonly number[], now = Date.now(), finishedSince?: number): string[] {
     const from = this.stage.input.from;
     if (from === null) return [];
     const cutoffs = this.cutoffs();
     const names = this.inputNames;
     const keyExpr = this.stage.input.key;
     const where: string[] = [];
-    if (isStageTable(this.sql, from)) where.push(`u.state = 'done'`);
+    const stageUpstream = isStageTable(this.sql, from);
+    if (stageUpstream) where.push(`u.state = 'done'`);
+    if (stageUpstream && finishedSince !== undefined) where.push('u.finished_at >= @since');
     if (this.stage.filter) where.push(`(${this.stage.filter.sql})`);
     if (upstreamIds) where.push('u.id IN (SELECT value FROM json_each(@ids))');
     where.push(`NOT EXISTS (SELECT 1 FROM ${this.table} x WHERE x.key = (${keyExpr}))`);
@@ -217,6 +220,7 @@ export class StageTable {
       FROM ${from} u ${this.stage.input.join} WHERE ${where.join(' AND ')} ORDER BY u.id`;
     const params: Record<string, SqlValue> = { ...cutoffs };
     if (upstreamIds) params['ids'] = JSON.stringify(upstreamIds);
+    if (stageUpstream && finishedSince !== undefined) params['since'] = finishedSince;
     const rows = this.sql.allRaw(select, params);
     if (rows.length === 0) return [];
     const keys = rows.map((r) => String(r[0]));

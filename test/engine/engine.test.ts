@@ -3,7 +3,8 @@
  * adaptive broadening, rows that throw, a hung and a crashed worker thread, the fixed-workflow mode,
  * forks, scaling and stopping while running; a finished upstream row admitted downstream in the same
  * transaction (claimable before the upstream stage is through), and `scale` moving a running stage
- * onto a pool of the new size (the threads that ran each row).
+ * onto a pool of the new size (the threads that ran each row); a stage whose upstream another engine
+ * runs, fed while that engine works and not stopping before it is through.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -239,6 +240,24 @@ test('a finished upstream row is admitted downstream in the same transaction and
   const firstClaim = Math.min(...downs.map((r) => r.started_at));
   assert.ok(firstClaim < lastUp, `a downstream row was claimed (at ${firstClaim}) before the last upstream row finished (at ${lastUp})`);
   e.close();
+});
+
+test('a stage whose upstream another engine runs is fed as that engine finishes rows, and does not stop before it is through', async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'fracflow-foreign-')), 'f.db');
+  // The upstream engine: 8 batches of 40 ms on one thread. The downstream engine runs spin_next only.
+  const upstream = new Engine({ db, stages: [configureStage(spin, { workers: 1, batchSize: 5, params: { ms: 40 } })], tickMs: 50 });
+  upstream.enqueue('spin', toyRows(0, 40));
+  const downstream = new Engine({ db, stages: [configureStage(spinNext, { workers: 1, batchSize: 5 })], tickMs: 50 });
+  const [, rep] = await Promise.all([upstream.run(), downstream.run()]);
+  assert.equal(rep.stages['spin_next']!.rowsDone, 40, 'every upstream row was admitted and run in the same downstream run');
+  const ups = upstream.sql.all<{ key: string; finished_at: number }>('SELECT key, finished_at FROM spin ORDER BY id');
+  const downs = downstream.sql.all<{ key: string; started_at: number; z: number; y: number }>('SELECT key, started_at, z, y FROM spin_next ORDER BY key');
+  assert.deepEqual(downs.map((r) => r.key), ups.map((r) => r.key).sort());
+  for (const r of downs) assert.equal(r.z, r.y + 1, r.key);
+  const lastUp = Math.max(...ups.map((r) => r.finished_at));
+  assert.ok(Math.min(...downs.map((r) => r.started_at)) < lastUp, 'rows were taken downstream while the other engine was still running');
+  upstream.close();
+  downstream.close();
 });
 
 test('scale resizes a running stage\'s pool: one thread runs every row at 1 worker, two fresh threads share the rows claimed after scaling to 2', async () => {
