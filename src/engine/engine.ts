@@ -104,16 +104,18 @@ interface Runtime {
   outDefs: ColumnDef[];
   inDefs: ColumnDef[];
   report: StageReport;
-  /** When rows of an upstream this engine does not run were last admitted (epoch ms; 0 = not yet). */
-  foreignFeedAt: number;
+  /** When this engine last looked for upstream rows finished by other processes (epoch ms; 0 = not yet). */
+  othersCheckedAt: number;
+  /** The upstream's latest finished_at at the last full feed (null = none yet). */
+  fullFeedMark: number | null | undefined;
 }
 
 /**
- * How far back (ms) the periodic feed from an upstream run by another process looks past its last
- * feed: a row's finished_at is stamped before its commit, so a row committed just after a feed can
- * carry an earlier time.
+ * How far back (ms) the per-tick look for upstream rows finished by other processes reaches past the
+ * previous look: a row's finished_at is stamped inside its writer's transaction, just before the
+ * commit, so a row committed just after a look can carry an earlier time.
  */
-const FOREIGN_FEED_MARGIN_MS = 60_000;
+const OTHERS_FEED_MARGIN_MS = 5_000;
 
 interface Inflight {
   claim: Claim;
@@ -173,7 +175,8 @@ export class Engine {
           inDefs: [{ name: 'key', type: 'utf8' }, ...Object.entries(s.input.columns).map(([name, c]) => ({ name, type: c.type }))],
           outDefs: Object.entries(s.output).map(([name, type]) => ({ name, type })),
           report: { tasks: 0, taskMs: 0, rowsDone: 0, rowsFailedAttempts: 0, workMs: 0 },
-          foreignFeedAt: 0,
+          othersCheckedAt: 0,
+          fullFeedMark: undefined,
         };
         this.byName.set(s.name, rt);
         this.rts.push(rt);
@@ -266,24 +269,38 @@ export class Engine {
     const c = rt.table.counts();
     if (c.pending > 0 || c.running > 0 || rt.inflight.size > 0) return false;
     if (!this.upstreamExhausted(rt)) return false;
-    // An upstream run by another process may have finished rows since the last feed: admit them first.
-    if (this.feedForeign(rt, true) > 0) return false;
+    // Rows other processes finished upstream since the last look: admit them before counting this
+    // stage finished.
+    if (this.feedFromOthers(rt, true) > 0) return false;
     return !rt.table.canBroaden();
   }
 
   /**
-   * Admit the rows finished upstream of a stage whose upstream stage this engine does not run (another
-   * process runs it, or ran it): every done row when `full`, else those finished since the last feed
-   * (less a margin; only from a stage table, whose rows finish). Finished rows of upstream stages this
-   * engine runs are admitted as they are written.
+   * Admit upstream rows of a stage-table upstream that other processes finished (this engine admits
+   * its own as it writes them). While another holder has upstream rows running, each tick looks at the
+   * rows finished since its previous look, less a margin, through the upstream's finished_at index,
+   * and takes the write lock only when there is something to admit. `full` (a stage about to count as finished) looks at every done row, once per
+   * change of the upstream's latest finished_at. A plain upstream table (e.g. `structures`) is fed at
+   * the start of a run and when drained.
    */
-  private feedForeign(rt: Runtime, full: boolean): number {
-    if (rt.upstream || rt.stage.input.from === null) return 0;
-    // A plain table (e.g. `structures`) is fed at the start of a run and when drained, not on every tick.
-    if (!full && !isStageTable(this.sql, rt.stage.input.from)) return 0;
+  private feedFromOthers(rt: Runtime, full: boolean): number {
+    const from = rt.stage.input.from;
+    if (from === null || !isStageTable(this.sql, from)) return 0;
     const now = Date.now();
-    const since = full || rt.foreignFeedAt === 0 ? undefined : rt.foreignFeedAt - FOREIGN_FEED_MARGIN_MS;
-    rt.foreignFeedAt = now;
+    let since: number | undefined;
+    if (full) {
+      const mark = this.sql.get<{ f: number }>(`SELECT finished_at AS f FROM ${from} WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1`)?.f ?? null;
+      if (mark === rt.fullFeedMark) return 0;
+      rt.fullFeedMark = mark;
+    } else {
+      // Only while another holder works on the upstream (a few running rows to look at): with none, the
+      // window stays open from the previous look, and the full feed covers a holder that came and went.
+      const others = this.sql.get(`SELECT 1 AS x FROM ${from} WHERE state = 'running' AND claimed_by <> ? LIMIT 1`, [this.workerId]);
+      if (!others) return 0;
+      since = (rt.othersCheckedAt || now) - OTHERS_FEED_MARGIN_MS;
+      rt.othersCheckedAt = now;
+    }
+    if (!rt.table.canFeed(since)) return 0;
     return this.sql.transaction(() => rt.table.feed(undefined, now, since), 'immediate').length;
   }
 
@@ -530,7 +547,7 @@ export class Engine {
         if (!stopping) {
           this.applyControl();
           this.sweepAll(report);
-          for (const rt of this.rts) this.feedForeign(rt, false);
+          for (const rt of this.rts) this.feedFromOthers(rt, false);
           if (this.tryBroaden(report)) pumpAll();
           pumpAll();
         }

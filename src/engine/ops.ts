@@ -82,8 +82,8 @@ export function errorGroups(sql: SqlDb, stage?: string): ErrorGroup[] {
 /**
  * Back to `pending`: `failed` rows (attempt counter restarts, history kept), or `stale` ones — running
  * rows whose holder is gone (lease expired, or held by a process of this host that no longer runs) —
- * without waiting for a sweep. Stale rows go through the sweep: each is an `expired` attempt in the
- * history, and a row at the stage's last attempt is `failed` instead.
+ * without waiting for a sweep. Each stale row is an `expired` attempt in the history and goes back to
+ * `pending` even at the stage's last attempt (a sweep would fail it there).
  */
 export function requeue(sql: SqlDb, stage: string, which: 'failed' | 'stale', now = Date.now()): number {
   requireStage(sql, stage);
@@ -92,10 +92,9 @@ export function requeue(sql: SqlDb, stage: string, which: 'failed' | 'stale', no
     if (which === 'failed') {
       n = sql.run(`UPDATE ${stage} SET state = 'pending', attempts = 0, available_at = 0, finished_at = NULL, updated_at = ? WHERE state = 'failed'`, [now]).changes;
     } else {
-      const spec = JSON.parse(sql.get<{ spec_json: string }>('SELECT spec_json FROM engine_stages WHERE name = ?', [stage])!.spec_json) as { retry?: { maxAttempts?: number } };
       expireDeadLocalLeases(sql, stage, now);
-      const r = sweepRows(sql, stage, spec.retry?.maxAttempts ?? 3, now, 'requeued as stale');
-      n = r.returned + r.failed;
+      // Back to pending whatever the attempt count: the operator asked for these rows to run again.
+      n = sweepRows(sql, stage, Number.POSITIVE_INFINITY, now, 'requeued as stale').returned;
     }
     sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'requeue', JSON.stringify({ which, rows: n })]);
     return n;
@@ -215,6 +214,7 @@ function inferredType(values: readonly unknown[]): ColumnType {
  */
 function stageColumnTypes(sql: SqlDb, table: string): Map<string, ColumnType> {
   const out = new Map<string, ColumnType>();
+  if (!sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'engine_stages'")) return out;
   const row = sql.get<{ spec_json: string }>('SELECT spec_json FROM engine_stages WHERE name = ?', [table]);
   if (!row) return out;
   let spec: { input?: { columns?: Record<string, { type?: unknown } | unknown> }; output?: Record<string, unknown> };
@@ -245,7 +245,13 @@ export function readTable(sql: SqlDb, table: string): { defs: ColumnDef[]; colum
   const rows = sql.allRaw(`SELECT ${info.map((c) => `"${c.name}"`).join(', ')} FROM ${table}${view ? '' : ' ORDER BY rowid'}`);
   const columns = info.map((_, c) => rows.map((r) => r[c]));
   const defs = info.map((c, i) => {
-    const declared = declaredByStage.get(c.name) ?? SQLITE_TO_COLUMN[c.type.toUpperCase()];
+    // A stage's int32 or bool column keeps its type only when every value fits it (a column whose
+    // declaration changed may still hold older values): otherwise SQLite's own type, exact.
+    const byStage = declaredByStage.get(c.name);
+    const fits = byStage === 'int32' ? columns[i]!.every((v) => v === null || (Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647))
+      : byStage === 'bool' ? columns[i]!.every((v) => v === null || v === 0 || v === 1)
+      : byStage !== undefined;
+    const declared = (fits ? byStage : undefined) ?? SQLITE_TO_COLUMN[c.type.toUpperCase()];
     const type = declared ?? (view ? inferredType(columns[i]!) : 'utf8');
     if (type === 'utf8') columns[i] = columns[i]!.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : String(v)));
     return { name: c.name, type };

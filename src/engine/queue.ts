@@ -204,28 +204,47 @@ export class StageTable {
    * Call inside the caller's transaction when it must be atomic with the upstream write.
    */
   feed(upstreamIds?: readonly number[], now = Date.now(), finishedSince?: number): string[] {
-    const from = this.stage.input.from;
-    if (from === null) return [];
+    const q = this.feedQuery(upstreamIds, finishedSince);
+    if (!q) return [];
+    // Upstream order (u.id). A time-bounded feed sorts its few rows here: in SQL, ORDER BY u.id makes
+    // the planner walk the whole upstream table in rowid order instead of its finished_at index.
+    const bounded = finishedSince !== undefined && q.params['since'] !== undefined;
+    const rows = bounded
+      ? this.sql.allRaw(q.select.replace(/^SELECT /, 'SELECT u.id AS _uid, '), q.params).sort((a, b) => (a[0] as number) - (b[0] as number)).map((r) => r.slice(1))
+      : this.sql.allRaw(`${q.select} ORDER BY u.id`, q.params);
+    if (rows.length === 0) return [];
     const cutoffs = this.cutoffs();
-    const names = this.inputNames;
+    const keys = rows.map((r) => String(r[0]));
+    const inputs = this.inputNames.map((_, c) => rows.map((r) => r[c + 1]));
+    return this.insertRows(keys, inputs, cutoffs, now);
+  }
+
+  /** Would {@link feed} admit anything? A read alone (no write lock): one row is enough to say. */
+  canFeed(finishedSince?: number): boolean {
+    const q = this.feedQuery(undefined, finishedSince);
+    return q !== null && this.sql.allRaw(`${q.select} LIMIT 1`, q.params).length > 0;
+  }
+
+  private feedQuery(upstreamIds?: readonly number[], finishedSince?: number): { select: string; params: Record<string, SqlValue> } | null {
+    const from = this.stage.input.from;
+    if (from === null) return null;
     const keyExpr = this.stage.input.key;
     const where: string[] = [];
     const stageUpstream = isStageTable(this.sql, from);
-    if (stageUpstream) where.push(`u.state = 'done'`);
-    if (stageUpstream && finishedSince !== undefined) where.push('u.finished_at >= @since');
+    const since = stageUpstream && finishedSince !== undefined;
+    // With a time bound the rows come from the upstream's finished_at index (`+` keeps the planner
+    // off the queue index, which would walk every done row).
+    if (stageUpstream) where.push(since ? `+u.state = 'done'` : `u.state = 'done'`);
+    if (since) where.push('u.finished_at >= @since');
     if (this.stage.filter) where.push(`(${this.stage.filter.sql})`);
     if (upstreamIds) where.push('u.id IN (SELECT value FROM json_each(@ids))');
     where.push(`NOT EXISTS (SELECT 1 FROM ${this.table} x WHERE x.key = (${keyExpr}))`);
-    const select = `SELECT (${keyExpr}) AS key${names.map((c) => `, (${this.stage.input.columns[c]!.expr}) AS ${c}`).join('')}
-      FROM ${from} u ${this.stage.input.join} WHERE ${where.join(' AND ')} ORDER BY u.id`;
-    const params: Record<string, SqlValue> = { ...cutoffs };
+    const select = `SELECT (${keyExpr}) AS key${this.inputNames.map((c) => `, (${this.stage.input.columns[c]!.expr}) AS ${c}`).join('')}
+      FROM ${from} u ${this.stage.input.join} WHERE ${where.join(' AND ')}`;
+    const params: Record<string, SqlValue> = { ...this.cutoffs() };
     if (upstreamIds) params['ids'] = JSON.stringify(upstreamIds);
-    if (stageUpstream && finishedSince !== undefined) params['since'] = finishedSince;
-    const rows = this.sql.allRaw(select, params);
-    if (rows.length === 0) return [];
-    const keys = rows.map((r) => String(r[0]));
-    const inputs = names.map((_, c) => rows.map((r) => r[c + 1]));
-    return this.insertRows(keys, inputs, cutoffs, now);
+    if (since) params['since'] = finishedSince;
+    return { select, params };
   }
 
   /**

@@ -4,7 +4,7 @@
  * forks, scaling and stopping while running; a finished upstream row admitted downstream in the same
  * transaction (claimable before the upstream stage is through), and `scale` moving a running stage
  * onto a pool of the new size (the threads that ran each row); a stage whose upstream another engine
- * runs, fed while that engine works and not stopping before it is through.
+ * runs, fed while that engine works and not stopping before it is through, also when both run it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -258,6 +258,20 @@ test('a stage whose upstream another engine runs is fed as that engine finishes 
   assert.ok(Math.min(...downs.map((r) => r.started_at)) < lastUp, 'rows were taken downstream while the other engine was still running');
   upstream.close();
   downstream.close();
+});
+
+test('a stage fed by an upstream stage that this engine and another both run admits the other engine\'s rows too', async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'fracflow-shared-')), 'f.db');
+  const up = configureStage(spin, { workers: 1, batchSize: 2, params: { ms: 30 } });
+  const one = new Engine({ db, stages: [up], tickMs: 50 });
+  one.enqueue('spin', toyRows(0, 40));
+  const both = new Engine({ db, stages: [up, configureStage(spinNext, { workers: 1 })], tickMs: 50 });
+  await Promise.all([one.run(), both.run()]);
+  const holders = both.sql.all<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE stage = 'spin' AND outcome = 'done' GROUP BY claimed_by");
+  assert.equal(holders.length, 2, 'both engines finished upstream rows');
+  assert.equal(both.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin_next WHERE state = 'done'")!.n, 40, 'every upstream row went through the downstream stage in this run');
+  one.close();
+  both.close();
 });
 
 test('scale resizes a running stage\'s pool: one thread runs every row at 1 worker, two fresh threads share the rows claimed after scaling to 2', async () => {

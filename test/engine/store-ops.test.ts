@@ -3,8 +3,8 @@
  * transaction that applies them (a failing one leaves nothing behind); WAL, synchronous=NORMAL and
  * the busy timeout; store errors named once; read-only opens (status, errors, export, checkpoint)
  * that create nothing, refuse a file that is not a store, and read while another connection holds the
- * write lock; `requeue --stale` taking back rows of a dead local holder through the sweep (history,
- * last attempt failed) and leaving live holders alone; status rates and ETA; exports that keep a
+ * write lock; `requeue --stale` taking back rows of a dead local holder (an `expired` attempt each,
+ * back to pending even at the last attempt) and leaving live holders alone; status rates and ETA; exports that keep a
  * stage's declared int32 and bool columns; a checkpoint that is one self-contained database file plus
  * the tables read from it; no module but the store's imports the SQLite driver.
  */
@@ -97,7 +97,7 @@ test('read-only opens create nothing, refuse a file that is not a store, and rea
   }
 });
 
-test('requeue --stale takes back the rows of a dead holder on this host through the sweep, and leaves live holders alone', () => {
+test('requeue --stale takes back the rows of a dead holder on this host, at their last attempt too, with an expired attempt each, and leaves live holders alone', () => {
   const store = openStore(':memory:');
   const sql = store.sql;
   const t = new StageTable(sql, flaky);
@@ -108,6 +108,7 @@ test('requeue --stale takes back the rows of a dead holder on this host through 
   const liveHolder = `${hostname()}:${process.ppid}:def456`;
   const now = Date.now();
   // k1 goes to the dead holder on its second (last) attempt: the first one's lease ran out and the sweep took it back.
+  // The operator's requeue still puts it back to pending (a sweep would fail it).
   const first = t.claim('earlier', 1, now - 10_000, 1);
   assert.deepEqual(first.keys, ['k1']);
   t.sweep(now - 5_000);
@@ -116,7 +117,7 @@ test('requeue --stale takes back the rows of a dead holder on this host through 
   assert.deepEqual([a.keys, b.keys], [['k1', 'k2'], ['k3']]);
   assert.equal(requeue(sql, 'flaky', 'stale', now + 1), 2);
   const rows = sql.all<{ key: string; state: string; claimed_by: string | null; last_error: string | null }>('SELECT key, state, claimed_by, last_error FROM flaky ORDER BY key');
-  assert.deepEqual(rows.map((r) => [r.key, r.state, r.claimed_by]), [['k1', 'failed', null], ['k2', 'pending', null], ['k3', 'running', liveHolder]]);
+  assert.deepEqual(rows.map((r) => [r.key, r.state, r.claimed_by]), [['k1', 'pending', null], ['k2', 'pending', null], ['k3', 'running', liveHolder]]);
   assert.match(rows[0]!.last_error!, /^requeued as stale \(holder .*:\d+:abc123, attempt 2\)$/);
   const history = sql.all<{ key: string; attempt: number; outcome: string }>("SELECT key, attempt, outcome FROM engine_attempts WHERE stage = 'flaky' ORDER BY id");
   assert.deepEqual(history.map((h) => [h.key, h.attempt, h.outcome]), [['k1', 1, 'expired'], ['k1', 2, 'expired'], ['k2', 1, 'expired']]);
@@ -164,6 +165,12 @@ test('an Arrow export keeps a stage\'s declared int32 and bool columns; a checkp
     const byKey = (col: string) => Object.fromEntries(order.map((k, i) => [k, read.getChild(col)!.get(i)]));
     assert.deepEqual(byKey('n'), { k0: 7, k1: -1, k2: 2147483647 });
     assert.deepEqual(byKey('ok'), { k0: true, k1: false, k2: true });
+    // A value that does not fit the declared int32 (a column whose declaration changed keeps older
+    // values): the column exports with SQLite's type instead, every value exact.
+    store.sql.run("UPDATE typed SET n = 3000000000 WHERE key = 'k0'");
+    const wide = tableFromIPC(exportTable(store.sql, 'typed', 'arrow') as Uint8Array);
+    assert.equal(String(wide.getChild('n')!.type), 'Float64');
+    assert.deepEqual([...(wide.getChild('n')!.toArray() as Float64Array)].sort((a, b) => a - b), [-1, 2147483647, 3000000000]);
     const cp = join(dir, 'cp');
     const files = await checkpoint(store.sql, cp);
     store.close();
