@@ -331,7 +331,8 @@ export class Store {
 
   /**
    * A read-only store (`readonly: true`: status, errors, export, checkpoint) must exist and be at the
-   * current schema: nothing is created or migrated, and another process may hold the write lock.
+   * current schema: no store is created and nothing is migrated (SQLite may add the `-wal`/`-shm` files
+   * of a WAL store beside it), and another process may hold the write lock.
    */
   constructor(path: string, options: OpenOptions = {}) {
     this.path = path;
