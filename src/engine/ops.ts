@@ -4,7 +4,7 @@
  * stage names and columns, so they work from any process, also while another one is running stages.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { openSql, type SqlDb } from './store.js';
 import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
@@ -308,9 +308,12 @@ export function exportTable(sql: SqlDb, table: string, format: ExportFormat): Ui
  * (derived tables such as `pathways`) as CSV and as an Arrow IPC file. Returns the files written.
  */
 export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
+  const db = join(dir, 'fracflow.db');
+  if (sql.path !== ':memory:' && resolve(db) === resolve(sql.path)) {
+    throw new StageError(`checkpoint: ${db} is the store itself (--db ${sql.path}); write the checkpoint to another directory`);
+  }
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
-  const db = join(dir, 'fracflow.db');
   await sql.backup(db);
   files.push(db);
   // The CSV and Arrow files are read from the backup, so every file of the checkpoint shows the same

@@ -198,3 +198,17 @@ test('the store module is the only importer of the SQLite driver', () => {
   walk(src);
   assert.deepEqual(importers, ['engine/store.ts']);
 });
+
+test('a checkpoint into the store\'s own directory is refused before anything is written', async () => {
+  const dir = tmp();
+  try {
+    const path = join(dir, 'fracflow.db');
+    const store = openStore(path);
+    new StageTable(store.sql, square).ensure();
+    await assert.rejects(checkpoint(store.sql, dir), { name: 'StageError', message: `checkpoint: ${path} is the store itself (--db ${path}); write the checkpoint to another directory` });
+    assert.deepEqual(stageStatus(store.sql).map((s) => s.stage), ['square'], 'the store is intact');
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
