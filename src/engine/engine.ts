@@ -605,6 +605,7 @@ export class Engine {
       try {
         this.applyControlPriorities();
         this.sweepAll(report);
+        for (const rt of this.rts) this.feedFromOthers(rt, false);
         if (progress.wants()) progress.update(stageStatus(this.sql, this.rts.map((r) => r.stage.name)));
       } catch {
         // A failing tick is retried on the next one; the workflows surface store errors themselves.

@@ -242,13 +242,14 @@ test('a finished upstream row is admitted downstream in the same transaction and
   e.close();
 });
 
-test('a stage whose upstream another engine runs is fed as that engine finishes rows, and does not stop before it is through', async () => {
+for (const mode of ['fractured', 'fixed'] as const) {
+test(`${mode}: a stage whose upstream another engine runs is fed as that engine finishes rows, and does not stop before it is through`, async () => {
   const db = join(mkdtempSync(join(tmpdir(), 'fracflow-foreign-')), 'f.db');
   // The upstream engine: 8 batches of 40 ms on one thread. The downstream engine runs spin_next only.
   const upstream = new Engine({ db, stages: [configureStage(spin, { workers: 1, batchSize: 5, params: { ms: 40 } })], tickMs: 50 });
   upstream.enqueue('spin', toyRows(0, 40));
   const downstream = new Engine({ db, stages: [configureStage(spinNext, { workers: 1, batchSize: 5 })], tickMs: 50 });
-  const [, rep] = await Promise.all([upstream.run(), downstream.run()]);
+  const [, rep] = await Promise.all([upstream.run(), downstream.run({ mode })]);
   assert.equal(rep.stages['spin_next']!.rowsDone, 40, 'every upstream row was admitted and run in the same downstream run');
   const ups = upstream.sql.all<{ key: string; finished_at: number }>('SELECT key, finished_at FROM spin ORDER BY id');
   const downs = downstream.sql.all<{ key: string; started_at: number; z: number; y: number }>('SELECT key, started_at, z, y FROM spin_next ORDER BY key');
@@ -259,6 +260,7 @@ test('a stage whose upstream another engine runs is fed as that engine finishes 
   upstream.close();
   downstream.close();
 });
+}
 
 test('a stage fed by an upstream stage that this engine and another both run admits the other engine\'s rows too', async () => {
   const db = join(mkdtempSync(join(tmpdir(), 'fracflow-shared-')), 'f.db');
