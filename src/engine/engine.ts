@@ -279,8 +279,8 @@ export class Engine {
    * Admit upstream rows of a stage-table upstream that other processes finished (this engine admits
    * its own as it writes them). While another holder has upstream rows running, each tick looks at the
    * rows finished since its previous look, less a margin, through the upstream's finished_at index,
-   * and takes the write lock only when there is something to admit. `full` (a stage about to count as finished) looks at every done row, once per
-   * change of the upstream's latest finished_at. A plain upstream table (e.g. `structures`) is fed at
+   * and takes the write lock only when there is something to admit. `full` (a stage about to count as
+   * finished) looks at every done row, once per change of the upstream's latest finished_at. A plain upstream table (e.g. `structures`) is fed at
    * the start of a run and when drained.
    */
   private feedFromOthers(rt: Runtime, full: boolean): number {

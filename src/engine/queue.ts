@@ -206,17 +206,16 @@ export class StageTable {
   feed(upstreamIds?: readonly number[], now = Date.now(), finishedSince?: number): string[] {
     const q = this.feedQuery(upstreamIds, finishedSince);
     if (!q) return [];
-    // Upstream order (u.id). A time-bounded feed sorts its few rows here: in SQL, ORDER BY u.id makes
-    // the planner walk the whole upstream table in rowid order instead of its finished_at index.
-    const bounded = finishedSince !== undefined && q.params['since'] !== undefined;
-    const rows = bounded
-      ? this.sql.allRaw(q.select.replace(/^SELECT /, 'SELECT u.id AS _uid, '), q.params).sort((a, b) => (a[0] as number) - (b[0] as number)).map((r) => r.slice(1))
+    // Upstream order (u.id, the first column). A time-bounded feed sorts its few rows here: in SQL,
+    // ORDER BY u.id makes the planner walk the whole upstream table in rowid order instead of its
+    // finished_at index.
+    const rows = q.bounded
+      ? this.sql.allRaw(q.select, q.params).sort((a, b) => (a[0] as number) - (b[0] as number))
       : this.sql.allRaw(`${q.select} ORDER BY u.id`, q.params);
     if (rows.length === 0) return [];
-    const cutoffs = this.cutoffs();
-    const keys = rows.map((r) => String(r[0]));
-    const inputs = this.inputNames.map((_, c) => rows.map((r) => r[c + 1]));
-    return this.insertRows(keys, inputs, cutoffs, now);
+    const keys = rows.map((r) => String(r[1]));
+    const inputs = this.inputNames.map((_, c) => rows.map((r) => r[c + 2]));
+    return this.insertRows(keys, inputs, q.cutoffs, now);
   }
 
   /** Would {@link feed} admit anything? A read alone (no write lock): one row is enough to say. */
@@ -225,7 +224,7 @@ export class StageTable {
     return q !== null && this.sql.allRaw(`${q.select} LIMIT 1`, q.params).length > 0;
   }
 
-  private feedQuery(upstreamIds?: readonly number[], finishedSince?: number): { select: string; params: Record<string, SqlValue> } | null {
+  private feedQuery(upstreamIds?: readonly number[], finishedSince?: number): { select: string; params: Record<string, SqlValue>; cutoffs: Record<string, number>; bounded: boolean } | null {
     const from = this.stage.input.from;
     if (from === null) return null;
     const keyExpr = this.stage.input.key;
@@ -239,12 +238,13 @@ export class StageTable {
     if (this.stage.filter) where.push(`(${this.stage.filter.sql})`);
     if (upstreamIds) where.push('u.id IN (SELECT value FROM json_each(@ids))');
     where.push(`NOT EXISTS (SELECT 1 FROM ${this.table} x WHERE x.key = (${keyExpr}))`);
-    const select = `SELECT (${keyExpr}) AS key${this.inputNames.map((c) => `, (${this.stage.input.columns[c]!.expr}) AS ${c}`).join('')}
+    const select = `SELECT u.id AS _uid, (${keyExpr}) AS key${this.inputNames.map((c) => `, (${this.stage.input.columns[c]!.expr}) AS ${c}`).join('')}
       FROM ${from} u ${this.stage.input.join} WHERE ${where.join(' AND ')}`;
-    const params: Record<string, SqlValue> = { ...this.cutoffs() };
+    const cutoffs = this.cutoffs();
+    const params: Record<string, SqlValue> = { ...cutoffs };
     if (upstreamIds) params['ids'] = JSON.stringify(upstreamIds);
     if (since) params['since'] = finishedSince;
-    return { select, params };
+    return { select, params, cutoffs, bounded: since };
   }
 
   /**
