@@ -13,7 +13,7 @@
  */
 import Database from 'better-sqlite3';
 import { structureHash } from '../structure/hash.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Structure } from '../structure/structure.js';
 import { createStructure, density, formula, reducedFormula, siteCount, volume } from '../structure/structure.js';
@@ -95,6 +95,9 @@ class SqliteDb implements SqlDb {
     this.path = path;
     try {
       if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(resolve(path)), { recursive: true });
+      if (path !== ':memory:' && options.readonly && !existsSync(path)) {
+        throw new StoreError(`store ${path}: cannot open the database file: no such file (this command reads an existing store; check --db)`, 'SQLITE_CANTOPEN');
+      }
       this.db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
     } catch (e) {
       throw storeError(e, path);
