@@ -29,11 +29,11 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { openSql, migrateStore, type SqlDb } from './store.js';
-import { StageTable, expireDeadLocalLeases, isStageTable, type Claim } from './queue.js';
+import { QUARANTINE_DEATHS, StageTable, expireDeadLocalLeases, isStageTable, recordEvent, subClaim, type Claim } from './queue.js';
 import { StagePool } from './pool.js';
 import type { ColumnDef } from './arrow.js';
 import { wireFromColumns, wireValues } from './wire.js';
-import type { TaskResult } from './worker.js';
+import type { TaskHalt, TaskResult } from './worker.js';
 import { StageError, type PrioritySpec, type Stage } from './stage.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { stageStatus } from './ops.js';
@@ -88,9 +88,22 @@ export interface RunReport {
   stages: Record<string, StageReport>;
   /** Rows returned by lease sweeps during the run. */
   swept: number;
+  /** Rows given back unrun (a stop, a halt, threads ended for another batch): no attempt counted. */
+  released: number;
   /** Cutoff changes made by adaptive broadening. */
   broadened: { stage: string; name: string; from: number; to: number }[];
+  /**
+   * Stages halted by their environment (a full disk, a read-only or forbidden output path): the batch
+   * that met it came back unrun, the stage claimed nothing more, and the other stages went on.
+   */
+  halted: StageHalt[];
+  /** Ended by the caller's signal: claiming stopped and the rows in flight were released. */
   stopped: boolean;
+}
+
+/** A stage halted by its environment (see {@link RunReport.halted}). */
+export interface StageHalt extends TaskHalt {
+  stage: string;
 }
 
 interface Runtime {
@@ -108,6 +121,10 @@ interface Runtime {
   othersCheckedAt: number;
   /** The upstream's latest finished_at at the last full feed (null = none yet). */
   fullFeedMark: number | null | undefined;
+  /** Set when the stage halted in this run (see {@link RunReport.halted}). */
+  halted: TaskHalt | null;
+  /** Rows in quarantine in flight (at most one: see StageTable.claimSuspect). */
+  quarantined: number;
 }
 
 /**
@@ -133,10 +150,38 @@ interface Done {
 
 let taskSeq = 0;
 
+/** A claim of a row in quarantine (see StageTable.claimSuspect). */
+function inQuarantine(c: Claim): boolean {
+  return c.deaths.some((d) => d >= QUARANTINE_DEATHS);
+}
+
+/**
+ * A claim split so that each row that died before runs alone: a row that kills its worker takes no
+ * other row with it (their deaths stay with the row that caused them).
+ */
+function isolateSuspects(c: Claim): Claim[] {
+  if (c.deaths.every((d) => d === 0)) return [c];
+  const healthy: number[] = [];
+  const out: Claim[] = [];
+  c.deaths.forEach((d, i) => (d === 0 ? healthy.push(i) : out.push(subClaim(c, [i]))));
+  if (healthy.length) out.unshift(subClaim(c, healthy));
+  return out;
+}
+
+/** One line for a halt: what failed, where, and what to do. */
+export function haltMessage(h: TaskHalt): string {
+  const what: Record<string, string> = {
+    ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EFBIG: 'file too large', EROFS: 'read-only file system',
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EIO: 'input/output error', EMFILE: 'too many open files', ENFILE: 'too many open files in the system',
+  };
+  const where = h.path ? `cannot ${h.syscall ?? 'write'} ${h.path}` : `${h.syscall ?? 'a system call'} failed`;
+  return `${where}: ${what[h.code] ?? h.message} (${h.code})`;
+}
+
 /** piscina's rejection of a task whose thread ended (terminated, or exited while it waited there). */
 function endedWithThread(cause: unknown): boolean {
   const m = cause instanceof Error ? cause.message : '';
-  return m === 'Terminating worker thread' || m.startsWith('worker exited with code');
+  return m === 'Terminating worker thread' || m.startsWith('worker exited with code') || (cause as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 }
 
 /**
@@ -158,6 +203,9 @@ export class Engine {
   private readonly rts: Runtime[];
   private readonly byName = new Map<string, Runtime>();
   private readonly opts: EngineOptions;
+  /** The run in progress: its report and its finished batches not yet written. */
+  private active: { report: RunReport; pending: Done[] } | null = null;
+  private progress: Progress | null = null;
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
@@ -177,6 +225,8 @@ export class Engine {
           report: { tasks: 0, taskMs: 0, rowsDone: 0, rowsFailedAttempts: 0, workMs: 0 },
           othersCheckedAt: 0,
           fullFeedMark: undefined,
+          halted: null,
+          quarantined: 0,
         };
         this.byName.set(s.name, rt);
         this.rts.push(rt);
@@ -248,15 +298,32 @@ export class Engine {
   async run(options: RunOptions = {}): Promise<RunReport> {
     const mode = options.mode ?? 'fractured';
     const t0 = performance.now();
-    const report: RunReport = { mode, wallMs: 0, startupMs: 0, activeMs: 0, stages: {}, swept: 0, broadened: [], stopped: false };
-    for (const rt of this.rts) rt.report = { tasks: 0, taskMs: 0, rowsDone: 0, rowsFailedAttempts: 0, workMs: 0 };
+    const report: RunReport = { mode, wallMs: 0, startupMs: 0, activeMs: 0, stages: {}, swept: 0, released: 0, broadened: [], halted: [], stopped: false };
+    for (const rt of this.rts) {
+      rt.report = { tasks: 0, taskMs: 0, rowsDone: 0, rowsFailedAttempts: 0, workMs: 0 };
+      rt.halted = null;
+      rt.quarantined = 0;
+    }
+    this.active = { report, pending: [] };
+    this.progress = null;
     this.sweepAll(report);
     this.feedAll();
+    if (options.signal?.aborted) {
+      // Stopped before it began (e.g. during an import before the run): no pools started.
+      this.active = null;
+      report.stopped = true;
+      report.wallMs = performance.now() - t0;
+      for (const rt of this.rts) report.stages[rt.stage.name] = { ...rt.report };
+      return report;
+    }
     const progress = new Progress(this.opts.progress ?? 'off', this.opts.progressStream ?? process.stderr, (this.opts.progressEverySec ?? 10) * 1000);
+    this.progress = progress;
     try {
       if (mode === 'fixed') await this.runFixed(options, report, progress);
       else await this.runFractured(options, report, progress);
     } finally {
+      this.active = null;
+      this.progress = null;
       if (progress.enabled) progress.finish(stageStatus(this.sql, this.rts.map((r) => r.stage.name)));
     }
     report.wallMs = performance.now() - t0;
@@ -266,6 +333,7 @@ export class Engine {
 
   /** Is this stage finished for good: nothing pending/running, upstream exhausted, no cutoff left to widen? */
   private exhausted(rt: Runtime): boolean {
+    if (rt.halted) return false;
     const c = rt.table.counts();
     if (c.pending > 0 || c.running > 0 || rt.inflight.size > 0) return false;
     if (!this.upstreamExhausted(rt)) return false;
@@ -304,6 +372,20 @@ export class Engine {
     return this.sql.transaction(() => rt.table.feed(undefined, now, since), 'immediate').length;
   }
 
+  /**
+   * Has this stage nothing more to do in this run: exhausted, or halted (its rows wait for the next
+   * run), or drained below a halted stage (nothing more can arrive; no broadening)?
+   */
+  private settled(rt: Runtime): boolean {
+    if (rt.inflight.size > 0) return false;
+    if (rt.halted) return true;
+    let haltedAbove = false;
+    for (let u = rt.upstream; u; u = u.upstream) if (u.halted) haltedAbove = true;
+    if (!haltedAbove) return this.exhausted(rt);
+    const c = rt.table.counts();
+    return c.pending === 0 && c.running === 0;
+  }
+
   private upstreamExhausted(rt: Runtime): boolean {
     if (rt.upstream) return this.exhausted(rt.upstream);
     const from = rt.stage.input.from;
@@ -319,7 +401,7 @@ export class Engine {
     for (const rt of this.rts) {
       for (;;) {
         // Cheapest checks first: counts() scans the table, and runs on every tick.
-        if (rt.inflight.size > 0 || !rt.table.canBroaden()) break;
+        if (rt.halted || rt.inflight.size > 0 || !rt.table.canBroaden()) break;
         const c = rt.table.counts();
         if (c.pending > 0 || c.running > 0 || !this.upstreamExhausted(rt)) break;
         const r = rt.table.broaden();
@@ -366,12 +448,17 @@ export class Engine {
   }
 
 
-  /** Write finished batches in one transaction and admit their rows downstream. */
-  private write(batch: readonly Done[]): void {
-    this.sql.transaction(() => {
+  /**
+   * The one outcome writer of both modes: finished batches in one transaction, each row done or failed
+   * under this holder's lease, and the finished rows admitted downstream in the same transaction.
+   * Returns the keys admitted per downstream stage (the fixed mode follows them depth-first).
+   */
+  private write(batch: readonly Done[]): { rt: Runtime; keys: string[] }[] {
+    return this.sql.transaction(() => {
       const now = Date.now();
+      const admitted: { rt: Runtime; keys: string[] }[] = [];
       for (const d of batch) {
-        const t = d.result.batch;
+        const t = d.result.batch!;
         d.rt.report.workMs += d.result.workMs;
         d.rt.report.taskMs += d.result.taskMs;
         d.rt.report.tasks++;
@@ -395,9 +482,58 @@ export class Engine {
         if (failed.length) d.rt.table.fail(this.workerId, failed, now);
         d.rt.report.rowsDone += written.length;
         d.rt.report.rowsFailedAttempts += failed.length;
-        if (written.length) for (const down of d.rt.downstream) down.table.feed(written, now);
+        if (written.length) for (const down of d.rt.downstream) admitted.push({ rt: down, keys: down.table.feed(written, now) });
       }
+      return admitted;
     }, 'immediate');
+  }
+
+  /** Every row of a claim failed with one error (the attempt counts): an error the thread threw outside the work function. */
+  private failAll(rt: Runtime, claim: Claim, report: RunReport, cause: unknown): void {
+    const error = cause instanceof Error ? cause.message : String(cause);
+    this.sql.transaction(() => rt.table.fail(this.workerId, claim.ids.map((id) => ({ id, error }))), 'immediate');
+    rt.report.rowsFailedAttempts += claim.ids.length;
+  }
+
+  /** Give a claim's rows back unrun (no attempt counted). */
+  private release(rt: Runtime, claim: Claim, report: RunReport): void {
+    report.released += rt.table.release(this.workerId, claim.ids);
+  }
+
+  /**
+   * A batch stopped by its environment: its rows go back unrun, and the stage claims nothing more in
+   * this run (the first halt is recorded as an event and reported; the user frees the space or fixes
+   * the permission and runs again).
+   */
+  private halt(rt: Runtime, claim: Claim, h: TaskHalt, report: RunReport): void {
+    this.release(rt, claim, report);
+    if (rt.halted) return;
+    rt.halted = h;
+    report.halted.push({ stage: rt.stage.name, ...h });
+    recordEvent(this.sql, rt.stage.name, 'halt', h);
+    this.progress?.note(`${rt.stage.name}: halted: ${haltMessage(h)}`);
+  }
+
+  /**
+   * Stop at once (a second Ctrl-C): write the results already back, and give back every row in flight
+   * unrun, synchronously. The caller exits the process after it; the threads die with it.
+   */
+  abandon(): { written: number; released: number } {
+    const a = this.active;
+    if (!a) return { written: 0, released: 0 };
+    let written = 0;
+    const done = a.pending.splice(0);
+    if (done.length) {
+      this.write(done);
+      written = done.length;
+    }
+    const before = a.report.released;
+    for (const rt of this.rts) {
+      for (const t of rt.inflight.values()) this.release(rt, t.claim, a.report);
+      rt.inflight.clear();
+      rt.quarantined = 0;
+    }
+    return { written, released: a.report.released - before };
   }
 
   /** A task that did not come back: its rows' leases end now and the sweep returns them. */
@@ -423,7 +559,7 @@ export class Engine {
     let failedWith: unknown = null;
     const done = new Promise<void>((res) => (finished = res));
     let stopping = false;
-    const pending: Done[] = [];
+    const pending = this.active!.pending;
     let flushScheduled = false;
     const fail = (e: unknown) => {
       if (failedWith === null) failedWith = e;
@@ -437,11 +573,16 @@ export class Engine {
       const got: { rt: Runtime; claim: Claim }[] = [];
       if (stopping) return got;
       for (const rt of this.rts) {
+        if (rt.halted) continue;
+        if (rt.quarantined === 0) {
+          const q = rt.table.claimSuspect(this.workerId);
+          if (q.ids.length) got.push({ rt, claim: q });
+        }
         const ahead = rt.workers * (rt.stage.queueInThread ? BATCHES_AHEAD_PER_WORKER : 2);
         for (let n = rt.inflight.size; n < ahead; n++) {
           const claim = rt.table.claim(this.workerId, rt.stage.batchSize);
           if (claim.ids.length === 0) break;
-          got.push({ rt, claim });
+          for (const part of isolateSuspects(claim)) got.push({ rt, claim: part });
         }
       }
       return got;
@@ -459,6 +600,8 @@ export class Engine {
       const abort = new AbortController();
       const entry: Inflight = { claim, abort, collateral: false };
       rt.inflight.set(id, entry);
+      const suspect = inQuarantine(claim);
+      if (suspect) rt.quarantined++;
       const lease = rt.stage.leaseMs;
       const queued = rt.stage.queueInThread;
       // Epoch ms at which the thread began the batch's work function (0 until then).
@@ -488,21 +631,35 @@ export class Engine {
         (result) => {
           clearTimeout(timer);
           rt.inflight.delete(id);
+          if (suspect) rt.quarantined--;
+          if (result.halt) {
+            try {
+              this.halt(rt, claim, result.halt, report);
+              checkDone();
+            } catch (e) {
+              fail(e);
+            }
+            return;
+          }
           pending.push({ rt, claim, result });
           scheduleFlush();
         },
         (cause: unknown) => {
           clearTimeout(timer);
           rt.inflight.delete(id);
+          if (suspect) rt.quarantined--;
           try {
             // Lost (the attempt counts): the batch past its lease, one whose thread died while running
             // it, and one that failed before its work began for a reason of its own (a stage module
             // that does not load in the thread). Back unrun, the attempt not counted: a stop, threads
             // ended for another batch, and a batch still waiting in a thread that died.
-            if (stopping) rt.table.release(this.workerId, claim.ids);
+            // A thread that died or a batch past its lease is a death of the batch's rows; an error
+            // the thread threw before the work began (a stage module that does not load) fails them.
+            if (stopping) this.release(rt, claim, report);
             else if (abort.signal.aborted) this.lost(rt, claim, report, abort.signal.reason);
-            else if (entry.collateral || (Atomics.load(began, 0) === 0n && endedWithThread(cause))) rt.table.release(this.workerId, claim.ids);
-            else this.lost(rt, claim, report, cause);
+            else if (entry.collateral || (Atomics.load(began, 0) === 0n && endedWithThread(cause))) this.release(rt, claim, report);
+            else if (endedWithThread(cause)) this.lost(rt, claim, report, cause);
+            else this.failAll(rt, claim, report, cause);
             pumpAll();
           } catch (e) {
             fail(e);
@@ -540,7 +697,7 @@ export class Engine {
         return;
       }
       if (this.rts.some((rt) => rt.inflight.size > 0) || pending.length > 0) return;
-      if (this.rts.every((rt) => this.exhausted(rt))) finished();
+      if (this.rts.every((rt) => this.settled(rt))) finished();
     };
     const tick = () => {
       try {
@@ -601,62 +758,62 @@ export class Engine {
     const t0 = performance.now();
     await pool.ready();
     report.startupMs = performance.now() - t0;
+    // A stop (the caller's signal) or a store error ends every workflow: threads ended, rows released.
+    const stop = new AbortController();
+    let failedWith: unknown = null;
+    const fail = (e: unknown) => {
+      if (failedWith === null) failedWith = e;
+      if (!stop.signal.aborted) stop.abort();
+    };
+    const onAbort = () => {
+      if (!stop.signal.aborted) stop.abort();
+    };
+    stop.signal.addEventListener('abort', () => pool.terminate(), { once: true });
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const ticker = setInterval(() => {
       try {
         this.applyControlPriorities();
         this.sweepAll(report);
         for (const rt of this.rts) this.feedFromOthers(rt, false);
         if (progress.wants()) progress.update(stageStatus(this.sql, this.rts.map((r) => r.stage.name)));
-      } catch {
-        // A failing tick is retried on the next one; the workflows surface store errors themselves.
+      } catch (e) {
+        fail(e);
       }
     }, this.opts.tickMs ?? 250);
     const runOne = async (rt: Runtime, claim: Claim): Promise<void> => {
+      if (stop.signal.aborted) {
+        this.release(rt, claim, report);
+        return;
+      }
       const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(new Error('lease')), rt.stage.leaseMs);
+      const timer = setTimeout(() => abort.abort(new Error(`batch ran past its lease (${rt.stage.leaseMs} ms)`)), rt.stage.leaseMs);
       rt.inflight.set(++taskSeq, { claim, abort });
       const id = taskSeq;
+      const suspect = inQuarantine(claim);
+      if (suspect) rt.quarantined++;
       let result: TaskResult;
       try {
         result = await this.task(rt, pool, claim, { signal: abort.signal });
       } catch (cause) {
-        this.lost(rt, claim, report, abort.signal.aborted ? abort.signal.reason : cause);
+        if (!rt.inflight.has(id)) return; // given back by abandon()
+        if (stop.signal.aborted) this.release(rt, claim, report);
+        else if (abort.signal.aborted || endedWithThread(cause)) this.lost(rt, claim, report, abort.signal.aborted ? abort.signal.reason : cause);
+        else this.failAll(rt, claim, report, cause);
         return;
       } finally {
         clearTimeout(timer);
-        rt.inflight.delete(id);
+        if (rt.inflight.delete(id) && suspect) rt.quarantined--;
       }
-      let admitted: { rt: Runtime; keys: string[] }[] = [];
-      this.sql.transaction(() => {
-        const now = Date.now();
-        const t = result.batch;
-        rt.report.workMs += result.workMs;
-        rt.report.taskMs += result.taskMs;
-        rt.report.tasks++;
-        const keys = wireValues(t, 'key') as string[];
-        const errors = wireValues(t, '_error') as (string | null)[];
-        const outs = rt.outDefs.map((c) => wireValues(t, c.name));
-        const idOf = new Map(claim.keys.map((k, i) => [k, claim.ids[i]!]));
-        const ok: number[] = [];
-        const okIdx: number[] = [];
-        const bad: { id: number; error: string }[] = [];
-        keys.forEach((k, i) => {
-          const rid = idOf.get(k);
-          if (rid === undefined) return;
-          if (errors[i] === null) {
-            ok.push(rid);
-            okIdx.push(i);
-          } else bad.push({ id: rid, error: errors[i]! });
-        });
-        const written = rt.table.finish(this.workerId, ok, outs.map((col) => okIdx.map((i) => col[i])), now);
-        if (bad.length) rt.table.fail(this.workerId, bad, now);
-        rt.report.rowsDone += written.length;
-        rt.report.rowsFailedAttempts += bad.length;
-        if (written.length) admitted = rt.downstream.map((d) => ({ rt: d, keys: d.table.feed(written, now) }));
-      }, 'immediate');
+      if (result.halt) {
+        this.halt(rt, claim, result.halt, report);
+        return;
+      }
+      const admitted = this.write([{ rt, claim, result }]);
       // Depth-first: the rows this entity just created downstream run before the next entity starts.
       for (const a of admitted) {
         for (const key of a.keys) {
+          if (a.rt.halted) continue;
           const c = a.rt.table.claimKeys(this.workerId, [key]);
           if (c.ids.length) await runOne(a.rt, c);
         }
@@ -664,30 +821,34 @@ export class Engine {
     };
     const workflow = async (): Promise<void> => {
       for (;;) {
-        if (options.signal?.aborted) return;
+        if (stop.signal.aborted) return;
         let claimed = false;
         for (const rt of this.rts) {
-          const c = rt.table.claim(this.workerId, 1);
+          if (rt.halted) continue;
+          let c = rt.quarantined === 0 ? rt.table.claimSuspect(this.workerId) : null;
+          if (!c?.ids.length) c = rt.table.claim(this.workerId, 1);
           if (c.ids.length === 0) continue;
           claimed = true;
           await runOne(rt, c);
           break;
         }
         if (claimed) continue;
-        if (this.rts.every((rt) => this.exhausted(rt))) return;
+        if (this.rts.every((rt) => this.settled(rt))) return;
         if (this.tryBroaden(report)) continue;
         await new Promise((r) => setTimeout(r, Math.min(this.opts.tickMs ?? 250, 50)));
       }
     };
     const tActive = performance.now();
     try {
-      await Promise.all(Array.from({ length: n }, () => workflow()));
+      await Promise.all(Array.from({ length: n }, () => workflow().catch(fail)));
       report.activeMs = performance.now() - tActive;
       report.stopped = options.signal?.aborted === true;
     } finally {
       clearInterval(ticker);
+      options.signal?.removeEventListener('abort', onAbort);
       await pool.close();
     }
+    if (failedWith !== null) throw failedWith;
   }
 
   private applyControlPriorities(): void {

@@ -3,11 +3,11 @@
  * scale, reset, cleanup, checkpoint and export. They read the registry (`engine_stages`) for the
  * stage names and columns, so they work from any process, also while another one is running stages.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { openSql, type SqlDb } from './store.js';
 import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
+import { makeOutputDir, writeOutputFile } from './output-files.js';
 import { expireDeadLocalLeases, sweepRows, type RowState } from './queue.js';
 import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
 
@@ -20,6 +20,11 @@ export interface StageStatus {
   running: number;
   done: number;
   failed: number;
+  /**
+   * Of the failed rows, those whose worker died on them `maxDeaths` times (a killed, crashed or hung
+   * run each time) rather than rows whose work threw (a result of the work itself).
+   */
+  failedDied: number;
   workers: number;
   /** Rows finished per second over the last minute. */
   rowsPerSec: number;
@@ -49,7 +54,8 @@ export function stageStatus(sql: SqlDb, names: readonly string[] = stageNames(sq
     const rate = span > 0 ? (recent.n * 1000) / span : 0;
     const left = c.pending + c.running;
     const workers = liveWorkers?.get(stage) ?? sql.get<{ workers: number }>('SELECT workers FROM engine_stages WHERE name = ?', [stage])?.workers ?? 0;
-    return { stage, ...c, workers, rowsPerSec: rate, etaSec: left === 0 ? 0 : rate > 0 ? left / rate : null };
+    const failedDied = c.failed === 0 ? 0 : sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${stage} WHERE state = 'failed' AND fail_kind = 'died'`)!.n;
+    return { stage, ...c, failedDied, workers, rowsPerSec: rate, etaSec: left === 0 ? 0 : rate > 0 ? left / rate : null };
   });
 }
 
@@ -90,11 +96,11 @@ export function requeue(sql: SqlDb, stage: string, which: 'failed' | 'stale', no
   return sql.transaction(() => {
     let n: number;
     if (which === 'failed') {
-      n = sql.run(`UPDATE ${stage} SET state = 'pending', attempts = 0, available_at = 0, finished_at = NULL, updated_at = ? WHERE state = 'failed'`, [now]).changes;
+      n = sql.run(`UPDATE ${stage} SET state = 'pending', attempts = 0, deaths = 0, fail_kind = NULL, available_at = 0, finished_at = NULL, updated_at = ? WHERE state = 'failed'`, [now]).changes;
     } else {
       expireDeadLocalLeases(sql, stage, now);
       // Back to pending whatever the attempt count: the operator asked for these rows to run again.
-      n = sweepRows(sql, stage, Number.POSITIVE_INFINITY, now, 'requeued as stale').returned;
+      n = sweepRows(sql, stage, null, now, 'requeued as stale').returned;
     }
     sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'requeue', JSON.stringify({ which, rows: n })]);
     return n;
@@ -112,7 +118,8 @@ export function submit(sql: SqlDb, stage: string, key: string, now = Date.now())
     if (!row) throw new StageError(`stage ${stage} has no row with key ${JSON.stringify(key)} (not admitted yet?)`);
     if (row.state === 'running' || row.state === 'done') throw new StageError(`stage ${stage}: key ${JSON.stringify(key)} is ${row.state}; only pending or failed rows can be submitted`);
     sql.run(`UPDATE ${stage} SET boost = (SELECT COALESCE(MAX(boost), 0) + 1 FROM ${stage}), state = 'pending', available_at = 0,
-             attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, finished_at = NULL, updated_at = ? WHERE key = ?`, [now, key]);
+             attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, deaths = CASE WHEN state = 'failed' THEN 0 ELSE deaths END,
+             fail_kind = NULL, finished_at = NULL, updated_at = ? WHERE key = ?`, [now, key]);
     sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'submit', JSON.stringify({ key })]);
   }, 'immediate');
 }
@@ -312,7 +319,7 @@ export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   if (sql.path !== ':memory:' && resolve(db) === resolve(sql.path)) {
     throw new StageError(`checkpoint: ${db} is the store itself (--db ${sql.path}); write the checkpoint to another directory`);
   }
-  mkdirSync(dir, { recursive: true });
+  makeOutputDir(dir);
   const files: string[] = [];
   await sql.backup(db);
   files.push(db);
@@ -324,9 +331,9 @@ export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
     copy.pragma('journal_mode = DELETE');
     for (const s of [...stageNames(copy), ...viewNames(copy)]) {
       const csv = join(dir, `${s}.csv`);
-      writeFileSync(csv, tableAsCsv(copy, s));
+      writeOutputFile(csv, tableAsCsv(copy, s));
       const arrow = join(dir, `${s}.arrow`);
-      writeFileSync(arrow, encodeFile(tableAsArrow(copy, s)));
+      writeOutputFile(arrow, encodeFile(tableAsArrow(copy, s)));
       files.push(csv, arrow);
     }
   } finally {

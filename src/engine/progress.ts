@@ -16,7 +16,7 @@ function eta(s: number | null): string {
 /** One stage as a plain line: `stage  done/total  failed  running  rows/s  ETA  workers`. */
 export function statusLine(s: StageStatus): string {
   const total = s.pending + s.running + s.done + s.failed;
-  return `${s.stage}: ${s.done}/${total} done, ${s.failed} failed, ${s.running} running, ${s.pending} pending, ${s.rowsPerSec.toFixed(1)} rows/s, ETA ${eta(s.etaSec)}, ${s.workers} workers`;
+  return `${s.stage}: ${s.done}/${total} done, ${s.failed} failed${s.failedDied ? ` (${s.failedDied} after their worker died)` : ''}, ${s.running} running, ${s.pending} pending, ${s.rowsPerSec.toFixed(1)} rows/s, ETA ${eta(s.etaSec)}, ${s.workers} workers`;
 }
 
 /** One stage as a bar of `width` cells. */
@@ -62,6 +62,14 @@ export class Progress {
     this.lastPrint = now;
     const stamp = new Date(now).toISOString().slice(11, 19);
     this.out.write(status.map((s) => `[${stamp}] ${statusLine(s)}\n`).join(''));
+  }
+
+  /**
+   * A line about the run (a halted stage) printed at once, progress or not: bars are redrawn below it.
+   */
+  note(text: string): void {
+    this.out.write(`${text}\n`);
+    this.lastLines = 0;
   }
 
   /** Final state, printed whatever the interval. */

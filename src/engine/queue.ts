@@ -2,7 +2,12 @@
  * One stage table and its queue: admission (feed), claims, leases, finishing, failing, sweeping.
  *
  * Row lifecycle: `pending → running (claimed_by, lease_until, attempts+1) → done | failed`, back to
- * `pending` after a failed attempt (with back-off) or an expired lease while attempts remain.
+ * `pending` after a failed attempt (with back-off) while attempts remain. A run that ends without a
+ * result because its holder died (its lease expired: a killed or crashed process, a lost worker
+ * thread, a batch past its lease) is a death, not an attempt: the row goes back to `pending` with its
+ * attempt given back and `deaths + 1`, and ends `failed` (`fail_kind = 'died'`) only after the
+ * stage's `maxDeaths`. A row whose work function threw its last attempt is `failed` with
+ * `fail_kind = 'error'`: a result of the work, not of the run.
  * Every statement that moves a running row names its holder (`claimed_by = @by AND state = 'running'`),
  * so only the lease holder can finish or fail it; a holder whose lease was swept and re-claimed
  * elsewhere changes nothing. Each ended attempt is a row in `engine_attempts` (never overwritten).
@@ -18,12 +23,20 @@ import { StageError, priorityFunction, type ColumnType, type PrioritySpec, type 
 
 export type RowState = 'pending' | 'running' | 'done' | 'failed';
 
+/**
+ * Deaths from which a row is in quarantine: claimed alone and one at a time per stage and claimer
+ * ({@link StageTable.claimSuspect}). A row with one death runs alone in its batch but beside others.
+ */
+export const QUARANTINE_DEATHS = 2;
+
 const SQL_TYPE: Record<ColumnType, string> = { float64: 'REAL', int32: 'INTEGER', utf8: 'TEXT', binary: 'BLOB', bool: 'INTEGER' };
 
 export interface Claim {
   ids: number[];
   keys: string[];
   attempts: number[];
+  /** Deaths of each row so far (a row that died before runs alone: see Engine). */
+  deaths: number[];
   /** Input columns, `inputs[c][row]`, in the order of the stage's input columns. */
   inputs: unknown[][];
 }
@@ -61,8 +74,19 @@ function hashInputs(values: readonly unknown[]): string {
 function toClaim(rows: unknown[][], nInputs: number): Claim {
   rows.sort((a, b) => (b[3] as number) - (a[3] as number) || (b[4] as number) - (a[4] as number) || (a[0] as number) - (b[0] as number));
   const inputs: unknown[][] = [];
-  for (let c = 0; c < nInputs; c++) inputs.push(rows.map((r) => r[c + 5]));
-  return { ids: rows.map((r) => r[0] as number), keys: rows.map((r) => r[1] as string), attempts: rows.map((r) => r[2] as number), inputs };
+  for (let c = 0; c < nInputs; c++) inputs.push(rows.map((r) => r[c + 6]));
+  return { ids: rows.map((r) => r[0] as number), keys: rows.map((r) => r[1] as string), attempts: rows.map((r) => r[2] as number), deaths: rows.map((r) => r[5] as number), inputs };
+}
+
+/** The rows `idx` of a claim, as a claim of their own. */
+export function subClaim(c: Claim, idx: readonly number[]): Claim {
+  return {
+    ids: idx.map((i) => c.ids[i]!),
+    keys: idx.map((i) => c.keys[i]!),
+    attempts: idx.map((i) => c.attempts[i]!),
+    deaths: idx.map((i) => c.deaths[i]!),
+    inputs: c.inputs.map((col) => idx.map((i) => col[i])),
+  };
 }
 
 export class StageTable {
@@ -108,6 +132,8 @@ export class StageTable {
           claimed_by   TEXT,
           lease_until  REAL,
           attempts     INTEGER NOT NULL DEFAULT 0,
+          deaths       INTEGER NOT NULL DEFAULT 0,
+          fail_kind    TEXT,
           available_at REAL NOT NULL DEFAULT 0,
           last_error   TEXT,
           created_at   REAL NOT NULL,
@@ -119,6 +145,7 @@ export class StageTable {
           code_version TEXT NOT NULL${cols.length ? ',\n          ' + cols.join(',\n          ') : ''}
         );
         CREATE INDEX ${t}_queue ON ${t} (state, boost DESC, priority DESC, id);
+        CREATE INDEX ${t}_suspects ON ${t} (state) WHERE deaths > 0;
         CREATE INDEX ${t}_finished ON ${t} (finished_at) WHERE finished_at IS NOT NULL;`);
       }
       const spec = JSON.stringify({ input: this.stage.input, filter: this.stage.filter, output: this.stage.output, retry: this.stage.retry, leaseMs: this.stage.leaseMs });
@@ -250,16 +277,33 @@ export class StageTable {
   /**
    * Claim up to `n` ready pending rows, top of the queue first: one UPDATE … WHERE id IN (SELECT …
    * ORDER BY … LIMIT n) RETURNING … inside an immediate transaction, so two claimers (threads or
-   * processes) never take the same row.
+   * processes) never take the same row. Rows in quarantine (see {@link claimSuspect}) are left out.
    */
   claim(by: string, n: number, now = Date.now(), leaseMs = this.stage.leaseMs): Claim {
     const names = this.inputNames;
     const sql = `UPDATE ${this.table} SET state = 'running', claimed_by = @by, lease_until = @lease, attempts = attempts + 1,
         started_at = @now, updated_at = @now
-      WHERE id IN (SELECT id FROM ${this.table} WHERE state = 'pending' AND available_at <= @now
+      WHERE id IN (SELECT id FROM ${this.table} WHERE state = 'pending' AND available_at <= @now AND deaths < ${QUARANTINE_DEATHS}
                    ORDER BY boost DESC, priority DESC, id LIMIT @n)
-      RETURNING id, key, attempts, boost, priority${names.map((c) => ', ' + c).join('')}`;
+      RETURNING id, key, attempts, boost, priority, deaths${names.map((c) => ', ' + c).join('')}`;
     const rows = this.sql.transaction(() => this.sql.allRaw(sql, { by, lease: now + leaseMs, now, n }), 'immediate');
+    return toClaim(rows, names.length);
+  }
+
+  /**
+   * Claim the top ready row in quarantine — one that died {@link QUARANTINE_DEATHS} times or more —
+   * alone. A claimer runs one such row at a time per stage, so a row that kills its whole process
+   * takes no other row of its stage with it (every row a dead process held dies with it). Found
+   * through the partial index of rows with deaths, so an empty quarantine costs one index probe.
+   */
+  claimSuspect(by: string, now = Date.now(), leaseMs = this.stage.leaseMs): Claim {
+    const names = this.inputNames;
+    const sql = `UPDATE ${this.table} SET state = 'running', claimed_by = @by, lease_until = @lease, attempts = attempts + 1,
+        started_at = @now, updated_at = @now
+      WHERE id = (SELECT id FROM ${this.table} WHERE deaths > 0 AND state = 'pending' AND deaths >= ${QUARANTINE_DEATHS} AND available_at <= @now
+                  ORDER BY boost DESC, priority DESC, id LIMIT 1)
+      RETURNING id, key, attempts, boost, priority, deaths${names.map((c) => ', ' + c).join('')}`;
+    const rows = this.sql.transaction(() => this.sql.allRaw(sql, { by, lease: now + leaseMs, now }), 'immediate');
     return toClaim(rows, names.length);
   }
 
@@ -269,7 +313,7 @@ export class StageTable {
     const sql = `UPDATE ${this.table} SET state = 'running', claimed_by = @by, lease_until = @lease, attempts = attempts + 1,
         started_at = @now, updated_at = @now
       WHERE key IN (SELECT value FROM json_each(@keys)) AND state = 'pending' AND available_at <= @now
-      RETURNING id, key, attempts, boost, priority${names.map((c) => ', ' + c).join('')}`;
+      RETURNING id, key, attempts, boost, priority, deaths${names.map((c) => ', ' + c).join('')}`;
     const rows = this.sql.transaction(() => this.sql.allRaw(sql, { by, lease: now + leaseMs, now, keys: JSON.stringify(keys) }), 'immediate');
     return toClaim(rows, names.length);
   }
@@ -321,6 +365,7 @@ export class StageTable {
         state = CASE WHEN attempts >= @max THEN 'failed' ELSE 'pending' END,
         available_at = @now + MIN(@cap, @base * (1 << MIN(attempts - 1, 30))),
         finished_at = CASE WHEN attempts >= @max THEN @now ELSE NULL END,
+        fail_kind = CASE WHEN attempts >= @max THEN 'error' ELSE NULL END,
         last_error = @error, claimed_by = NULL, lease_until = NULL, updated_at = @now
       WHERE id = @id AND claimed_by = @by AND state = 'running' RETURNING key, attempts, started_at, state`;
     let retried = 0;
@@ -349,7 +394,6 @@ export class StageTable {
     return n;
   }
 
-  /** End the lease of rows now (a lost worker thread): the next sweep returns them. */
   /** Move the lease of running rows this holder still holds to `until` (epoch ms); returns rows renewed. */
   renew(by: string, ids: readonly number[], until: number): number {
     return this.sql.transaction(() => {
@@ -365,12 +409,12 @@ export class StageTable {
   }
 
   /**
-   * Return rows whose lease has expired (their holder died, hung or lost its thread): `pending` while
-   * attempts remain, else `failed` with the reason. `ids` limits the sweep to those rows (a batch this
-   * process lost, with its own reason). Returns how many rows came back.
+   * Take back rows whose lease has expired (their holder died, hung or lost its thread): a death each,
+   * not an attempt; `pending` while deaths remain, else `failed` (`fail_kind = 'died'`) with the
+   * reason. `ids` limits the sweep to those rows (a batch this process lost, with its own reason).
    */
   sweep(now = Date.now(), reason = 'lease expired', ids?: readonly number[]): { returned: number; failed: number } {
-    return sweepRows(this.sql, this.table, this.stage.retry.maxAttempts, now, reason, ids);
+    return sweepRows(this.sql, this.table, this.stage.retry.maxDeaths, now, reason, ids);
   }
 
   counts(): StateCounts & { ready: number } {
@@ -440,6 +484,11 @@ export class StageTable {
   }
 }
 
+/** An entry of the run's event log (`engine_events`): a control change, a broadening, a halt. */
+export function recordEvent(sql: SqlDb, stage: string | null, kind: string, detail: unknown, now = Date.now()): void {
+  sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, kind, JSON.stringify(detail)]);
+}
+
 /** One ended attempt of a stage row, in the attempt history (never overwritten). */
 export function recordAttempt(sql: SqlDb, table: string, id: number, key: string, attempt: number, by: string | null, startedAt: number | null, now: number, outcome: string, error: string | null): void {
   sql.run(
@@ -449,23 +498,30 @@ export function recordAttempt(sql: SqlDb, table: string, id: number, key: string
 }
 
 /**
- * Running rows of `table` whose lease ended before `now` (all of them, or those of `ids`): back to
- * `pending` while attempts remain, otherwise `failed`; each an `expired` attempt in the history,
- * with `reason` and the holder in `last_error`.
+ * Running rows of `table` whose lease ended before `now` (all of them, or those of `ids`): their holder
+ * died, so each run is a death, recorded as an `expired` entry in the attempt history, and not an
+ * attempt (the attempt is given back). Back to `pending` while fewer than `maxDeaths` deaths (null: no
+ * limit, an operator's requeue), otherwise `failed` with `fail_kind = 'died'`. `reason`, the holder
+ * and the death count go to `last_error`.
  */
-export function sweepRows(sql: SqlDb, table: string, maxAttempts: number, now: number, reason: string, ids?: readonly number[]): { returned: number; failed: number } {
+export function sweepRows(sql: SqlDb, table: string, maxDeaths: number | null, now: number, reason: string, ids?: readonly number[]): { returned: number; failed: number } {
+  const last = '@max IS NOT NULL AND deaths + 1 >= @max';
   const text = `UPDATE ${table} SET
-      state = CASE WHEN attempts >= @max THEN 'failed' ELSE 'pending' END,
-      finished_at = CASE WHEN attempts >= @max THEN @now ELSE NULL END,
-      last_error = @reason || ' (holder ' || claimed_by || ', attempt ' || attempts || ')',
+      state = CASE WHEN ${last} THEN 'failed' ELSE 'pending' END,
+      fail_kind = CASE WHEN ${last} THEN 'died' ELSE NULL END,
+      finished_at = CASE WHEN ${last} THEN @now ELSE NULL END,
+      last_error = @reason || ' (holder ' || COALESCE(claimed_by, '?') || ', death ' || (deaths + 1) || COALESCE(' of ' || CAST(@max AS INTEGER), '') || ')',
+      attempts = MAX(attempts - 1, 0), deaths = deaths + 1,
       claimed_by = NULL, lease_until = NULL, updated_at = @now
     WHERE state = 'running' AND lease_until < @now${ids ? ' AND id IN (SELECT value FROM json_each(@ids))' : ''}
     RETURNING id, key, attempts, started_at, state, last_error`;
   return sql.transaction(() => {
-    const rows = sql.allRaw(text, ids ? { max: maxAttempts, now, reason, ids: JSON.stringify(ids) } : { max: maxAttempts, now, reason });
+    const params = { max: maxDeaths, now, reason, ...(ids ? { ids: JSON.stringify(ids) } : {}) };
+    const rows = sql.allRaw(text, params);
     let failed = 0;
     for (const r of rows) {
-      recordAttempt(sql, table, r[0] as number, r[1] as string, r[2] as number, null, r[3] as number | null, now, 'expired', r[5] as string);
+      // The attempt that died: the one given back.
+      recordAttempt(sql, table, r[0] as number, r[1] as string, (r[2] as number) + 1, null, r[3] as number | null, now, 'expired', r[5] as string);
       if (r[4] === 'failed') failed++;
     }
     return { returned: rows.length - failed, failed };

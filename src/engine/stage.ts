@@ -76,8 +76,15 @@ export interface AdmissionFilter {
 export type PrioritySpec = string | { fn: string };
 
 export interface RetryPolicy {
-  /** Attempts before a row is `failed`. Default 3. */
+  /** Attempts before a row is `failed`: runs whose work function threw. Default 3. */
   maxAttempts?: number;
+  /**
+   * Deaths before a row is `failed`: runs that ended without a result because their holder died (a
+   * killed or crashed process, a worker thread that exited, a batch past its lease). A death does not
+   * spend an attempt, and a row that died before runs alone in its next batch, so a row that kills
+   * its worker every time takes no other row with it. Default {@link DEFAULT_MAX_DEATHS}.
+   */
+  maxDeaths?: number;
   /** Back-off before attempt k+1: backoffMs · 2^(k-1), at most maxBackoffMs. Default 1000. */
   backoffMs?: number;
   /** Default 60000. */
@@ -143,9 +150,14 @@ export class StageError extends Error {
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/**
+ * Deaths a row may have before it ends failed (see {@link RetryPolicy.maxDeaths}): generous, because
+ * every interruption that cannot release its rows (kill -9, a power cut) costs each row in flight one.
+ */
+export const DEFAULT_MAX_DEATHS = 10;
 /** Columns every stage table has; input/output columns may not reuse them. */
 export const RESERVED_COLUMNS = new Set([
-  'id', 'key', 'state', 'priority', 'boost', 'claimed_by', 'lease_until', 'attempts', 'available_at', 'last_error',
+  'id', 'key', 'state', 'priority', 'boost', 'claimed_by', 'lease_until', 'attempts', 'deaths', 'fail_kind', 'available_at', 'last_error',
   'created_at', 'started_at', 'finished_at', 'updated_at', 'input_hash', 'params', 'code_version',
 ]);
 const STAGE_MARK = Symbol.for('fracflow.stage');
@@ -212,6 +224,7 @@ export function defineStage(d: StageDeclaration): Stage {
   checkPriority(name, priority);
   const retry = {
     maxAttempts: positiveInt(name, 'retry.maxAttempts', d.retry?.maxAttempts, 3),
+    maxDeaths: positiveInt(name, 'retry.maxDeaths', d.retry?.maxDeaths, DEFAULT_MAX_DEATHS),
     backoffMs: d.retry?.backoffMs ?? 1000,
     maxBackoffMs: d.retry?.maxBackoffMs ?? 60000,
   };

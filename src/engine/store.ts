@@ -190,7 +190,10 @@ export function openSql(path: string, options: OpenOptions = {}): SqlDb {
 export interface Migration {
   version: number;
   name: string;
+  /** Statements to run. */
   sql: string;
+  /** Or code, for changes to tables the store creates at run time (stage tables); same transaction. */
+  run?: (sql: SqlDb) => void;
 }
 
 /** Apply the migrations not yet recorded in `schema_migrations`, each in its own immediate transaction. */
@@ -202,7 +205,8 @@ export function migrate(sql: SqlDb, migrations: readonly Migration[]): void {
     sql.transaction(() => {
       if (sql.get('SELECT 1 AS x FROM schema_migrations WHERE version = ?', [m.version])) return;
       sql.run('INSERT INTO schema_migrations (version, name) VALUES (?, ?)', [m.version, m.name]);
-      sql.exec(m.sql);
+      if (m.sql) sql.exec(m.sql);
+      m.run?.(sql);
     }, 'immediate');
   }
 }
@@ -285,6 +289,27 @@ const MIGRATIONS: Migration[] = [
       );
       CREATE INDEX engine_attempts_stage_row ON engine_attempts (stage, row_id);
     `,
+  },
+  {
+    version: 3,
+    name: 'deaths apart from attempts',
+    sql: '',
+    // Every stage table gets `deaths` (runs that ended because their holder died, counted apart from
+    // attempts) with a partial index over the rows that have some, and `fail_kind` ('error': the work
+    // threw its last attempt; 'died': too many deaths).
+    run: (sql) => {
+      for (const { name } of sql.all<{ name: string }>('SELECT name FROM engine_stages')) {
+        const cols = sql.all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [name]).map((c) => c.name);
+        if (cols.length === 0) continue;
+        if (!cols.includes('deaths')) sql.exec(`ALTER TABLE ${name} ADD COLUMN deaths INTEGER NOT NULL DEFAULT 0`);
+        sql.exec(`CREATE INDEX IF NOT EXISTS ${name}_suspects ON ${name} (state) WHERE deaths > 0`);
+        if (!cols.includes('fail_kind')) {
+          sql.exec(`ALTER TABLE ${name} ADD COLUMN fail_kind TEXT`);
+          // Earlier versions failed a row whose lease ran out at its last attempt: a death.
+          sql.exec(`UPDATE ${name} SET fail_kind = CASE WHEN last_error LIKE 'lease expired%' OR last_error LIKE 'batch lost%' THEN 'died' ELSE 'error' END WHERE state = 'failed'`);
+        }
+      }
+    },
   },
 ];
 

@@ -31,8 +31,40 @@ export interface WorkTask {
   began?: BigInt64Array;
 }
 
+/**
+ * A batch stopped by its environment rather than its rows: the work function threw an operating-system
+ * error such as a full disk or a denied write ({@link HALT_CODES}). Retrying or bisecting would only
+ * fail every row the same way, so the batch comes back whole and the engine halts the stage.
+ */
+export interface TaskHalt {
+  /** The error code, e.g. `ENOSPC`. */
+  code: string;
+  /** The file or folder the failing call named, when it named one. */
+  path: string | null;
+  /** The system call, e.g. `write`, when known. */
+  syscall: string | null;
+  message: string;
+}
+
+/**
+ * Error codes that halt a stage instead of failing rows: the disk or quota is full, the file system is
+ * read-only, a write is not permitted, the device failed, or the process ran out of file handles.
+ */
+export const HALT_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE']);
+
+/** The halt an error stands for, or null when it is an error of the row. */
+export function haltOf(e: unknown): TaskHalt | null {
+  if (!(e instanceof Error)) return null;
+  const x = e as NodeJS.ErrnoException;
+  if (typeof x.code !== 'string' || !HALT_CODES.has(x.code) || typeof x.syscall !== 'string') return null;
+  return { code: x.code, path: typeof x.path === 'string' ? x.path : null, syscall: x.syscall, message: x.message };
+}
+
 export interface TaskResult {
-  batch: WireBatch;
+  /** The result rows; absent when the batch halted. */
+  batch: WireBatch | null;
+  /** Set when the batch was stopped by its environment (see {@link TaskHalt}). */
+  halt?: TaskHalt;
   /** Time inside the work function (ms). */
   workMs: number;
   /** Time in the thread from the batch's turn to its result packed (decode, work, result batch) (ms). */
@@ -105,8 +137,20 @@ function toPiece(out: RecordBatch, batch: RecordBatch, ctx: Ctx, output: ColumnD
   return { keys, errors, outputs };
 }
 
+/** A halting error travels up through the bisection untouched. */
+class Halt extends Error {
+  readonly halt: TaskHalt;
+  constructor(halt: TaskHalt) {
+    super(halt.message);
+    this.halt = halt;
+  }
+}
+
 /** A batch whose work threw `e`: alone, the row gets the message; otherwise each half is tried. */
 async function isolate(stage: Stage, batch: RecordBatch, ctx: Ctx, output: ColumnDef[], clock: WorkClock, e: unknown): Promise<Piece> {
+  if (e instanceof Halt) throw e;
+  const halt = haltOf(e);
+  if (halt) throw new Halt(halt);
   if (batch.numRows <= 1) {
     const message = e instanceof Error ? e.message : String(e);
     return { keys: columnValues(batch, 'key'), errors: [message || 'work function threw'], outputs: output.map(() => [null]) };
@@ -194,7 +238,14 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     const ctx = { params: task.params, stage: task.stage };
     if (task.began) Atomics.store(task.began, 0, BigInt(Date.now()));
     const clock: WorkClock = { ms: 0 };
-    const { wire, transfer } = await resultOf(stage, input, inKeys, ctx, task.output, clock);
+    let packed: { wire: WireBatch; transfer: ArrayBuffer[] };
+    try {
+      packed = await resultOf(stage, input, inKeys, ctx, task.output, clock);
+    } catch (e) {
+      if (!(e instanceof Halt)) throw e;
+      return { batch: null, halt: e.halt, workMs: clock.ms, taskMs: performance.now() - tTask } satisfies TaskResult;
+    }
+    const { wire, transfer } = packed;
     // The benchmark splits a task's round trip with taskMs.
     const result: TaskResult = { batch: wire, workMs: clock.ms, taskMs: performance.now() - tTask };
     // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.

@@ -15,10 +15,11 @@
  * (or a retried batch) overwrites its own files and nothing else. Writing files is this stage's job;
  * the output directory is a stage parameter.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { ColumnDef } from '../engine/arrow.js';
+import { makeOutputDir, withOutputPath, writeOutputFile } from '../engine/output-files.js';
 import { configureStage, defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
 import { pymatgenHopImages, imagesToExtxyz, imagesToOverlayCif } from '../analysis/hop-images.js';
 import { writeNebFolder, writeStaticFolders } from '../analysis/vasp-inputs.js';
@@ -61,7 +62,7 @@ function countFiles(dir: string): number {
 
 function write(dir: string, name: string, text: string, files: string[]): void {
   const f = join(dir, name);
-  writeFileSync(f, text);
+  writeOutputFile(f, text);
   files.push(f);
 }
 
@@ -79,14 +80,14 @@ export function imagesOfRow(row: Record<string, unknown>, p: ImagesParams): Reco
   const three = pymatgenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 1 });
   const seven = pymatgenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 5 });
   const dir = join(p.outDir, pathwayFolderName(String(row['key'])));
-  mkdirSync(dir, { recursive: true });
+  makeOutputDir(dir);
   const files: string[] = [];
   write(dir, 'path_1image.extxyz', imagesToExtxyz(three.images), files);
   write(dir, 'path_1image.cif', imagesToOverlayCif(three.images), files);
   write(dir, 'path_5image.extxyz', imagesToExtxyz(seven.images), files);
   write(dir, 'path_5image.cif', imagesToOverlayCif(seven.images), files);
-  writeStaticFolders(join(dir, 'vasp_static'), three.images);
-  writeNebFolder(join(dir, 'vasp_neb'), three.images);
+  withOutputPath(join(dir, 'vasp_static'), () => writeStaticFolders(join(dir, 'vasp_static'), three.images));
+  withOutputPath(join(dir, 'vasp_neb'), () => writeNebFolder(join(dir, 'vasp_neb'), three.images));
   return {
     key: row['key'],
     out_dir: dir,

@@ -116,7 +116,7 @@ export function rowsBatch(defs: readonly ColumnDef[], rows: readonly Record<stri
 
 /**
  * Runs `f` per row and returns the rows. A row that throws makes the whole call throw with its message
- * (prefixed by the structure id): the engine then bisects the batch down to that row and records it as
+ * (prefixed by the structure id; an error of a system call is thrown as it is): the engine then bisects the batch down to that row and records it as
  * failed with the message, while `memo` keeps the rows already computed from being computed again.
  */
 export function mapRows<T>(rows: readonly Record<string, unknown>[], memo: Map<string, T>, f: (row: Record<string, unknown>) => T): T[] {
@@ -128,6 +128,9 @@ export function mapRows<T>(rows: readonly Record<string, unknown>[], memo: Map<s
       try {
         v = f(row);
       } catch (e) {
+        // An error of the file system (a full disk, a read-only folder) is not the row's: it travels
+        // as it is, so that the engine can halt the stage and name the path.
+        if (e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string') throw e;
         throw new Error(`${String(row['structure_id'] ?? key)}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
       }
       if (memo.size >= 4096) memo.clear();

@@ -7,7 +7,7 @@
  * change are found present and not recomputed.
  */
 import { join, resolve } from 'node:path';
-import { Engine, type RunReport } from '../engine/engine.js';
+import { Engine, haltMessage, type RunReport } from '../engine/engine.js';
 import { checkpoint, stageStatus, type StageStatus } from '../engine/ops.js';
 import { openStore, type Store } from '../engine/store.js';
 import type { ProgressMode } from '../engine/progress.js';
@@ -41,6 +41,16 @@ export interface ScreenOptions extends Partial<ScreenParams> {
    * needs the images stage, so it is empty when the run stops earlier.
    */
   until?: ScreenStageName;
+  /**
+   * Stop cleanly (Ctrl-C, SIGTERM): claiming ends and every row in flight goes back unrun, no attempt
+   * counted; no checkpoint or ranking is made. A rerun resumes.
+   */
+  signal?: AbortSignal;
+  /**
+   * Stop at once (a second Ctrl-C): finished results are written and every row in flight is given back
+   * synchronously, inside the abort event, so that the caller can exit the process right after it.
+   */
+  hardStop?: AbortSignal;
 }
 
 /** Stages 2–4 of the screen, in feed order. */
@@ -56,6 +66,12 @@ export interface ScreenReport {
   status: StageStatus[];
   /** The top pathways by the images stage's priority ({@link topPathways}). */
   top: RankedPathway[];
+  /**
+   * Why the screen is not complete, if it is not: stopped by the caller, stages halted by a full disk
+   * or a forbidden path, rows failed for reasons other than the science. Empty: every row is done or a
+   * result of the science.
+   */
+  incomplete: string[];
 }
 
 /** Stages 2–4 for these parameters, in feed order. */
@@ -119,15 +135,37 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
   const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2).slice(0, last + 1);
   const store = openStore(opts.db);
+  let engine: Engine | null = null;
+  const onHardStop = () => engine?.abandon();
+  opts.hardStop?.addEventListener('abort', onHardStop, { once: true });
   try {
     const imports = opts.source ? await importStructures(store, opts.source) : [];
-    const engine = new Engine({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    engine = new Engine({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
     ensurePathwaysView(store.sql);
-    const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2 });
-    const checkpointFiles = opts.checkpoint === false ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
+    const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2, signal: opts.signal });
     const status = stageStatus(store.sql, stages.map((s) => s.name));
-    return { imports, run, checkpointFiles, params, status, top: until === 'images' ? topPathways(store, params, top) : [] };
+    const incomplete = incompleteReasons(run, status, opts.db);
+    const finished = !run.stopped && run.halted.length === 0;
+    const checkpointFiles = opts.checkpoint === false || !finished ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
+    return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top) : [], incomplete };
   } finally {
+    opts.hardStop?.removeEventListener('abort', onHardStop);
     store.close();
   }
+}
+
+/**
+ * What keeps a screen from being complete, each as a line that names the cause and the next command;
+ * empty when every row is done or failed as a result of the science (no ion, a path through an atom).
+ */
+export function incompleteReasons(run: RunReport, status: readonly StageStatus[], db: string): string[] {
+  const out: string[] = [];
+  const dbArg = db === 'fracflow.db' ? '' : ` --db ${db}`;
+  if (run.stopped) out.push(`stopped before the end: ${run.released} rows in flight were given back unrun (no attempt counted); run the same command again to resume`);
+  for (const h of run.halted) out.push(`${h.stage} halted: ${haltMessage(h)}; its rows were given back unrun, none failed: free space or fix the permission, then run the same command again to resume`);
+  for (const s of status) {
+    if (s.failedDied > 0)
+      out.push(`${s.stage}: ${s.failedDied} rows failed because their worker died on every run up to the stage's death limit (a crash, a kill or a hang each time; not a result of the science): see \`fracflow errors ${s.stage}${dbArg}\`, then \`fracflow requeue ${s.stage} --failed${dbArg}\` and run the same command again`);
+  }
+  return out;
 }

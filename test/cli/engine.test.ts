@@ -59,7 +59,7 @@ test('engine run (fractured), status, checkpoint and export: results, counts, ba
   xs.forEach((x, i) => assert.equal(ys[i], squareOf(x)));
   const csv = readFileSync(join(cp, 'plus_one.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 11);
-  assert.match(csv[0]!, /^id,key,state,priority,boost,claimed_by,lease_until,attempts,available_at,last_error,created_at,started_at,finished_at,updated_at,input_hash,params,code_version,y,z$/);
+  assert.match(csv[0]!, /^id,key,state,priority,boost,claimed_by,lease_until,attempts,deaths,fail_kind,available_at,last_error,created_at,started_at,finished_at,updated_at,input_hash,params,code_version,y,z$/);
   const backup = openSql(join(cp, 'fracflow.db'));
   assert.equal(backup.get<{ n: number }>("SELECT COUNT(*) AS n FROM square WHERE state = 'done'")!.n, 30);
   backup.close();
@@ -198,7 +198,7 @@ test('engine run: bars on a terminal-like stream, and bad module/stage/option va
   assert.match(bars.stderr, /\x1b\[2Ksquare \[#{30}\] +5\/5 fail 0/);
   const cases: [string[], RegExp][] = [
     [['engine', 'run', '--module', join(dir, 'missing.ts'), '--db', db], /cannot load stage module .*missing\.ts/],
-    [['engine', 'run', '--module', toyModule, '--only', 'cube', '--db', db], /stage module .*toy-stages\.ts has no stage "cube" \(it has: copy, copy_plus, crash_once, flaky/],
+    [['engine', 'run', '--module', toyModule, '--only', 'cube', '--db', db], /stage module .*toy-stages\.ts has no stage "cube" \(it has: copy, copy_plus, crash_once, dies_on_three, flaky/],
     [['engine', 'run', '--module', toyModule, '--workflows', '0', '--db', db], /--workflows must be a positive integer, got "0"/],
     [['engine', 'enqueue', '--module', toyModule, 'plus_one', rowsFile(dir, 0, 1), '--db', db], /engine: stage plus_one is fed from square; enqueue only into a source stage/],
   ];

@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../../src/engine/engine.js';
+import { Engine, haltMessage } from '../../src/engine/engine.js';
 import { openStore } from '../../src/engine/store.js';
 import { scale } from '../../src/engine/ops.js';
 import { StageTable } from '../../src/engine/queue.js';
 import { StagePool } from '../../src/engine/pool.js';
 import { wireFromColumns, wireValues } from '../../src/engine/wire.js';
 import { configureStage, forkStage } from '../../src/engine/stage.js';
-import { square, plusOne, flaky, hangOnce, crashOnce, spin, spinNext, threadIdStage, waits, ghostStage, toyRows, squareOf } from './fixtures/toy-stages.js';
+import { square, plusOne, flaky, hangOnce, crashOnce, spin, spinNext, threadIdStage, waits, ghostStage, toyRows, squareOf, fullDisk, fullDiskNext, diesOnThree } from './fixtures/toy-stages.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-engine-'));
 
@@ -95,9 +95,9 @@ test('a hung worker thread: its batch is aborted at the lease, its rows come bac
   const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
   e.enqueue('hang_once', toyRows(0, 20));
   const r = await e.run();
-  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number }>('SELECT x, y, state, attempts FROM hang_once');
-  assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x)));
-  assert.equal(rows.filter((x) => x.attempts === 2).length, 5, 'one batch of 5 ran twice');
+  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM hang_once');
+  assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x) && x.attempts === 1), 'a hang is a death, not an attempt');
+  assert.equal(rows.filter((x) => x.deaths === 1).length, 5, 'one batch of 5 ran twice');
   const lost = e.sql.all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
   assert.equal(lost.length, 5);
   assert.match(lost[0]!.error, /batch ran past its lease \(1500 ms\)/);
@@ -129,7 +129,7 @@ test('two batches per thread: the one queued behind a hung batch never starts; r
     assert.deepEqual([a.status, b.status], ['rejected', 'rejected'], 'both batches end with the thread');
     assert.equal(Atomics.load(flags[1]!, 0), 0n, 'the queued batch never began: the engine releases it without counting an attempt');
     const again = await pool.run(task, batch(3), {});
-    assert.deepEqual(wireValues(again.batch, 'y'), [squareOf(3)], 'fresh threads take the next batch');
+    assert.deepEqual(wireValues(again.batch!, 'y'), [squareOf(3)], 'fresh threads take the next batch');
   } finally {
     await pool.close();
   }
@@ -179,8 +179,9 @@ test('a worker thread that crashes: its rows come back through lease expiry and 
   const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
   e.enqueue('crash_once', toyRows(0, 15));
   await e.run();
-  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number }>('SELECT x, y, state, attempts FROM crash_once');
-  assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x)));
+  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM crash_once');
+  assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x) && x.attempts === 1));
+  assert.equal(rows.filter((x) => x.deaths === 1).length, 5, 'the crashed batch: a death each, no attempt spent');
   const lost = e.sql.all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
   assert.equal(lost.length, 5);
   assert.match(lost[0]!.error, /batch lost \(.*exit.*\); lease ended/i);
@@ -300,5 +301,42 @@ test('scale resizes a running stage\'s pool: one thread runs every row at 1 work
   assert.equal(before.size, 1, `threads before scaling: ${[...before].join(', ')}`);
   assert.equal(after.size, 2, `threads for rows claimed after scaling: ${[...after].join(', ')}`);
   assert.ok(![...after].some((t) => before.has(t)), 'the rows claimed after scaling ran on the new pool, not the retired thread');
+  e.close();
+});
+
+for (const mode of ['fractured', 'fixed'] as const) {
+  test(`${mode}: a full disk halts the stage (no row failed, its rows back unrun), the stages below finish what they have, the run ends and reports the path`, async () => {
+    const e = new Engine({ db: ':memory:', stages: [configureStage(fullDisk, { workers: 1 }), fullDiskNext], tickMs: 20 });
+    e.enqueue('full_disk', toyRows(0, 30));
+    const r = await e.run({ mode, workflows: 1 });
+    assert.equal(r.halted.length, 1);
+    assert.deepEqual([r.halted[0]!.stage, r.halted[0]!.code, r.halted[0]!.path], ['full_disk', 'ENOSPC', '/dev/full']);
+    assert.match(haltMessage(r.halted[0]!), /^cannot write \/dev\/full: no space left on device \(ENOSPC\)$/);
+    const rows = e.sql.all<{ x: number; state: string; attempts: number; deaths: number }>('SELECT x, state, attempts, deaths FROM full_disk ORDER BY x');
+    assert.deepEqual(rows.filter((x) => x.state !== 'done' && x.state !== 'pending'), [], 'no row failed or left running');
+    for (const x of rows) if (x.x >= 10) assert.deepEqual([x.state, x.attempts, x.deaths], ['pending', 0, 0], `x=${x.x}`);
+    const done = rows.filter((x) => x.state === 'done').map((x) => x.x);
+    assert.ok(done.length > 0 && done.every((x) => x < 10), `done: ${done}`);
+    const below = e.sql.all<{ state: string }>('SELECT state FROM full_disk_next');
+    assert.equal(below.length, done.length);
+    assert.ok(below.every((x) => x.state === 'done'), 'the stage below finished every row it got');
+    const ev = e.sql.all<{ stage: string; kind: string; detail: string }>("SELECT stage, kind, detail FROM engine_events WHERE kind = 'halt'");
+    assert.equal(ev.length, 1);
+    assert.equal((JSON.parse(ev[0]!.detail) as { path: string }).path, '/dev/full');
+    e.close();
+  });
+}
+
+test('a row that kills its worker thread every time ends failed (fail_kind died) after maxDeaths with that reason; its batchmates run alone after one death and finish', async () => {
+  const e = new Engine({ db: ':memory:', stages: [configureStage(diesOnThree, { workers: 1 })], tickMs: 20 });
+  e.enqueue('dies_on_three', toyRows(0, 12));
+  await e.run();
+  const rows = e.sql.all<{ x: number; state: string; attempts: number; deaths: number; fail_kind: string | null; last_error: string | null }>('SELECT x, state, attempts, deaths, fail_kind, last_error FROM dies_on_three ORDER BY x');
+  const three = rows.find((x) => x.x === 3)!;
+  assert.deepEqual([three.state, three.deaths, three.attempts, three.fail_kind], ['failed', 3, 0, 'died']);
+  assert.match(three.last_error!, /^batch lost \(worker exited with code: 7\); lease ended \(holder .*, death 3 of 3\)$/);
+  for (const x of rows) if (x.x !== 3) assert.deepEqual([x.state, x.attempts, x.deaths <= 1], ['done', 1, true], `x=${x.x}`);
+  const deaths = e.sql.all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired' AND key = 'k3'");
+  assert.equal(deaths.length, 3, 'every death is in the attempt history');
   e.close();
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { Progress } from '../../src/engine/progress.js';
 
-const status = [{ stage: 'square', pending: 1, running: 0, done: 2, failed: 0, workers: 1, rowsPerSec: 0, etaSec: null }];
+const status = [{ stage: 'square', pending: 1, running: 0, done: 2, failed: 0, failedDied: 0, workers: 1, rowsPerSec: 0, etaSec: null }];
 
 function sink(isTTY: boolean) {
   const out = Object.assign(new PassThrough(), { isTTY });

@@ -23,6 +23,7 @@ test('claims take the highest priority first, ties by insertion order, and never
   const a = sq!.claim('A', 3, 1000);
   assert.deepEqual(a.keys, ['k9', 'k8', 'k7']);
   assert.deepEqual(a.attempts, [1, 1, 1]);
+  assert.deepEqual(a.deaths, [0, 0, 0]);
   assert.deepEqual(a.inputs, [[9, 8, 7]]);
   const b = sq!.claim('B', 100, 1000);
   assert.equal(b.keys.length, 7);
@@ -39,16 +40,17 @@ test('only the lease holder can finish a row; a swept and re-claimed row ignores
   assert.deepEqual(sq!.sweep(1600), { returned: 1, failed: 0 });
   const b = sq!.claim('B', 1, 1700, 500);
   assert.deepEqual(b.ids, a.ids);
-  assert.deepEqual(b.attempts, [2]);
+  // The holder died: a death, not an attempt.
+  assert.deepEqual([b.attempts, b.deaths], [[1], [1]]);
   assert.deepEqual(sq!.finish('A', a.ids, [[99]], 1800), []);
   assert.deepEqual(sq!.finish('B', b.ids, [[1.5]], 1800), b.ids);
-  assert.deepEqual(sql.get('SELECT state, y, attempts, claimed_by FROM square WHERE id = ?', [a.ids[0]!]), { state: 'done', y: 1.5, attempts: 2, claimed_by: 'B' });
+  assert.deepEqual(sql.get('SELECT state, y, attempts, deaths, claimed_by FROM square WHERE id = ?', [a.ids[0]!]), { state: 'done', y: 1.5, attempts: 1, deaths: 1, claimed_by: 'B' });
   assert.deepEqual(
     sql.all('SELECT attempt, outcome, claimed_by FROM engine_attempts WHERE stage = ? ORDER BY id', ['square']),
-    [{ attempt: 1, outcome: 'expired', claimed_by: null }, { attempt: 2, outcome: 'done', claimed_by: 'B' }],
+    [{ attempt: 1, outcome: 'expired', claimed_by: null }, { attempt: 1, outcome: 'done', claimed_by: 'B' }],
   );
   const expired = sql.get<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'")!;
-  assert.match(expired.error, /lease expired \(holder A, attempt 1\)/);
+  assert.equal(expired.error, 'lease expired (holder A, death 1 of 10)');
 });
 
 test('a failed attempt backs off exponentially; after maxAttempts the row is failed with its message and every attempt is history', () => {
@@ -71,17 +73,51 @@ test('a failed attempt backs off exponentially; after maxAttempts the row is fai
   assert.equal(sq!.claim('W', 1, 10000).ids.length, 0);
 });
 
-test('an expired lease at the last attempt fails the row with the lease message; release gives rows back without spending an attempt', () => {
-  const s = configureStage(square, { retry: { maxAttempts: 1 } });
+test('an expired lease spends a death, not an attempt: the row goes back even at its last attempt, and ends failed (fail_kind died) only after maxDeaths; release spends neither', () => {
+  const s = configureStage(square, { retry: { maxAttempts: 1, maxDeaths: 3 } });
   const { sql, tables: [sq] } = setup([s]);
   sq!.enqueue(toyRows(0, 2));
   const c = sq!.claim('A', 2, 0, 10);
   assert.equal(sq!.release('A', [c.ids[0]!], 5), 1);
-  assert.deepEqual(sq!.sweep(100), { returned: 0, failed: 1 });
-  const rows = sql.all<{ key: string; state: string; attempts: number; last_error: string | null }>('SELECT key, state, attempts, last_error FROM square ORDER BY key');
-  assert.deepEqual(rows.map((r) => [r.key, r.state, r.attempts]), [['k0', 'failed', 1], ['k1', 'pending', 0]]);
-  assert.match(rows[0]!.last_error!, /^lease expired \(holder A, attempt 1\)$/);
-  assert.deepEqual(sql.all('SELECT key, outcome FROM engine_attempts ORDER BY id'), [{ key: 'k1', outcome: 'released' }, { key: 'k0', outcome: 'expired' }]);
+  assert.deepEqual(sq!.sweep(100), { returned: 1, failed: 0 });
+  const row = () => sql.get<{ state: string; attempts: number; deaths: number; fail_kind: string | null; last_error: string | null }>("SELECT state, attempts, deaths, fail_kind, last_error FROM square WHERE key = 'k0'")!;
+  assert.deepEqual(row(), { state: 'pending', attempts: 0, deaths: 1, fail_kind: null, last_error: 'lease expired (holder A, death 1 of 3)' });
+  for (let death = 2; death <= 3; death++) {
+    const again = sq!.claimKeys(`H${death}`, ['k0'], death * 1000, 10);
+    assert.deepEqual([again.attempts, again.deaths], [[1], [death - 1]]);
+    assert.deepEqual(sq!.sweep(death * 1000 + 100, 'batch lost (worker exited with code: 3); lease ended'), death < 3 ? { returned: 1, failed: 0 } : { returned: 0, failed: 1 });
+  }
+  assert.deepEqual(row(), { state: 'failed', attempts: 0, deaths: 3, fail_kind: 'died', last_error: 'batch lost (worker exited with code: 3); lease ended (holder H3, death 3 of 3)' });
+  assert.deepEqual(sql.get("SELECT state, attempts, deaths FROM square WHERE key = 'k1'"), { state: 'pending', attempts: 0, deaths: 0 });
+  assert.deepEqual(sql.all('SELECT key, attempt, outcome FROM engine_attempts ORDER BY id').map((r) => Object.values(r as object)), [
+    ['k1', 1, 'released'], ['k0', 1, 'expired'], ['k0', 1, 'expired'], ['k0', 1, 'expired'],
+  ]);
+});
+
+test('rows in quarantine (two deaths or more) are left out of claims and claimed one at a time, top priority first', () => {
+  const { sql, tables: [sq] } = setup([configureStage(square, { retry: { maxDeaths: 9 } })]);
+  sq!.enqueue(toyRows(0, 6));
+  sql.run("UPDATE square SET deaths = 2 WHERE key IN ('k1', 'k4')");
+  sql.run("UPDATE square SET deaths = 1 WHERE key = 'k5'");
+  assert.deepEqual(sq!.claim('A', 10).keys, ['k5', 'k3', 'k2', 'k0']);
+  assert.deepEqual(sq!.claimSuspect('A').keys, ['k4']);
+  assert.deepEqual(sq!.claimSuspect('A').deaths, [2]);
+  assert.deepEqual(sq!.claimSuspect('A').keys, []);
+  assert.match(JSON.stringify(sql.all("EXPLAIN QUERY PLAN SELECT id FROM square WHERE deaths > 0 AND state = 'pending' AND deaths >= 2")), /square_suspects/);
+});
+
+test('a row whose work threw its last attempt is failed with fail_kind error; requeue --failed gives back its attempts and deaths', async () => {
+  const { requeue } = await import('../../src/engine/ops.js');
+  const s = configureStage(square, { retry: { maxAttempts: 1, maxDeaths: 5 } });
+  const { sql, tables: [sq] } = setup([s]);
+  sq!.enqueue(toyRows(0, 1));
+  sq!.claim('A', 1, 0, 10);
+  sq!.sweep(100);
+  const c = sq!.claim('B', 1, 200, 10);
+  assert.deepEqual(sq!.fail('B', [{ id: c.ids[0]!, error: 'no F in the structure' }], 210), { retried: 0, failed: 1 });
+  assert.deepEqual(sql.get('SELECT state, attempts, deaths, fail_kind FROM square'), { state: 'failed', attempts: 1, deaths: 1, fail_kind: 'error' });
+  assert.equal(requeue(sql, 'square', 'failed'), 1);
+  assert.deepEqual(sql.get('SELECT state, attempts, deaths, fail_kind FROM square'), { state: 'pending', attempts: 0, deaths: 0, fail_kind: null });
 });
 
 test('submit puts one key at the head of the queue above every priority; failed keys go back too', async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine.js';
 import { openSql, openStore, StoreError } from '../../src/engine/store.js';
 import { configureStage } from '../../src/engine/stage.js';
-import { square, plusOne, toyRows, squareOf } from './fixtures/toy-stages.js';
+import { square, plusOne, spin, toyRows, squareOf } from './fixtures/toy-stages.js';
 import { cli, cliAsync, exited, toyModule } from './fixtures/run.js';
 import { rng } from '../helpers/random.js';
 
@@ -203,4 +203,82 @@ test('a read-only database file (chmod 444) is refused with a clear error when t
   openStore(db).close();
   execFileSync('chmod', ['444', db]);
   assert.throws(() => openStore(db), (x: Error) => x instanceof StoreError && /read-only/.test(x.message));
+});
+
+test('a row that kills its whole process every time ends failed (fail_kind died) after maxDeaths; the rows that died beside it once finish', async () => {
+  const dir = tmp();
+  const db = join(dir, 'poison.db');
+  const rows = join(dir, 'rows.jsonl');
+  writeFileSync(rows, jsonl(toyRows(0, 24)));
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'kills_process', rows, '--db', db]).status, 0);
+  const args = ['engine', 'run', '--module', toyModule, '--only', 'kills_process', '--db', db, '--progress', 'off', '--tick-ms', '50'];
+  const runs: (number | string | null)[] = [];
+  for (let i = 0; i < 8; i++) {
+    const r = cli(args);
+    runs.push(r.status ?? r.signal ?? null);
+    if (r.status === 0) break;
+  }
+  // maxDeaths 4: the row dies with its process four times, then the fifth run finishes the rest.
+  assert.deepEqual(runs, ['SIGKILL', 'SIGKILL', 'SIGKILL', 'SIGKILL', 0]);
+  const s = openSql(db);
+  try {
+    const all = s.all<{ x: number; state: string; deaths: number; attempts: number; fail_kind: string | null; last_error: string | null }>('SELECT x, state, deaths, attempts, fail_kind, last_error FROM kills_process ORDER BY x');
+    const three = all.find((r) => r.x === 3)!;
+    assert.deepEqual([three.state, three.deaths, three.attempts, three.fail_kind], ['failed', 4, 0, 'died']);
+    assert.match(three.last_error!, /^lease expired \(holder .*, death 4 of 4\)$/);
+    for (const r of all) if (r.x !== 3) assert.deepEqual([r.state, r.attempts, r.deaths < 4], ['done', 1, true], `x=${r.x}: ${JSON.stringify(r)}`);
+    const st = cli(['status', '--db', db, '--json']);
+    assert.equal(JSON.parse(st.stdout)[0].failedDied, 1);
+  } finally {
+    s.close();
+  }
+});
+
+test('Ctrl-C twice: the second one exits at once with 130, and every claimed row is back to pending unrun', async () => {
+  const dir = tmp();
+  const db = join(dir, 'twice.db');
+  const rows = join(dir, 'rows.jsonl');
+  writeFileSync(rows, jsonl(toyRows(0, 200)));
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'spin', rows, '--db', db]).status, 0);
+  const child = cliAsync(['engine', 'run', '--module', toyModule, '--only', 'spin', '--db', db, '--progress', 'off', '--tick-ms', '50']);
+  const end = exited(child);
+  const watch = openSql(db);
+  try {
+    while (watch.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'running'")!.n === 0) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    watch.close();
+  }
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.kill('SIGINT');
+  while (!stderr.includes('SIGINT: stopping') && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGINT');
+  const r = await end;
+  assert.equal(r.status, 130, r.stderr);
+  assert.match(r.stderr, /SIGINT: stopping; the rows in flight go back to their queues unrun/);
+  const s = openSql(db);
+  try {
+    assert.equal(s.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'running'")!.n, 0);
+    assert.equal(s.get<{ n: number }>('SELECT COUNT(*) AS n FROM spin WHERE deaths > 0')!.n, 0);
+    const done = s.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'done'")!.n;
+    assert.equal(s.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'done'")!.n, done, 'every finished row written once');
+  } finally {
+    s.close();
+  }
+});
+
+test('abandon (the second Ctrl-C): the results already back are written and every row in flight is given back, synchronously', async () => {
+  const e = new Engine({ db: join(tmp(), 'abandon.db'), stages: [configureStage(spin, { workers: 2, batchSize: 2, params: { ms: 100 } })], tickMs: 20 });
+  e.enqueue('spin', toyRows(0, 100));
+  const stop = new AbortController();
+  const run = e.run({ signal: stop.signal });
+  while (e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'done'")!.n < 4) await new Promise((r) => setTimeout(r, 10));
+  const { released } = e.abandon();
+  const counts = e.sql.all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM spin GROUP BY state ORDER BY state');
+  assert.ok(released >= 2, `released ${released}`);
+  assert.deepEqual(counts.map((c) => c.state), ['done', 'pending'], 'nothing left running');
+  assert.equal(e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'pending' AND (attempts > 0 OR deaths > 0)")!.n, 0);
+  stop.abort();
+  await run;
+  e.close();
 });

@@ -97,7 +97,7 @@ test('read-only opens create nothing, refuse a file that is not a store, and rea
   }
 });
 
-test('requeue --stale takes back the rows of a dead holder on this host, at their last attempt too, with an expired attempt each, and leaves live holders alone', () => {
+test('requeue --stale takes back the rows of a dead holder on this host with a death each (no attempt spent, no death limit), and leaves live holders alone', () => {
   const store = openStore(':memory:');
   const sql = store.sql;
   const t = new StageTable(sql, flaky);
@@ -107,8 +107,7 @@ test('requeue --stale takes back the rows of a dead holder on this host, at thei
   const deadHolder = `${hostname()}:${dead}:abc123`;
   const liveHolder = `${hostname()}:${process.ppid}:def456`;
   const now = Date.now();
-  // k1 goes to the dead holder on its second (last) attempt: the first one's lease ran out and the sweep took it back.
-  // The operator's requeue still puts it back to pending (a sweep would fail it).
+  // k1 goes to the dead holder after a first death: the first holder's lease ran out and the sweep took it back.
   const first = t.claim('earlier', 1, now - 10_000, 1);
   assert.deepEqual(first.keys, ['k1']);
   t.sweep(now - 5_000);
@@ -118,9 +117,10 @@ test('requeue --stale takes back the rows of a dead holder on this host, at thei
   assert.equal(requeue(sql, 'flaky', 'stale', now + 1), 2);
   const rows = sql.all<{ key: string; state: string; claimed_by: string | null; last_error: string | null }>('SELECT key, state, claimed_by, last_error FROM flaky ORDER BY key');
   assert.deepEqual(rows.map((r) => [r.key, r.state, r.claimed_by]), [['k1', 'pending', null], ['k2', 'pending', null], ['k3', 'running', liveHolder]]);
-  assert.match(rows[0]!.last_error!, /^requeued as stale \(holder .*:\d+:abc123, attempt 2\)$/);
+  assert.match(rows[0]!.last_error!, /^requeued as stale \(holder .*:\d+:abc123, death 2\)$/);
+  assert.deepEqual(sql.all("SELECT key, attempts, deaths FROM flaky WHERE state = 'pending' ORDER BY key"), [{ key: 'k1', attempts: 0, deaths: 2 }, { key: 'k2', attempts: 0, deaths: 1 }]);
   const history = sql.all<{ key: string; attempt: number; outcome: string }>("SELECT key, attempt, outcome FROM engine_attempts WHERE stage = 'flaky' ORDER BY id");
-  assert.deepEqual(history.map((h) => [h.key, h.attempt, h.outcome]), [['k1', 1, 'expired'], ['k1', 2, 'expired'], ['k2', 1, 'expired']]);
+  assert.deepEqual(history.map((h) => [h.key, h.attempt, h.outcome]), [['k1', 1, 'expired'], ['k1', 1, 'expired'], ['k2', 1, 'expired']]);
   store.close();
 });
 

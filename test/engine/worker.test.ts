@@ -21,7 +21,7 @@ async function run(stage: string, xs: number[], output: ColumnDef[] = [{ name: '
   const ret = (await runTask(task)) as Record<symbol, unknown>;
   // As piscina posts it: a structured clone that moves the listed buffers.
   const result = structuredClone(ret[valueSymbol] as TaskResult, { transfer: ret[transferableSymbol] as ArrayBuffer[] });
-  const t = result.batch;
+  const t = result.batch!;
   return { key: wireValues(t, 'key'), error: wireValues(t, '_error'), out: wireValues(t, output[0]!.name), result };
 }
 
@@ -62,7 +62,7 @@ test('a key returned twice, or one not in the input, fails every row with the me
 test('an output column of another Arrow type than declared is converted to the declared type', async () => {
   const r = await run('widened', [1, 2, 3], [{ name: 'n', type: 'int32' }]);
   assert.deepEqual(r.out, [2, 3, 4]);
-  assert.equal(r.result.batch.columns.find((c) => c.name === 'n')!.type, 'int32');
+  assert.equal(r.result.batch!.columns.find((c) => c.name === 'n')!.type, 'int32');
 });
 
 test('a buffer the work function keeps is copied, not moved: it stays usable for the next batch', async () => {
@@ -87,4 +87,20 @@ test('an Arrow Table, a sliced batch and a column with a null count but no bitma
   assert.deepEqual(s.out, xs.map((x) => 2 * x));
   const b = await run('bitmapless', xs);
   assert.deepEqual(b.out, xs);
+});
+
+test('a work function that meets a full disk or a forbidden path halts: the batch comes back whole, unbisected, naming the code and the path', async () => {
+  for (const [stage, code, path] of [['disk_full', 'ENOSPC', '/dev/full'], ['forbidden', 'EACCES', null]] as const) {
+    const batch = wireFromColumns([{ name: 'key', type: 'utf8' }, { name: 'x', type: 'float64' }], [xs.map((x) => `k${x}`), xs]).wire;
+    const ret = (await runTask({ module: M, work: stage, stage, output: [{ name: 'y', type: 'float64' }], params: {}, batch })) as TaskResult;
+    assert.equal(ret.batch, null, stage);
+    assert.equal(ret.halt?.code, code, stage);
+    if (path) assert.equal(ret.halt?.path, path);
+    assert.ok(ret.halt?.syscall, `${stage}: the system call is named`);
+  }
+});
+
+test('an error with a system-like code but no system call is an error of the row, not a halt', async () => {
+  const r = await run('fake_code', [1, 2, 3]);
+  assert.deepEqual(r.error, [null, 'pretend ENOSPC', null]);
 });

@@ -5,7 +5,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dbOption } from '../common.js';
-import { Engine } from '../../engine/engine.js';
+import { Engine, haltMessage } from '../../engine/engine.js';
+import { SignalStop } from '../signals.js';
 import { selectStages } from '../../engine/load.js';
 import { openStore } from '../../engine/store.js';
 import { setPriority } from '../../engine/ops.js';
@@ -39,9 +40,9 @@ export function register(program: Command): void {
       const stages = await selectStages(opts.module, opts.only);
       const e = new Engine({ db: opts.db, stages, progress: opts.progress, progressEverySec: opts.progressEvery, tickMs: opts.tickMs });
       const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const hard = new AbortController();
+      hard.signal.addEventListener('abort', () => e.abandon(), { once: true });
+      const signals = new SignalStop(stop, hard);
       try {
         const r = await e.run({ mode: opts.mode, workflows: opts.workflows, signal: stop.signal });
         if (opts.json) console.log(JSON.stringify(r));
@@ -49,10 +50,13 @@ export function register(program: Command): void {
           console.log(`${r.mode} run ${r.stopped ? 'stopped' : 'finished'} in ${(r.wallMs / 1000).toFixed(2)} s`);
           for (const [name, s] of Object.entries(r.stages)) console.log(`  ${name}: ${s.rowsDone} rows done in ${s.tasks} batches, ${s.rowsFailedAttempts} failed attempts`);
           for (const b of r.broadened) console.log(`  broadened ${b.stage}.${b.name}: ${b.from} -> ${b.to}`);
+          if (r.stopped) console.log(`  ${r.released} rows in flight were given back unrun; run again to resume`);
         }
+        for (const h of r.halted) console.error(`fracflow: ${h.stage} halted: ${haltMessage(h)}; its rows were given back unrun: free space or fix the permission, then run again`);
+        if (r.stopped) process.exitCode = signals.exitCode ?? 1;
+        else if (r.halted.length > 0) process.exitCode = 1;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        signals.dispose();
         e.close();
       }
     });

@@ -14,6 +14,7 @@ import { isElement } from '../../structure/elements.js';
 import { statusLine } from '../../engine/progress.js';
 import { printImport } from '../report.js';
 import { formatTable } from '../table.js';
+import { SignalStop } from '../signals.js';
 
 interface ScreenOpts {
   input?: string[];
@@ -99,13 +100,25 @@ export function register(program: Command): void {
       if (opts.input) source = { kind: 'files', paths: opts.input, recursive: opts.recursive };
       else if (useApi) source = { kind: 'mp-api', options: { apiKey: opts.mpApiKey, element: opts.ion, baseUrl: opts.mpBaseUrl } };
       else source = { kind: 'bundled', datasets: opts.datasets.split(',').map((s) => s.trim()).filter(Boolean) };
-      const r = await runScreen({
-        db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
-        workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
-        until: opts.until,
-      });
+      const stop = new AbortController();
+      const hard = new AbortController();
+      const signals = new SignalStop(stop, hard);
+      let r: Awaited<ReturnType<typeof runScreen>>;
+      try {
+        r = await runScreen({
+          db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
+          workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
+          until: opts.until, signal: stop.signal, hardStop: hard.signal,
+        });
+      } finally {
+        signals.dispose();
+      }
+      // A stop by signal, a halted stage or rows failed for reasons other than the science: not a
+      // complete screen, so not exit 0 (a signal gives 128 + its number, the rest 1).
+      if (r.incomplete.length > 0) process.exitCode = signals.exitCode ?? 1;
       if (opts.json) {
         for (const row of r.top) console.log(JSON.stringify(row));
+        for (const line of r.incomplete) console.error(`fracflow: ${line}`);
         return;
       }
       printImport(r.imports);
@@ -113,11 +126,15 @@ export function register(program: Command): void {
       for (const s of r.status) console.log(statusLine(s));
       console.log(`${r.run.mode} run: ${(r.run.wallMs / 1000).toFixed(1)} s`);
       console.log('');
-      if (opts.until === 'images') {
+      if (r.run.stopped) console.log('stopped: no ranking');
+      else if (opts.until === 'images') {
         console.log(`top ${r.top.length} pathways (gate: dimensionality >= 1; ewald_energy ascending, then nsites_777):`);
         console.log(rankingTable(r.top));
       } else console.log(`stopped after ${opts.until}: no ranking (it needs the images stage); the pathways table lists one row per pathway`);
       console.log('');
-      console.log(`store: ${opts.db}; images and DFT inputs: ${opts.out}/images; checkpoint: ${opts.out}/checkpoint`);
+      const science = r.status.reduce((n, x) => n + x.failed - x.failedDied, 0);
+      if (science > 0) console.log(`${science} rows failed as results of the science (e.g. no ${opts.ion} in the structure, a path through an atom): \`fracflow errors${opts.db === 'fracflow.db' ? '' : ` --db ${opts.db}`}\` lists them`);
+      console.log(`store: ${opts.db}; images and DFT inputs: ${opts.out}/images; checkpoint: ${r.checkpointFiles.length ? `${opts.out}/checkpoint` : 'not written (the run did not finish)'}`);
+      for (const line of r.incomplete) console.log(`incomplete: ${line}`);
     });
 }
