@@ -39,15 +39,15 @@ function mainThreadCpuMs(): number | null {
 }
 
 async function runOnce(db: string, stages: Stage[], rows: number, mode: 'fractured' | 'fixed' = 'fractured', workflows = 2): Promise<RunReport & { mainCpuMs: number | null }> {
-  const e = new Engine({ db, stages, tickMs: 250 });
+  const e = await Engine.open({ db, stages, tickMs: 250 });
   try {
-    e.enqueue(stages[0]!.name, toyRows(0, rows));
+    await e.enqueue(stages[0]!.name, toyRows(0, rows));
     const c0 = mainThreadCpuMs();
     const rep = await e.run({ mode, workflows });
     const c1 = mainThreadCpuMs();
     return { ...rep, mainCpuMs: c0 === null || c1 === null ? null : c1 - c0 };
   } finally {
-    e.close();
+    await e.close();
   }
 }
 

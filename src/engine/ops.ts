@@ -8,29 +8,12 @@ import type { Table } from 'apache-arrow';
 import { openSql, type SqlDb } from './store.js';
 import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
 import { makeOutputDir, writeOutputFile } from './output-files.js';
-import { expireDeadLocalLeases, sweepRows, type RowState } from './queue.js';
+import { expireDeadLocalLeases, sweep as sweepRows } from '../store/sqlite/lease.js';
+import type { RowState } from '../store/interface.js';
 import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
 
-/** Window over which `rows/s` is measured (ms). */
-export const RATE_WINDOW_MS = 60000;
-
-export interface StageStatus {
-  stage: string;
-  pending: number;
-  running: number;
-  done: number;
-  failed: number;
-  /**
-   * Of the failed rows, those whose worker died on them `maxDeaths` times (a killed, crashed or hung
-   * run each time) rather than rows whose work threw (a result of the work itself).
-   */
-  failedDied: number;
-  workers: number;
-  /** Rows finished per second over the last minute. */
-  rowsPerSec: number;
-  /** Seconds until pending + running rows are done at that rate; null when nothing moves. */
-  etaSec: number | null;
-}
+export { RATE_WINDOW_MS, stageStatus } from '../store/sqlite/status.js';
+export type { StageStatus } from '../store/interface.js';
 
 /** Names of the stage tables registered in the store. */
 export function stageNames(sql: SqlDb): string[] {
@@ -42,21 +25,6 @@ function requireStage(sql: SqlDb, stage: string): void {
     const names = stageNames(sql);
     throw new StageError(`no stage named ${JSON.stringify(stage)} in this store (stages: ${names.join(', ') || 'none yet'})`);
   }
-}
-
-/** Per-stage counts, rate and ETA; reads only the state index and the finished_at index. */
-export function stageStatus(sql: SqlDb, names: readonly string[] = stageNames(sql), liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): StageStatus[] {
-  return names.map((stage) => {
-    const c: Record<RowState, number> = { pending: 0, running: 0, done: 0, failed: 0 };
-    for (const r of sql.all<{ state: RowState; n: number }>(`SELECT state, COUNT(*) AS n FROM ${stage} GROUP BY state`)) c[r.state] = r.n;
-    const recent = sql.get<{ n: number; t0: number | null }>(`SELECT COUNT(*) AS n, MIN(finished_at) AS t0 FROM ${stage} WHERE finished_at >= ? AND state = 'done'`, [now - RATE_WINDOW_MS])!;
-    const span = recent.t0 === null ? 0 : Math.max(1000, now - recent.t0);
-    const rate = span > 0 ? (recent.n * 1000) / span : 0;
-    const left = c.pending + c.running;
-    const workers = liveWorkers?.get(stage) ?? sql.get<{ workers: number }>('SELECT workers FROM engine_stages WHERE name = ?', [stage])?.workers ?? 0;
-    const failedDied = c.failed === 0 ? 0 : sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${stage} WHERE state = 'failed' AND fail_kind = 'died'`)!.n;
-    return { stage, ...c, failedDied, workers, rowsPerSec: rate, etaSec: left === 0 ? 0 : rate > 0 ? left / rate : null };
-  });
 }
 
 export interface ErrorGroup {

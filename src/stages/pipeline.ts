@@ -47,10 +47,10 @@ export interface ScreenOptions extends Partial<ScreenParams> {
    */
   signal?: AbortSignal;
   /**
-   * Stop at once (a second Ctrl-C): finished results are written and every row in flight is given back
-   * synchronously, inside the abort event, so that the caller can exit the process right after it.
+   * Called with the engine once it is open: a caller that stops at once (a second Ctrl-C) calls its
+   * `abandon()` (finished results written, every row in flight given back) before it exits.
    */
-  hardStop?: AbortSignal;
+  onEngine?: (engine: Engine) => void;
 }
 
 /** Stages 2–4 of the screen, in feed order. */
@@ -135,12 +135,10 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
   const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2).slice(0, last + 1);
   const store = openStore(opts.db);
-  let engine: Engine | null = null;
-  const onHardStop = () => engine?.abandon();
-  opts.hardStop?.addEventListener('abort', onHardStop, { once: true });
   try {
     const imports = opts.source ? await importStructures(store, opts.source) : [];
-    engine = new Engine({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    const engine = await Engine.open({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    opts.onEngine?.(engine);
     ensurePathwaysView(store.sql);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2, signal: opts.signal });
     const status = stageStatus(store.sql, stages.map((s) => s.name));
@@ -149,7 +147,6 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
     const checkpointFiles = opts.checkpoint === false || !finished ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
     return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top) : [], incomplete };
   } finally {
-    opts.hardStop?.removeEventListener('abort', onHardStop);
     store.close();
   }
 }

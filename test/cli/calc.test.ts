@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import { runCli } from '../helpers/cli.js';
 import { openSql } from '../../src/engine/store.js';
 import { register } from '../../src/cli/commands/calc.js';
+import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defineStage } from '../../src/engine/stage.js';
 import { barrier, readVaspRun } from '../../src/analysis/vasp-outputs.js';
@@ -129,10 +130,10 @@ test('fracflow calc over an images stage table with unfinished rows: runs the do
       throw new Error('not run in this test');
     },
   });
-  const e = new Engine({ db, stages: [images] });
-  e.enqueue('images', [{ key: 'mp-1:0', x: 0 }, { key: 'mp-9:0', x: 1 }]);
-  e.sql.run("UPDATE images SET state = 'done', static_dir = ? WHERE key = 'mp-1:0'", [ok]);
-  e.close();
+  const e = await Engine.open({ db, stages: [images] });
+  await e.enqueue('images', [{ key: 'mp-1:0', x: 0 }, { key: 'mp-9:0', x: 1 }]);
+  sqlOf(e).run("UPDATE images SET state = 'done', static_dir = ? WHERE key = 'mp-1:0'", [ok]);
+  await e.close();
   const logs: string[] = [];
   const errs: string[] = [];
   const { log, error } = console;

@@ -11,10 +11,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sqlOf } from '../helpers/engine.js';
 import { Engine, haltMessage } from '../../src/engine/engine.js';
 import { openStore } from '../../src/engine/store.js';
-import { scale } from '../../src/engine/ops.js';
-import { StageTable } from '../../src/engine/queue.js';
+import { scale, setPriority } from '../../src/engine/ops.js';
+import type { EngineEvent } from '../../src/engine/events.js';
 import { StagePool } from '../../src/engine/pool.js';
 import { wireFromColumns, wireValues } from '../../src/engine/wire.js';
 import { configureStage, forkStage } from '../../src/engine/stage.js';
@@ -23,43 +24,43 @@ import { square, plusOne, flaky, hangOnce, crashOnce, spin, spinNext, threadIdSt
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-engine-'));
 
 function checkChain(e: Engine, n: number) {
-  const sq = e.sql.all<{ key: string; x: number; y: number; state: string }>('SELECT key, x, y, state FROM square ORDER BY x');
+  const sq = sqlOf(e).all<{ key: string; x: number; y: number; state: string }>('SELECT key, x, y, state FROM square ORDER BY x');
   assert.equal(sq.length, n);
   for (const r of sq) {
     assert.equal(r.state, 'done', r.key);
     assert.equal(r.y, squareOf(r.x), r.key);
   }
-  const po = e.sql.all<{ key: string; y: number; z: number; state: string }>('SELECT key, y, z, state FROM plus_one ORDER BY y');
+  const po = sqlOf(e).all<{ key: string; y: number; z: number; state: string }>('SELECT key, y, z, state FROM plus_one ORDER BY y');
   // yMax broadens 40 -> 70 -> 100: every y = x² + 1/8 <= 100 is admitted in the end (x <= 9).
   assert.deepEqual(po.map((r) => r.key), sq.filter((r) => r.y <= 100).map((r) => r.key));
   for (const r of po) {
     assert.equal(r.state, 'done');
     assert.equal(r.z, r.y + 1);
   }
-  const dup = e.sql.all("SELECT stage, key, COUNT(*) AS n FROM engine_attempts WHERE outcome = 'done' GROUP BY stage, key HAVING n != 1");
+  const dup = sqlOf(e).all("SELECT stage, key, COUNT(*) AS n FROM engine_attempts WHERE outcome = 'done' GROUP BY stage, key HAVING n != 1");
   assert.deepEqual(dup, [], 'every row finished exactly once');
 }
 
 test('fractured run: two stages, downstream fed as upstream rows finish, cutoff broadened when drained', async () => {
-  const e = new Engine({ db: ':memory:', stages: [square, plusOne], tickMs: 50 });
-  e.enqueue('square', toyRows(0, 30));
+  const e = await Engine.open({ db: ':memory:', stages: [square, plusOne], tickMs: 50 });
+  await e.enqueue('square', toyRows(0, 30));
   const r = await e.run();
   checkChain(e, 30);
   assert.deepEqual(r.broadened.map((b) => [b.stage, b.name, b.from, b.to]), [['plus_one', 'yMax', 40, 70], ['plus_one', 'yMax', 70, 100]]);
   assert.equal(r.stages['square']!.rowsDone, 30);
   assert.equal(r.stages['plus_one']!.rowsDone, 10);
   assert.ok(r.stages['square']!.tasks >= 2, 'batches of 16');
-  e.close();
+  await e.close();
 });
 
 test('fixed-workflow run: same results on the same tables, each entity depth-first', async () => {
-  const e = new Engine({ db: ':memory:', stages: [square, plusOne], tickMs: 50 });
-  e.enqueue('square', toyRows(0, 30));
+  const e = await Engine.open({ db: ':memory:', stages: [square, plusOne], tickMs: 50 });
+  await e.enqueue('square', toyRows(0, 30));
   const r = await e.run({ mode: 'fixed', workflows: 1 });
   assert.equal(r.mode, 'fixed');
   checkChain(e, 30);
   // With one workflow, an admitted entity's plus_one row finishes right after its square row.
-  const seq = e.sql.all<{ stage: string; key: string }>("SELECT stage, key FROM engine_attempts WHERE outcome = 'done' ORDER BY id");
+  const seq = sqlOf(e).all<{ stage: string; key: string }>("SELECT stage, key FROM engine_attempts WHERE outcome = 'done' ORDER BY id");
   for (let i = 0; i < seq.length; i++) {
     if (seq[i]!.stage !== 'plus_one') continue;
     const prev = seq[i - 1]!;
@@ -69,14 +70,14 @@ test('fixed-workflow run: same results on the same tables, each entity depth-fir
   assert.equal(stopped.stopped, true);
   const direct = seq.filter((s, i) => s.stage === 'plus_one' && seq[i - 1]?.stage === 'square' && seq[i - 1]?.key === s.key).length;
   assert.equal(direct, 7, 'the 7 rows admitted at yMax = 40 (x = 0..6) ran depth-first; broadening admits the rest later');
-  e.close();
+  await e.close();
 });
 
 test('a work function that throws on some rows: those rows fail with the message and attempt count, every other row finishes', async () => {
-  const e = new Engine({ db: ':memory:', stages: [flaky], tickMs: 50 });
-  e.enqueue('flaky', toyRows(1, 41));
+  const e = await Engine.open({ db: ':memory:', stages: [flaky], tickMs: 50 });
+  await e.enqueue('flaky', toyRows(1, 41));
   await e.run();
-  const rows = e.sql.all<{ x: number; y: number | null; state: string; attempts: number; last_error: string | null }>('SELECT x, y, state, attempts, last_error FROM flaky ORDER BY x');
+  const rows = sqlOf(e).all<{ x: number; y: number | null; state: string; attempts: number; last_error: string | null }>('SELECT x, y, state, attempts, last_error FROM flaky ORDER BY x');
   for (const r of rows) {
     if (r.x % 7 === 0) {
       assert.deepEqual([r.state, r.attempts, r.last_error, r.y], ['failed', 2, `bad input x=${r.x}`, null]);
@@ -85,28 +86,28 @@ test('a work function that throws on some rows: those rows fail with the message
       assert.deepEqual([r.state, r.attempts, r.y], ['done', 1, squareOf(r.x)], `x=${r.x}`);
     }
   }
-  assert.equal(e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'error'")!.n, 5 * 2);
-  e.close();
+  assert.equal(sqlOf(e).get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'error'")!.n, 5 * 2);
+  await e.close();
 });
 
 test('a hung worker thread: its batch is aborted at the lease, its rows come back and finish elsewhere', async () => {
   const flag = join(tmp(), 'hang.flag');
   const s = configureStage(hangOnce, { workers: 2, leaseMs: 1500, params: { flag } });
-  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
-  e.enqueue('hang_once', toyRows(0, 20));
+  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 50 });
+  await e.enqueue('hang_once', toyRows(0, 20));
   const r = await e.run();
-  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM hang_once');
+  const rows = sqlOf(e).all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM hang_once');
   assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x) && x.attempts === 1), 'a hang is a death, not an attempt');
   assert.equal(rows.filter((x) => x.deaths === 1).length, 5, 'one batch of 5 ran twice');
-  const lost = e.sql.all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
+  const lost = sqlOf(e).all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
   assert.equal(lost.length, 5);
   assert.match(lost[0]!.error, /batch ran past its lease \(1500 ms\)/);
   assert.equal(r.swept, 5);
   // A batch that waited in the hung thread (two per thread) died with it unrun: released, not charged.
-  const hung = new Set(e.sql.all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired'").map((x) => x.key));
-  const released = e.sql.all<{ key: string; attempt: number }>("SELECT key, attempt FROM engine_attempts WHERE outcome = 'released'");
+  const hung = new Set(sqlOf(e).all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired'").map((x) => x.key));
+  const released = sqlOf(e).all<{ key: string; attempt: number }>("SELECT key, attempt FROM engine_attempts WHERE outcome = 'released'");
   assert.ok(released.every((x) => !hung.has(x.key) && x.attempt === 1));
-  e.close();
+  await e.close();
 });
 
 test('two batches per thread: the one queued behind a hung batch never starts; restart ends both and fresh threads take new work', async () => {
@@ -136,65 +137,66 @@ test('two batches per thread: the one queued behind a hung batch never starts; r
 });
 
 test('a stage whose work waits (queueInThread: false) runs one batch per thread at a time', async () => {
-  const e = new Engine({ db: ':memory:', stages: [configureStage(waits, { workers: 1 })], tickMs: 50 });
-  e.enqueue('waits', toyRows(0, 8));
+  const e = await Engine.open({ db: ':memory:', stages: [configureStage(waits, { workers: 1 })], tickMs: 50 });
+  await e.enqueue('waits', toyRows(0, 8));
   await e.run();
-  const rows = e.sql.all<{ y: number; state: string }>('SELECT y, state FROM waits');
+  const rows = sqlOf(e).all<{ y: number; state: string }>('SELECT y, state FROM waits');
   assert.equal(rows.length, 8);
   assert.ok(rows.every((r) => r.state === 'done' && r.y === 1), JSON.stringify(rows));
-  e.close();
+  await e.close();
 });
 
 test('a stage whose threads cannot load its work function: the rows fail with the reason after their attempts, the run ends', async () => {
-  const e = new Engine({ db: ':memory:', stages: [ghostStage()], tickMs: 50 });
-  e.enqueue('ghost', toyRows(0, 10));
+  const e = await Engine.open({ db: ':memory:', stages: [ghostStage()], tickMs: 50 });
+  await e.enqueue('ghost', toyRows(0, 10));
   await e.run();
-  const rows = e.sql.all<{ state: string; attempts: number; last_error: string }>('SELECT state, attempts, last_error FROM ghost');
+  const rows = sqlOf(e).all<{ state: string; attempts: number; last_error: string }>('SELECT state, attempts, last_error FROM ghost');
   assert.equal(rows.length, 10);
   for (const r of rows) {
     assert.equal(r.state, 'failed');
     assert.equal(r.attempts, 2);
     assert.match(r.last_error, /exports no stage named "ghost"/);
   }
-  e.close();
+  await e.close();
 });
 
 test('leases count from a batch\'s start: batches waiting behind a long one are renewed, not ended', async () => {
   // 0.9 s of work per batch, lease 1.5 s, one thread: the third batch begins ~1.8 s after its claim.
   const s = configureStage(spin, { workers: 1, batchSize: 1, leaseMs: 1500, params: { ms: 900 } });
-  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
-  e.enqueue('spin', toyRows(0, 3));
+  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 50 });
+  await e.enqueue('spin', toyRows(0, 3));
   const r = await e.run();
-  const rows = e.sql.all<{ state: string; attempts: number }>('SELECT state, attempts FROM spin');
-  const history = e.sql.all<{ key: string; outcome: string; error: string | null }>('SELECT key, outcome, error FROM engine_attempts ORDER BY id');
+  const rows = sqlOf(e).all<{ state: string; attempts: number }>('SELECT state, attempts FROM spin');
+  const history = sqlOf(e).all<{ key: string; outcome: string; error: string | null }>('SELECT key, outcome, error FROM engine_attempts ORDER BY id');
   assert.deepEqual(rows.map((x) => [x.state, x.attempts]), [['done', 1], ['done', 1], ['done', 1]], JSON.stringify(history));
   assert.equal(r.swept, 0);
-  assert.equal(e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome <> 'done'")!.n, 0);
-  e.close();
+  assert.equal(sqlOf(e).get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome <> 'done'")!.n, 0);
+  await e.close();
 });
 
 test('a worker thread that crashes: its rows come back through lease expiry and finish on a new thread', async () => {
   const flag = join(tmp(), 'crash.flag');
   const s = configureStage(crashOnce, { workers: 1, params: { flag } });
-  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 50 });
-  e.enqueue('crash_once', toyRows(0, 15));
+  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 50 });
+  await e.enqueue('crash_once', toyRows(0, 15));
   await e.run();
-  const rows = e.sql.all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM crash_once');
+  const rows = sqlOf(e).all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM crash_once');
   assert.ok(rows.every((x) => x.state === 'done' && x.y === squareOf(x.x) && x.attempts === 1));
   assert.equal(rows.filter((x) => x.deaths === 1).length, 5, 'the crashed batch: a death each, no attempt spent');
-  const lost = e.sql.all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
+  const lost = sqlOf(e).all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
   assert.equal(lost.length, 5);
   assert.match(lost[0]!.error, /batch lost \(.*exit.*\); lease ended/i);
-  e.close();
+  await e.close();
 });
 
 test('forks: the same work under another table with its own priority; scale changes a pool while running; stop releases claimed rows', async () => {
   const db = join(tmp(), 'f.db');
   const slow = configureStage(spin, { batchSize: 1, params: { ms: 15 }, workers: 1 });
   const fork = forkStage(square, { name: 'square_rev', priority: { fn: 'negative_x' } });
-  const e = new Engine({ db, stages: [slow, fork], tickMs: 20 });
-  e.enqueue('spin', toyRows(0, 400));
-  e.enqueue('square_rev', toyRows(0, 10));
+  const events: EngineEvent[] = [];
+  const e = await Engine.open({ db, stages: [slow, fork], tickMs: 20, events: (ev) => events.push(ev) });
+  await e.enqueue('spin', toyRows(0, 400));
+  await e.enqueue('square_rev', toyRows(0, 10));
   const stop = new AbortController();
   const running = e.run({ signal: stop.signal });
   const other = openStore(db);
@@ -203,9 +205,11 @@ test('forks: the same work under another table with its own priority; scale chan
   while (e.workerCounts()['spin'] !== 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
   assert.equal(e.workerCounts()['spin'], 2);
   // A priority swapped by another connection is adopted by the running engine within a tick.
-  new StageTable(other.sql, slow).setPriority('-x');
-  while (e.table('spin').currentPriority() !== '-x' && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(e.table('spin').currentPriority(), '-x');
+  setPriority(other.sql, 'spin', '-x');
+  const adopted = () => events.some((ev) => ev.type === 'priority' && ev.stage === 'spin' && ev.to === '-x');
+  while (!adopted() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(adopted(), 'the running engine adopted the new priority');
+  assert.ok(events.some((ev) => ev.type === 'scale' && ev.stage === 'spin' && ev.from === 1 && ev.to === 2), 'a scale event');
   while (other.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM square_rev WHERE state = 'done'")!.n < 10) await new Promise((r) => setTimeout(r, 20));
   stop.abort();
   const r = await running;
@@ -218,18 +222,18 @@ test('forks: the same work under another table with its own priority; scale chan
   assert.deepEqual(rev.map((x) => x.y), rev.map((x) => squareOf(x.x)));
   assert.match(other.sql.get<{ detail: string }>("SELECT detail FROM engine_events WHERE kind = 'scale'")!.detail, /"from":1,"to":2/);
   other.close();
-  e.close();
+  await e.close();
 });
 
 test('a finished upstream row is admitted downstream in the same transaction and claimed while the upstream stage is still running', async () => {
   // 6 upstream batches of 30 ms on one thread; the downstream stage has no filter, so nothing but the
   // admission at write time (no broadening) can bring rows into it during the run.
   const up = configureStage(spin, { workers: 1, batchSize: 4, params: { ms: 30 } });
-  const e = new Engine({ db: ':memory:', stages: [up, configureStage(spinNext, { workers: 1 })], tickMs: 50 });
-  e.enqueue('spin', toyRows(0, 24));
+  const e = await Engine.open({ db: ':memory:', stages: [up, configureStage(spinNext, { workers: 1 })], tickMs: 50 });
+  await e.enqueue('spin', toyRows(0, 24));
   await e.run();
-  const ups = e.sql.all<{ key: string; finished_at: number; state: string }>('SELECT key, finished_at, state FROM spin ORDER BY id');
-  const downs = e.sql.all<{ key: string; y: number; z: number; state: string; created_at: number; started_at: number }>('SELECT key, y, z, state, created_at, started_at FROM spin_next ORDER BY id');
+  const ups = sqlOf(e).all<{ key: string; finished_at: number; state: string }>('SELECT key, finished_at, state FROM spin ORDER BY id');
+  const downs = sqlOf(e).all<{ key: string; y: number; z: number; state: string; created_at: number; started_at: number }>('SELECT key, y, z, state, created_at, started_at FROM spin_next ORDER BY id');
   assert.ok(ups.every((r) => r.state === 'done'));
   assert.deepEqual(downs.map((r) => r.key), ups.map((r) => r.key), 'every upstream row reached the downstream stage');
   const finishedAt = new Map(ups.map((r) => [r.key, r.finished_at]));
@@ -240,103 +244,104 @@ test('a finished upstream row is admitted downstream in the same transaction and
   const lastUp = Math.max(...ups.map((r) => r.finished_at));
   const firstClaim = Math.min(...downs.map((r) => r.started_at));
   assert.ok(firstClaim < lastUp, `a downstream row was claimed (at ${firstClaim}) before the last upstream row finished (at ${lastUp})`);
-  e.close();
+  await e.close();
 });
 
 for (const mode of ['fractured', 'fixed'] as const) {
 test(`${mode}: a stage whose upstream another engine runs is fed as that engine finishes rows, and does not stop before it is through`, async () => {
   const db = join(mkdtempSync(join(tmpdir(), 'fracflow-foreign-')), 'f.db');
-  // The upstream engine: 8 batches of 40 ms on one thread. The downstream engine runs spin_next only.
-  const upstream = new Engine({ db, stages: [configureStage(spin, { workers: 1, batchSize: 5, params: { ms: 40 } })], tickMs: 50 });
-  upstream.enqueue('spin', toyRows(0, 40));
-  const downstream = new Engine({ db, stages: [configureStage(spinNext, { workers: 1, batchSize: 5 })], tickMs: 50 });
+  // The upstream engine: 8 batches of 150 ms on one thread (long enough for the downstream engine's
+  // threads to start on a loaded machine). The downstream engine runs spin_next only.
+  const upstream = await Engine.open({ db, stages: [configureStage(spin, { workers: 1, batchSize: 5, params: { ms: 150 } })], tickMs: 50 });
+  await upstream.enqueue('spin', toyRows(0, 40));
+  const downstream = await Engine.open({ db, stages: [configureStage(spinNext, { workers: 1, batchSize: 5 })], tickMs: 50 });
   const [, rep] = await Promise.all([upstream.run(), downstream.run({ mode })]);
   assert.equal(rep.stages['spin_next']!.rowsDone, 40, 'every upstream row was admitted and run in the same downstream run');
-  const ups = upstream.sql.all<{ key: string; finished_at: number }>('SELECT key, finished_at FROM spin ORDER BY id');
-  const downs = downstream.sql.all<{ key: string; started_at: number; z: number; y: number }>('SELECT key, started_at, z, y FROM spin_next ORDER BY key');
+  const ups = sqlOf(upstream).all<{ key: string; finished_at: number }>('SELECT key, finished_at FROM spin ORDER BY id');
+  const downs = sqlOf(downstream).all<{ key: string; started_at: number; z: number; y: number }>('SELECT key, started_at, z, y FROM spin_next ORDER BY key');
   assert.deepEqual(downs.map((r) => r.key), ups.map((r) => r.key).sort());
   for (const r of downs) assert.equal(r.z, r.y + 1, r.key);
   const lastUp = Math.max(...ups.map((r) => r.finished_at));
   assert.ok(Math.min(...downs.map((r) => r.started_at)) < lastUp, 'rows were taken downstream while the other engine was still running');
-  upstream.close();
-  downstream.close();
+  await upstream.close();
+  await downstream.close();
 });
 }
 
 test('a stage fed by an upstream stage that this engine and another both run admits the other engine\'s rows too', async () => {
   const db = join(mkdtempSync(join(tmpdir(), 'fracflow-shared-')), 'f.db');
   const up = configureStage(spin, { workers: 1, batchSize: 2, params: { ms: 30 } });
-  const one = new Engine({ db, stages: [up], tickMs: 50 });
-  one.enqueue('spin', toyRows(0, 40));
-  const both = new Engine({ db, stages: [up, configureStage(spinNext, { workers: 1 })], tickMs: 50 });
+  const one = await Engine.open({ db, stages: [up], tickMs: 50 });
+  await one.enqueue('spin', toyRows(0, 40));
+  const both = await Engine.open({ db, stages: [up, configureStage(spinNext, { workers: 1 })], tickMs: 50 });
   await Promise.all([one.run(), both.run()]);
-  const holders = both.sql.all<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE stage = 'spin' AND outcome = 'done' GROUP BY claimed_by");
+  const holders = sqlOf(both).all<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE stage = 'spin' AND outcome = 'done' GROUP BY claimed_by");
   assert.equal(holders.length, 2, 'both engines finished upstream rows');
-  assert.equal(both.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin_next WHERE state = 'done'")!.n, 40, 'every upstream row went through the downstream stage in this run');
-  one.close();
-  both.close();
+  assert.equal(sqlOf(both).get<{ n: number }>("SELECT COUNT(*) AS n FROM spin_next WHERE state = 'done'")!.n, 40, 'every upstream row went through the downstream stage in this run');
+  await one.close();
+  await both.close();
 });
 
 test('scale resizes a running stage\'s pool: one thread runs every row at 1 worker, two fresh threads share the rows claimed after scaling to 2', async () => {
   const s = configureStage(threadIdStage, { workers: 1, params: { ms: 8 } });
-  const e = new Engine({ db: ':memory:', stages: [s], tickMs: 20 });
-  e.enqueue('thread_id', toyRows(0, 120));
+  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 20 });
+  await e.enqueue('thread_id', toyRows(0, 120));
   const running = e.run();
-  const done = () => e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM thread_id WHERE state = 'done'")!.n;
+  const done = () => sqlOf(e).get<{ n: number }>("SELECT COUNT(*) AS n FROM thread_id WHERE state = 'done'")!.n;
   const t0 = Date.now();
   while (done() < 8 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 10));
   const scaledAt = Date.now();
   // Through the control table, as `fracflow scale` from another process does; the engine applies it on a tick.
-  scale(e.sql, 'thread_id', 2);
+  scale(sqlOf(e), 'thread_id', 2);
   while (e.workerCounts()['thread_id'] !== 2 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 5));
   const appliedAt = Date.now();
   assert.equal(e.workerCounts()['thread_id'], 2);
-  const left = e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM thread_id WHERE state = 'pending'")!.n;
+  const left = sqlOf(e).get<{ n: number }>("SELECT COUNT(*) AS n FROM thread_id WHERE state = 'pending'")!.n;
   assert.ok(left >= 40, `rows left for the new pool: ${left}`);
   await running;
-  const rows = e.sql.all<{ y: number; state: string; started_at: number; finished_at: number }>('SELECT y, state, started_at, finished_at FROM thread_id ORDER BY id');
+  const rows = sqlOf(e).all<{ y: number; state: string; started_at: number; finished_at: number }>('SELECT y, state, started_at, finished_at FROM thread_id ORDER BY id');
   assert.ok(rows.every((r) => r.state === 'done'));
   const before = new Set(rows.filter((r) => r.finished_at < scaledAt).map((r) => r.y));
   const after = new Set(rows.filter((r) => r.started_at > appliedAt).map((r) => r.y));
   assert.equal(before.size, 1, `threads before scaling: ${[...before].join(', ')}`);
   assert.equal(after.size, 2, `threads for rows claimed after scaling: ${[...after].join(', ')}`);
   assert.ok(![...after].some((t) => before.has(t)), 'the rows claimed after scaling ran on the new pool, not the retired thread');
-  e.close();
+  await e.close();
 });
 
 for (const mode of ['fractured', 'fixed'] as const) {
   test(`${mode}: a full disk halts the stage (no row failed, its rows back unrun), the stages below finish what they have, the run ends and reports the path`, async () => {
-    const e = new Engine({ db: ':memory:', stages: [configureStage(fullDisk, { workers: 1 }), fullDiskNext], tickMs: 20 });
-    e.enqueue('full_disk', toyRows(0, 30));
+    const e = await Engine.open({ db: ':memory:', stages: [configureStage(fullDisk, { workers: 1 }), fullDiskNext], tickMs: 20 });
+    await e.enqueue('full_disk', toyRows(0, 30));
     const r = await e.run({ mode, workflows: 1 });
     assert.equal(r.halted.length, 1);
     assert.deepEqual([r.halted[0]!.stage, r.halted[0]!.code, r.halted[0]!.path], ['full_disk', 'ENOSPC', '/dev/full']);
     assert.match(haltMessage(r.halted[0]!), /^cannot write \/dev\/full: no space left on device \(ENOSPC\)$/);
-    const rows = e.sql.all<{ x: number; state: string; attempts: number; deaths: number }>('SELECT x, state, attempts, deaths FROM full_disk ORDER BY x');
+    const rows = sqlOf(e).all<{ x: number; state: string; attempts: number; deaths: number }>('SELECT x, state, attempts, deaths FROM full_disk ORDER BY x');
     assert.deepEqual(rows.filter((x) => x.state !== 'done' && x.state !== 'pending'), [], 'no row failed or left running');
     for (const x of rows) if (x.x >= 10) assert.deepEqual([x.state, x.attempts, x.deaths], ['pending', 0, 0], `x=${x.x}`);
     const done = rows.filter((x) => x.state === 'done').map((x) => x.x);
     assert.ok(done.length > 0 && done.every((x) => x < 10), `done: ${done}`);
-    const below = e.sql.all<{ state: string }>('SELECT state FROM full_disk_next');
+    const below = sqlOf(e).all<{ state: string }>('SELECT state FROM full_disk_next');
     assert.equal(below.length, done.length);
     assert.ok(below.every((x) => x.state === 'done'), 'the stage below finished every row it got');
-    const ev = e.sql.all<{ stage: string; kind: string; detail: string }>("SELECT stage, kind, detail FROM engine_events WHERE kind = 'halt'");
+    const ev = sqlOf(e).all<{ stage: string; kind: string; detail: string }>("SELECT stage, kind, detail FROM engine_events WHERE kind = 'halt'");
     assert.equal(ev.length, 1);
     assert.equal((JSON.parse(ev[0]!.detail) as { path: string }).path, '/dev/full');
-    e.close();
+    await e.close();
   });
 }
 
 test('a row that kills its worker thread every time ends failed (fail_kind died) after maxDeaths with that reason; its batchmates run alone after one death and finish', async () => {
-  const e = new Engine({ db: ':memory:', stages: [configureStage(diesOnThree, { workers: 1 })], tickMs: 20 });
-  e.enqueue('dies_on_three', toyRows(0, 12));
+  const e = await Engine.open({ db: ':memory:', stages: [configureStage(diesOnThree, { workers: 1 })], tickMs: 20 });
+  await e.enqueue('dies_on_three', toyRows(0, 12));
   await e.run();
-  const rows = e.sql.all<{ x: number; state: string; attempts: number; deaths: number; fail_kind: string | null; last_error: string | null }>('SELECT x, state, attempts, deaths, fail_kind, last_error FROM dies_on_three ORDER BY x');
+  const rows = sqlOf(e).all<{ x: number; state: string; attempts: number; deaths: number; fail_kind: string | null; last_error: string | null }>('SELECT x, state, attempts, deaths, fail_kind, last_error FROM dies_on_three ORDER BY x');
   const three = rows.find((x) => x.x === 3)!;
   assert.deepEqual([three.state, three.deaths, three.attempts, three.fail_kind], ['failed', 3, 0, 'died']);
   assert.match(three.last_error!, /^batch lost \(worker exited with code: 7\); lease ended \(holder .*, death 3 of 3\)$/);
   for (const x of rows) if (x.x !== 3) assert.deepEqual([x.state, x.attempts, x.deaths <= 1], ['done', 1, true], `x=${x.x}`);
-  const deaths = e.sql.all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired' AND key = 'k3'");
+  const deaths = sqlOf(e).all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired' AND key = 'k3'");
   assert.equal(deaths.length, 3, 'every death is in the attempt history');
-  e.close();
+  await e.close();
 });

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
 import { openSql, openStore, StoreError } from '../../src/engine/store.js';
 import { configureStage } from '../../src/engine/stage.js';
@@ -125,35 +126,35 @@ test('a full database (SQLite max_page_count) is a clear error; the failed trans
   const db = join(dir, 'full.db');
   openStore(db).close();
   const sql = openSql(db, { maxPageCount: Number(openSql(db).pragma('page_count')) + 12 });
-  const e = new Engine({ db: sql, stages: [square] });
-  e.enqueue('square', toyRows(0, 50));
-  assert.throws(
-    () => e.enqueue('square', toyRows(50, 20000)),
+  const e = await Engine.open({ db: sql, stages: [square] });
+  await e.enqueue('square', toyRows(0, 50));
+  await assert.rejects(
+    e.enqueue('square', toyRows(50, 20000)),
     (err: Error) => err instanceof StoreError && err.code === 'SQLITE_FULL' && /store .*full\.db: database or disk is full \(SQLITE_FULL\); the last transaction was rolled back/.test(err.message),
   );
   assert.equal(sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM square')!.n, 50);
   assert.equal(sql.pragma('integrity_check'), 'ok');
-  e.close();
+  await e.close();
   sql.close();
   // A run on a store with no room left fails with the same error; nothing is half-written.
   const db2 = join(dir, 'full-run.db');
-  const seed = new Engine({ db: db2, stages: [square] });
-  seed.enqueue('square', toyRows(0, 2000));
-  seed.close();
+  const seed = await Engine.open({ db: db2, stages: [square] });
+  await seed.enqueue('square', toyRows(0, 2000));
+  await seed.close();
   const room = openSql(db2);
   room.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   const pages = Number(room.pragma('page_count'));
   room.close();
   const tight = openSql(db2, { maxPageCount: pages });
-  const run = new Engine({ db: tight, stages: [configureStage(square, { batchSize: 50 })] });
+  const run = await Engine.open({ db: tight, stages: [configureStage(square, { batchSize: 50 })] });
   await assert.rejects(run.run(), (err: Error) => err instanceof StoreError && err.code === 'SQLITE_FULL');
   assert.equal(tight.pragma('integrity_check'), 'ok');
   assert.equal(tight.get<{ n: number }>("SELECT COUNT(*) AS n FROM square WHERE state = 'done' AND y IS NULL")!.n, 0);
-  run.close();
+  await run.close();
   tight.close();
 });
 
-test('a full disk (1 MiB tmpfs) and a read-only file system: clear errors, tables intact', (t) => {
+test('a full disk (1 MiB tmpfs) and a read-only file system: clear errors, tables intact', async (t) => {
   const mnt = mkdtempSync(join(tmpdir(), 'fracflow-tmpfs-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'ignore' });
@@ -164,25 +165,25 @@ test('a full disk (1 MiB tmpfs) and a read-only file system: clear errors, table
   }
   try {
     const db = join(mnt, 'disk.db');
-    const e = new Engine({ db, stages: [configureStage(square, { batchSize: 50 })] });
+    const e = await Engine.open({ db, stages: [configureStage(square, { batchSize: 50 })] });
     let added = 0;
     let err: unknown = null;
     try {
-      for (let i = 0; i < 2000; i++) added += e.enqueue('square', toyRows(i * 500, (i + 1) * 500)).length;
+      for (let i = 0; i < 2000; i++) added += (await e.enqueue('square', toyRows(i * 500, (i + 1) * 500))).length;
     } catch (x) {
       err = x;
     }
     assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
     assert.match((err as Error).message, /database or disk is full \(SQLITE_FULL\)|disk I\/O error/);
-    assert.equal(e.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM square')!.n, added);
-    e.close();
+    assert.equal(sqlOf(e).get<{ n: number }>('SELECT COUNT(*) AS n FROM square')!.n, added);
+    await e.close();
     // Room again (the WAL is checkpointed into the file), then the same file on a read-only mount.
     const check = openSql(db);
     assert.equal(check.pragma('integrity_check'), 'ok');
     assert.equal(check.get<{ n: number }>('SELECT COUNT(*) AS n FROM square')!.n, added);
     check.close();
     execFileSync('mount', ['-o', 'remount,ro', mnt]);
-    assert.throws(() => new Engine({ db, stages: [square] }).enqueue('square', toyRows(0, 1)), (x: Error) => x instanceof StoreError && /store .*disk\.db: (the database file is read-only|cannot open the database file)/.test(x.message));
+    await assert.rejects(async () => (await Engine.open({ db, stages: [square] })).enqueue('square', toyRows(0, 1)), (x: Error) => x instanceof StoreError && /store .*disk\.db: (the database file is read-only|cannot open the database file)/.test(x.message));
     const r = cli(['requeue', 'square', '--failed', '--db', db]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /fracflow: store .*disk\.db: (the database file is read-only|cannot open the database file)/);
@@ -268,17 +269,19 @@ test('Ctrl-C twice: the second one exits at once with 130, and every claimed row
 });
 
 test('abandon (the second Ctrl-C): the results already back are written and every row in flight is given back, synchronously', async () => {
-  const e = new Engine({ db: join(tmp(), 'abandon.db'), stages: [configureStage(spin, { workers: 2, batchSize: 2, params: { ms: 100 } })], tickMs: 20 });
-  e.enqueue('spin', toyRows(0, 100));
+  const e = await Engine.open({ db: join(tmp(), 'abandon.db'), stages: [configureStage(spin, { workers: 2, batchSize: 2, params: { ms: 100 } })], tickMs: 20 });
+  await e.enqueue('spin', toyRows(0, 100));
   const stop = new AbortController();
   const run = e.run({ signal: stop.signal });
-  while (e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'done'")!.n < 4) await new Promise((r) => setTimeout(r, 10));
-  const { released } = e.abandon();
-  const counts = e.sql.all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM spin GROUP BY state ORDER BY state');
+  while (sqlOf(e).get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'done'")!.n < 4) await new Promise((r) => setTimeout(r, 10));
+  // No await between the call and the look at the table: with the embedded store the work is done when abandon() returns.
+  const abandoned = e.abandon();
+  const { released } = await abandoned;
+  const counts = sqlOf(e).all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM spin GROUP BY state ORDER BY state');
   assert.ok(released >= 2, `released ${released}`);
   assert.deepEqual(counts.map((c) => c.state), ['done', 'pending'], 'nothing left running');
-  assert.equal(e.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'pending' AND (attempts > 0 OR deaths > 0)")!.n, 0);
+  assert.equal(sqlOf(e).get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'pending' AND (attempts > 0 OR deaths > 0)")!.n, 0);
   stop.abort();
   await run;
-  e.close();
+  await e.close();
 });

@@ -15,10 +15,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate, openSql, openStore, StoreError } from '../../src/engine/store.js';
-import { StageTable } from '../../src/engine/queue.js';
+import { migrate, openSql, openStore, StoreError, type SqlDb } from '../../src/engine/store.js';
+import { SqliteQueueStore } from '../../src/store/sqlite/index.js';
+import { stageQueue } from '../helpers/queue.js';
+import type { Stage } from '../../src/engine/stage.js';
 import { checkpoint, exportTable, requeue, stageStatus } from '../../src/engine/ops.js';
-import { defineStage } from '../../src/engine/stage.js';
+import { configureStage, defineStage } from '../../src/engine/stage.js';
 import { tableFromIPC } from 'apache-arrow';
 import { flaky, square, toyRows } from './fixtures/toy-stages.js';
 import { runCli } from '../helpers/cli.js';
@@ -64,7 +66,7 @@ test('an error inside a transaction names the store once', () => {
   store.close();
 });
 
-test('read-only opens create nothing, refuse a file that is not a store, and read while another connection writes', () => {
+test('read-only opens create nothing, refuse a file that is not a store, and read while another connection writes', async () => {
   const dir = tmp();
   try {
     const missing = join(dir, 'missing.db');
@@ -81,9 +83,8 @@ test('read-only opens create nothing, refuse a file that is not a store, and rea
 
     const path = join(dir, 's.db');
     const writer = openStore(path);
-    const t = new StageTable(writer.sql, square);
-    t.ensure();
-    t.enqueue(toyRows(0, 5));
+    const t = await queueOf(writer.sql, square);
+    await t.enqueue(toyRows(0, 5));
     writer.sql.exec('BEGIN IMMEDIATE');
     writer.sql.run("UPDATE square SET priority = 99 WHERE key = 'k0'");
     const reader = openStore(path, { readonly: true });
@@ -97,22 +98,22 @@ test('read-only opens create nothing, refuse a file that is not a store, and rea
   }
 });
 
-test('requeue --stale takes back the rows of a dead holder on this host with a death each (no attempt spent, no death limit), and leaves live holders alone', () => {
+test('requeue --stale takes back the rows of a dead holder on this host with a death each (no attempt spent, no death limit), and leaves live holders alone', async () => {
   const store = openStore(':memory:');
   const sql = store.sql;
-  const t = new StageTable(sql, flaky);
-  t.ensure();
-  t.enqueue(toyRows(1, 4));
+  // Leases of 1 ms: the first holder's runs out at once; the others are checked at the claim's own millisecond.
+  const t = await queueOf(sql, configureStage(flaky, { leaseMs: 1 }));
+  await t.enqueue(toyRows(1, 4));
   const dead = spawnSync(process.execPath, ['-e', '']).pid!;
   const deadHolder = `${hostname()}:${dead}:abc123`;
   const liveHolder = `${hostname()}:${process.ppid}:def456`;
   const now = Date.now();
   // k1 goes to the dead holder after a first death: the first holder's lease ran out and the sweep took it back.
-  const first = t.claim('earlier', 1, now - 10_000, 1);
+  const first = await t.claim('earlier', 1, now - 10_000);
   assert.deepEqual(first.keys, ['k1']);
-  t.sweep(now - 5_000);
-  const a = t.claim(deadHolder, 2, now, 60_000);
-  const b = t.claim(liveHolder, 1, now, 60_000);
+  await t.sweep(now - 5_000);
+  const a = await t.claim(deadHolder, 2, now);
+  const b = await t.claim(liveHolder, 1, now);
   assert.deepEqual([a.keys, b.keys], [['k1', 'k2'], ['k3']]);
   assert.equal(requeue(sql, 'flaky', 'stale', now + 1), 2);
   const rows = sql.all<{ key: string; state: string; claimed_by: string | null; last_error: string | null }>('SELECT key, state, claimed_by, last_error FROM flaky ORDER BY key');
@@ -124,15 +125,14 @@ test('requeue --stale takes back the rows of a dead holder on this host with a d
   store.close();
 });
 
-test('status: rows/s over the last minute of finished rows, and the ETA of what is left', () => {
+test('status: rows/s over the last minute of finished rows, and the ETA of what is left', async () => {
   const store = openStore(':memory:');
-  const t = new StageTable(store.sql, square);
-  t.ensure();
-  t.enqueue(toyRows(0, 10));
+  const t = await queueOf(store.sql, square);
+  await t.enqueue(toyRows(0, 10));
   const now = 1_000_000;
-  const c = t.claim('me', 5, now - 10_000);
+  const c = await t.claim('me', 5, now - 10_000);
   // Four rows finished over the last 4 s: 1 row/s; one still running and five pending: 6 s left.
-  c.ids.slice(0, 4).forEach((id, i) => t.finish('me', [id], [[0]], now - 4000 + 1000 * i));
+  for (const [i, id] of c.ids.slice(0, 4).entries()) await t.finish('me', [id], [[0]], now - 4000 + 1000 * i);
   const [s] = stageStatus(store.sql, ['square'], undefined, now);
   assert.deepEqual({ pending: s!.pending, running: s!.running, done: s!.done, failed: s!.failed }, { pending: 5, running: 1, done: 4, failed: 0 });
   assert.equal(s!.rowsPerSec, 1);
@@ -143,6 +143,13 @@ test('status: rows/s over the last minute of finished rows, and the ETA of what 
   store.close();
 });
 
+/** One stage's queue on an open connection (the stage's table created). */
+async function queueOf(sql: SqlDb, stage: Stage) {
+  const qs = new SqliteQueueStore(sql);
+  await qs.ensure([stage]);
+  return stageQueue(qs, stage.name);
+}
+
 const typed = defineStage({
   module: import.meta.url, name: 'typed', input: { columns: { x: 'float64' } }, output: { n: 'int32', ok: 'bool', note: 'utf8' },
   work: (b) => b,
@@ -152,11 +159,10 @@ test('an Arrow export keeps a stage\'s declared int32 and bool columns; a checkp
   const dir = tmp();
   try {
     const store = openStore(join(dir, 's.db'));
-    const t = new StageTable(store.sql, typed);
-    t.ensure();
-    t.enqueue(toyRows(0, 3));
-    const c = t.claim('me', 3);
-    t.finish('me', c.ids, [[7, -1, 2147483647], [true, false, true], ['a', null, 'é']]);
+    const t = await queueOf(store.sql, typed);
+    await t.enqueue(toyRows(0, 3));
+    const c = await t.claim('me', 3);
+    await t.finish('me', c.ids, [[7, -1, 2147483647], [true, false, true], ['a', null, 'é']]);
     const read = tableFromIPC(exportTable(store.sql, 'typed', 'arrow') as Uint8Array);
     assert.equal(String(read.getChild('n')!.type), 'Int32');
     assert.equal(String(read.getChild('ok')!.type), 'Bool');
@@ -185,7 +191,7 @@ test('an Arrow export keeps a stage\'s declared int32 and bool columns; a checkp
   }
 });
 
-test('the store module is the only importer of the SQLite driver', () => {
+test('the SQLite connection module of the store is the only importer of the SQLite driver', () => {
   const src = join(import.meta.dirname, '..', '..', 'src');
   const importers: string[] = [];
   const walk = (dir: string) => {
@@ -196,7 +202,7 @@ test('the store module is the only importer of the SQLite driver', () => {
     }
   };
   walk(src);
-  assert.deepEqual(importers, ['engine/store.ts']);
+  assert.deepEqual(importers, ['store/sqlite/connection.ts']);
 });
 
 test('a checkpoint into the store\'s own directory is refused before anything is written', async () => {
@@ -204,7 +210,7 @@ test('a checkpoint into the store\'s own directory is refused before anything is
   try {
     const path = join(dir, 'fracflow.db');
     const store = openStore(path);
-    new StageTable(store.sql, square).ensure();
+    await queueOf(store.sql, square);
     await assert.rejects(checkpoint(store.sql, dir), { name: 'StageError', message: `checkpoint: ${path} is the store itself (--db ${path}); write the checkpoint to another directory` });
     assert.deepEqual(stageStatus(store.sql).map((s) => s.stage), ['square'], 'the store is intact');
     store.close();

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
 import { openSql } from '../../src/engine/store.js';
 import { barrier, readVaspRun } from '../../src/analysis/vasp-outputs.js';
@@ -107,10 +108,10 @@ test('calc stages through the engine: energies and barrier from readVaspRun, a c
   // The static design through a shell command line, the NEB design as an argv (no shell).
   const [st] = calcStages({ command: shellCommand, timeLimitSec: 3, killGraceSec: 0.5, designs: ['static'], workers: 2 });
   const [nb] = calcStages({ command: [process.execPath, standIn], timeLimitSec: 3, killGraceSec: 0.5, designs: ['neb'] });
-  const e = new Engine({ db, stages: [st!, nb!], tickMs: 50 });
+  const e = await Engine.open({ db, stages: [st!, nb!], tickMs: 50 });
   await e.run();
 
-  const rows = new Map(e.sql.all<CalcRow>('SELECT * FROM calc_static').map((r) => [r.key, r]));
+  const rows = new Map(sqlOf(e).all<CalcRow>('SELECT * FROM calc_static').map((r) => [r.key, r]));
   assert.deepEqual([...rows.keys()].sort(), ['p-crash', 'p-garbage', 'p-ok', 'p-slow'], 'a NULL static_dir is not admitted');
 
   const r = rows.get('p-ok')!;
@@ -146,7 +147,7 @@ test('calc stages through the engine: energies and barrier from readVaspRun, a c
   assert.equal(g.state, 'failed');
   assert.match(g.last_error!, new RegExp(`^calc p-garbage: unparsable output: ${garbage}/mid: no final energy: ${garbage}/mid/vasprun.xml: .*; output tail:\\n[\\s\\S]*mid wrote junk\\n`));
 
-  const n = e.sql.get<CalcRow>('SELECT * FROM calc_neb')!;
+  const n = sqlOf(e).get<CalcRow>('SELECT * FROM calc_neb')!;
   assert.equal(n.key, 'p-neb');
   assert.equal(n.state, 'done', n.last_error ?? '');
   const ns = readVaspRun(join(neb, 'relax_start')).finalEnergyEv;
@@ -156,7 +157,7 @@ test('calc stages through the engine: energies and barrier from readVaspRun, a c
   assert.equal(n.energy_files, 'relax_start/vasprun.xml.gz,neb/01/vasprun.xml.gz,relax_end/vasprun.xml.gz');
   assert.equal(readFileSync(join(neb, 'neb', '00', 'POSCAR'), 'utf8'), 'relaxed start\n', 'the NEB starts from the relaxed endpoints');
   assert.equal(readFileSync(join(neb, 'neb', '02', 'POSCAR'), 'utf8'), 'relaxed end\n');
-  e.close();
+  await e.close();
 });
 
 test('calc stage parameters: every validation branch names the option and the value', () => {
@@ -225,7 +226,7 @@ test('a stopped engine: the running program is killed with its process group (tr
   sql.run('INSERT INTO images (key, static_dir) VALUES (?, ?)', ['p-long', d]);
   sql.close();
   const groups = trackCalcProcesses();
-  const e = new Engine({ db, stages: calcStages({ command: shellCommand, timeLimitSec: 120, designs: ['static'] }), tickMs: 50 });
+  const e = await Engine.open({ db, stages: calcStages({ command: shellCommand, timeLimitSec: 120, designs: ['static'] }), tickMs: 50 });
   const stop = new AbortController();
   const running = e.run({ signal: stop.signal });
   const pidFile = join(d, 'start', 'sleeper.pid');
@@ -240,6 +241,6 @@ test('a stopped engine: the running program is killed with its process group (tr
   assert.equal(groups.killAll().length, 1);
   groups.close();
   assert.ok(await gone(sleeper), `the program's child (pid ${sleeper}) was killed with its group`);
-  assert.equal(e.sql.get<{ state: string }>("SELECT state FROM calc_static WHERE key = 'p-long'")!.state, 'pending');
-  e.close();
+  assert.equal(sqlOf(e).get<{ state: string }>("SELECT state FROM calc_static WHERE key = 'p-long'")!.state, 'pending');
+  await e.close();
 });

@@ -7,10 +7,11 @@ import { dbOption, positiveNumber } from '../common.js';
 import { Engine } from '../../engine/engine.js';
 import { scale } from '../../engine/ops.js';
 import { openStore } from '../../engine/store.js';
-import { isStageTable } from '../../engine/queue.js';
+import { isStageTable } from '../../store/sqlite/ensure.js';
 import type { ProgressMode } from '../../engine/progress.js';
 import { CALC_INPUT_TABLE, calcStages, trackCalcProcesses, type CalcDesign, type CalcFolderSource } from '../../stages/calc.js';
 import { formatTable } from '../table.js';
+import { SignalStop } from '../signals.js';
 
 interface CalcOpts {
   db: string;
@@ -86,33 +87,38 @@ export function register(program: Command): void {
         if (isStageTable(store.sql, CALC_INPUT_TABLE)) {
           upstreamUnfinished = store.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${CALC_INPUT_TABLE} WHERE state IN ('pending', 'running')`)!.n;
         }
-      } finally {
+      } catch (e) {
         store.close();
+        throw e;
       }
       const stages = calcStages({ command, timeLimitSec: opts.timeLimit, killGraceSec: opts.killGrace, designs, workers: opts.workers, folders });
-      const e = new Engine({ db: opts.db, stages, progress: opts.progress, tickMs: 250 });
+      let e: Engine;
+      try {
+        e = await Engine.open({ db: store.sql, stages, progress: opts.progress, tickMs: 250 });
+      } catch (err) {
+        store.close();
+        throw err;
+      }
       // A stop (Ctrl-C) ends the worker threads; the programs they started are killed here.
       const groups = trackCalcProcesses();
       const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const signals = new SignalStop(stop);
+      signals.hardStop = () => e.abandon();
       // The engine also waits for upstream rows that may never run here (the images stage is not part
       // of this run): stop once no calc row is pending or running.
       let idle: NodeJS.Timeout | null = null;
       try {
-        for (const s of stages) scale(e.sql, s.name, opts.workers);
+        for (const s of stages) scale(store.sql, s.name, opts.workers);
         const running = e.run({ signal: stop.signal });
         idle = setInterval(() => {
-          if (stages.every((s) => {
-            const c = e.table(s.name).counts();
-            return c.pending === 0 && c.running === 0;
-          })) stop.abort();
+          void Promise.all(stages.map((s) => e.store.counts(s.name))).then((cs) => {
+            if (cs.every((c) => c.pending === 0 && c.running === 0)) stop.abort();
+          });
         }, 200);
         await running;
         const report: Record<string, Row[]> = {};
         for (const s of stages) {
-          report[s.name] = e.sql.all<Row>(`SELECT key, state, barrier_ev, energy_start_ev, energy_mid_ev, energy_end_ev, exit_code, last_error FROM ${s.name} ORDER BY id`);
+          report[s.name] = store.sql.all<Row>(`SELECT key, state, barrier_ev, energy_start_ev, energy_mid_ev, energy_end_ev, exit_code, last_error FROM ${s.name} ORDER BY id`);
         }
         if (opts.json) {
           for (const [stage, rows] of Object.entries(report)) for (const r of rows) console.log(JSON.stringify({ stage, ...r }));
@@ -134,9 +140,9 @@ export function register(program: Command): void {
         if (idle) clearInterval(idle);
         groups.killAll();
         groups.close();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        e.close();
+        signals.dispose();
+        await e.close();
+        store.close();
       }
     });
 }

@@ -38,11 +38,10 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(async (opts: { module: string; only?: string[]; mode: 'fractured' | 'fixed'; workflows: number; progress: ProgressMode; progressEvery: number; tickMs: number; json?: boolean; db: string }) => {
       const stages = await selectStages(opts.module, opts.only);
-      const e = new Engine({ db: opts.db, stages, progress: opts.progress, progressEverySec: opts.progressEvery, tickMs: opts.tickMs });
+      const e = await Engine.open({ db: opts.db, stages, progress: opts.progress, progressEverySec: opts.progressEvery, tickMs: opts.tickMs });
       const stop = new AbortController();
-      const hard = new AbortController();
-      hard.signal.addEventListener('abort', () => e.abandon(), { once: true });
-      const signals = new SignalStop(stop, hard);
+      const signals = new SignalStop(stop);
+      signals.hardStop = () => e.abandon();
       try {
         const r = await e.run({ mode: opts.mode, workflows: opts.workflows, signal: stop.signal });
         if (opts.json) console.log(JSON.stringify(r));
@@ -57,7 +56,7 @@ export function register(program: Command): void {
         else if (r.halted.length > 0) process.exitCode = 1;
       } finally {
         signals.dispose();
-        e.close();
+        await e.close();
       }
     });
   engine
@@ -92,12 +91,12 @@ export function register(program: Command): void {
           throw new InvalidArgumentError(`${file}:${n}: not JSON: ${(e as Error).message}`);
         }
       });
-      const e = new Engine({ db: opts.db, stages });
+      const e = await Engine.open({ db: opts.db, stages });
       try {
-        const added = e.enqueue(stage, rows);
+        const added = await e.enqueue(stage, rows);
         console.log(`${stage}: ${added.length} added, ${rows.length - added.length} already there`);
       } finally {
-        e.close();
+        await e.close();
       }
     });
 }

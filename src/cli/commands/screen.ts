@@ -101,14 +101,13 @@ export function register(program: Command): void {
       else if (useApi) source = { kind: 'mp-api', options: { apiKey: opts.mpApiKey, element: opts.ion, baseUrl: opts.mpBaseUrl } };
       else source = { kind: 'bundled', datasets: opts.datasets.split(',').map((s) => s.trim()).filter(Boolean) };
       const stop = new AbortController();
-      const hard = new AbortController();
-      const signals = new SignalStop(stop, hard);
+      const signals = new SignalStop(stop);
       let r: Awaited<ReturnType<typeof runScreen>>;
       try {
         r = await runScreen({
           db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
           workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
-          until: opts.until, signal: stop.signal, hardStop: hard.signal,
+          until: opts.until, signal: stop.signal, onEngine: (e) => (signals.hardStop = () => e.abandon()),
         });
       } finally {
         signals.dispose();

@@ -1,0 +1,192 @@
+/**
+ * The store interface: what the engine and the operator commands ask of a store, in the queue's own
+ * words. One implementation per backend (src/store/sqlite/, one module per verb); the engine knows
+ * nothing else of the database, and no SQL text exists outside src/store/ except the portable
+ * priority and filter expressions users write (src/store/expressions.ts).
+ *
+ * Row lifecycle of a stage table: `pending → running (holder, lease, attempt + 1) → done | failed`.
+ * A failed attempt (the work threw) goes back to `pending` after a back-off while attempts remain; a
+ * run whose holder died (its lease expired) is a death, not an attempt (see {@link QueueStore.sweep}).
+ * Every verb that moves a running row names its holder: a holder whose lease was swept and whose row
+ * another holder now runs changes nothing. Each ended run is a row of the attempt history.
+ *
+ * Times are milliseconds since the Unix epoch. Every method is asynchronous; an implementation runs
+ * each call as one unit of work (one transaction), and nothing of the caller's runs inside it.
+ */
+import type { ColumnType, PrioritySpec, Stage } from '../engine/stage.js';
+
+export type RowState = 'pending' | 'running' | 'done' | 'failed';
+
+/** Rows claimed for one holder, in queue order. */
+export interface Claim {
+  stage: string;
+  ids: number[];
+  keys: string[];
+  /** Attempt number of each row (this run included). */
+  attempts: number[];
+  /** Deaths of each row so far. */
+  deaths: number[];
+  /** Input columns, `inputs[c][row]`, in the order of the stage's input columns. */
+  inputs: unknown[][];
+}
+
+/** What to claim for one stage in a {@link QueueStore.exchange}. */
+export interface ClaimRequest {
+  stage: string;
+  /** Rows per batch. */
+  batchSize: number;
+  /** Batches wanted. */
+  batches: number;
+  /** Also claim one row in quarantine, alone (the holder has none of this stage in flight). */
+  suspect: boolean;
+}
+
+/** The outcome of one finished batch (see {@link QueueStore.exchange}). */
+export interface BatchOutcome {
+  stage: string;
+  /** Rows written as done, with their outputs `outputs[c][k]` in the stage's output column order. */
+  done: { ids: number[]; outputs: unknown[][] };
+  /** Rows whose work threw: an attempt each. */
+  failed: { id: number; error: string }[];
+  /** Rows of the stage's emitted table, `columns[c][k]`: key, the id of the row that emitted it, then the declared columns. */
+  emitted?: { keys: string[]; sourceIds: number[]; columns: unknown[][] };
+}
+
+export interface ExchangeResult {
+  /** Per batch outcome (same order): the ids actually written done (rows still held). */
+  written: number[][];
+  /** Rows admitted downstream by the finished rows, per downstream stage. */
+  admitted: { stage: string; keys: string[] }[];
+  claims: Claim[];
+}
+
+export interface StateCounts {
+  pending: number;
+  running: number;
+  done: number;
+  failed: number;
+  /** Pending rows whose back-off has ended. */
+  ready: number;
+}
+
+/** A stage's run settings that live in the store and may change while it runs. */
+export interface StageControl {
+  stage: string;
+  workers: number;
+  priority: PrioritySpec;
+}
+
+export interface BroadenResult {
+  changes: { name: string; from: number; to: number }[];
+  admitted: string[];
+}
+
+export interface StageStatus {
+  stage: string;
+  pending: number;
+  running: number;
+  done: number;
+  failed: number;
+  /**
+   * Of the failed rows, those whose worker died on them `maxDeaths` times (a killed, crashed or hung
+   * run each time) rather than rows whose work threw (a result of the work itself).
+   */
+  failedDied: number;
+  workers: number;
+  /** Rows finished per second over the last minute. */
+  rowsPerSec: number;
+  /** Seconds until pending + running rows are done at that rate; null when nothing moves. */
+  etaSec: number | null;
+}
+
+export interface ErrorGroup {
+  stage: string;
+  message: string;
+  rows: number;
+  /** Up to three keys with this message. */
+  examples: string[];
+  /** Highest attempt count among them. */
+  attempts: number;
+}
+
+/** One entry of the run's event log: a control change, a broadening, a halt, a requeue. */
+export interface EngineEventRecord {
+  at: number;
+  stage: string | null;
+  kind: string;
+  detail: unknown;
+}
+
+/**
+ * The queue verbs. `holder` names a lease holder (`host:pid:tag`); `now` defaults to the clock.
+ */
+export interface QueueStore {
+  /** Where the store lives (a file path, `:memory:`, a URL without its password). */
+  readonly location: string;
+
+  /**
+   * Create the tables of these stages (and their emitted tables) if missing and register them; a
+   * registered table whose columns differ from the declaration is an error naming the way out. Checks
+   * every stage's upstream, input columns and filter against the upstream's columns.
+   */
+  ensure(stages: readonly Stage[], now?: number): Promise<void>;
+  /** The worker counts and priorities in force (`scale`, `priority` change them while a run goes on). */
+  control(stages?: readonly string[]): Promise<StageControl[]>;
+  /** Put entities into a source stage; rows whose key exists are left alone. Returns the keys added. */
+  enqueue(stage: string, rows: readonly Record<string, unknown>[], now?: number): Promise<string[]>;
+  /**
+   * Admit upstream rows that pass the stage's filter and are not in its table yet: every upstream row,
+   * or (`since`) those finished at or after that time. Returns the keys admitted.
+   */
+  admit(stage: string, options?: { since?: number }, now?: number): Promise<string[]>;
+  /** Would {@link admit} admit anything? A read alone. */
+  canAdmit(stage: string, options?: { since?: number }): Promise<boolean>;
+  /**
+   * One unit of work for a scheduler's flush: write the finished batches (done rows with their outputs
+   * and emitted rows, failed attempts, each guarded by the holder), admit the finished rows into the
+   * stages fed by them, then claim the requested batches.
+   */
+  exchange(holder: string, outcomes: readonly BatchOutcome[], requests: readonly ClaimRequest[], now?: number): Promise<ExchangeResult>;
+  /** Claim these keys (pending and ready) of one stage: the fixed-workflow runner follows one entity. */
+  claimKeys(stage: string, holder: string, keys: readonly string[], now?: number): Promise<Claim>;
+  /** Move the lease of rows the holder still holds to `until`. Returns the rows renewed. */
+  renew(stage: string, holder: string, ids: readonly number[], until: number): Promise<number>;
+  /** Give rows back unrun (a stop, a halt): pending again, attempt not counted. Returns the rows released. */
+  release(stage: string, holder: string, ids: readonly number[], now?: number): Promise<number>;
+  /** Every row of a claim failed with one error (an attempt each). */
+  fail(stage: string, holder: string, items: readonly { id: number; error: string }[], now?: number): Promise<{ retried: number; failed: number }>;
+  /**
+   * Take back running rows whose lease ended before `now` — all of them, or (`ids`, with the holder's
+   * own `reason`) a batch this holder lost, whose lease it ends first. Each is a death, not an
+   * attempt: back to pending while fewer than the stage's `maxDeaths`, else failed with
+   * `fail_kind = 'died'`.
+   */
+  sweep(stage: string, options?: { holder?: string; ids?: readonly number[]; reason?: string }, now?: number): Promise<{ returned: number; failed: number }>;
+  /**
+   * End now the leases of this stage held by processes of this host that no longer exist, so that the
+   * next sweep takes their rows back without waiting for the expiry.
+   */
+  reapDeadLocalHolders(stage: string, now?: number): Promise<number>;
+  counts(stage: string, now?: number): Promise<StateCounts>;
+  /** Latest finished_at of the stage (or creation time of its emitted table's rows); null when none. */
+  lastFinished(table: string): Promise<number | null>;
+  /** Has a holder other than `holder` running rows of this stage? */
+  othersRunning(stage: string, holder: string): Promise<boolean>;
+  /** Pending or running rows of a stage another process runs (an upstream this engine does not run). */
+  unfinished(stage: string): Promise<number>;
+  /** Is `table` a stage table or an emitted table registered in this store? */
+  isStageTable(table: string): Promise<boolean>;
+  /** Swap a stage's priority: recorded, pending rows re-scored, an event. */
+  setPriority(stage: string, priority: PrioritySpec, now?: number): Promise<{ from: PrioritySpec; rescored: number }>;
+  /** Widen every cutoff that has room by its step, record it, and admit what the wider filter lets in; null when none can widen. */
+  broaden(stage: string, now?: number): Promise<BroadenResult | null>;
+  /** Current cutoffs of a stage. */
+  cutoffs(stage: string): Promise<Record<string, number>>;
+  recordEvent(stage: string | null, kind: string, detail: unknown, now?: number): Promise<void>;
+  /** Per stage (all registered, or those named): counts, failed rows that died, workers, rate, ETA. */
+  status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now?: number): Promise<StageStatus[]>;
+
+  close(): Promise<void>;
+}
+
+export type { ColumnType };

@@ -1,0 +1,179 @@
+/**
+ * The embedded store: the queue verbs ({@link QueueStore}) on one SQLite file or `:memory:`. Each verb
+ * lives in a module of its own (ensure, admit, claim, complete, lease, control, counts); this class
+ * keeps the stages it was given (their plans and the priority in force) and runs each call as one
+ * transaction. better-sqlite3 is synchronous, so every promise here is already settled when returned.
+ */
+import type { PrioritySpec, Stage } from '../../engine/stage.js';
+import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
+import type { SqlDb } from './connection.js';
+import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
+import { claim, claimKeys, claimSuspect } from './claim.js';
+import { fail, finish } from './complete.js';
+import { broaden, readControl, recordEvent, setPriority } from './control.js';
+import { counts, lastFinished, othersRunning, unfinished } from './counts.js';
+import { ensureStage, isStageTable } from './ensure.js';
+import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js';
+import { planOf, type StagePlan } from './plan.js';
+import { stageStatus } from './status.js';
+
+export class SqliteQueueStore implements QueueStore {
+  readonly sql: SqlDb;
+  readonly location: string;
+  private readonly plans = new Map<string, StagePlan>();
+  private readonly priorities = new Map<string, PrioritySpec>();
+  /** Stages fed by each stage, among the stages given to {@link ensure}. */
+  private readonly downstream = new Map<string, StagePlan[]>();
+
+  constructor(sql: SqlDb) {
+    this.sql = sql;
+    this.location = sql.path;
+  }
+
+  private plan(stage: string): StagePlan {
+    const p = this.plans.get(stage);
+    if (!p) throw new Error(`store: stage ${stage} was not given to ensure()`);
+    return p;
+  }
+
+  private priority(stage: string): PrioritySpec {
+    return this.priorities.get(stage) ?? this.plan(stage).stage.priority;
+  }
+
+  async ensure(stages: readonly Stage[], now = Date.now()): Promise<void> {
+    for (const s of stages) {
+      const plan = planOf(s);
+      this.priorities.set(s.name, ensureStage(this.sql, plan, now));
+      this.plans.set(s.name, plan);
+    }
+    this.downstream.clear();
+    for (const p of this.plans.values()) {
+      const from = p.stage.input.from;
+      if (from !== null && this.plans.has(from)) {
+        const list = this.downstream.get(from) ?? [];
+        list.push(p);
+        this.downstream.set(from, list);
+      }
+    }
+  }
+
+  async control(stages?: readonly string[]): Promise<StageControl[]> {
+    const rows = readControl(this.sql, stages);
+    for (const r of rows) if (this.plans.has(r.stage)) this.priorities.set(r.stage, r.priority);
+    return rows;
+  }
+
+  async enqueue(stage: string, rows: readonly Record<string, unknown>[], now = Date.now()): Promise<string[]> {
+    return enqueue(this.sql, this.plan(stage), this.priority(stage), rows, now);
+  }
+
+  async admit(stage: string, options: { since?: number } = {}, now = Date.now()): Promise<string[]> {
+    return this.sql.transaction(() => admit(this.sql, this.plan(stage), this.priority(stage), now, undefined, options.since), 'immediate');
+  }
+
+  async canAdmit(stage: string, options: { since?: number } = {}): Promise<boolean> {
+    return canAdmit(this.sql, this.plan(stage), options.since);
+  }
+
+  async exchange(holder: string, outcomes: readonly BatchOutcome[], requests: readonly ClaimRequest[], now = Date.now()): Promise<ExchangeResult> {
+    return this.sql.transaction(() => {
+      const written: number[][] = [];
+      const admitted: { stage: string; keys: string[] }[] = [];
+      for (const o of outcomes) {
+        const plan = this.plan(o.stage);
+        const ids = o.done.ids.length ? finish(this.sql, plan, holder, o.done.ids, o.done.outputs, now) : [];
+        if (o.failed.length) fail(this.sql, plan, holder, o.failed, now);
+        written.push(ids);
+        if (ids.length) for (const down of this.downstream.get(o.stage) ?? []) admitted.push({ stage: down.table, keys: admit(this.sql, down, this.priority(down.table), now, ids) });
+      }
+      const claims: Claim[] = [];
+      for (const r of requests) {
+        const plan = this.plan(r.stage);
+        if (r.suspect) {
+          const q = claimSuspect(this.sql, plan, holder, now);
+          if (q.ids.length) claims.push(q);
+        }
+        for (let b = 0; b < r.batches; b++) {
+          const c = claim(this.sql, plan, holder, r.batchSize, now);
+          if (c.ids.length === 0) break;
+          claims.push(c);
+        }
+      }
+      return { written, admitted, claims };
+    }, 'immediate');
+  }
+
+  async claimKeys(stage: string, holder: string, keys: readonly string[], now = Date.now()): Promise<Claim> {
+    return claimKeys(this.sql, this.plan(stage), holder, keys, now);
+  }
+
+  async renew(stage: string, holder: string, ids: readonly number[], until: number): Promise<number> {
+    return renew(this.sql, stage, holder, ids, until);
+  }
+
+  async release(stage: string, holder: string, ids: readonly number[], now = Date.now()): Promise<number> {
+    return release(this.sql, stage, holder, ids, now);
+  }
+
+  async fail(stage: string, holder: string, items: readonly { id: number; error: string }[], now = Date.now()): Promise<{ retried: number; failed: number }> {
+    return this.sql.transaction(() => fail(this.sql, this.plan(stage), holder, items, now), 'immediate');
+  }
+
+  async sweep(stage: string, options: { holder?: string; ids?: readonly number[]; reason?: string } = {}, now = Date.now()): Promise<{ returned: number; failed: number }> {
+    const plan = this.plan(stage);
+    return this.sql.transaction(() => {
+      if (options.ids && options.holder !== undefined) expire(this.sql, stage, options.holder, options.ids, now);
+      return sweep(this.sql, stage, plan.stage.retry.maxDeaths, now, options.reason ?? 'lease expired', options.ids);
+    }, 'immediate');
+  }
+
+  async reapDeadLocalHolders(stage: string, now = Date.now()): Promise<number> {
+    return expireDeadLocalLeases(this.sql, stage, now);
+  }
+
+  async counts(stage: string, now = Date.now()): Promise<StateCounts> {
+    return counts(this.sql, stage, now);
+  }
+
+  async lastFinished(table: string): Promise<number | null> {
+    return lastFinished(this.sql, table);
+  }
+
+  async othersRunning(stage: string, holder: string): Promise<boolean> {
+    return othersRunning(this.sql, stage, holder);
+  }
+
+  async unfinished(stage: string): Promise<number> {
+    return unfinished(this.sql, stage);
+  }
+
+  async isStageTable(table: string): Promise<boolean> {
+    return isStageTable(this.sql, table);
+  }
+
+  async setPriority(stage: string, priority: PrioritySpec, now = Date.now()): Promise<{ from: PrioritySpec; rescored: number }> {
+    const r = setPriority(this.sql, stage, priority, now, this.plans.get(stage));
+    if (this.plans.has(stage)) this.priorities.set(stage, priority);
+    return r;
+  }
+
+  async broaden(stage: string, now = Date.now()): Promise<BroadenResult | null> {
+    return broaden(this.sql, this.plan(stage), this.priority(stage), now);
+  }
+
+  async cutoffs(stage: string): Promise<Record<string, number>> {
+    return cutoffs(this.sql, stage);
+  }
+
+  async recordEvent(stage: string | null, kind: string, detail: unknown, now = Date.now()): Promise<void> {
+    recordEvent(this.sql, stage, kind, detail, now);
+  }
+
+  async status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): Promise<StageStatus[]> {
+    return stageStatus(this.sql, stages, liveWorkers, now);
+  }
+
+  async close(): Promise<void> {
+    this.sql.close();
+  }
+}
