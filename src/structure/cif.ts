@@ -31,7 +31,8 @@ import { parseSpeciesLabel } from './elements.js';
 import { det3, fracToCart, inv3, latticeFromParameters, latticeParameters } from './lattice.js';
 import { cartesian, composition, createStructure, formula, MIN_SITE_DISTANCE_ANG, reducedFormula, type Structure } from './structure.js';
 import { formatSpecies } from './pymatgen-json.js';
-import { buildItems, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
+import { buildItems, checkId, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
+import { MAX_ABS_FRACTIONAL, MAX_LATTICE_VECTOR_ANG, RAISE_SITES, readLimits } from './limits.js';
 import { overlapError } from './poscar.js';
 import { minimumPairDistance } from '../kernels/neighbors-ts.js';
 
@@ -286,9 +287,14 @@ export function parseSymmetryOperation(op: string, where: StructureErrorLocation
     }
     rotation.push(...row);
   });
+  // A symmetry operation maps the lattice onto itself: its matrix in the lattice basis is integral.
+  const frac = rotation.findIndex((v) => Math.abs(v - Math.round(v)) > 1e-6);
+  if (frac >= 0) throw bad(`the coefficient ${rotation[frac]} of ${'xyz'[frac % 3]} in component ${Math.floor(frac / 3) + 1} is not an integer, so the operation does not map the lattice onto itself`);
   const d = det3(rotation);
   if (Math.abs(Math.abs(d) - 1) > 1e-6) throw bad(`the rotation part has determinant ${d}, not ±1`);
-  return { rotation, translation };
+  const far = translation.findIndex((t) => !(Math.abs(t) <= MAX_ABS_FRACTIONAL));
+  if (far >= 0) throw bad(`the translation ${translation[far]} of component ${far + 1} is beyond ±${MAX_ABS_FRACTIONAL} cells`);
+  return { rotation: rotation.map((v) => Math.round(v)), translation };
 }
 
 const SYMOP_TAGS = ['_symmetry_equiv_pos_as_xyz', '_space_group_symop_operation_xyz', '_space_group_symop.operation_xyz', '_symmetry_equiv.pos_as_xyz'] as const;
@@ -352,6 +358,9 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
     const v = cifNumber(tok, tag, file);
     if (v === null) throw new StructureError(`${tag} is unknown (${tok.text})`, at(tok.line, tag));
     if (tag.includes('length') && !(v > 0)) throw new StructureError(`cell length must be positive, got ${v}`, at(tok.line, tag));
+    if (tag.includes('length') && !(v <= MAX_LATTICE_VECTOR_ANG)) {
+      throw new StructureError(`cell length ${v} Å is over the limit of ${MAX_LATTICE_VECTOR_ANG} Å: a unit mistake or a corrupt number, not a crystal cell`, at(tok.line, tag));
+    }
     if (tag.includes('angle') && !(v > 0 && v < 180)) throw new StructureError(`cell angle must be between 0 and 180 degrees, got ${v}`, at(tok.line, tag));
     return { v, line: tok.line };
   });
@@ -453,6 +462,16 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
       oxi = typeOxi.has(ts) ? typeOxi.get(ts)! : parsed.oxidationState;
     }
     const frac: [number, number, number] = toFrac ? (Array.from(fracToCart(toFrac, xyz)) as [number, number, number]) : xyz;
+    // Checked here, before the expansion wraps every image into [0, 1) and the value is lost.
+    const far = frac.findIndex((x) => !(Math.abs(x) <= MAX_ABS_FRACTIONAL));
+    if (far >= 0) {
+      const t = coordCols[far]!.values[k]!;
+      throw new StructureError(
+        `site ${label} has the fractional coordinate ${frac[far]}${toFrac ? ' (from its Cartesian position)' : ''}, beyond ±${MAX_ABS_FRACTIONAL} cells: ` +
+          'a Cartesian value given as fractional or a corrupt number (wrapping it into the cell would lose its digits)',
+        at(t.line, coordTags[far]),
+      );
+    }
     asym.push({ label, element: parsed.element, oxi, frac, line });
   }
   if (asym.length === 0) throw new StructureError('the atom-site loop has no rows', at(coordCols[0]!.line));
@@ -463,6 +482,7 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
   }
 
   // Expansion
+  const { maxSites } = readLimits(options.limits);
   const species: string[] = [];
   const oxis: number[] = [];
   const fracs: number[] = [];
@@ -491,6 +511,12 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
           );
         }
       }
+      if (species.length >= maxSites) {
+        throw new StructureError(
+          `the ${nAsym} sites of the atom-site loop expand under ${ops.length} symmetry operations to more than ${maxSites} sites, the limit per structure; ${RAISE_SITES}`,
+          at(coordCols[0]!.line, coordTags[0]),
+        );
+      }
       species.push(site.element);
       oxis.push(site.oxi ?? 0);
       fracs.push(img[0]!, img[1]!, img[2]!);
@@ -516,7 +542,7 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
     const e = overlapError(hit, s, lineOf, file);
     throw new StructureError(`${e.reason} (sites ${asym[owner[hit.i]!]!.label} and ${asym[owner[hit.j]!]!.label} after symmetry expansion)`, { file, line: e.line });
   }
-  if (b.name !== '' && b.name !== reducedFormula(s)) s.info.id = b.name;
+  if (b.name !== '' && b.name !== reducedFormula(s)) s.info.id = checkId(b.name, at(b.line, 'data_'));
   return s;
 }
 
@@ -534,7 +560,7 @@ export function readCifItems(text: string, options: ReaderOptions = {}): ReadIte
   if (withSites.length === 0) {
     throw new StructureError(`no data block has an atom-site loop (_atom_site_fract_x ...); blocks: ${blocks.map((b) => `data_${b.name}`).join(', ')}`, { file, line: blocks[0]!.line });
   }
-  return buildItems(withSites, options.lenient, (b) => blockToStructure(b, options), (b) => b.name || undefined);
+  return buildItems(withSites, options.lenient, (b) => blockToStructure(b, options), (b) => b.name || undefined, (b) => ({ file, line: b.line }));
 }
 
 /**

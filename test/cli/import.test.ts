@@ -45,11 +45,11 @@ test('import of a folder: every structure file, recursively; a broken file is re
   const db = join(dir, 'f.db');
   const flat = runCli(['import', dir, '--db', db]);
   assert.equal(flat.status, 0, flat.stderr);
-  assert.match(flat.stdout, /^user\s+1\s+0\s+0\s+0$/m);
+  assert.match(flat.stdout, /^user\s+1\s+0\s+0\s+0\s+0$/m);
   const deep = runCli(['import', dir, '--recursive', '--db', db]);
   assert.equal(deep.status, 1);
-  assert.match(deep.stdout, /^user\s+1\s+0\s+1\s+1$/m);
-  assert.match(deep.stderr, /failed: sub\/broken\.cif: /);
+  assert.match(deep.stdout, /^user\s+1\s+0\s+1\s+0\s+1$/m);
+  assert.ok(deep.stderr.includes(`failed: user:${dir}/sub/broken.cif: ${dir}/sub/broken.cif:`), deep.stderr);
   const store = openStore(db);
   assert.equal(store.structureCount(), 2);
   store.close();
@@ -63,18 +63,18 @@ test('import --mp-api-key pages through the API (429 retried, a malformed docume
     const db = join(tmp(), 'mp.db');
     const r = await runCliAsync(['import', '--mp-api-key', 'k-123', '--mp-base-url', server.baseUrl, '--db', db]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stdout, /^mp-api\s+119\s+0\s+0\s+1$/m);
+    assert.match(r.stdout, /^mp-api\s+119\s+0\s+0\s+0\s+1$/m);
     assert.match(r.stderr, /mp-api: page \d+: HTTP 429; retry 1/);
-    assert.match(r.stderr, /failed: mp-\d+: .*volume is zero/);
+    assert.match(r.stderr, /failed: mp-api:mp-\d+: .*volume is zero/);
     assert.ok(!r.stderr.includes('k-123') && !r.stdout.includes('k-123'), 'the key is never printed');
     assert.ok(server.requests.every((q) => q.headers['x-api-key'] === 'k-123'));
     const store = openStore(db);
     assert.equal(store.structureCount(), 119);
-    assert.ok(store.getStructure(String(docs[0]!['material_id'])));
+    assert.ok(store.getStructure(`mp-api:${String(docs[0]!['material_id'])}`));
     store.close();
     // A second import updates nothing and doubles nothing.
     const again = await runCliAsync(['import', '--mp-api-key', 'k-123', '--mp-base-url', server.baseUrl, '--db', db]);
-    assert.match(again.stdout, /^mp-api\s+0\s+0\s+119\s+1$/m);
+    assert.match(again.stdout, /^mp-api\s+0\s+0\s+119\s+0\s+1$/m);
   } finally {
     await server.close();
   }
