@@ -245,6 +245,10 @@ function readOne(path: string, rel: string, options: ReadFolderOptions): FolderF
     out.items = structures.length + errors.length;
     for (const { structure, index } of structures) out.structures.push({ structure, file: path, relativePath: rel, index });
     for (const e of errors) out.errors.push({ file: path, relativePath: rel, index: e.index, id: e.id, message: e.message, error: e.error });
+    if (out.items === 0) {
+      const error = new StructureError('the file holds no structure', { file: path });
+      out.errors.push({ file: path, relativePath: rel, message: error.message, error });
+    }
   } catch (e) {
     const error = isFsError(e) && !(e instanceof StructureError) ? new StructureError(`cannot read (${e.code})`, { file: path }) : asStructureError(e, { file: path });
     out.structures = [];

@@ -123,7 +123,7 @@ export function structureFromPymatgenDict(d: unknown, where: StructureErrorLocat
       siteProperties,
       info,
     },
-    { where, allowLeftHanded: options.allowLeftHanded },
+    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i) => atField(where, `sites[${i}]`) },
   );
 }
 

@@ -47,7 +47,8 @@ export function isGzip(content: string | Uint8Array): boolean {
 export function decodeContent(content: string | Uint8Array, file?: string, limits?: Partial<ReadLimits>): string {
   const { maxBytes } = readLimits(limits);
   const size = typeof content === 'string' ? content.length : content.byteLength;
-  if (size > maxBytes) {
+  // Gzip content is measured as it inflates (below); plain content here.
+  if (size > maxBytes && !(typeof content !== 'string' && isGzip(content))) {
     throw new StructureError(`content is ${formatBytes(size)}, over the limit of ${formatBytes(maxBytes)}; ${RAISE_BYTES}`, { file });
   }
   let text: string;
@@ -126,7 +127,10 @@ export function structureFromRecord(rec: unknown, where: StructureErrorLocation 
     if (orig !== undefined) info['orig_id'] = orig;
   }
   for (const [k, v] of Object.entries(rec)) if (!STRUCTURE_FIELDS.has(k)) info[k] = v;
-  return createStructure({ lattice, species: species as string[], frac, oxidationStates, info }, { where, allowLeftHanded: options.allowLeftHanded });
+  return createStructure(
+    { lattice, species: species as string[], frac, oxidationStates, info },
+    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i) => atField(where, `frac_coords[${i}]`) },
+  );
 }
 
 /**
