@@ -77,7 +77,8 @@ export interface RunFigures {
   mode: 'fractured' | 'fixed';
   until: ScreenStageName;
   structures_in: number;
-  import: { inserted: number; updated: number; unchanged: number; failed: number; ms: number; rows_per_s: number };
+  /** `duplicates`: rows whose content equals an earlier structure's (absent in results from before they were counted). */
+  import: { inserted: number; updated: number; unchanged: number; duplicates?: number; failed: number; ms: number; rows_per_s: number };
   stages: StageFigures[];
   engine_wall_ms: number;
   engine_startup_ms: number;
@@ -120,7 +121,10 @@ async function child(c: ChildConfig): Promise<void> {
   const maxRss = process.resourceUsage().maxRSS * 1024;
   const hwm = vmHwmBytes();
 
-  const imp = imports.reduce((a, r) => ({ inserted: a.inserted + r.inserted, updated: a.updated + r.updated, unchanged: a.unchanged + r.unchanged, failed: a.failed + r.failed }), { inserted: 0, updated: 0, unchanged: 0, failed: 0 });
+  const imp = imports.reduce(
+    (a, r) => ({ inserted: a.inserted + r.inserted, updated: a.updated + r.updated, unchanged: a.unchanged + r.unchanged, duplicates: a.duplicates + r.duplicates, failed: a.failed + r.failed }),
+    { inserted: 0, updated: 0, unchanged: 0, duplicates: 0, failed: 0 },
+  );
   const check = openStore(c.db);
   const stages: StageFigures[] = [];
   try {
@@ -251,6 +255,7 @@ async function main(): Promise<void> {
       default_set_structures: base.length,
       bundled_structures: bundled.length,
       corpus_structures: corpusSize,
+      corpus_copies: 'lattice scaled by 1 + 1e-6 * copy',
       python: PYTHON,
       targets: TARGETS,
       runs,

@@ -101,7 +101,7 @@ export function recordSourceId(s: Structure, dataset: string, index: number, see
 export function fileSourceId(dataset: string, file: string, index?: number, cwd = process.cwd()): string {
   const abs = resolve(cwd, file);
   const rel = relative(cwd, abs);
-  const below = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  const below = rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
   const p = (below ? rel : abs).split(sep).join('/');
   return `${dataset}:${p}${index !== undefined ? `#${index}` : ''}`;
 }

@@ -16,6 +16,8 @@ import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsSt
 import { openSql } from '../../src/engine/store.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
+import { fileSourceId, recordSourceId } from '../../src/stages/import.js';
+import { createStructure } from '../../src/structure/structure.js';
 import { runScreen, screenStages } from '../../src/stages/pipeline.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -132,4 +134,21 @@ test('ensurePathwaysView refuses a store whose pathways table predates the find_
   } finally {
     sql.close();
   }
+});
+
+test('fileSourceId: relative below the working directory, absolute elsewhere, normalised, with the record index', () => {
+  assert.equal(fileSourceId('user', 'runs/./a/../b.cif', undefined, '/home/u'), 'user:runs/b.cif');
+  assert.equal(fileSourceId('user', '/home/u/runs/b.cif', 3, '/home/u'), 'user:runs/b.cif#3');
+  assert.equal(fileSourceId('user', '../x.cif', undefined, '/home/u/runs'), 'user:/home/u/x.cif');
+  assert.equal(fileSourceId('user', '..x.cif', undefined, '/home/u'), 'user:..x.cif', 'a name starting with two dots is still below');
+  assert.equal(fileSourceId('mine', '/home/u', undefined, '/home/u'), 'mine:/home/u', 'the working directory itself');
+});
+
+test('recordSourceId: dataset-qualified id, else orig_id, else the record index; a repeated id gets its index', () => {
+  const s = (info: Record<string, unknown>) => createStructure({ lattice: [4, 0, 0, 0, 4, 0, 0, 0, 4], species: ['F'], frac: [0, 0, 0], info });
+  const seen = new Set<string>();
+  assert.equal(recordSourceId(s({ id: 'mp-1' }), 'mp', 0, seen), 'mp:mp-1');
+  assert.equal(recordSourceId(s({ orig_id: 'mvc-1' }), 'mp-task', 1, seen), 'mp-task:mvc-1');
+  assert.equal(recordSourceId(s({}), 'curated', 2, seen), 'curated:#2');
+  assert.equal(recordSourceId(s({ id: 'mp-1' }), 'mp', 3, seen), 'mp:mp-1#3');
 });
