@@ -580,7 +580,12 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
   }
   const s = createStructure(
     { lattice, species, frac: fracs, oxidationStates: withOxi.length > 0 ? oxis : null, info },
-    { where: at(cellLine, '_cell_length_a'), checkOverlap: false, allowLeftHanded: options.allowLeftHanded },
+    {
+      where: at(cellLine, '_cell_length_a'),
+      checkOverlap: false,
+      allowLeftHanded: options.allowLeftHanded,
+      siteWhere: (i, what) => at(asym[owner[i]!]!.line, what === 'coordinates' ? '_atom_site_fract_x' : '_atom_site_type_symbol'),
+    },
   );
   const hit = minimumPairDistance(s.lattice, cartesian(s), MIN_SITE_DISTANCE_ANG);
   if (hit) {

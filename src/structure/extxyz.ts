@@ -275,7 +275,7 @@ function buildFrame(lines: readonly string[], frame: FrameLines, options: Reader
   }
   const s = createStructure(
     { lattice, species, cart, oxidationStates: oxiCol ? oxi : null, siteProperties: props, info },
-    { where: { ...cw, field: 'Lattice' }, checkOverlap: false, allowLeftHanded: options.allowLeftHanded, siteWhere: (i) => ({ file, line: firstAtom + i + 1, field: 'pos' }) },
+    { where: { ...cw, field: 'Lattice' }, checkOverlap: false, allowLeftHanded: options.allowLeftHanded, siteWhere: (i, what) => ({ file, line: firstAtom + i + 1, field: what === 'coordinates' ? 'pos' : 'oxi' }) },
   );
   const hit = minimumPairDistance(s.lattice, cartesian(s), MIN_SITE_DISTANCE_ANG);
   if (hit) throw overlapError(hit, s, (i) => firstAtom + i + 1, file);

@@ -123,7 +123,7 @@ export function structureFromPymatgenDict(d: unknown, where: StructureErrorLocat
       siteProperties,
       info,
     },
-    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i) => atField(where, `sites[${i}]`) },
+    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i, what) => atField(where, what === 'coordinates' ? `sites[${i}]` : `sites[${i}].species[0].oxidation_state`) },
   );
 }
 

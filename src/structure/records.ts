@@ -129,7 +129,7 @@ export function structureFromRecord(rec: unknown, where: StructureErrorLocation 
   for (const [k, v] of Object.entries(rec)) if (!STRUCTURE_FIELDS.has(k)) info[k] = v;
   return createStructure(
     { lattice, species: species as string[], frac, oxidationStates, info },
-    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i) => atField(where, `frac_coords[${i}]`) },
+    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i, what) => atField(where, what === 'coordinates' ? `frac_coords[${i}]` : `oxidation_states[${i}]`) },
   );
 }
 

@@ -60,8 +60,11 @@ export interface CreateOptions {
    * negative volume is refused, since VASP and most cell-reduction codes expect a right-handed set.
    */
   allowLeftHanded?: boolean;
-  /** Where site `i` is (its line), for per-site errors; default {@link CreateOptions.where}. */
-  siteWhere?: (site: number) => StructureErrorLocation;
+  /**
+   * Where site `i`'s coordinates or oxidation state are (its line, its field), for per-site errors;
+   * default {@link CreateOptions.where} with the field `coordinates` / `oxidation_states`.
+   */
+  siteWhere?: (site: number, what: 'coordinates' | 'oxidation_states') => StructureErrorLocation;
 }
 
 function flatten(v: ArrayLike<number> | ArrayLike<ArrayLike<number>>, what: string, where: StructureErrorLocation): Float64Array {
@@ -125,9 +128,9 @@ export function createStructure(input: StructureInput, options: CreateOptions = 
     frac = cartToFracChecked(lattice, cart);
   } else throw new StructureError('no coordinates given (need fractional or Cartesian)', where);
   if (frac.length !== 3 * n) throw new StructureError(`${n} species but ${frac.length / 3} coordinate triples`, where);
-  const siteWhere = (i: number): StructureErrorLocation => {
-    const w = options.siteWhere ? options.siteWhere(i) : where;
-    return { ...w, field: w.field ?? 'coordinates' };
+  const siteWhere = (i: number, what: 'coordinates' | 'oxidation_states' = 'coordinates'): StructureErrorLocation => {
+    const w = options.siteWhere ? options.siteWhere(i, what) : where;
+    return { ...w, field: w.field ?? what };
   };
   for (let i = 0; i < 3 * n; i++) {
     if (!Number.isFinite(frac[i]!)) {
@@ -150,9 +153,9 @@ export function createStructure(input: StructureInput, options: CreateOptions = 
       const v = input.oxidationStates[i];
       if (v === null || v === undefined) arr[i] = Number.NaN;
       else {
-        if (!Number.isFinite(v)) throw new StructureError(`oxidation state of site ${i} is ${v}`, { ...where, field: where.field ?? 'oxidation_states' });
+        if (!Number.isFinite(v)) throw new StructureError(`oxidation state of site ${i} is ${v}`, siteWhere(i, 'oxidation_states'));
         if (Math.abs(v) > MAX_ABS_OXIDATION_STATE) {
-          throw new StructureError(`oxidation state of site ${i} (${species[i]}) is ${v}, beyond ±${MAX_ABS_OXIDATION_STATE}: not an oxidation state`, { ...where, field: where.field ?? 'oxidation_states' });
+          throw new StructureError(`oxidation state of site ${i} (${species[i]}) is ${v}, beyond ±${MAX_ABS_OXIDATION_STATE}: not an oxidation state`, siteWhere(i, 'oxidation_states'));
         }
         arr[i] = v;
         any = true;

@@ -144,9 +144,16 @@ test('a fractional coordinate of 1e308 is refused naming the file, line and site
   assert.match(message(() => readStructure(xyz, 'extxyz', { name: 'x.xyz' })), /^x\.xyz:4: pos: site 1 \(F\) has the fractional coordinate 250000000 \(from its Cartesian position\), beyond ±1000 cells/);
 });
 
-test('oxidation states beyond ±12 are refused', () => {
+test('oxidation states beyond ±12 are refused, naming the site\'s line or field', () => {
+  const cif = readFileSync(fx('LiF_P1_oxidation.cif'), 'utf8').replace(/^(\s*F-\s+)-1\.0$/m, '$1-99.0');
+  assert.notEqual(cif, readFileSync(fx('LiF_P1_oxidation.cif'), 'utf8'));
+  const fLine = cif.split('\n').findIndex((l) => /^\s*F-\s+F\d/.test(l)) + 1;
+  assert.ok(fLine > 0);
+  assert.equal(message(() => readStructure(cif, 'cif', { name: 'o.cif' })), `o.cif:${fLine}: _atom_site_type_symbol: oxidation state of site 1 (F) is -99, beyond ±12: not an oxidation state`);
+  const xyz = `1\nLattice="4 0 0 0 4 0 0 0 4" Properties=species:S:1:pos:R:3:oxi:R:1\nF 0 0 0 40\n`;
+  assert.equal(message(() => readStructure(xyz, 'extxyz', { name: 'x.xyz' })), 'x.xyz:3: oxi: oxidation state of site 0 (F) is 40, beyond ±12: not an oxidation state');
   const rec = { lattice: [[4, 0, 0], [0, 4, 0], [0, 0, 4]], species: ['Li', 'F'], frac_coords: [[0, 0, 0], [0.5, 0.5, 0.5]], oxidation_states: [1e300, -1] };
-  assert.match(message(() => readStructure(JSON.stringify(rec), 'records', { name: 'r.json' })), /^r\.json: oxidation_states: oxidation state of site 0 \(Li\) is 1e\+300, beyond ±12: not an oxidation state$/);
+  assert.match(message(() => readStructure(JSON.stringify(rec), 'records', { name: 'r.json' })), /^r\.json: oxidation_states\[0\]: oxidation state of site 0 \(Li\) is 1e\+300, beyond ±12: not an oxidation state$/);
 });
 
 test('CIF symmetry operations: non-integral coefficients and far translations are refused', () => {
