@@ -50,7 +50,10 @@ export interface ImportOptions {
   format?: StructureFormat;
   /** Reader size limits (sites per structure, bytes per file); see limits.ts. */
   limits?: Partial<ReadLimits>;
-  /** Folder that user paths in source ids are relative to. Default the working directory. */
+  /**
+   * Folder that user paths in source ids are written relative to (when below it). Default the
+   * working directory; the paths themselves are always read relative to the working directory.
+   */
   cwd?: string;
 }
 
@@ -151,10 +154,11 @@ export async function importMpApi(store: Store, options: MpApiOptions = {}, data
 /** Store what one file gave: its structures in one transaction, each failure as an import_errors row. */
 function storeFile(store: Store, dataset: string, f: FolderFileResult, cwd: string, total: ImportReport): void {
   const multi = f.items > 1;
-  const rows: StructureRow[] = f.structures.map(({ structure, index }) => ({ sourceId: fileSourceId(dataset, f.file, multi ? index : undefined, cwd), dataset, structure }));
+  // Files were read relative to the process's working directory; `cwd` only says how ids write them.
+  const rows: StructureRow[] = f.structures.map(({ structure, index }) => ({ sourceId: fileSourceId(dataset, resolve(f.file), multi ? index : undefined, cwd), dataset, structure }));
   for (const e of f.errors) {
     const record = e.index !== undefined && multi ? e.index : undefined;
-    store.recordImportError(dataset, fileSourceId(dataset, e.file, record, cwd), e.message, { file: e.file, record: e.index, recordId: e.id });
+    store.recordImportError(dataset, fileSourceId(dataset, resolve(e.file), record, cwd), e.message, { file: e.file, record: e.index, recordId: e.id });
   }
   total.failed += f.errors.length;
   if (rows.length > 0) add(total, store.upsertStructures(rows));
@@ -222,7 +226,7 @@ export function importFiles(store: Store, files: readonly string[], dataset = 'u
     if (structureFiles === 0) {
       const shown = skipped.slice(0, 5).join(', ') + (skipped.length > 5 ? `, … (${skipped.length} in all)` : '');
       const message = `${f}: no structure file in the folder${skipped.length > 0 ? ` (not structure files: ${shown})` : ' (it is empty)'}${opts.recursive ? '' : '; sub-folders are read with --recursive'}`;
-      store.recordImportError(dataset, fileSourceId(dataset, f, undefined, cwd), message, { file: f });
+      store.recordImportError(dataset, fileSourceId(dataset, resolve(f), undefined, cwd), message, { file: f });
       total.failed++;
     }
   });

@@ -96,6 +96,12 @@ test('a file with one bad record imports the others and records the bad one with
   assert.deepEqual([errors[0]!.sourceId, errors[0]!.file, errors[0]!.record, errors[0]!.recordId], [`dump:${file}#1`, file, 1, 'mp-3']);
   assert.match(errors[1]!.message, /not a finite number|non-finite|NaN/i);
   s.close();
+  // `cwd` says what the ids are relative to; the file is still read where it is.
+  const t = openStore(':memory:');
+  importFiles(t, [file], 'dump', undefined, { cwd: dir });
+  assert.deepEqual(t.sql.all('SELECT source_id FROM structures ORDER BY id'), [{ source_id: 'dump:dump.jsonl.gz#0' }, { source_id: 'dump:dump.jsonl.gz#2' }]);
+  assert.equal(t.importErrors()[0]!.sourceId, 'dump:dump.jsonl.gz#1');
+  t.close();
 });
 
 test('bundled datasets import under dataset-qualified ids: colliding MP ids are kept apart, content duplicates reported', () => {
