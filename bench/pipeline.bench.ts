@@ -8,11 +8,11 @@
  * 1. `bundled`: the default bundled set (mp + curated + mp-task, imported as `fracflow screen` does)
  *    through every stage (import → find_paths → descriptors → images), fractured and fixed;
  * 2. `corpus`: a 10,000-structure corpus — the structures of the default set repeated under new ids
- *    (`<source id>~<copy>`) until there are 10,000, written to a records file and imported from it —
- *    through import → pathways (`until: 'find_paths'`), fractured and fixed. The stage keys hold the
- *    source id, so every copy is its own row and is computed: no stage finds an identical copy and skips
- *    it (the only content-keyed cache, of oxidation states, belongs to the descriptors stage, which this
- *    configuration does not run), as with a real corpus of 10,000 different structures.
+ *    (`<source id>~<copy>`) until there are 10,000, each copy's lattice scaled by 1 + 10⁻⁶·copy (same
+ *    symmetry and hops, other content: the import does not take it for a duplicate and no
+ *    content-keyed cache answers for it), written to a records file and imported from it — through
+ *    import → pathways (`until: 'find_paths'`), fractured and fixed: every copy is its own row and is
+ *    computed, as with a real corpus of 10,000 different structures.
  *
  * Per stage: rows done / failed after the run; the stage's window, from its first claim to its last
  * write (the engine's attempt history, `engine_attempts`), and rows finished per second of it; the
@@ -34,7 +34,8 @@ import { openStore } from '../src/engine/store.js';
 import { readStructuresLenient } from '../src/structure/io.js';
 import { bundledPath } from '../src/structure/bundled.js';
 import type { Structure } from '../src/structure/structure.js';
-import { sourceIdOf } from '../src/stages/import.js';
+import { recordSourceId } from '../src/stages/import.js';
+import { structureHash } from '../src/structure/hash.js';
 import { DEFAULT_BUNDLED, importStructures, type StructureSource } from '../src/stages/structures.js';
 import { runScreen, type ScreenStageName } from '../src/stages/pipeline.js';
 import { writeResults, quick } from './common.js';
@@ -76,7 +77,8 @@ export interface RunFigures {
   mode: 'fractured' | 'fixed';
   until: ScreenStageName;
   structures_in: number;
-  import: { inserted: number; updated: number; unchanged: number; failed: number; ms: number; rows_per_s: number };
+  /** `duplicates`: rows whose content equals an earlier structure's (absent in results from before they were counted). */
+  import: { inserted: number; updated: number; unchanged: number; duplicates?: number; failed: number; ms: number; rows_per_s: number };
   stages: StageFigures[];
   engine_wall_ms: number;
   engine_startup_ms: number;
@@ -119,7 +121,10 @@ async function child(c: ChildConfig): Promise<void> {
   const maxRss = process.resourceUsage().maxRSS * 1024;
   const hwm = vmHwmBytes();
 
-  const imp = imports.reduce((a, r) => ({ inserted: a.inserted + r.inserted, updated: a.updated + r.updated, unchanged: a.unchanged + r.unchanged, failed: a.failed + r.failed }), { inserted: 0, updated: 0, unchanged: 0, failed: 0 });
+  const imp = imports.reduce(
+    (a, r) => ({ inserted: a.inserted + r.inserted, updated: a.updated + r.updated, unchanged: a.unchanged + r.unchanged, duplicates: a.duplicates + r.duplicates, failed: a.failed + r.failed }),
+    { inserted: 0, updated: 0, unchanged: 0, duplicates: 0, failed: 0 },
+  );
   const check = openStore(c.db);
   const stages: StageFigures[] = [];
   try {
@@ -166,13 +171,25 @@ async function child(c: ChildConfig): Promise<void> {
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
 }
 
-/** The structures of the default bundled import, keyed as `fracflow screen` keys them (last one wins, as the upsert does). */
+/**
+ * The structures of the default bundled import that `fracflow screen` screens, keyed as it keys
+ * them: every record under its dataset-qualified id, content duplicates left out (the first of
+ * each content wins, as the find_paths stage admits only the original).
+ */
 function defaultSet(): { id: string; structure: Structure }[] {
-  const byId = new Map<string, Structure>();
+  const out: { id: string; structure: Structure }[] = [];
+  const hashes = new Set<string>();
   for (const name of DEFAULT_BUNDLED) {
-    for (const { structure, index } of readStructuresLenient(bundledPath(name), 'records').structures) byId.set(sourceIdOf(structure, name, index), structure);
+    const seen = new Set<string>();
+    for (const { structure, index } of readStructuresLenient(bundledPath(name), 'records').structures) {
+      const id = recordSourceId(structure, name, index, seen);
+      const h = structureHash(structure);
+      if (hashes.has(h)) continue;
+      hashes.add(h);
+      out.push({ id, structure });
+    }
   }
-  return [...byId].map(([id, structure]) => ({ id, structure }));
+  return out;
 }
 
 /** One record of the bundled-data schema (what the records reader takes back unchanged). */
@@ -207,7 +224,8 @@ async function main(): Promise<void> {
     const corpusSize = quick ? 2 * bundled.length : TARGETS.corpus_structures;
     const corpus = Array.from({ length: corpusSize }, (_, k) => {
       const b = bundled[k % bundled.length]!;
-      return record(`${b.id}~${Math.floor(k / bundled.length)}`, b.structure);
+      const copy = Math.floor(k / bundled.length);
+      return record(`${b.id}~${copy}`, copy === 0 ? b.structure : { ...b.structure, lattice: b.structure.lattice.map((x) => x * (1 + 1e-6 * copy)) });
     });
     const corpusFile = join(dir, 'corpus.jsonl');
     writeFileSync(corpusFile, corpus.join('\n') + '\n');
@@ -237,6 +255,7 @@ async function main(): Promise<void> {
       default_set_structures: base.length,
       bundled_structures: bundled.length,
       corpus_structures: corpusSize,
+      corpus_copies: 'lattice scaled by 1 + 1e-6 * copy',
       python: PYTHON,
       targets: TARGETS,
       runs,

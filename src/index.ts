@@ -53,7 +53,7 @@ export type { QueueStore, Claim, RowState, StateCounts } from './store/interface
 export { openQueueStore } from './store/index.js';
 export { openStore, openSql, Store, StoreError, CODE_VERSION } from './engine/store.js';
 export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './engine/store.js';
-export { stageStatus, errorGroups, requeue, submit, scale, setPriority, resetEngine, cleanup, checkpoint, exportTable, parseDuration } from './engine/ops.js';
+export { stageStatus, errorGroups, IMPORT_ERRORS, requeue, submit, scale, setPriority, resetEngine, cleanup, checkpoint, exportTable, parseDuration } from './engine/ops.js';
 export { makeBatch, makeTable, columnValues, encodeStream, encodeFile, decode } from './engine/arrow.js';
 export { loadStages, selectStages } from './engine/load.js';
 export { idpp, IdppGuardError, IdppShiftError, IDPP_DEFAULTS } from './kernels/idpp.js';
@@ -72,8 +72,10 @@ export { hopImages, pymatgenHopImages, pymatgenSupercellFrac, hopBetween, images
 export type { HopImages, HopImagesOptions } from './analysis/hop-images.js';
 export { fetchMpStructures, mpSummaryPages, parseRetryAfter, MpApiError, MP_API_DEFAULT_BASE_URL, MP_SUMMARY_FIELDS, MP_API_MAX_PAGE_SIZE } from './structure/mp-api.js';
 export type { MpApiOptions, MpPage, MpRetryEvent, MpDocumentError, MpApiErrorKind } from './structure/mp-api.js';
-export { readFolder, SNIFF_BYTES } from './structure/folder-import.js';
-export type { ReadFolderOptions, FolderReadResult, FolderStructure, FolderError } from './structure/folder-import.js';
+export { readFolder, readFolderFiles, SNIFF_BYTES } from './structure/folder-import.js';
+export type { ReadFolderOptions, FolderReadResult, FolderFileResult, FolderStructure, FolderError } from './structure/folder-import.js';
+export { DEFAULT_READ_LIMITS, readLimits, MAX_ABS_FRACTIONAL, MAX_LATTICE_VECTOR_ANG, MAX_ABS_OXIDATION_STATE, MAX_ID_LENGTH } from './structure/limits.js';
+export type { ReadLimits } from './structure/limits.js';
 export { vaspInputSet, renderIncar, renderKpoints, renderPotcarSpec, writeVaspFolder, writeStaticFolders, writeNebFolder, pyFloatRepr, PyFloat, VaspInputError, DESIGN_OVERRIDES, VASP_DESIGNS } from './analysis/vasp-inputs.js';
 export type { VaspDesign, VaspInputSet, VaspInputSetOptions, VaspKpoints, VaspKpointsOption, IncarValue, IncarNumber, IncarOverrides } from './analysis/vasp-inputs.js';
 export { readVasprun, readOutcar, readVaspRun, barrier, VaspOutputError } from './analysis/vasp-outputs.js';
@@ -85,6 +87,8 @@ export type { CalcDesign, CalcParams, CalcStageOptions, CalcResult, CalcFolderSo
 export { runScreen, screenStages, topPathways, SCREEN_STAGE_NAMES } from './stages/pipeline.js';
 export type { ScreenOptions, ScreenReport, RankedPathway, ScreenStageName } from './stages/pipeline.js';
 export { importStructures, DEFAULT_BUNDLED } from './stages/structures.js';
+export { importFiles, importBundled, importMpApi, recordSourceId, fileSourceId, ImportError } from './stages/import.js';
+export type { ImportReport, ImportOptions } from './stages/import.js';
 export type { StructureSource } from './stages/structures.js';
 export { findPaths, findPathsStage, ensurePathwaysView, PATHWAYS_VIEW_SQL, screenParams, structurePathways, DEFAULT_SCREEN_PARAMS } from './stages/pathways.js';
 export type { ScreenParams, PathwayHop } from './stages/pathways.js';

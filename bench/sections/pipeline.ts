@@ -11,6 +11,8 @@ interface Result {
   default_set_structures: number;
   bundled_structures: number;
   corpus_structures: number;
+  /** How the corpus copies differ from their originals; absent: same content under new ids (earlier runs). */
+  corpus_copies?: string;
   python: { path_finding_s_per_structure: number; s_per_pathway_per_core: number; idpp_5image_95atom_s: number; ewald_96atom_acc3_s: number };
   targets: { corpus_structures: number; corpus_pathways_s: number; descriptors_pathways_per_s: number; peak_rss_bytes: number };
   runs: RunFigures[];
@@ -71,14 +73,20 @@ function pipelineSection(r: Result): string[] {
   );
   out.push(`### The default bundled set (${r.bundled_structures} structures) through every stage`, '');
   out.push(...stageTable(bundled), '');
+  const withDuplicates = bundled.find((x) => (x.import.duplicates ?? 0) > 0);
   const repeated = bundled.find((x) => x.import.updated + x.import.unchanged > 0);
-  if (repeated)
+  if (withDuplicates)
+    out.push(`Import rows are records read: ${withDuplicates.import.inserted} structures under their own source ids, of which ${withDuplicates.import.duplicates} have the content of an earlier one and are not screened (find_paths admits the originals only).`, '');
+  else if (repeated)
     out.push(`Import rows are records read: ${repeated.import.inserted} new structures, and ${repeated.import.updated + repeated.import.unchanged} records repeating a source id already imported update or keep that row instead of adding one.`, '');
   out.push(...runTable(bundled), '');
   out.push(`### A ${r.corpus_structures.toLocaleString('en-US')}-structure corpus through structures → pathways`, '');
   out.push(
-    `The ${r.bundled_structures} structures repeated under new ids (\`<source id>~<copy>\`) up to ${r.corpus_structures.toLocaleString('en-US')}, written to a records file and imported from it. ` +
-      'Stage keys hold the source id, so every copy is a row of its own and is computed (no stage skips identical content; the only content-keyed cache, of oxidation states, belongs to the descriptors stage, which is not run here) — as for a corpus of different structures of the same sizes.',
+    r.corpus_copies
+      ? `The ${r.bundled_structures} structures repeated under new ids (\`<source id>~<copy>\`) up to ${r.corpus_structures.toLocaleString('en-US')}, each copy's ${r.corpus_copies} (same symmetry and hops, other content), written to a records file and imported from it. ` +
+          'No copy is a content duplicate and no content-keyed cache answers for one, so every copy is a row of its own and is computed — as for a corpus of different structures of the same sizes.'
+      : `The ${r.bundled_structures} structures repeated under new ids (\`<source id>~<copy>\`) up to ${r.corpus_structures.toLocaleString('en-US')}, written to a records file and imported from it. ` +
+          'Stage keys hold the source id, so every copy is a row of its own and is computed (no stage skips identical content; the only content-keyed cache, of oxidation states, belongs to the descriptors stage, which is not run here) — as for a corpus of different structures of the same sizes.',
     '',
   );
   out.push(...stageTable(corpus), '');

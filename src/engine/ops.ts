@@ -28,29 +28,116 @@ function requireStage(sql: SqlDb, stage: string): void {
 }
 
 export interface ErrorGroup {
+  /** The stage, or `import_errors` for inputs that could not be imported. */
   stage: string;
+  /**
+   * The cause: the message with what differs from row to row taken out — the row's key and
+   * structure id (`<key>`, `<id>`), for import errors the source id, file and record (`<id>`,
+   * `<file>`, `<record>`), absolute paths (`<path>`), line numbers after a file (`:<line>`) and
+   * list indices (`[<i>]`).
+   */
   message: string;
   rows: number;
-  /** Up to three keys with this message. */
+  /** Up to three keys (source ids for import errors) with this cause, in the order they failed. */
   examples: string[];
-  /** Highest attempt count among them. */
+  /** Up to three distinct files or paths the messages named. */
+  paths: string[];
+  /** Highest attempt count among them (1 for import errors: an input is read once per import). */
   attempts: number;
+  /** Import errors only: the dataset. */
+  dataset?: string;
 }
 
-/** Failed rows grouped by message, most frequent first. */
-export function errorGroups(sql: SqlDb, stage?: string): ErrorGroup[] {
-  if (stage !== undefined) requireStage(sql, stage);
-  const out: ErrorGroup[] = [];
-  for (const s of stage !== undefined ? [stage] : stageNames(sql)) {
-    const rows = sql.all<{ message: string; n: number; attempts: number }>(
-      `SELECT last_error AS message, COUNT(*) AS n, MAX(attempts) AS attempts FROM ${s} WHERE state = 'failed' GROUP BY last_error ORDER BY n DESC, last_error`,
-    );
-    for (const r of rows) {
-      const examples = sql.all<{ key: string }>(`SELECT key FROM ${s} WHERE state = 'failed' AND last_error IS ? ORDER BY id LIMIT 3`, [r.message]).map((x) => x.key);
-      out.push({ stage: s, message: r.message ?? '(no message)', rows: r.n, examples, attempts: r.attempts });
-    }
+/** The pseudo-stage name under which `errors` lists import errors (the table's name). */
+export const IMPORT_ERRORS = 'import_errors';
+
+const ABSOLUTE_PATH = /(^|[\s'"`(=[,])((?:\/|[A-Za-z]:\\)[^\s'"`,;:()[\]{}<>]*[^\s'"`,;:()[\]{}<>.])/g;
+
+function escapeRegExp(t: string): string {
+  return t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * `message` with each value of `parts` (where it stands as a whole word) replaced by its
+ * placeholder, absolute paths by `<path>` (collected into `paths`), `:<digits>` after a path or file
+ * placeholder by `:<line>`, and `[<digits>]` by `[<i>]`.
+ */
+function errorCause(message: string, parts: readonly [string | null | undefined, string][], paths: string[]): string {
+  // Paths first: a path that holds the key (an output folder named after it) goes out whole.
+  let m = message.replace(ABSOLUTE_PATH, (all: string, pre: string, path: string) => {
+    if (parts.some(([v]) => v === path)) return all;
+    paths.push(path);
+    return `${pre}<path>`;
+  });
+  // Longest first, so that a key holding the structure id is replaced as a whole.
+  for (const [value, placeholder] of [...parts].sort((a, b) => (b[0]?.length ?? 0) - (a[0]?.length ?? 0))) {
+    if (!value || value.length < 2) continue;
+    m = m.replace(new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(value)}(?![A-Za-z0-9_])`, 'g'), placeholder);
   }
-  return out;
+  return m.replace(/(<path>|<file>):\d+(?=:)/g, '$1:<line>').replace(/\[\d+\]/g, '[<i>]');
+}
+
+interface Grouping {
+  group: ErrorGroup;
+  paths: Set<string>;
+}
+
+function addToGroup(groups: Map<string, Grouping>, key: string, make: () => ErrorGroup, example: string, paths: readonly string[], attempts: number): void {
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = { group: make(), paths: new Set() }));
+  g.group.rows++;
+  if (g.group.examples.length < 3) g.group.examples.push(example);
+  g.group.attempts = Math.max(g.group.attempts, attempts);
+  for (const p of paths) if (g.paths.size < 3) g.paths.add(p);
+}
+
+function sortedGroups(groups: Map<string, Grouping>): ErrorGroup[] {
+  return [...groups.values()]
+    .map((g) => ({ ...g.group, paths: [...g.paths] }))
+    .sort((a, b) => b.rows - a.rows || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+}
+
+/** Failed rows of one stage grouped by cause, most frequent first. */
+function stageErrorGroups(sql: SqlDb, stage: string): ErrorGroup[] {
+  const hasId = sql.get('SELECT 1 AS x FROM pragma_table_info(?) WHERE name = ?', [stage, 'structure_id']) !== undefined;
+  const rows = sql.allRaw(`SELECT key, last_error, attempts${hasId ? ', structure_id' : ''} FROM ${stage} WHERE state = 'failed' ORDER BY id`);
+  const groups = new Map<string, Grouping>();
+  for (const [key, error, attempts, id] of rows as [string, string | null, number, string | null | undefined][]) {
+    const paths: string[] = [];
+    const message = error === null ? '(no message)' : errorCause(error, [[key, '<key>'], [id, '<id>']], paths);
+    addToGroup(groups, message, () => ({ stage, message, rows: 0, examples: [], paths: [], attempts: 0 }), key, paths, attempts);
+  }
+  return sortedGroups(groups);
+}
+
+/** Import errors grouped by dataset and cause, most frequent first. */
+function importErrorGroups(sql: SqlDb): ErrorGroup[] {
+  const rows = sql.all<{ dataset: string; source_id: string | null; message: string; file: string | null; record: number | null; record_id: string | null }>(
+    'SELECT dataset, source_id, message, file, record, record_id FROM import_errors ORDER BY id',
+  );
+  const groups = new Map<string, Grouping>();
+  for (const r of rows) {
+    const paths: string[] = [];
+    const message = errorCause(r.message, [[r.source_id, '<id>'], [r.file, '<file>'], [r.record_id, '<record>']], paths);
+    if (r.file !== null) paths.unshift(r.file);
+    addToGroup(groups, `${r.dataset}\n${message}`, () => ({ stage: IMPORT_ERRORS, dataset: r.dataset, message, rows: 0, examples: [], paths: [], attempts: 1 }), r.source_id ?? r.file ?? '?', [...new Set(paths)], 1);
+  }
+  return sortedGroups(groups);
+}
+
+/**
+ * Failed rows grouped by their cause (see {@link ErrorGroup.message}: rows whose messages differ
+ * only by their key, structure id or a path form one group), stage by stage, most frequent first;
+ * then the import errors grouped the same way per dataset. `stage` narrows to one stage, or to the
+ * import errors with {@link IMPORT_ERRORS}.
+ */
+export function errorGroups(sql: SqlDb, stage?: string): ErrorGroup[] {
+  if (stage === IMPORT_ERRORS) return importErrorGroups(sql);
+  if (stage !== undefined) {
+    requireStage(sql, stage);
+    return stageErrorGroups(sql, stage);
+  }
+  return [...stageNames(sql).flatMap((s) => stageErrorGroups(sql, s)), ...importErrorGroups(sql)];
 }
 
 /**

@@ -34,11 +34,40 @@ export interface ImportCounts {
   inserted: number;
   updated: number;
   unchanged: number;
+  /**
+   * Of the rows written or found unchanged, those whose content equals a structure imported
+   * earlier under another source id (`duplicate_of` set): kept, and not screened again.
+   */
+  duplicates: number;
+}
+
+/** A structure whose content equals an earlier one's. */
+export interface DuplicatePair {
+  sourceId: string;
+  duplicateOf: string;
+}
+
+/** Where an import error comes from (columns of `import_errors`). */
+export interface ImportErrorSource {
+  /** The file, as given or found in a folder. */
+  file?: string;
+  /** 0-based record, data block or frame within the file; absent when the whole file failed. */
+  record?: number;
+  /** The record's own id (material_id, block name) when known. */
+  recordId?: string;
+}
+
+export interface ImportErrorRow extends ImportErrorSource {
+  dataset: string;
+  sourceId: string | null;
+  message: string;
 }
 
 export interface DatasetSummary {
   dataset: string;
   structures: number;
+  /** Structures whose content equals an earlier-imported one's. */
+  duplicates: number;
   sites: number;
   minSites: number;
   maxSites: number;
@@ -94,10 +123,18 @@ export class Store {
 
   /**
    * Insert or update structures by source id in one transaction. A row whose content hash is
-   * unchanged is left alone; a changed one is updated in place (never duplicated).
+   * unchanged is left alone; a changed one is updated in place (never duplicated). Content
+   * duplicates are kept as rows of their own and marked: within each content hash one row is the
+   * original and every other row's `duplicate_of` names it. The original of a content stays the
+   * original while it holds that content (its screen results stand for the group); a content that
+   * has none — new, or its original was changed — takes its lowest-id row (the first imported).
+   * `duplicatePairs` lists the rows of this call that are duplicates.
    */
-  upsertStructures(rows: readonly StructureRow[]): ImportCounts {
-    const counts: ImportCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  upsertStructures(rows: readonly StructureRow[]): ImportCounts & { duplicatePairs: DuplicatePair[] } {
+    const counts: ImportCounts = { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 };
+    const duplicatePairs: DuplicatePair[] = [];
+    const touched = new Set<string>();
+    const written: string[] = [];
     const findSql = 'SELECT content_hash FROM structures WHERE source_id = ?';
     const insertSql = `INSERT INTO structures
       (source_id, dataset, formula, reduced_formula, nsites, volume_ang3, density_g_cm3, e_above_hull,
@@ -116,10 +153,13 @@ export class Store {
         const s = r.structure;
         const hash = structureHash(s);
         const prev = this.sql.get<{ content_hash: string }>(findSql, [r.sourceId]);
+        touched.add(hash);
         if (prev && prev.content_hash === hash) {
           counts.unchanged++;
           continue;
         }
+        if (prev) touched.add(prev.content_hash);
+        written.push(r.sourceId);
         const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
         this.sql.run(insertSql, {
           sourceId: r.sourceId,
@@ -142,26 +182,75 @@ export class Store {
         if (prev) counts.updated++;
         else counts.inserted++;
       }
+      const writtenJson = JSON.stringify(written);
+      for (const h of touched) this.markDuplicates(h, writtenJson);
+      const ids = [...new Set(rows.map((r) => r.sourceId))];
+      for (let k = 0; k < ids.length; k += 500) {
+        const chunk = ids.slice(k, k + 500);
+        const found = this.sql.all<{ source_id: string; duplicate_of: string }>(
+          `SELECT source_id, duplicate_of FROM structures WHERE duplicate_of IS NOT NULL AND source_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+          [JSON.stringify(chunk)],
+        );
+        for (const f of found) duplicatePairs.push({ sourceId: f.source_id, duplicateOf: f.duplicate_of });
+      }
+      counts.duplicates = duplicatePairs.length;
     }, 'immediate');
-    return counts;
+    return { ...counts, duplicatePairs };
+  }
+
+  /**
+   * Within one content hash: the row that was the original before this call and was not written by
+   * it stays the original, else the lowest id; every other row names it in `duplicate_of`.
+   * `writtenJson` is the JSON list of the source ids this call inserted or changed.
+   */
+  private markDuplicates(hash: string, writtenJson: string): void {
+    const first =
+      this.sql.get<{ id: number; source_id: string }>(
+        'SELECT id, source_id FROM structures WHERE content_hash = ? AND duplicate_of IS NULL AND source_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1',
+        [hash, writtenJson],
+      ) ?? this.sql.get<{ id: number; source_id: string }>('SELECT id, source_id FROM structures WHERE content_hash = ? ORDER BY id LIMIT 1', [hash]);
+    if (!first) return;
+    this.sql.run('UPDATE structures SET duplicate_of = NULL WHERE id = ? AND duplicate_of IS NOT NULL', [first.id]);
+    this.sql.run('UPDATE structures SET duplicate_of = ? WHERE content_hash = ? AND id <> ? AND duplicate_of IS NOT ?', [first.source_id, hash, first.id, first.source_id]);
   }
 
   /** Record an input that could not be imported (the rest of the import goes on). */
-  recordImportError(dataset: string, sourceId: string | null, message: string): void {
-    this.sql.run('INSERT INTO import_errors (dataset, source_id, message) VALUES (?, ?, ?)', [dataset, sourceId, message]);
+  recordImportError(dataset: string, sourceId: string | null, message: string, from: ImportErrorSource = {}): void {
+    this.sql.run('INSERT INTO import_errors (dataset, source_id, message, file, record, record_id) VALUES (?, ?, ?, ?, ?, ?)', [
+      dataset,
+      sourceId,
+      message,
+      from.file ?? null,
+      from.record ?? null,
+      from.recordId ?? null,
+    ]);
   }
 
-  importErrors(): { dataset: string; sourceId: string | null; message: string }[] {
-    return this.sql.all<{ dataset: string; source_id: string | null; message: string }>('SELECT dataset, source_id, message FROM import_errors ORDER BY id').map((r) => ({
-      dataset: r.dataset,
-      sourceId: r.source_id,
-      message: r.message,
-    }));
+  /** The rows of `import_errors` in the order recorded; `sinceId` leaves out rows up to that id. */
+  importErrors(sinceId = 0): ImportErrorRow[] {
+    return this.sql
+      .all<{ dataset: string; source_id: string | null; message: string; file: string | null; record: number | null; record_id: string | null }>(
+        'SELECT dataset, source_id, message, file, record, record_id FROM import_errors WHERE id > ? ORDER BY id',
+        [sinceId],
+      )
+      .map((r) => ({
+        dataset: r.dataset,
+        sourceId: r.source_id,
+        message: r.message,
+        ...(r.file !== null ? { file: r.file } : {}),
+        ...(r.record !== null ? { record: r.record } : {}),
+        ...(r.record_id !== null ? { recordId: r.record_id } : {}),
+      }));
+  }
+
+  /** Highest id of `import_errors` so far (0 when empty): what an import recorded is above it. */
+  lastImportErrorId(): number {
+    return this.sql.get<{ n: number | null }>('SELECT MAX(id) AS n FROM import_errors')!.n ?? 0;
   }
 
   /** Per-dataset counts of the structures table. */
   structureSummary(): DatasetSummary[] {
-    return this.sql.all<DatasetSummary>(`SELECT dataset, COUNT(*) AS structures, SUM(nsites) AS sites, MIN(nsites) AS minSites,
+    return this.sql.all<DatasetSummary>(`SELECT dataset, COUNT(*) AS structures, COUNT(duplicate_of) AS duplicates, SUM(nsites) AS sites, MIN(nsites) AS minSites,
                   MAX(nsites) AS maxSites, COUNT(e_above_hull) AS withEnergyAboveHull
                   FROM structures GROUP BY dataset ORDER BY dataset`);
   }

@@ -3,7 +3,8 @@
  * `dimensionality >= 1` (the hop's class percolates on its own); everything else only ranks.
  * Priority: ewald_energy ascending (a null ewald_energy last), then nsites_777 ascending.
  *
- * Each pathway gets a folder `<outDir>/<pathway key with unsafe characters replaced>` holding
+ * Each pathway gets a folder `<outDir>/<pathway key with unsafe characters replaced>-<hash of the key>`
+ * ({@link pathwayFolderName}: distinct keys never share a folder) holding
  *
  *   path_1image.extxyz / path_1image.cif   IDPP start, midpoint, end (CIF: moving ion overlaid on the host)
  *   path_5image.extxyz / path_5image.cif   the 5-image IDPP path (7 structures)
@@ -15,6 +16,7 @@
  * (or a retried batch) overwrites its own files and nothing else. Writing files is this stage's job;
  * the output directory is a stage parameter.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
@@ -43,9 +45,23 @@ export function imagesParams(p: Partial<ImagesParams> = {}): ImagesParams {
   return { outDir: resolve(outDir), supercellMinLengthAng: L };
 }
 
-/** Folder name of a pathway key: letters, digits, `.`, `-` and `_` kept, anything else becomes `_`. */
+/** Characters of a pathway key kept in its folder name (at most this many, see {@link pathwayFolderName}). */
+const READABLE_CHARS = 96;
+
+/**
+ * Folder name of a pathway key: a readable part — letters, digits, `.`, `-` and `_` kept, anything
+ * else `_`, shortened to its first and last 48 characters when longer — then `-` and the first 16 hex
+ * digits of the key's SHA-256. The readable part alone is not injective (`a/b`, `a_b` and `a:b` all
+ * read `a_b`); the hash of the original key is what keeps two keys out of one folder (64 bits:
+ * a collision among a million pathways has a chance of about 3·10⁻⁸). The name never contains a path
+ * separator, is never `.` or `..`, stays far below the 255-byte limit of file names whatever the
+ * key's length, and differs between keys that differ only in letter case (the hash part does), so
+ * case-insensitive file systems keep them apart too.
+ */
 export function pathwayFolderName(key: string): string {
-  return key.replace(/[^A-Za-z0-9._-]/g, '_');
+  let readable = key.replace(/[^A-Za-z0-9._-]/g, '_');
+  if (readable.length > READABLE_CHARS) readable = `${readable.slice(0, READABLE_CHARS / 2)}~${readable.slice(-READABLE_CHARS / 2)}`;
+  return `${readable}-${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16)}`;
 }
 
 const OUTPUT = {

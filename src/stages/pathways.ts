@@ -4,7 +4,7 @@
  * electronegativity order); the `pathways` table (a view over it) has one row per pathway.
  *
  * The stage's unit of work is a structure: one `find_paths` row per (structure, ion, maxLength, limit,
- * content hash), holding the per-structure columns (space group, ion fraction, nsites_777/_101010/
+ * content hash) of every structure that is not a content duplicate of an earlier one, holding the per-structure columns (space group, ion fraction, nsites_777/_101010/
  * _121212, dmin) and the hops as a JSON array (`hops_json`); a structure without the ion, or whose
  * symmetry search fails, is a failed row with the reason. `pathways` expands the done rows into one row
  * per pathway with the per-pathway columns (hop index in canonical order, start/end fractional
@@ -216,6 +216,9 @@ export function findPathsStage(params: Partial<ScreenParams> = {}): Stage {
         ...STRUCTURE_INPUTS,
       },
     },
+    // A structure whose content equals an earlier-imported one (`duplicate_of`, set by the import) is
+    // not screened a second time; its original's rows stand for it.
+    filter: { sql: 'u.duplicate_of IS NULL' },
     // Structures with fewer sites first: the most rows per second reach the later stages early.
     priority: '-nsites',
     output: OUTPUT,

@@ -14,6 +14,7 @@ import type { ProgressMode } from '../engine/progress.js';
 import { StageError, configureStage, type Stage } from '../engine/stage.js';
 import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
+import type { ReadLimits } from '../structure/limits.js';
 import { ensurePathwaysView, findPathsStage, screenParams, type ScreenParams } from './pathways.js';
 import { descriptors } from './descriptors.js';
 import { imagesParams, imagesStage } from './images.js';
@@ -23,6 +24,8 @@ export interface ScreenOptions extends Partial<ScreenParams> {
   db: string;
   /** Structures to import first; omitted: none (screen what the store holds). */
   source?: StructureSource;
+  /** Size limits of the import's readers (sites per structure, bytes per file); see limits.ts. */
+  limits?: Partial<ReadLimits>;
   /** Output folder: `images/` (per-pathway files) and `checkpoint/`. Default `screen-out`. */
   outDir?: string;
   /** Supercell rule length of the images stage, Å. Default 7. */
@@ -136,7 +139,7 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2).slice(0, last + 1);
   const store = openStore(opts.db);
   try {
-    const imports = opts.source ? await importStructures(store, opts.source) : [];
+    const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
     const engine = await Engine.open({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
     opts.onEngine?.(engine);
     ensurePathwaysView(store.sql);

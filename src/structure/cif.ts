@@ -28,10 +28,11 @@
  */
 import { StructureError, type StructureErrorLocation } from './errors.js';
 import { parseSpeciesLabel } from './elements.js';
-import { det3, fracToCart, inv3, latticeFromParameters, latticeParameters } from './lattice.js';
+import { det3, fracToCart, inv3, latticeFromParameters, latticeParameters, perpendicularHeights } from './lattice.js';
 import { cartesian, composition, createStructure, formula, MIN_SITE_DISTANCE_ANG, reducedFormula, type Structure } from './structure.js';
 import { formatSpecies } from './pymatgen-json.js';
-import { buildItems, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
+import { buildItems, checkId, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
+import { MAX_ABS_FRACTIONAL, MAX_LATTICE_VECTOR_ANG, RAISE_SITES, readLimits } from './limits.js';
 import { overlapError } from './poscar.js';
 import { minimumPairDistance } from '../kernels/neighbors-ts.js';
 
@@ -286,9 +287,14 @@ export function parseSymmetryOperation(op: string, where: StructureErrorLocation
     }
     rotation.push(...row);
   });
+  // A symmetry operation maps the lattice onto itself: its matrix in the lattice basis is integral.
+  const frac = rotation.findIndex((v) => Math.abs(v - Math.round(v)) > 1e-6);
+  if (frac >= 0) throw bad(`the coefficient ${rotation[frac]} of ${'xyz'[frac % 3]} in component ${Math.floor(frac / 3) + 1} is not an integer, so the operation does not map the lattice onto itself`);
   const d = det3(rotation);
   if (Math.abs(Math.abs(d) - 1) > 1e-6) throw bad(`the rotation part has determinant ${d}, not ±1`);
-  return { rotation, translation };
+  const far = translation.findIndex((t) => !(Math.abs(t) <= MAX_ABS_FRACTIONAL));
+  if (far >= 0) throw bad(`the translation ${translation[far]} of component ${far + 1} is beyond ±${MAX_ABS_FRACTIONAL} cells`);
+  return { rotation: rotation.map((v) => Math.round(v)), translation };
 }
 
 const SYMOP_TAGS = ['_symmetry_equiv_pos_as_xyz', '_space_group_symop_operation_xyz', '_space_group_symop.operation_xyz', '_symmetry_equiv.pos_as_xyz'] as const;
@@ -323,6 +329,50 @@ function nearDistance(lattice: Float64Array, a: ArrayLike<number>, ai: number, b
   return Math.hypot(x, y, z);
 }
 
+/**
+ * Expanded sites binned by fractional coordinates, so that finding the sites within `tolAng` of an
+ * image costs a look at 27 bins instead of every site kept so far (the expansion was O(N²): 14 s for
+ * a 10 648-site P1 cell). Two points closer than tol differ along axis k by at most tol / h_k in
+ * fractional terms (h_k the cell's height across axis k), so with bins at least that wide they lie
+ * in the same or neighbouring bins, counted periodically. At most 64 bins per axis.
+ */
+class SiteGrid {
+  private readonly n: [number, number, number];
+  private readonly bins = new Map<number, number[]>();
+
+  constructor(lattice: Float64Array, tolAng: number) {
+    const h = perpendicularHeights(lattice);
+    this.n = [0, 1, 2].map((k) => Math.max(1, Math.min(64, Math.floor(h[k]! / tolAng)))) as [number, number, number];
+  }
+
+  private bin(f: ArrayLike<number>, k: number): number {
+    const n = this.n[k]!;
+    return Math.min(n - 1, Math.max(0, Math.floor(f[k]! * n)));
+  }
+
+  private key(i: number, j: number, l: number): number {
+    return i + this.n[0] * (j + this.n[1] * l);
+  }
+
+  add(f: ArrayLike<number>, site: number): void {
+    const key = this.key(this.bin(f, 0), this.bin(f, 1), this.bin(f, 2));
+    const list = this.bins.get(key);
+    if (list) list.push(site);
+    else this.bins.set(key, [site]);
+  }
+
+  /** Calls `visit` once for every site in the bins around `f` (wrapped fractional coordinates). */
+  near(f: ArrayLike<number>, visit: (site: number) => void): void {
+    const around = (k: number): number[] => {
+      const n = this.n[k]!;
+      const b = this.bin(f, k);
+      return [...new Set([(b + n - 1) % n, b, (b + 1) % n])];
+    };
+    const [I, J, L] = [around(0), around(1), around(2)];
+    for (const i of I) for (const j of J) for (const l of L) for (const m of this.bins.get(this.key(i, j, l)) ?? []) visit(m);
+  }
+}
+
 /** CIF default Cartesian frame (a ∥ x, b in the xy plane), rows = lattice vectors. */
 function cifCartesianFrame(a: number, b: number, c: number, al: number, be: number, ga: number): Float64Array {
   const r = Math.PI / 180;
@@ -352,6 +402,9 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
     const v = cifNumber(tok, tag, file);
     if (v === null) throw new StructureError(`${tag} is unknown (${tok.text})`, at(tok.line, tag));
     if (tag.includes('length') && !(v > 0)) throw new StructureError(`cell length must be positive, got ${v}`, at(tok.line, tag));
+    if (tag.includes('length') && !(v <= MAX_LATTICE_VECTOR_ANG)) {
+      throw new StructureError(`cell length ${v} Å is over the limit of ${MAX_LATTICE_VECTOR_ANG} Å: a unit mistake or a corrupt number, not a crystal cell`, at(tok.line, tag));
+    }
     if (tag.includes('angle') && !(v > 0 && v < 180)) throw new StructureError(`cell angle must be between 0 and 180 degrees, got ${v}`, at(tok.line, tag));
     return { v, line: tok.line };
   });
@@ -453,6 +506,16 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
       oxi = typeOxi.has(ts) ? typeOxi.get(ts)! : parsed.oxidationState;
     }
     const frac: [number, number, number] = toFrac ? (Array.from(fracToCart(toFrac, xyz)) as [number, number, number]) : xyz;
+    // Checked here, before the expansion wraps every image into [0, 1) and the value is lost.
+    const far = frac.findIndex((x) => !(Math.abs(x) <= MAX_ABS_FRACTIONAL));
+    if (far >= 0) {
+      const t = coordCols[far]!.values[k]!;
+      throw new StructureError(
+        `site ${label} has the fractional coordinate ${frac[far]}${toFrac ? ' (from its Cartesian position)' : ''}, beyond ±${MAX_ABS_FRACTIONAL} cells: ` +
+          'a Cartesian value given as fractional or a corrupt number (wrapping it into the cell would lose its digits)',
+        at(t.line, coordTags[far]),
+      );
+    }
     asym.push({ label, element: parsed.element, oxi, frac, line });
   }
   if (asym.length === 0) throw new StructureError('the atom-site loop has no rows', at(coordCols[0]!.line));
@@ -463,34 +526,43 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
   }
 
   // Expansion
+  const { maxSites } = readLimits(options.limits);
   const species: string[] = [];
   const oxis: number[] = [];
   const fracs: number[] = [];
   const owner: number[] = []; // asymmetric site index of each expanded site
+  const grid = new SiteGrid(lattice, CIF_MERGE_TOLERANCE_ANG);
   const img = new Float64Array(3);
   asym.forEach((site, k) => {
     const startOfSite = species.length;
     for (const op of ops) {
       const R = op.rotation, t = op.translation, f = site.frac;
       for (let r = 0; r < 3; r++) img[r] = wrap(R[3 * r]! * f[0] + R[3 * r + 1]! * f[1] + R[3 * r + 2]! * f[2] + t[r]!);
+      // Sites within the tolerance: an image of this site already kept (merged), or the lowest
+      // index of another site there (disorder).
       let dup = false;
-      for (let m = startOfSite; m < species.length; m++) {
-        if (nearDistance(lattice, img, 0, fracs, 3 * m) < CIF_MERGE_TOLERANCE_ANG) {
-          dup = true;
-          break;
-        }
-      }
+      let other = -1;
+      grid.near(img, (m) => {
+        if (nearDistance(lattice, img, 0, fracs, 3 * m) >= CIF_MERGE_TOLERANCE_ANG) return;
+        if (m >= startOfSite) dup = true;
+        else if (other < 0 || m < other) other = m;
+      });
       if (dup) continue;
-      for (let m = 0; m < startOfSite; m++) {
-        if (nearDistance(lattice, img, 0, fracs, 3 * m) < CIF_MERGE_TOLERANCE_ANG) {
-          const other = asym[owner[m]!]!;
-          throw new StructureError(
-            `sites ${other.label} (${other.element}, line ${other.line}) and ${site.label} (${site.element}) occupy the same position ` +
-              `(${Array.from(img, (x) => x.toFixed(4)).join(', ')}): disordered/mixed site; fracflow screens ordered structures only`,
-            at(site.line),
-          );
-        }
+      if (other >= 0) {
+        const o = asym[owner[other]!]!;
+        throw new StructureError(
+          `sites ${o.label} (${o.element}, line ${o.line}) and ${site.label} (${site.element}) occupy the same position ` +
+            `(${Array.from(img, (x) => x.toFixed(4)).join(', ')}): disordered/mixed site; fracflow screens ordered structures only`,
+          at(site.line),
+        );
       }
+      if (species.length >= maxSites) {
+        throw new StructureError(
+          `the ${nAsym} sites of the atom-site loop expand under ${ops.length} symmetry operations to more than ${maxSites} sites, the limit per structure; ${RAISE_SITES}`,
+          at(coordCols[0]!.line, coordTags[0]),
+        );
+      }
+      grid.add(img, species.length);
       species.push(site.element);
       oxis.push(site.oxi ?? 0);
       fracs.push(img[0]!, img[1]!, img[2]!);
@@ -508,7 +580,12 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
   }
   const s = createStructure(
     { lattice, species, frac: fracs, oxidationStates: withOxi.length > 0 ? oxis : null, info },
-    { where: at(cellLine, '_cell_length_a'), checkOverlap: false, allowLeftHanded: options.allowLeftHanded },
+    {
+      where: at(cellLine, '_cell_length_a'),
+      checkOverlap: false,
+      allowLeftHanded: options.allowLeftHanded,
+      siteWhere: (i, what) => at(asym[owner[i]!]!.line, what === 'coordinates' ? '_atom_site_fract_x' : '_atom_site_type_symbol'),
+    },
   );
   const hit = minimumPairDistance(s.lattice, cartesian(s), MIN_SITE_DISTANCE_ANG);
   if (hit) {
@@ -516,7 +593,7 @@ function blockToStructure(b: CifBlock, options: ReaderOptions): Structure {
     const e = overlapError(hit, s, lineOf, file);
     throw new StructureError(`${e.reason} (sites ${asym[owner[hit.i]!]!.label} and ${asym[owner[hit.j]!]!.label} after symmetry expansion)`, { file, line: e.line });
   }
-  if (b.name !== '' && b.name !== reducedFormula(s)) s.info.id = b.name;
+  if (b.name !== '' && b.name !== reducedFormula(s)) s.info.id = checkId(b.name, at(b.line, 'data_'));
   return s;
 }
 
@@ -534,7 +611,7 @@ export function readCifItems(text: string, options: ReaderOptions = {}): ReadIte
   if (withSites.length === 0) {
     throw new StructureError(`no data block has an atom-site loop (_atom_site_fract_x ...); blocks: ${blocks.map((b) => `data_${b.name}`).join(', ')}`, { file, line: blocks[0]!.line });
   }
-  return buildItems(withSites, options.lenient, (b) => blockToStructure(b, options), (b) => b.name || undefined);
+  return buildItems(withSites, options.lenient, (b) => blockToStructure(b, options), (b) => b.name || undefined, (b) => ({ file, line: b.line }));
 }
 
 /**

@@ -20,7 +20,8 @@ import { isElement } from './elements.js';
 import { cartesian, createStructure, MIN_SITE_DISTANCE_ANG, type Structure } from './structure.js';
 import { overlapError } from './poscar.js';
 import { minimumPairDistance } from '../kernels/neighbors-ts.js';
-import { buildItems, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
+import { buildItems, checkId, checkSiteCount, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
+import type { ReadLimits } from './limits.js';
 
 interface KeyValue {
   key: string;
@@ -151,7 +152,7 @@ interface FrameLines {
 }
 
 /** Split the file into frames (file-level checks: count lines, truncation). */
-function splitFrames(lines: readonly string[], file: string | undefined): FrameLines[] {
+function splitFrames(lines: readonly string[], file: string | undefined, limits: Partial<ReadLimits> | undefined): FrameLines[] {
   const frames: FrameLines[] = [];
   let li = 0;
   for (;;) {
@@ -163,6 +164,7 @@ function splitFrames(lines: readonly string[], file: string | undefined): FrameL
     }
     const n = Number(countTok);
     if (n === 0) throw new StructureError('frame declares 0 atoms: the structure has no sites', { file, line: li + 1, field: 'atom count' });
+    checkSiteCount(n, limits, `the atom count ${countTok.length > 20 ? `${countTok.slice(0, 20)}...` : countTok} would`, { file, line: li + 1, field: 'atom count' });
     if (li + 1 >= lines.length) throw new StructureError('file ends after the atom count: the comment line (with Lattice=) is missing', { file, line: li + 1 });
     for (let a = 0; a < n; a++) {
       const idx = li + 2 + a;
@@ -220,7 +222,14 @@ function buildFrame(lines: readonly string[], frame: FrameLines, options: Reader
     if (k === 'lattice' || k === 'properties' || k === 'pbc') continue;
     info[kv.key] = infoValue(kv);
   }
-  if (info['id'] !== undefined) info['id'] = String(info['id']);
+  const rawId = info['id'];
+  if (rawId !== undefined) {
+    // id=mp-1 and id="mp-1" are strings, id=241 a number written as text; a list or a flag is no id.
+    if (typeof rawId !== 'string' && !(typeof rawId === 'number' && Number.isFinite(rawId))) {
+      throw new StructureError(`expected an id (a string or a number), got ${JSON.stringify(rawId)}`, { ...cw, field: 'id' });
+    }
+    info['id'] = checkId(String(rawId), { ...cw, field: 'id' });
+  }
 
   const species: string[] = [];
   const cart = new Float64Array(3 * n);
@@ -266,7 +275,7 @@ function buildFrame(lines: readonly string[], frame: FrameLines, options: Reader
   }
   const s = createStructure(
     { lattice, species, cart, oxidationStates: oxiCol ? oxi : null, siteProperties: props, info },
-    { where: { ...cw, field: 'Lattice' }, checkOverlap: false, allowLeftHanded: options.allowLeftHanded },
+    { where: { ...cw, field: 'Lattice' }, checkOverlap: false, allowLeftHanded: options.allowLeftHanded, siteWhere: (i, what) => ({ file, line: firstAtom + i + 1, field: what === 'coordinates' ? 'pos' : 'oxi' }) },
   );
   const hit = minimumPairDistance(s.lattice, cartesian(s), MIN_SITE_DISTANCE_ANG);
   if (hit) throw overlapError(hit, s, (i) => firstAtom + i + 1, file);
@@ -280,8 +289,14 @@ function buildFrame(lines: readonly string[], frame: FrameLines, options: Reader
  */
 export function readExtxyzItems(text: string, options: ReaderOptions = {}): ReadItem[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
-  const frames = splitFrames(lines, options.file);
-  return buildItems(frames, options.lenient, (f) => buildFrame(lines, f, options), (f) => /\bid=("?)([^\s"]+)\1/.exec(lines[f.countIdx + 1]!)?.[2]);
+  const frames = splitFrames(lines, options.file, options.limits);
+  return buildItems(
+    frames,
+    options.lenient,
+    (f) => buildFrame(lines, f, options),
+    (f) => /\bid=("?)([^\s"]+)\1/.exec(lines[f.countIdx + 1]!)?.[2],
+    (f) => ({ file: options.file, line: f.countIdx + 1 }),
+  );
 }
 
 /** Read every frame of an extended XYZ file (strict), in file order. */

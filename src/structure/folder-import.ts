@@ -10,15 +10,19 @@
  *   binary file are listed in `skipped` without an error.
  * Names starting with a dot (hidden files and folders) are ignored.
  *
- * Nothing in the folder stops the import: a file that cannot be read or parsed, and each record,
- * document, data block or frame of a multi-structure file that fails validation, becomes an entry
- * of `errors` naming the file (the import stage records them as failed rows). Only a missing or
- * unreadable top folder throws.
+ * Nothing in the folder stops the import: a file that cannot be read or parsed (whatever the
+ * exception), and each record, document, data block or frame of a multi-structure file that fails
+ * validation, becomes an entry of `errors` naming the file (the import stage records them in
+ * `import_errors`). Only a missing or unreadable top folder throws. {@link readFolderFiles} hands
+ * the files over one at a time, so an import can store each file's structures before reading the
+ * next.
  */
 import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { StructureError } from './errors.js';
 import { detectFormat, readStructuresLenient, type StructureFormat } from './io.js';
+import { asStructureError } from './read-common.js';
+import type { ReadLimits } from './limits.js';
 import type { Structure } from './structure.js';
 
 /** Bytes of a file without a structure-file name that are examined to recognise its format. */
@@ -29,6 +33,8 @@ export interface ReadFolderOptions {
   recursive?: boolean;
   /** Accept left-handed lattices (negative determinant). Default false. */
   allowLeftHanded?: boolean;
+  /** Size limits of the readers (see limits.ts). */
+  limits?: Partial<ReadLimits>;
 }
 
 /** A structure read from the folder. */
@@ -52,6 +58,20 @@ export interface FolderError {
   id?: string;
   message: string;
   error: Error;
+}
+
+/** What one file of the folder gave (see {@link readFolderFiles}). */
+export interface FolderFileResult {
+  file: string;
+  relativePath: string;
+  /** Structures read from the file, in file order. */
+  structures: FolderStructure[];
+  /** The file's own failure, or its records' failures, in file order. */
+  errors: FolderError[];
+  /** Not a structure file (left out without an error). */
+  skipped: boolean;
+  /** Items (records, blocks, frames) the file holds, good and bad; 0 when the file failed as a whole. */
+  items: number;
 }
 
 export interface FolderReadResult {
@@ -119,7 +139,14 @@ function listFiles(root: string, recursive: boolean, errors: FolderError[]): Can
       }
       if (st.isDirectory()) {
         if (!recursive) continue;
-        const real = realpathSync(path);
+        let real: string;
+        try {
+          real = realpathSync(path);
+        } catch (e) {
+          if (!isFsError(e)) throw e;
+          errors.push({ file: path, relativePath: rel, message: `${path}: cannot read (${e.code})`, error: e });
+          continue;
+        }
         if (seen.has(real)) continue;
         seen.add(real);
         walk(path);
@@ -160,14 +187,16 @@ function sniff(path: string): StructureFormat | null {
 }
 
 /**
- * Every structure in the files of folder `dir` (see the module comment for which files count),
- * with per-file and per-item errors instead of exceptions. From a file holding one structure
- * without an id of its own, `info.id` is the file stem (as {@link readStructures} does), prefixed
- * by its sub-folder in recursive mode (`run1/POSCAR`), so that files of the same name in different
- * folders keep distinct ids. `info.file` is the file's path. Throws a {@link StructureError} when
- * `dir` does not exist or is not a folder.
+ * The files of folder `dir` one at a time (see the module comment for which files count), in order
+ * of relative path, each with its structures and per-file or per-item errors instead of
+ * exceptions. From a file holding one structure without an id of its own, `info.id` is the file
+ * stem (as {@link readStructures} does), prefixed by its sub-folder in recursive mode
+ * (`run1/POSCAR`), so that files of the same name in different folders keep distinct ids.
+ * `info.file` is the file's path. Folders that cannot be listed and broken links come as results
+ * with an error and no structures. Throws a {@link StructureError} when `dir` does not exist or is
+ * not a folder (before the first file).
  */
-export function readFolder(dir: string, options: ReadFolderOptions = {}): FolderReadResult {
+export function readFolderFiles(dir: string, options: ReadFolderOptions = {}): Generator<FolderFileResult> {
   let st;
   try {
     st = statSync(dir);
@@ -176,37 +205,70 @@ export function readFolder(dir: string, options: ReadFolderOptions = {}): Folder
     throw e;
   }
   if (!st.isDirectory()) throw new StructureError(`not a folder: ${dir}`);
+  const listErrors: FolderError[] = [];
+  const files = listFiles(dir, options.recursive ?? false, listErrors);
+  return folderFiles(files, listErrors, options);
+}
 
-  const result: FolderReadResult = { structures: [], errors: [], skipped: [] };
-  for (const { path, rel } of listFiles(dir, options.recursive ?? false, result.errors)) {
-    try {
-      let format: StructureFormat | undefined;
-      if (!hasStructureName(basename(path))) {
-        const f = sniff(path);
-        if (f === null) {
-          result.skipped.push(rel);
-          continue;
-        }
-        format = f;
-      }
-      const { structures, errors } = readStructuresLenient(path, format, { allowLeftHanded: options.allowLeftHanded });
-      const slash = rel.lastIndexOf('/');
-      if (structures.length === 1 && errors.length === 0 && slash > 0) {
-        const info = structures[0]!.structure.info;
-        if (info.id === fileStem(path)) info.id = `${rel.slice(0, slash)}/${info.id}`;
-      }
-      for (const { structure, index } of structures) result.structures.push({ structure, file: path, relativePath: rel, index });
-      for (const e of errors) result.errors.push({ file: path, relativePath: rel, index: e.index, id: e.id, message: e.message, error: e.error });
-    } catch (e) {
-      if (e instanceof StructureError) {
-        result.errors.push({ file: path, relativePath: rel, message: e.message, error: e });
-      } else if (isFsError(e)) {
-        result.errors.push({ file: path, relativePath: rel, message: `${path}: cannot read (${e.code})`, error: e });
-      } else throw e;
+function* folderFiles(files: readonly Candidate[], listErrors: readonly FolderError[], options: ReadFolderOptions): Generator<FolderFileResult> {
+  // Listing failures and files in one order of relative path.
+  const failed = [...listErrors];
+  for (const { path, rel } of files) {
+    while (failed.length > 0 && failed[0]!.relativePath < rel) {
+      const e = failed.shift()!;
+      yield { file: e.file, relativePath: e.relativePath, structures: [], errors: [e], skipped: false, items: 0 };
     }
+    yield readOne(path, rel, options);
   }
-  // Listing failures were found before the reading ones: one order for both (sort is stable, so
-  // the items of one file keep their order).
-  result.errors.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+  for (const e of failed) yield { file: e.file, relativePath: e.relativePath, structures: [], errors: [e], skipped: false, items: 0 };
+}
+
+/** One file: its structures and errors; nothing it contains can throw out of here. */
+function readOne(path: string, rel: string, options: ReadFolderOptions): FolderFileResult {
+  const out: FolderFileResult = { file: path, relativePath: rel, structures: [], errors: [], skipped: false, items: 0 };
+  try {
+    let format: StructureFormat | undefined;
+    if (!hasStructureName(basename(path))) {
+      const f = sniff(path);
+      if (f === null) {
+        out.skipped = true;
+        return out;
+      }
+      format = f;
+    }
+    const { structures, errors } = readStructuresLenient(path, format, { allowLeftHanded: options.allowLeftHanded, limits: options.limits });
+    const slash = rel.lastIndexOf('/');
+    if (structures.length === 1 && errors.length === 0 && slash > 0) {
+      const info = structures[0]!.structure.info;
+      if (info.id === fileStem(path)) info.id = `${rel.slice(0, slash)}/${info.id}`;
+    }
+    out.items = structures.length + errors.length;
+    for (const { structure, index } of structures) out.structures.push({ structure, file: path, relativePath: rel, index });
+    for (const e of errors) out.errors.push({ file: path, relativePath: rel, index: e.index, id: e.id, message: e.message, error: e.error });
+    if (out.items === 0) {
+      const error = new StructureError('the file holds no structure', { file: path });
+      out.errors.push({ file: path, relativePath: rel, message: error.message, error });
+    }
+  } catch (e) {
+    const error = isFsError(e) && !(e instanceof StructureError) ? new StructureError(`cannot read (${e.code})`, { file: path }) : asStructureError(e, { file: path });
+    out.structures = [];
+    out.errors = [{ file: path, relativePath: rel, message: error.message, error }];
+    out.items = 0;
+  }
+  return out;
+}
+
+/**
+ * Every structure in the files of folder `dir`, collected from {@link readFolderFiles}: with
+ * per-file and per-item errors instead of exceptions. Throws a {@link StructureError} when `dir`
+ * does not exist or is not a folder.
+ */
+export function readFolder(dir: string, options: ReadFolderOptions = {}): FolderReadResult {
+  const result: FolderReadResult = { structures: [], errors: [], skipped: [] };
+  for (const f of readFolderFiles(dir, options)) {
+    if (f.skipped) result.skipped.push(f.relativePath);
+    result.structures.push(...f.structures);
+    result.errors.push(...f.errors);
+  }
   return result;
 }

@@ -17,6 +17,7 @@ import { readPymatgenJsonItems, writePymatgenJson } from './pymatgen-json.js';
 import { isPlainObject, parseJsonText, type ReadItem, type ReaderOptions } from './read-common.js';
 import { readMpDocumentItems } from './mp-document.js';
 import { decodeContent, readRecordItems } from './records.js';
+import { formatBytes, RAISE_BYTES, readLimits, type ReadLimits } from './limits.js';
 
 /** Formats that can be read. */
 export const STRUCTURE_FORMATS = ['cif', 'poscar', 'pymatgen-json', 'mp-json', 'records', 'extxyz'] as const;
@@ -33,6 +34,11 @@ export interface ReadOptions {
   allowLeftHanded?: boolean;
   /** Element of each species block for VASP 4 POSCARs (which have no species line). */
   species?: readonly string[];
+  /**
+   * Size limits: sites per structure and bytes per file after decompression (see limits.ts;
+   * defaults 100 000 sites and 256 MiB). Counts a file declares are checked before allocating.
+   */
+  limits?: Partial<ReadLimits>;
 }
 
 /** Result of {@link readStructuresLenient}: the structures that validated and the ones that did not. */
@@ -75,19 +81,31 @@ function isExistingFile(p: string): boolean {
   }
 }
 
+/**
+ * The bytes of a file, refused before reading when the file is larger than `maxBytes` (a file that
+ * grows meanwhile is caught by decodeContent's own check).
+ */
+export function readFileLimited(path: string, limits?: Partial<ReadLimits>): Buffer {
+  const { maxBytes } = readLimits(limits);
+  const size = statSync(path).size;
+  if (size > maxBytes) throw new StructureError(`the file is ${formatBytes(size)}, over the limit of ${formatBytes(maxBytes)}; ${RAISE_BYTES}`, { file: path });
+  return readFileSync(path);
+}
+
 function load(pathOrText: string | Uint8Array, options: ReadOptions): Loaded {
+  const limits = readLimits(options.limits);
   if (typeof pathOrText !== 'string') {
     const label = options.name ?? '<buffer>';
-    return { text: decodeContent(pathOrText, label), label };
+    return { text: decodeContent(pathOrText, label, limits), label };
   }
   if (!/[\r\n]/.test(pathOrText) && pathOrText.length <= 4096) {
     if (isExistingFile(pathOrText)) {
-      return { text: decodeContent(readFileSync(pathOrText), pathOrText), label: pathOrText, path: pathOrText };
+      return { text: decodeContent(readFileLimited(pathOrText, limits), pathOrText, limits), label: pathOrText, path: pathOrText };
     }
     if (existsSync(pathOrText)) throw new StructureError(`not a regular file: ${pathOrText}`, { file: pathOrText });
     if (looksLikePath(pathOrText)) throw new StructureError(`file not found: ${pathOrText}`, { file: pathOrText });
   }
-  return { text: decodeContent(pathOrText, options.name ?? '<string>'), label: options.name ?? '<string>' };
+  return { text: decodeContent(pathOrText, options.name ?? '<string>', limits), label: options.name ?? '<string>' };
 }
 
 /** File name without directory and extension(s): `data/CaF2.cif` → `CaF2`, `x.jsonl.gz` → `x`. */
@@ -194,7 +212,7 @@ export function detectFormat(nameOrPath: string, content?: string | Uint8Array):
   }
   let text: string | undefined;
   if (content !== undefined) text = decodeContent(content, label);
-  else if (nameOrPath && isExistingFile(nameOrPath)) text = decodeContent(readFileSync(nameOrPath), label);
+  else if (nameOrPath && isExistingFile(nameOrPath)) text = decodeContent(readFileLimited(nameOrPath), label);
   if (isJsonName) {
     if (text === undefined) throw new StructureError('cannot tell which JSON layout (mp-json, pymatgen-json, records) without the content', { file: label });
     return sniffJson(text, label);
@@ -212,7 +230,7 @@ function readItems(loaded: Loaded, format: StructureFormat | undefined, options:
   if (!(STRUCTURE_FORMATS as readonly string[]).includes(fmt)) {
     throw new StructureError(`unknown format ${JSON.stringify(fmt)}; ${SUPPORTED}`, { file: loaded.label });
   }
-  const ro: ReaderOptions = { file: loaded.label, allowLeftHanded: options.allowLeftHanded, lenient };
+  const ro: ReaderOptions = { file: loaded.label, allowLeftHanded: options.allowLeftHanded, lenient, limits: readLimits(options.limits) };
   let items: ReadItem[];
   switch (fmt) {
     case 'cif':

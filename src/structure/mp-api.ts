@@ -26,6 +26,7 @@ import { isElement } from './elements.js';
 import { StructureError } from './errors.js';
 import { structureFromMpDocument } from './mp-document.js';
 import { describeJson, isPlainObject } from './read-common.js';
+import { formatBytes, MAX_TEXT_BYTES, MIB } from './limits.js';
 import type { Structure } from './structure.js';
 
 /** Public endpoint of the next-gen Materials Project API. */
@@ -65,6 +66,12 @@ export interface MpApiOptions {
   maxRetryAfterMs?: number;
   /** Time limit of one request, headers and body (ms). Default 120 000. */
   timeoutMs?: number;
+  /**
+   * Largest response body of one page, in bytes, counted as it arrives: a larger one is abandoned
+   * and ends the query with a `malformed` error instead of filling the memory. Default 256 MiB (a
+   * page of 1000 summary documents is some tens of MB).
+   */
+  maxPageBytes?: number;
   /** Per-document leniency: a document that fails validation is reported in its page's `errors`. Default false. */
   lenient?: boolean;
   /** Cancels the query. */
@@ -145,6 +152,7 @@ interface Resolved {
   maxBackoffMs: number;
   maxRetryAfterMs: number;
   timeoutMs: number;
+  maxPageBytes: number;
   lenient: boolean;
   signal?: AbortSignal;
   sleep: (ms: number) => Promise<void>;
@@ -230,6 +238,7 @@ function resolveOptions(o: MpApiOptions): Resolved {
     maxBackoffMs: msOption('maxBackoffMs', o.maxBackoffMs, 60_000),
     maxRetryAfterMs: msOption('maxRetryAfterMs', o.maxRetryAfterMs, 600_000),
     timeoutMs: msOption('timeoutMs', o.timeoutMs, 120_000),
+    maxPageBytes: intOption('maxPageBytes', o.maxPageBytes, 256 * MIB, 1, MAX_TEXT_BYTES),
     lenient: o.lenient ?? false,
     signal: o.signal,
     sleep: o.sleep ?? ((ms) => abortableDelay(ms, o.signal)),
@@ -297,6 +306,36 @@ function isAbort(e: unknown): boolean {
   return e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError');
 }
 
+/**
+ * The body of a response as text, counted as it arrives (and first by its Content-Length) against
+ * `maxBytes`: a larger body is cancelled and the query ends with a `malformed` error naming the page
+ * and the limit, so a runaway response never has to fit in memory.
+ */
+async function readBody(res: Response, maxBytes: number, label: string, page: number): Promise<string> {
+  const tooLarge = (what: string): MpApiError =>
+    new MpApiError('malformed', `Materials Project API: ${label}: the response body is ${what}, over the limit of ${formatBytes(maxBytes)} (maxPageBytes); ask for smaller pages (pageSize)`, { page, status: res.status });
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(`${formatBytes(declared)} (Content-Length)`);
+  }
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(`more than ${formatBytes(maxBytes)}`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString('utf8').replace(/^\uFEFF/, '');
+}
+
 /** GET one page with retries; resolves to the response body text of a 200. */
 async function getPage(r: Resolved, page: number, skip: number, limit: number): Promise<string> {
   const url = pageUrl(r, skip, limit);
@@ -312,7 +351,7 @@ async function getPage(r: Resolved, page: number, skip: number, limit: number): 
     try {
       const res = await r.fetch(url, { headers: { 'X-API-KEY': r.apiKey, Accept: 'application/json' }, signal });
       status = res.status;
-      const body = await res.text();
+      const body = await readBody(res, r.maxPageBytes, label, page);
       if (res.status === 200) return body;
       if (res.status === 401 || res.status === 403) {
         throw new MpApiError('auth', `invalid or missing API key: ${KEY_HINT} (HTTP ${res.status} on ${label}: ${serverMessage(body, r.apiKey)})`, { page, status: res.status });

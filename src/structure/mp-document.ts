@@ -14,16 +14,29 @@ import { StructureError, type StructureErrorLocation } from './errors.js';
 import { parseSpeciesLabel } from './elements.js';
 import { createStructure, type Structure } from './structure.js';
 import { structureFromPymatgenDict } from './pymatgen-json.js';
-import { atField, buildItems, describeJson, isPlainObject, itemStructures, jsonItemId, jsonItems, parseJsonDocuments, type ReadItem, type ReaderOptions } from './read-common.js';
+import { atField, buildItems, checkId, describeJson, isPlainObject, itemStructures, jsonItemId, jsonItems, parseJsonDocuments, type ReadItem, type ReaderOptions } from './read-common.js';
+import type { ReadLimits } from './limits.js';
 
-/** Scalar summary fields copied into `info` when present (besides the four named in the docs). */
-const EXTRA_FIELDS = ['formula_pretty', 'band_gap', 'is_stable', 'energy_per_atom', 'uncorrected_energy_per_atom', 'is_metal', 'theoretical'] as const;
+/**
+ * Scalar summary fields copied into `info` when present (besides the four named in the docs), with
+ * the JSON type each must have (or null): a field of another type is refused, not dropped.
+ */
+const EXTRA_FIELDS = {
+  formula_pretty: 'string',
+  band_gap: 'number',
+  is_stable: 'boolean',
+  energy_per_atom: 'number',
+  uncorrected_energy_per_atom: 'number',
+  is_metal: 'boolean',
+  theoretical: 'boolean',
+} as const;
 
 function idString(v: unknown, where: StructureErrorLocation): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (typeof v === 'string') return checkId(v, where);
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   // Older emmet versions serialise MPID as {"@module": ..., "@class": "MPID", "string": "mp-241"}.
-  if (isPlainObject(v) && typeof v['string'] === 'string') return v['string'];
+  if (isPlainObject(v) && typeof v['string'] === 'string') return checkId(v['string'], where);
   throw new StructureError(`expected a material id string, got ${describeJson(v)}`, where);
 }
 
@@ -39,7 +52,7 @@ function optionalNumber(v: unknown, where: StructureErrorLocation): number | nul
  * (e.g. `data[3]`). info: `id` (= material_id), `energy_above_hull`, `formation_energy_per_atom`
  * (eV/atom), `possible_species`, `oxidation_source`.
  */
-export function structureFromMpDocument(doc: unknown, where: StructureErrorLocation = {}, options: { allowLeftHanded?: boolean } = {}): Structure {
+export function structureFromMpDocument(doc: unknown, where: StructureErrorLocation = {}, options: { allowLeftHanded?: boolean; limits?: Partial<ReadLimits> } = {}): Structure {
   if (!isPlainObject(doc)) throw new StructureError(`expected a Materials Project document object, got ${describeJson(doc)}`, where);
   if (doc['structure'] === undefined) throw new StructureError('document has no "structure"', atField(where, 'structure'));
   const base = structureFromPymatgenDict(doc['structure'], atField(where, 'structure'), options);
@@ -50,9 +63,11 @@ export function structureFromMpDocument(doc: unknown, where: StructureErrorLocat
   if (ehull !== undefined) info['energy_above_hull'] = ehull;
   const eform = optionalNumber(doc['formation_energy_per_atom'], atField(where, 'formation_energy_per_atom'));
   if (eform !== undefined) info['formation_energy_per_atom'] = eform;
-  for (const k of EXTRA_FIELDS) {
+  for (const [k, type] of Object.entries(EXTRA_FIELDS)) {
     const v = doc[k];
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') info[k] = v;
+    if (v === undefined || v === null) continue;
+    if (typeof v !== type || (type === 'number' && !Number.isFinite(v))) throw new StructureError(`expected a ${type} or null, got ${describeJson(v)}`, atField(where, k));
+    info[k] = v;
   }
 
   let oxidationStates: ArrayLike<number> | null = base.oxidationStates;
@@ -102,6 +117,7 @@ export function readMpDocumentItems(text: string, options: ReaderOptions = {}): 
     options.lenient,
     (it) => structureFromMpDocument(it.value, it.where, options),
     (it) => jsonItemId(it.value, 'material_id'),
+    (it) => it.where,
   );
 }
 

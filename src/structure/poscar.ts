@@ -23,6 +23,8 @@ import { isElement } from './elements.js';
 import { det3 } from './lattice.js';
 import { cartesian, createStructure, MIN_SITE_DISTANCE_ANG, reducedFormula, type Structure, type StructureInput } from './structure.js';
 import { minimumPairDistance } from '../kernels/neighbors-ts.js';
+import type { ReadLimits } from './limits.js';
+import { checkSiteCount } from './read-common.js';
 
 export interface PoscarReadOptions {
   /** Label used in error messages (file path, `<string>`). */
@@ -31,6 +33,8 @@ export interface PoscarReadOptions {
   allowLeftHanded?: boolean;
   /** Element of each species block, required for VASP 4 files (which have no species line). */
   species?: readonly string[];
+  /** Size limits (see limits.ts); the site count is checked before any per-site array is made. */
+  limits?: Partial<ReadLimits>;
 }
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][+-]?\d+)?$/;
@@ -137,6 +141,9 @@ export function readPoscar(text: string, options: PoscarReadOptions = {}): Struc
   }
   const n = counts.reduce((a, b) => a + b, 0);
   if (n === 0) throw new StructureError('all species counts are zero: the structure has no sites', at(countLine, 'counts'));
+  // Sizes before allocation: the declared count against the limit, then against the lines there are
+  // (at most one site per line), so `1 999999999` is a message, not an exhausted heap.
+  checkSiteCount(n, options.limits, `the counts ${countTok.join(' ')}`, at(countLine, 'counts'));
 
   // Selective dynamics and coordinate mode
   let selective = false;
@@ -154,12 +161,8 @@ export function readPoscar(text: string, options: PoscarReadOptions = {}): Struc
   idx++;
 
   // Coordinates
-  const species: string[] = [];
-  counts.forEach((c, k) => {
-    for (let j = 0; j < c; j++) species.push(speciesNames[k]!);
-  });
-  const coords = new Float64Array(3 * n);
-  const flags: [boolean, boolean, boolean][] = [];
+  // Every coordinate line must be there before the per-site arrays are made (the scan stops at the
+  // first missing line, so it costs at most the file's own length).
   const firstCoordLine = idx;
   for (let i = 0; i < n; i++) {
     const li = firstCoordLine + i;
@@ -169,6 +172,15 @@ export function readPoscar(text: string, options: PoscarReadOptions = {}): Struc
         at(li),
       );
     }
+  }
+  const species: string[] = [];
+  counts.forEach((c, k) => {
+    for (let j = 0; j < c; j++) species.push(speciesNames[k]!);
+  });
+  const coords = new Float64Array(3 * n);
+  const flags: [boolean, boolean, boolean][] = [];
+  for (let i = 0; i < n; i++) {
+    const li = firstCoordLine + i;
     const t = tokens(lines[li]);
     if (t.length < 3) throw new StructureError(`expected 3 coordinates for site ${i} (${species[i]}), found ${t.length}`, at(li, 'coordinates'));
     for (let k = 0; k < 3; k++) coords[3 * i + k] = num(t[k]!, li, 'coordinates');
@@ -190,7 +202,12 @@ export function readPoscar(text: string, options: PoscarReadOptions = {}): Struc
     siteProperties,
     info: comment ? { comment } : {},
   };
-  const s = createStructure(input, { where: { file, line: 3 }, checkOverlap: false, allowLeftHanded: options.allowLeftHanded });
+  const s = createStructure(input, {
+    where: { file, line: 3 },
+    checkOverlap: false,
+    allowLeftHanded: options.allowLeftHanded,
+    siteWhere: (i) => ({ file, line: firstCoordLine + i + 1, field: 'coordinates' }),
+  });
   const hit = minimumPairDistance(s.lattice, cartesian(s), MIN_SITE_DISTANCE_ANG);
   if (hit) throw overlapError(hit, s, (i) => firstCoordLine + i + 1, file);
   return s;

@@ -16,7 +16,8 @@ import { StructureError, type StructureErrorLocation } from './errors.js';
 import { createStructure, type Structure } from './structure.js';
 import { isElement, parseSpeciesLabel } from './elements.js';
 import { det3, fracToCart, inv3, latticeParameters } from './lattice.js';
-import { ReadItem, ReaderOptions, atField, buildItems, checkPbc, describeJson, isPlainObject, itemStructures, jsonItemId, jsonItems, jsonMatrix3, jsonNumber, jsonTriple, parseJsonDocuments } from './read-common.js';
+import { ReadItem, ReaderOptions, atField, buildItems, checkPbc, checkSiteCount, describeJson, isPlainObject, itemStructures, jsonId, jsonItemId, jsonItems, jsonMatrix3, jsonNumber, jsonTriple, parseJsonDocuments } from './read-common.js';
+import type { ReadLimits } from './limits.js';
 
 // ---------------------------------------------------------------------------------------------
 // Species notation
@@ -47,7 +48,7 @@ function elementOf(v: unknown, where: StructureErrorLocation): { element: string
  * prefix of field names (e.g. `data[2].structure`). Lattice in Å; site `abc` fractional (preferred)
  * or `xyz` Cartesian Å. Rejects partial occupancy, mixed sites, non-periodic pbc and molecules.
  */
-export function structureFromPymatgenDict(d: unknown, where: StructureErrorLocation = {}, options: { allowLeftHanded?: boolean } = {}): Structure {
+export function structureFromPymatgenDict(d: unknown, where: StructureErrorLocation = {}, options: { allowLeftHanded?: boolean; limits?: Partial<ReadLimits> } = {}): Structure {
   if (!isPlainObject(d)) throw new StructureError(`expected a pymatgen Structure object, got ${describeJson(d)}`, where);
   const cls = d['@class'];
   if (cls !== undefined && cls !== 'Structure' && cls !== 'IStructure') {
@@ -59,6 +60,7 @@ export function structureFromPymatgenDict(d: unknown, where: StructureErrorLocat
   checkPbc(lat['pbc'], atField(where, 'lattice.pbc'));
   const sites = d['sites'];
   if (!Array.isArray(sites)) throw new StructureError(`expected a list of sites, got ${describeJson(sites)}`, atField(where, 'sites'));
+  checkSiteCount(sites.length, options.limits, `the ${sites.length} sites`, atField(where, 'sites'));
   const species: string[] = [];
   const oxi: (number | null)[] = [];
   const frac: number[] = [];
@@ -103,9 +105,15 @@ export function structureFromPymatgenDict(d: unknown, where: StructureErrorLocat
   for (const k of keys) siteProperties[k] = propRows.map((p) => (k in p ? p[k] : null));
   const info: Record<string, unknown> = {};
   const sprops = d['properties'];
+  if (sprops !== undefined && sprops !== null && !isPlainObject(sprops)) throw new StructureError(`expected an object, got ${describeJson(sprops)}`, atField(where, 'properties'));
   if (isPlainObject(sprops)) Object.assign(info, sprops);
-  if (typeof d['charge'] === 'number' && d['charge'] !== 0) info['charge'] = d['charge'];
-  if (info['id'] !== undefined && typeof info['id'] !== 'string') info['id'] = String(info['id']);
+  const charge = d['charge'] === undefined || d['charge'] === null ? 0 : jsonNumber(d['charge'], atField(where, 'charge'));
+  if (charge !== 0) info['charge'] = charge;
+  if (info['id'] !== undefined) {
+    const id = jsonId(info['id'], atField(where, 'properties.id'));
+    if (id === undefined) delete info['id'];
+    else info['id'] = id;
+  }
   return createStructure(
     {
       lattice: matrix,
@@ -115,7 +123,7 @@ export function structureFromPymatgenDict(d: unknown, where: StructureErrorLocat
       siteProperties,
       info,
     },
-    { where, allowLeftHanded: options.allowLeftHanded },
+    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i, what) => atField(where, what === 'coordinates' ? `sites[${i}]` : `sites[${i}].species[0].oxidation_state`) },
   );
 }
 
@@ -130,6 +138,7 @@ export function readPymatgenJsonItems(text: string, options: ReaderOptions = {})
     options.lenient,
     (it) => structureFromPymatgenDict(it.value, it.where, options),
     (it) => (isPlainObject(it.value) ? jsonItemId(it.value['properties'], 'id') : undefined),
+    (it) => it.where,
   );
 }
 

@@ -5,6 +5,7 @@
  */
 import { StructureError, type StructureErrorLocation } from './errors.js';
 import type { Structure } from './structure.js';
+import { MAX_ID_LENGTH, RAISE_SITES, readLimits, type ReadLimits } from './limits.js';
 
 /** Options shared by every structure reader. */
 export interface ReaderOptions {
@@ -18,6 +19,8 @@ export interface ReaderOptions {
    * JSON, broken CIF syntax) still throw. Default false.
    */
   lenient?: boolean;
+  /** Size limits (see limits.ts); defaults where not given. */
+  limits?: Partial<ReadLimits>;
 }
 
 /** One structure of a multi-structure file, or the error that stopped it (lenient reading). */
@@ -31,26 +34,44 @@ export interface ReadItem {
 }
 
 /**
- * Build every item; with `lenient`, a {@link StructureError} from one item becomes an error item
- * (other exceptions, i.e. bugs, still propagate).
+ * Build every item; with `lenient`, an error from one item becomes an error item and the others go
+ * on. A {@link StructureError} is kept as it is; any other exception (a bug the item's content
+ * triggered) becomes a StructureError naming the item and the exception, so that one record can
+ * never sink its file.
  */
-export function buildItems<T>(items: readonly T[], lenient: boolean | undefined, build: (item: T, index: number) => Structure, idOf: (item: T) => string | undefined): ReadItem[] {
+export function buildItems<T>(
+  items: readonly T[],
+  lenient: boolean | undefined,
+  build: (item: T, index: number) => Structure,
+  idOf: (item: T) => string | undefined,
+  whereOf: (item: T, index: number) => StructureErrorLocation = () => ({}),
+): ReadItem[] {
   return items.map((item, index) => {
     if (!lenient) return { index, structure: build(item, index) };
     try {
       const structure = build(item, index);
       return { index, id: structure.info.id, structure };
     } catch (e) {
-      if (!(e instanceof StructureError)) throw e;
       let id: string | undefined;
       try {
         id = idOf(item);
       } catch {
         id = undefined;
       }
-      return { index, id, error: e };
+      return { index, id, error: asStructureError(e, whereOf(item, index)) };
     }
   });
+}
+
+/**
+ * A StructureError for any exception: StructureErrors as they are, others (bugs, exhausted limits
+ * of the runtime) as `unexpected <name>: <message>` at `where`, so that they are recorded against
+ * the file or record that caused them instead of stopping everything.
+ */
+export function asStructureError(e: unknown, where: StructureErrorLocation = {}): StructureError {
+  if (e instanceof StructureError) return e;
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new StructureError(`unexpected ${what} (while reading this input; please report it)`, where);
 }
 
 /** The structures of successfully built items (strict readers never produce error items). */
@@ -368,3 +389,40 @@ export function checkPbc(pbc: unknown, where: StructureErrorLocation): void {
   throw new StructureError(`pbc is ${JSON.stringify(pbc)}: fracflow handles structures periodic in all three directions only`, where);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Error unless `n` sites fit `limits.maxSites`; called with the count a file declares, before any
+ * per-site array is made. `what` says where the count came from (`the counts 1 999999999`).
+ */
+export function checkSiteCount(n: number, limits: Partial<ReadLimits> | undefined, what: string, where: StructureErrorLocation): void {
+  const { maxSites } = readLimits(limits);
+  if (!Number.isSafeInteger(n) || n > maxSites) {
+    throw new StructureError(`${what} ${Number.isSafeInteger(n) ? `give ${n} sites` : 'give more sites than can be counted'}, over the limit of ${maxSites} sites per structure; ${RAISE_SITES}`, where);
+  }
+}
+
+/**
+ * A record id from JSON (material_id, id): a string, or a number written as its decimal text; null
+ * and absence give undefined. Anything else (an object, a list, a boolean) is refused rather than
+ * stored as `[object Object]`; so is an empty or overlong string.
+ */
+export function jsonId(v: unknown, where: StructureErrorLocation): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  let s: string;
+  if (typeof v === 'string') s = v;
+  else if (typeof v === 'number' && Number.isFinite(v)) s = String(v);
+  else throw new StructureError(`expected an id (a string or a number), got ${describeJson(v)}`, where);
+  return checkId(s, where);
+}
+
+/** Error for an empty id, an id with line breaks or one longer than {@link MAX_ID_LENGTH}; else the id. */
+export function checkId(s: string, where: StructureErrorLocation): string {
+  if (s.trim() === '') throw new StructureError('the id is empty', where);
+  if (s.length > MAX_ID_LENGTH) throw new StructureError(`the id is ${s.length} characters long, over the limit of ${MAX_ID_LENGTH} (starts ${JSON.stringify(s.slice(0, 40))})`, where);
+  if (/[\r\n\0]/.test(s)) throw new StructureError(`the id ${JSON.stringify(s.slice(0, 40))} holds a line break or NUL character`, where);
+  return s;
+}

@@ -22,10 +22,14 @@
 import { gunzipSync } from 'node:zlib';
 import { StructureError, type StructureErrorLocation } from './errors.js';
 import { createStructure, type Structure } from './structure.js';
-import { atField, buildItems, describeJson, isPlainObject, itemStructures, jsonItemId, jsonItems, jsonMatrix3, jsonNumber, jsonTriples, parseJsonDocuments, type ReadItem, type ReaderOptions } from './read-common.js';
+import { formatBytes, RAISE_BYTES, readLimits, type ReadLimits } from './limits.js';
+import { atField, buildItems, checkSiteCount, describeJson, isPlainObject, itemStructures, jsonId, jsonItemId, jsonItems, jsonMatrix3, jsonNumber, jsonTriples, parseJsonDocuments, type ReadItem, type ReaderOptions } from './read-common.js';
 
 /** Fields consumed by the reader (everything else goes to info as is). */
 const STRUCTURE_FIELDS = new Set(['material_id', 'id', 'formula', 'nsites', 'lattice', 'species', 'frac_coords', 'oxidation_states', 'source']);
+
+/** Fields copied to info that the store and the screen read as numbers: a number or null, nothing else. */
+const NUMBER_FIELDS = ['e_above_hull', 'energy_above_hull', 'formation_energy_per_atom', 'energy_per_atom', 'band_gap'] as const;
 
 /** True when `content` starts with the gzip magic bytes 0x1f 0x8b. */
 export function isGzip(content: string | Uint8Array): boolean {
@@ -34,16 +38,31 @@ export function isGzip(content: string | Uint8Array): boolean {
 }
 
 /**
- * Text of file content: gunzips gzip data, decodes UTF-8 and drops a byte-order mark.
- * A corrupt gzip stream raises a {@link StructureError} naming `file`.
+ * Text of file content: gunzips gzip data, decodes UTF-8 and drops a byte-order mark. Content or a
+ * decompressed stream larger than `limits.maxBytes` (default 256 MiB, see limits.ts) is refused
+ * with a {@link StructureError} naming `file`, the size and the limit: zlib inflates in chunks and
+ * stops at the limit, so a gzip bomb costs at most that much memory. A corrupt gzip stream raises a
+ * StructureError too.
  */
-export function decodeContent(content: string | Uint8Array, file?: string): string {
+export function decodeContent(content: string | Uint8Array, file?: string, limits?: Partial<ReadLimits>): string {
+  const { maxBytes } = readLimits(limits);
+  const size = typeof content === 'string' ? content.length : content.byteLength;
+  // Gzip content is measured as it inflates (below); plain content here.
+  if (size > maxBytes && !(typeof content !== 'string' && isGzip(content))) {
+    throw new StructureError(`content is ${formatBytes(size)}, over the limit of ${formatBytes(maxBytes)}; ${RAISE_BYTES}`, { file });
+  }
   let text: string;
   if (typeof content !== 'string' && isGzip(content)) {
     let raw: Buffer;
     try {
-      raw = gunzipSync(content);
+      raw = gunzipSync(content, { maxOutputLength: maxBytes });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new StructureError(
+          `gzip content decompresses to more than ${formatBytes(maxBytes)} (from ${formatBytes(size)} compressed): refused as over the size limit (a gzip bomb?); ${RAISE_BYTES}`,
+          { file },
+        );
+      }
       throw new StructureError(`not a valid gzip stream (${e instanceof Error ? e.message : String(e)}): the file is truncated or corrupt`, { file });
     }
     text = raw.toString('utf8');
@@ -68,10 +87,11 @@ function sourceTag(v: unknown): string | undefined {
  * Build a Structure from one record of the bundled schema. Lattice in Å, fractional coordinates.
  * `where` names the record (`line` for JSON lines, `field` such as `records[3]` otherwise).
  */
-export function structureFromRecord(rec: unknown, where: StructureErrorLocation = {}, options: { allowLeftHanded?: boolean } = {}): Structure {
+export function structureFromRecord(rec: unknown, where: StructureErrorLocation = {}, options: { allowLeftHanded?: boolean; limits?: Partial<ReadLimits> } = {}): Structure {
   if (!isPlainObject(rec)) throw new StructureError(`expected a record object, got ${describeJson(rec)}`, where);
   const species = rec['species'];
   if (!Array.isArray(species)) throw new StructureError(`expected a list of element symbols, got ${describeJson(species)}`, atField(where, 'species'));
+  checkSiteCount(species.length, options.limits, `the ${species.length} species`, atField(where, 'species'));
   species.forEach((s, k) => {
     if (typeof s !== 'string') throw new StructureError(`expected an element symbol, got ${describeJson(s)}`, atField(where, `species[${k}]`));
   });
@@ -90,18 +110,27 @@ export function structureFromRecord(rec: unknown, where: StructureErrorLocation 
     oxidationStates = ox.map((v, k) => jsonNumber(v, atField(where, `oxidation_states[${k}]`)));
   }
   const info: Record<string, unknown> = {};
-  const rawId = rec['material_id'] ?? rec['id'];
-  if (rawId !== undefined && rawId !== null) info['id'] = String(rawId);
+  const idField = rec['material_id'] !== undefined && rec['material_id'] !== null ? 'material_id' : 'id';
+  const id = jsonId(rec[idField], atField(where, idField));
+  if (id !== undefined) info['id'] = id;
+  for (const k of NUMBER_FIELDS) {
+    const v = rec[k];
+    if (v !== undefined && v !== null) jsonNumber(v, atField(where, k));
+  }
   if (rec['formula'] !== undefined) info['formula_source'] = rec['formula'];
   const tag = sourceTag(rec['source']);
   if (tag !== undefined) info['source'] = tag;
   const src = rec['source'];
   if (isPlainObject(src)) {
     info['provenance'] = src;
-    if (typeof src['orig_id'] === 'string' && src['orig_id'] !== '') info['orig_id'] = src['orig_id'];
+    const orig = src['orig_id'] === '' ? undefined : jsonId(src['orig_id'], atField(where, 'source.orig_id'));
+    if (orig !== undefined) info['orig_id'] = orig;
   }
   for (const [k, v] of Object.entries(rec)) if (!STRUCTURE_FIELDS.has(k)) info[k] = v;
-  return createStructure({ lattice, species: species as string[], frac, oxidationStates, info }, { where, allowLeftHanded: options.allowLeftHanded });
+  return createStructure(
+    { lattice, species: species as string[], frac, oxidationStates, info },
+    { where, allowLeftHanded: options.allowLeftHanded, siteWhere: (i, what) => atField(where, what === 'coordinates' ? `frac_coords[${i}]` : `oxidation_states[${i}]`) },
+  );
 }
 
 /**
@@ -110,13 +139,14 @@ export function structureFromRecord(rec: unknown, where: StructureErrorLocation 
  */
 export function readRecordItems(content: string | Uint8Array, options: ReaderOptions = {}): ReadItem[] {
   const file = options.file;
-  const text = decodeContent(content, file);
+  const text = decodeContent(content, file, options.limits);
   const items = jsonItems(parseJsonDocuments(text, file), file, ['records'], (v) => v['species'] !== undefined);
   return buildItems(
     items,
     options.lenient,
     (it) => structureFromRecord(it.value, it.where, options),
     (it) => jsonItemId(it.value, 'material_id', 'id') ?? (isPlainObject(it.value) ? jsonItemId(it.value['source'], 'orig_id') : undefined),
+    (it) => it.where,
   );
 }
 

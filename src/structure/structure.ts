@@ -8,6 +8,7 @@ import { StructureError, type StructureErrorLocation } from './errors.js';
 import { element, isElement } from './elements.js';
 import { det3, fracToCart } from './lattice.js';
 import { minimumPairDistance } from '../kernels/neighbors-ts.js';
+import { MAX_ABS_FRACTIONAL, MAX_ABS_OXIDATION_STATE, MAX_ID_LENGTH, MAX_LATTICE_VECTOR_ANG } from './limits.js';
 
 /** Closest allowed distance between two sites (Å); closer sites are taken as a broken structure. */
 export const MIN_SITE_DISTANCE_ANG = 0.5;
@@ -59,6 +60,11 @@ export interface CreateOptions {
    * negative volume is refused, since VASP and most cell-reduction codes expect a right-handed set.
    */
   allowLeftHanded?: boolean;
+  /**
+   * Where site `i`'s coordinates or oxidation state are (its line, its field), for per-site errors;
+   * default {@link CreateOptions.where} with the field `coordinates` / `oxidation_states`.
+   */
+  siteWhere?: (site: number, what: 'coordinates' | 'oxidation_states') => StructureErrorLocation;
 }
 
 function flatten(v: ArrayLike<number> | ArrayLike<ArrayLike<number>>, what: string, where: StructureErrorLocation): Float64Array {
@@ -79,8 +85,9 @@ function flatten(v: ArrayLike<number> | ArrayLike<ArrayLike<number>>, what: stri
 
 /**
  * Build a validated Structure. Throws {@link StructureError} naming the cause for: lattice not 3×3,
- * zero/negative/non-finite volume, NaN/Inf lattice or coordinates, mismatched site counts, unknown
- * element, no sites, and (unless disabled) two sites closer than 0.5 Å.
+ * a lattice vector longer than 10⁴ Å, zero/negative volume, NaN/Inf lattice or coordinates, a
+ * fractional coordinate beyond ±1000 (see limits.ts), mismatched site counts, unknown element, no
+ * sites, an `info.id` that is not a string, and (unless disabled) two sites closer than 0.5 Å.
  */
 export function createStructure(input: StructureInput, options: CreateOptions = {}): Structure {
   const where = options.where ?? {};
@@ -88,6 +95,15 @@ export function createStructure(input: StructureInput, options: CreateOptions = 
   if (lattice.length !== 9) throw new StructureError(`lattice has ${lattice.length} numbers, expected 9 (3 rows of 3)`, { ...where, field: where.field ?? 'lattice' });
   for (let k = 0; k < 9; k++) {
     if (!Number.isFinite(lattice[k]!)) throw new StructureError(`lattice component ${k} is ${lattice[k]} (not a finite number)`, { ...where, field: where.field ?? 'lattice' });
+  }
+  for (let r = 0; r < 3; r++) {
+    const len = Math.hypot(lattice[3 * r]!, lattice[3 * r + 1]!, lattice[3 * r + 2]!);
+    if (!(len <= MAX_LATTICE_VECTOR_ANG)) {
+      throw new StructureError(
+        `lattice vector ${r + 1} is ${len.toPrecision(6)} Å long, over the limit of ${MAX_LATTICE_VECTOR_ANG} Å: a unit mistake or a corrupt number, not a crystal cell`,
+        { ...where, field: where.field ?? 'lattice' },
+      );
+    }
   }
   const volume = det3(lattice);
   if (!(Math.abs(volume) > 1e-6)) {
@@ -112,9 +128,20 @@ export function createStructure(input: StructureInput, options: CreateOptions = 
     frac = cartToFracChecked(lattice, cart);
   } else throw new StructureError('no coordinates given (need fractional or Cartesian)', where);
   if (frac.length !== 3 * n) throw new StructureError(`${n} species but ${frac.length / 3} coordinate triples`, where);
+  const siteWhere = (i: number, what: 'coordinates' | 'oxidation_states' = 'coordinates'): StructureErrorLocation => {
+    const w = options.siteWhere ? options.siteWhere(i, what) : where;
+    return { ...w, field: w.field ?? what };
+  };
   for (let i = 0; i < 3 * n; i++) {
     if (!Number.isFinite(frac[i]!)) {
-      throw new StructureError(`site ${Math.floor(i / 3)} (${species[Math.floor(i / 3)]}) has a non-finite coordinate (${frac[i]})`, { ...where, field: where.field ?? 'coordinates' });
+      throw new StructureError(`site ${Math.floor(i / 3)} (${species[Math.floor(i / 3)]}) has a non-finite coordinate (${frac[i]})`, siteWhere(Math.floor(i / 3)));
+    }
+    if (Math.abs(frac[i]!) > MAX_ABS_FRACTIONAL) {
+      throw new StructureError(
+        `site ${Math.floor(i / 3)} (${species[Math.floor(i / 3)]}) has the fractional coordinate ${frac[i]}${input.frac === undefined ? ' (from its Cartesian position)' : ''}, ` +
+          `beyond ±${MAX_ABS_FRACTIONAL} cells: a Cartesian value given as fractional or a corrupt number (wrapping it into the cell would lose its digits)`,
+        siteWhere(Math.floor(i / 3)),
+      );
     }
   }
   let oxi: Float64Array | null = null;
@@ -126,7 +153,10 @@ export function createStructure(input: StructureInput, options: CreateOptions = 
       const v = input.oxidationStates[i];
       if (v === null || v === undefined) arr[i] = Number.NaN;
       else {
-        if (!Number.isFinite(v)) throw new StructureError(`oxidation state of site ${i} is ${v}`, { ...where, field: where.field ?? 'oxidation_states' });
+        if (!Number.isFinite(v)) throw new StructureError(`oxidation state of site ${i} is ${v}`, siteWhere(i, 'oxidation_states'));
+        if (Math.abs(v) > MAX_ABS_OXIDATION_STATE) {
+          throw new StructureError(`oxidation state of site ${i} (${species[i]}) is ${v}, beyond ±${MAX_ABS_OXIDATION_STATE}: not an oxidation state`, siteWhere(i, 'oxidation_states'));
+        }
         arr[i] = v;
         any = true;
       }
@@ -142,6 +172,11 @@ export function createStructure(input: StructureInput, options: CreateOptions = 
   for (const [k, v] of Object.entries(input.siteProperties ?? {})) {
     if (v.length !== n) throw new StructureError(`site property ${JSON.stringify(k)} has ${v.length} values for ${n} sites`, { ...where, field: where.field ?? 'site_properties' });
     props[k] = [...v];
+  }
+  const id = input.info?.id;
+  if (id !== undefined) {
+    if (typeof id !== 'string') throw new StructureError(`info.id must be a string, got ${typeof id === 'object' ? (id === null ? 'null' : 'an object') : typeof id}`, { ...where, field: where.field ?? 'id' });
+    if (id.length > MAX_ID_LENGTH) throw new StructureError(`info.id is ${id.length} characters long, over the limit of ${MAX_ID_LENGTH}`, { ...where, field: where.field ?? 'id' });
   }
   const s: Structure = { lattice, species, frac, oxidationStates: oxi, siteProperties: props, info: { ...(input.info ?? {}) } };
   if (options.checkOverlap !== false) checkOverlap(s, where);

@@ -21,16 +21,20 @@ test('run imports every default bundled dataset into the store and prints a summ
   const db = join(dir, 'fracflow.db');
   const first = runCli(['run', '--db', db]);
   assert.equal(first.status, 0, first.stderr);
-  assert.match(first.stdout, /dataset\s+inserted\s+updated\s+unchanged\s+failed/);
-  assert.match(first.stdout, /^mp\s+450\s+0\s+0\s+0$/m);
-  assert.match(first.stdout, /dataset\s+structures\s+sites/);
+  assert.match(first.stdout, /dataset\s+inserted\s+updated\s+unchanged\s+duplicates\s+failed/);
+  assert.match(first.stdout, /^mp\s+450\s+0\s+0\s+0\s+0$/m);
+  // Every record under its own id; the 21 curated and 73 task-input records whose content equals an
+  // earlier one's are counted as duplicates (16 of the curated ones are the MP file's own structures).
+  assert.match(first.stdout, /^curated\s+43\s+0\s+0\s+21\s+0$/m);
+  assert.match(first.stdout, /^mp-task\s+483\s+0\s+0\s+73\s+0$/m);
+  assert.match(first.stdout, /^curated: 21 structures have the content of an earlier one \(kept, not screened again\), e\.g\. curated:mp-1138 = mp:mp-1138, /m);
+  assert.match(first.stdout, /dataset\s+structures\s+duplicates\s+sites/);
   const store = openStore(db);
   try {
     const n = store.structureCount();
-    // 450 MP + 482 distinct task inputs + 27 curated records without an MP twin (16 share an mp-id).
-    assert.equal(n, 450 + 482 + 27);
+    assert.equal(n, 450 + 43 + 483);
     assert.deepEqual(store.importErrors(), []);
-    const caf2 = store.getStructure('mp-2741');
+    const caf2 = store.getStructure('mp:mp-2741');
     assert.ok(caf2);
     assert.deepEqual([...new Set(caf2.species)].sort(), ['Ca', 'F']);
   } finally {
@@ -38,9 +42,10 @@ test('run imports every default bundled dataset into the store and prints a summ
   }
   const second = runCli(['run', '--db', db]);
   assert.equal(second.status, 0, second.stderr);
-  assert.match(second.stdout, /^mp\s+0\s+0\s+450\s+0$/m);
+  assert.match(second.stdout, /^mp\s+0\s+0\s+450\s+0\s+0$/m);
+  assert.match(second.stdout, /^curated\s+0\s+0\s+43\s+21\s+0$/m);
   const again = openStore(db);
-  assert.equal(again.structureCount(), 450 + 482 + 27);
+  assert.equal(again.structureCount(), 450 + 43 + 483);
   again.close();
 });
 
@@ -48,7 +53,8 @@ test('run --datasets takes a subset and rejects an unknown name with the list of
   const dir = tmp();
   const ok = runCli(['run', '--db', join(dir, 'a.db'), '--datasets', 'curated']);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^curated\s+43\s+0\s+0\s+0$/m);
+  // On its own, curated's duplicates are the 5 prototypes it lists twice.
+  assert.match(ok.stdout, /^curated\s+43\s+0\s+0\s+5\s+0$/m);
   const bad = runCli(['run', '--db', join(dir, 'b.db'), '--datasets', 'icsd']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown bundled dataset "icsd"; choose from mp, curated, mp-task, perov5/);

@@ -184,8 +184,8 @@ test('errors groups failed rows by message: one line per message with its row co
   const json = cli(['errors', '--json', '--db', db]);
   ok(json);
   assert.deepEqual(JSON.parse(json.stdout), [
-    { stage: 'shared_error', message: 'bad input', rows: 5, examples: ['k7', 'k14', 'k21'], attempts: 1 },
-    { stage: 'shared_error', message: 'out of range', rows: 3, examples: ['k11', 'k22', 'k33'], attempts: 1 },
+    { stage: 'shared_error', message: 'bad input', rows: 5, examples: ['k7', 'k14', 'k21'], paths: [], attempts: 1 },
+    { stage: 'shared_error', message: 'out of range', rows: 3, examples: ['k11', 'k22', 'k33'], paths: [], attempts: 1 },
   ]);
 });
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ const root = join(here, '..', '..');
 const entry = join(root, 'src', 'cli', 'index.ts');
 const structures = join(root, 'test', 'stages', 'fixtures', 'structures');
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-screen-cli-'));
+/** The source id of the fluorite fixture: its path relative to the working directory (the repository). */
+const CAF2_ID = 'user:test/stages/fixtures/structures/CaF2_fluorite_Fm-3m.cif';
 
 /** Asynchronous, so the loopback server in this process keeps answering while the child runs. */
 function screen(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -37,13 +39,13 @@ test('fracflow screen --input DIR: stage summary, ranking, checkpoint; rerun pri
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /find_paths: 3\/4 done, 1 failed/);
   assert.match(r.stdout, /top \d+ pathways \(gate: dimensionality >= 1; ewald_energy ascending, then nsites_777\):/);
-  assert.match(r.stdout, /user:CaF2_fluorite\s+CaF2\s+0\s+2\.7315\s+6\s+24\s+-1\s+3\s+3\s+3\s/);
+  assert.match(r.stdout, /user:test\/stages\/fixtures\/structures\/CaF2_fluorite_Fm-3m\.cif\s+CaF2\s+0\s+2\.7315\s+6\s+24\s+-1\s+3\s+3\s+3\s/);
   for (const f of ['fracflow.db', 'find_paths.csv', 'find_paths.arrow', 'pathways.csv', 'pathways.arrow', 'descriptors.csv', 'descriptors.arrow', 'images.csv', 'images.arrow']) assert.ok(existsSync(join(out, 'checkpoint', f)), f);
 
   const again = await screen(['--input', structures, '--db', db, '--out', out, '--json']);
   assert.equal(again.status, 0, again.stderr);
   const rows = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  const caf2 = rows.find((x) => x['structure_id'] === 'user:CaF2_fluorite' && x['hop_index'] === 0)!;
+  const caf2 = rows.find((x) => x['structure_id'] === CAF2_ID && x['hop_index'] === 0)!;
   assert.equal(caf2['dimensionality'], 3);
   assert.ok(Math.abs((caf2['length'] as number) - 2.73155) < 1e-4);
 });
@@ -59,7 +61,7 @@ test('fracflow screen --until find_paths: no ranking; export pathways lists one 
   const x = runCli(['export', 'pathways', '--db', db, '--format', 'json']);
   assert.equal(x.status, 0, x.stderr);
   const rows = x.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  const caf2 = rows.filter((p) => p['structure_id'] === 'user:CaF2_fluorite');
+  const caf2 = rows.filter((p) => p['structure_id'] === CAF2_ID);
   assert.deepEqual(caf2.map((p) => p['hop_index']), [0, 1, 2, 3]);
   assert.ok(Math.abs((caf2[0]!['length'] as number) - 2.73155) < 1e-4);
   assert.equal(caf2[0]!['nsites_777'], 24);
@@ -98,12 +100,33 @@ test('fracflow screen --mp-api-key: a malformed page ends the screen with the re
   }
 });
 
+test('fracflow screen --input: a missing path or a folder with nothing readable stops with the reason and exit 2', async () => {
+  const dir = tmp();
+  const db = join(dir, 's.db');
+  const missing = await screen(['--input', join(dir, 'nope'), '--db', db, '--out', join(dir, 'out')]);
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stderr, `fracflow: no such file or folder: ${join(dir, 'nope')}\n`);
+  const empty = join(dir, 'empty');
+  mkdirSync(empty);
+  writeFileSync(join(empty, 'notes.txt'), 'no structures here\n');
+  writeFileSync(join(empty, 'bad.cif'), 'data_x\n_cell_length_a 5\n');
+  const nothing = await screen(['--input', empty, '--db', db, '--out', join(dir, 'out')]);
+  assert.equal(nothing.status, 2);
+  assert.match(nothing.stderr, new RegExp(`^fracflow: nothing to screen: ${empty} gave no structure \\(1 failure recorded in the store's import_errors, listed by \`fracflow errors import_errors\`; the first: ${empty}/bad\\.cif:1: no data block has an atom-site loop`));
+  assert.ok(!existsSync(join(dir, 'out', 'checkpoint')), 'no screen ran');
+  const small = await screen(['--input', join(structures, 'CaF2_fluorite_Fm-3m.cif'), '--max-sites', '4', '--db', db, '--out', join(dir, 'out')]);
+  assert.equal(small.status, 2);
+  assert.match(small.stderr, /nothing to screen: .*CaF2_fluorite_Fm-3m\.cif gave no structure .*expand under 192 symmetry operations to more than 4 sites, the limit per structure; raise it with --max-sites/);
+});
+
 test('fracflow screen: bad options are named with their values', async () => {
   const cases: [string[], RegExp][] = [
     [['--ion', 'Xx'], /--ion must be an element symbol, got "Xx"/],
     [['--limit', '-1'], /--limit must be an integer >= 0, got "-1"/],
     [['--workers', '0'], /--workers must be an integer >= 1, got "0"/],
     [['--max-length', '0'], /--max-length must be a positive number, got "0"/],
+    [['--max-sites', '0'], /--max-sites must be an integer >= 1, got "0"/],
+    [['--max-file-mb', '1000', '--input', structures], /maxBytes must be at most 536870888 \(512\.0 MiB, the longest text Node\.js can hold\), got 1048576000/],
     [['--mode', 'slow'], /argument 'slow' is invalid\. Allowed choices are fractured, fixed/],
     [['--input', structures, '--mp-api-key', 'k'], /give either --input or --mp-api \/ --mp-api-key, not both/],
   ];

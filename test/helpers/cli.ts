@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** tsx's loader by its file URL, so a child started in any working directory finds it. */
+export const tsxLoader = import.meta.resolve('tsx');
+
 export interface CliResult {
   status: number | null;
   stdout: string;
@@ -13,7 +16,7 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], options: { cwd?: string; input?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'index.ts'), ...args], {
+  const r = spawnSync(process.execPath, ['--import', tsxLoader, join(repoRoot, 'src', 'cli', 'index.ts'), ...args], {
     cwd: options.cwd ?? repoRoot,
     input: options.input,
     encoding: 'utf8',

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -15,6 +16,8 @@ import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsSt
 import { openSql } from '../../src/engine/store.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
+import { fileSourceId, recordSourceId } from '../../src/stages/import.js';
+import { createStructure } from '../../src/structure/structure.js';
 import { runScreen, screenStages } from '../../src/stages/pipeline.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,9 +68,30 @@ test('structureFromColumns: species and binary columns are checked', () => {
   assert.throws(() => structureFromColumns(r['lattice'], r['species'], r['frac_coords'], 7), new StageError('oxidation_states must be a binary column of float64 values, got number'));
 });
 
-test('pathwayFolderName keeps letters, digits, dot, dash and underscore', () => {
-  assert.equal(pathwayFolderName('mp-1234|F|5|5|abc#0'), 'mp-1234_F_5_5_abc_0');
-  assert.equal(pathwayFolderName('user:a/b c.d'), 'user_a_b_c.d');
+test('pathwayFolderName keeps letters, digits, dot, dash and underscore, then a short hash of the key', () => {
+  const sha = (k: string) => createHash('sha256').update(k, 'utf8').digest('hex').slice(0, 16);
+  assert.equal(pathwayFolderName('mp:mp-1234|F|5|5|abc#0'), `mp_mp-1234_F_5_5_abc_0-${sha('mp:mp-1234|F|5|5|abc#0')}`);
+  assert.equal(pathwayFolderName('user:a/b c.d'), `user_a_b_c.d-${sha('user:a/b c.d')}`);
+});
+
+test('pathwayFolderName is injective where sanitising alone is not: a/b, a_b, a:b, A_B get four folders', () => {
+  const keys = ['a/b', 'a_b', 'a:b', 'A_B', 'a b', 'a\\b'];
+  const names = keys.map(pathwayFolderName);
+  assert.equal(new Set(names).size, keys.length, names.join(' '));
+  // Distinct also where the file system ignores letter case.
+  assert.equal(new Set(names.map((n) => n.toLowerCase())).size, keys.length);
+  for (const n of names) assert.match(n, /^[A-Za-z0-9._~-]+-[0-9a-f]{16}$/);
+});
+
+test('pathwayFolderName: no separator, never . or .., at most 113 characters whatever the key', () => {
+  const long = `user:${'deep/'.repeat(200)}x.cif#3|F|5|5|0123456789ab#4`;
+  for (const key of ['..', '.', '/', '../../etc/passwd', long, '\u00e9\u4e2d', '']) {
+    const n = pathwayFolderName(key);
+    assert.ok(!n.includes('/') && !n.includes('\\') && n !== '.' && n !== '..', `${JSON.stringify(key)} -> ${n}`);
+    assert.ok(n.length <= 96 + 1 + 1 + 16, `${n.length} characters`);
+  }
+  const n = pathwayFolderName(long);
+  assert.ok(n.startsWith('user_deep_deep_') && n.includes('~') && n.includes('0123456789ab_4-'), n);
 });
 
 test('mapRows: a row that throws names its structure; rows already computed are not recomputed', () => {
@@ -110,4 +134,21 @@ test('ensurePathwaysView refuses a store whose pathways table predates the find_
   } finally {
     sql.close();
   }
+});
+
+test('fileSourceId: relative below the working directory, absolute elsewhere, normalised, with the record index', () => {
+  assert.equal(fileSourceId('user', 'runs/./a/../b.cif', undefined, '/home/u'), 'user:runs/b.cif');
+  assert.equal(fileSourceId('user', '/home/u/runs/b.cif', 3, '/home/u'), 'user:runs/b.cif#3');
+  assert.equal(fileSourceId('user', '../x.cif', undefined, '/home/u/runs'), 'user:/home/u/x.cif');
+  assert.equal(fileSourceId('user', '..x.cif', undefined, '/home/u'), 'user:..x.cif', 'a name starting with two dots is still below');
+  assert.equal(fileSourceId('mine', '/home/u', undefined, '/home/u'), 'mine:/home/u', 'the working directory itself');
+});
+
+test('recordSourceId: dataset-qualified id, else orig_id, else the record index; a repeated id gets its index', () => {
+  const s = (info: Record<string, unknown>) => createStructure({ lattice: [4, 0, 0, 0, 4, 0, 0, 0, 4], species: ['F'], frac: [0, 0, 0], info });
+  const seen = new Set<string>();
+  assert.equal(recordSourceId(s({ id: 'mp-1' }), 'mp', 0, seen), 'mp:mp-1');
+  assert.equal(recordSourceId(s({ orig_id: 'mvc-1' }), 'mp-task', 1, seen), 'mp-task:mvc-1');
+  assert.equal(recordSourceId(s({}), 'curated', 2, seen), 'curated:#2');
+  assert.equal(recordSourceId(s({ id: 'mp-1' }), 'mp', 3, seen), 'mp:mp-1#3');
 });

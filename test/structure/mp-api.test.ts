@@ -358,3 +358,43 @@ test('the loopback server stops itself after its request budget', async () => {
   await s.closed;
   assert.equal(s.requests.length, 2);
 });
+
+test('a page body over maxPageBytes ends the query with the limit named: by its Content-Length, and counted as it streams', async () => {
+  const docs = bundledMpDocuments().slice(0, 2);
+  const big = JSON.stringify({ data: docs, meta: { total_doc: 2 }, padding: 'x'.repeat(200_000) });
+  const s = await server([{ request: 1, status: 200, body: big }]);
+  await rejectsMp(
+    collect(opts(s, { maxPageBytes: 100_000 }).options),
+    'malformed',
+    /^Materials Project API: page 1 \(_skip=0, _limit=1000\): the response body is more than 97\.7 KiB, over the limit of 97\.7 KiB \(maxPageBytes\); ask for smaller pages \(pageSize\)$/,
+  );
+  const declared = async (): Promise<Response> => new Response(big, { status: 200, headers: { 'content-length': String(Buffer.byteLength(big)) } });
+  await rejectsMp(
+    collect({ apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch: declared, maxPageBytes: 100_000 }),
+    'malformed',
+    /^Materials Project API: page 1 \(_skip=0, _limit=1000\): the response body is 19\d\.\d KiB \(Content-Length\), over the limit of 97\.7 KiB \(maxPageBytes\)/,
+  );
+  // No Content-Length: chunks are counted and the stream is cancelled past the limit.
+  let sent = 0;
+  let cancelled = false;
+  const endless = (): Response =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          sent += 65536;
+          c.enqueue(new Uint8Array(65536).fill(0x20));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }),
+      { status: 200 },
+    );
+  await rejectsMp(collect({ apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch: async () => endless(), maxPageBytes: 1_000_000 }), 'malformed', /the response body is more than 976\.6 KiB, over the limit of 976\.6 KiB \(maxPageBytes\)/);
+  assert.ok(cancelled, 'the stream was cancelled');
+  assert.ok(sent <= 1_000_000 + 3 * 65536, `${sent} bytes pulled`);
+  // Within the limit the page is read as before.
+  const ok = await server([], docs);
+  assert.equal((await collect(opts(ok, { maxPageBytes: 1_000_000 }).options)).length, 2);
+  await rejectsMp(collect(opts(ok, { maxPageBytes: 0 }).options), 'options', /^maxPageBytes must be an integer in 1 … 536870888, got 0$/);
+});

@@ -8,6 +8,7 @@ import { openStore } from '../../engine/store.js';
 import { importFiles, importMpApi, type ImportReport } from '../../stages/import.js';
 import type { MpRetryEvent } from '../../structure/mp-api.js';
 import { printImport } from '../report.js';
+import { DEFAULT_READ_LIMITS, MAX_TEXT_BYTES, MIB } from '../../structure/limits.js';
 
 interface ImportOpts {
   db: string;
@@ -19,6 +20,8 @@ interface ImportOpts {
   mpElement: string;
   mpBaseUrl?: string;
   mpMaxDocuments?: number;
+  maxSites?: number;
+  maxFileMb?: number;
 }
 
 function elementOption(v: string): string {
@@ -26,10 +29,13 @@ function elementOption(v: string): string {
   return v;
 }
 
-function positiveInteger(v: string): number {
-  const x = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < 1) throw new InvalidArgumentError(`--mp-max-documents must be a positive integer, got ${JSON.stringify(v)}`);
-  return x;
+function positiveInteger(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (x > max) throw new InvalidArgumentError(`${name} must be at most ${max}, got ${JSON.stringify(v)}`);
+    return x;
+  };
 }
 
 export function register(program: Command): void {
@@ -45,14 +51,18 @@ export function register(program: Command): void {
     .option('--mp-api-key <key>', 'Materials Project API key (implies --mp-api); default $MP_API_KEY')
     .option('--mp-element <symbol>', 'element every material must contain', elementOption, 'F')
     .option('--mp-base-url <url>', 'API server root (default https://api.materialsproject.org)')
-    .option('--mp-max-documents <n>', 'stop after n documents', positiveInteger)
+    .option('--mp-max-documents <n>', 'stop after n documents', positiveInteger('--mp-max-documents'))
+    .option('--max-sites <n>', `largest structure read, in sites (default ${DEFAULT_READ_LIMITS.maxSites})`, positiveInteger('--max-sites'))
+    .option('--max-file-mb <n>', `largest file read, in MiB after decompression (default ${DEFAULT_READ_LIMITS.maxBytes / MIB}; at most ${Math.floor(MAX_TEXT_BYTES / MIB)})`, positiveInteger('--max-file-mb', Math.floor(MAX_TEXT_BYTES / MIB)))
     .action(async (paths: string[], opts: ImportOpts) => {
       const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
       if (!useApi && paths.length === 0) throw new InvalidArgumentError('give structure files or folders to import, or --mp-api / --mp-api-key');
+      const limits = { maxSites: opts.maxSites, maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * MIB };
       const store = openStore(opts.db);
       try {
+        const since = store.lastImportErrorId();
         const reports: ImportReport[] = [];
-        if (paths.length > 0) reports.push(importFiles(store, paths, opts.dataset ?? 'user', opts.format, { recursive: opts.recursive }));
+        if (paths.length > 0) reports.push(importFiles(store, paths, opts.dataset ?? 'user', opts.format, { recursive: opts.recursive, limits }));
         if (useApi) {
           reports.push(
             await importMpApi(
@@ -63,9 +73,9 @@ export function register(program: Command): void {
           );
         }
         printImport(reports);
-        const failed = reports.reduce((n, r) => n + r.failed, 0);
-        if (failed > 0) {
-          for (const e of store.importErrors().slice(-failed)) console.error(`failed: ${e.sourceId ?? ''}: ${e.message}`);
+        const failed = store.importErrors(since);
+        if (failed.length > 0) {
+          for (const e of failed) console.error(`failed: ${e.sourceId ?? ''}: ${e.message}`);
           process.exitCode = 1;
         }
       } finally {

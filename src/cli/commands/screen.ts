@@ -36,6 +36,8 @@ interface ScreenOpts {
   progressEvery: number;
   json?: boolean;
   until: ScreenStageName;
+  maxSites?: number;
+  maxFileMb?: number;
 }
 
 function integer(name: string, min: number) {
@@ -76,6 +78,8 @@ export function register(program: Command): void {
     .description('the diffusion screen: import, then find_paths (the pathways table) → descriptors → images/VASP inputs on the engine; prints the top pathways and writes a checkpoint')
     .option('--input <path>', 'structure file or folder to screen (repeatable; default: the bundled data)', collect)
     .option('-r, --recursive', 'descend into sub-folders of --input folders')
+    .option('--max-sites <n>', 'largest structure read from --input, in sites (default 100000)', integer('--max-sites', 1))
+    .option('--max-file-mb <n>', 'largest --input file read, in MiB after decompression (default 256)', integer('--max-file-mb', 1))
     .option('--datasets <names>', 'bundled datasets screened when no --input / --mp-api is given', DEFAULT_BUNDLED.join(','))
     .option('--mp-api', 'import from the live Materials Project API (key from --mp-api-key or MP_API_KEY)')
     .option('--mp-api-key <key>', 'Materials Project API key (implies --mp-api); default $MP_API_KEY')
@@ -107,7 +111,8 @@ export function register(program: Command): void {
         r = await runScreen({
           db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
           workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
-          until: opts.until, signal: stop.signal, onEngine: (e) => (signals.hardStop = () => e.abandon()),
+          until: opts.until, limits: { maxSites: opts.maxSites, maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * 1024 * 1024 },
+          signal: stop.signal, onEngine: (e) => (signals.hardStop = () => e.abandon()),
         });
       } finally {
         signals.dispose();
