@@ -69,6 +69,8 @@ export { sanitize } from './structure/sanitize.js';
 export type { SanitizeOptions, SanitizeResult, SanitizeTransform } from './structure/sanitize.js';
 export { findHops, autoCutoff, ionElement, PathfinderError, DEFAULT_MAX_LENGTH_ANG, DEFAULT_HOP_LIMIT } from './analysis/pathfinder.js';
 export type { Hop, HopResult, FindHopsOptions, Vec3 } from './analysis/pathfinder.js';
+export { DEFAULT_MAX_SITES, SiteLimitError } from './analysis/site-limit.js';
+export type { ProgressEvent, ProgressCallback } from './analysis/progress.js';
 export { hopImages, pymatgenHopImages, pymatgenSupercellFrac, hopBetween, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';
 export type { HopImages, HopImagesOptions } from './analysis/hop-images.js';
 export { fetchMpStructures, mpSummaryPages, parseRetryAfter, MpApiError, MP_API_DEFAULT_BASE_URL, MP_SUMMARY_FIELDS, MP_API_MAX_PAGE_SIZE } from './structure/mp-api.js';

@@ -39,6 +39,8 @@ import {
   type SitePermutations,
   type SymmetryInfo,
 } from '../structure/symmetry.js';
+import { checkSiteCount, maxSitesProblem } from './site-limit.js';
+import type { ProgressCallback } from './progress.js';
 
 /** Default maximum hop length, Å (the DDI screening setting). */
 export const DEFAULT_MAX_LENGTH_ANG = 5;
@@ -100,6 +102,13 @@ export interface FindHopsOptions {
   symprec?: number;
   /** Primitive reduction already computed for this structure at the same symprec (saves the search). */
   reduction?: PrimitiveReduction;
+  /**
+   * Most sites the structure may have (default {@link DEFAULT_MAX_SITES}); a larger one is refused with a
+   * {@link SiteLimitError} that names the count and the limit.
+   */
+  maxSites?: number;
+  /** Called at the start of each phase (see ./progress.ts). */
+  onProgress?: ProgressCallback;
 }
 
 export interface HopResult {
@@ -341,6 +350,9 @@ function checkOptions(o: FindHopsOptions): void {
     throw new PathfinderError(`limit must be a non-negative integer (0 = all), got ${String(o.limit)}`);
   }
   if (o.symprec !== undefined) checkSymprec(o.symprec);
+  const limitProblem = maxSitesProblem(o.maxSites, 'maxSites');
+  if (limitProblem) throw new PathfinderError(limitProblem);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new PathfinderError(`onProgress must be a function, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
   if (o.reduction !== undefined && o.symprec !== undefined && o.reduction.symmetry.symprec !== o.symprec) {
     throw new PathfinderError(`the primitive reduction was computed at symprec ${o.reduction.symmetry.symprec}, but symprec ${o.symprec} was asked for`);
   }
@@ -352,10 +364,13 @@ function checkOptions(o: FindHopsOptions): void {
  */
 export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult {
   checkOptions(options);
+  checkSiteCount(s, options.maxSites, 'the hop search');
   const ion = ionElement(options.ion ?? 'F');
   if (!s.species.includes(ion)) {
     throw new PathfinderError(`ion ${ion} has no sites in the structure (elements: ${[...new Set(s.species)].join(', ')})`);
   }
+  const progress = options.onProgress;
+  if (!options.reduction) progress?.({ phase: `primitive cell and symmetry (${s.species.length} sites)` });
   const red = options.reduction ?? primitiveReduction(s, { symprec: options.symprec ?? DEFAULT_SYMPREC });
   if (red.siteToPrimitive.length !== s.species.length) {
     throw new PathfinderError(`the primitive reduction is for ${red.siteToPrimitive.length} sites, the structure has ${s.species.length}`);
@@ -385,6 +400,7 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
   const limit = options.limit ?? DEFAULT_HOP_LIMIT;
   const maxLength = options.auto ? autoCutoff(s, ion, options.auto, classes) : (options.maxLengthAng ?? DEFAULT_MAX_LENGTH_ANG);
   const cutoff = pyRound3(maxLength) + 0.01;
+  progress?.({ phase: `distinct ${ion} hops up to ${cutoff.toFixed(3)} Å (${p.species.length}-site primitive cell, ${psym.operationCount} operations)` });
   const perms = sitePermutations(p, psym);
   const np = p.species.length;
   if (np * np * KEY_SPAN ** 3 > Number.MAX_SAFE_INTEGER || Math.ceil(cutoff / Math.min(...perpendicularHeights(p.lattice))) + 2 >= KEY_OFFSET) {

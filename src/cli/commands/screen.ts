@@ -14,6 +14,8 @@ import { isElement } from '../../structure/elements.js';
 import { statusLine } from '../../engine/progress.js';
 import { printImport } from '../report.js';
 import { formatTable } from '../table.js';
+import { DEFAULT_MAX_SITES } from '../../analysis/site-limit.js';
+import { maxSitesOption } from '../progress.js';
 
 interface ScreenOpts {
   input?: string[];
@@ -35,6 +37,7 @@ interface ScreenOpts {
   progressEvery: number;
   json?: boolean;
   until: ScreenStageName;
+  maxSites: number;
 }
 
 function integer(name: string, min: number) {
@@ -92,6 +95,7 @@ export function register(program: Command): void {
     .option('--progress-every <s>', 'seconds between plain progress lines', integer('--progress-every', 1), 10)
     .option('--json', 'print the top pathways as JSON lines instead of a table')
     .addOption(new Option('--until <stage>', 'last stage to run (the ranking needs images)').choices([...SCREEN_STAGE_NAMES]).default('images'))
+    .option('--max-sites <n>', `structures with more sites fail find_paths with that reason (default ${DEFAULT_MAX_SITES})`, maxSitesOption, DEFAULT_MAX_SITES)
     .action(async (opts: ScreenOpts) => {
       const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
       if (useApi && opts.input) throw new InvalidArgumentError('give either --input or --mp-api / --mp-api-key, not both');
@@ -102,7 +106,7 @@ export function register(program: Command): void {
       const r = await runScreen({
         db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
         workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
-        until: opts.until,
+        until: opts.until, maxSites: opts.maxSites,
       });
       if (opts.json) {
         for (const row of r.top) console.log(JSON.stringify(row));
