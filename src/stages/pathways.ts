@@ -68,7 +68,9 @@ export interface PathwayHop {
 export function structurePathways(structure: Structure, p: ScreenParams): { structure: Structure; hops: HopResult } {
   const s = sanitize(structure, { symprec: DEFAULT_SYMPREC }).structure;
   const reduction = primitiveReduction(s, { symprec: DEFAULT_SYMPREC });
-  const hops = findHops(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, symprec: DEFAULT_SYMPREC, reduction });
+  // The site limit is find_paths' (pathwaysOfRow checks the stored structure against the stage's
+  // maxSites); the stages after it take whatever find_paths took.
+  const hops = findHops(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, symprec: DEFAULT_SYMPREC, reduction, maxSites: s.species.length });
   return { structure: s, hops };
 }
 

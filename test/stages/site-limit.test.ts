@@ -2,7 +2,8 @@
  * The screen's site limit: a structure with more sites than `maxSites` is a failed find_paths row
  * whose message names the count, the limit, the option that raises it and how to screen it again
  * (a result of the science: the other structures go on); the row comes back after a requeue with
- * the limit raised; a bad limit is named before anything runs.
+ * the limit raised; a bad limit is named before anything runs; the stages after find_paths take any
+ * structure find_paths took (its limit, not the default, applies).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,9 @@ import { openStore } from '../../src/engine/store.js';
 import { StageError } from '../../src/engine/stage.js';
 import { errorGroups, requeue } from '../../src/engine/ops.js';
 import { findPathsStage, pathwaysOfRow } from '../../src/stages/pathways.js';
+import { descriptorsOfRow } from '../../src/stages/descriptors.js';
+import { supercell } from '../../src/kernels/supercell.js';
+import { DEFAULT_MAX_SITES } from '../../src/analysis/site-limit.js';
 import { runScreen } from '../../src/stages/pipeline.js';
 import { readStructure } from '../../src/structure/io.js';
 import { SiteLimitError } from '../../src/analysis/site-limit.js';
@@ -62,4 +66,19 @@ test('runScreen with maxSites: the larger structure is a failed find_paths row w
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('regression (default limit applied again after find_paths): a structure above the default that find_paths took goes through descriptors', () => {
+  const s = supercell(readStructure(join(structures, 'CaF2_fluorite_Fm-3m.cif')), [8, 0, 0, 0, 8, 0, 0, 0, 8]);
+  assert.ok(s.species.length > DEFAULT_MAX_SITES);
+  const row = {
+    key: 'big|F|5|1|h', find_paths_key: 'big|F|5|1|h', structure_id: 'big', ion: 'F', max_length: 5, hop_limit: 1,
+    lattice: blob(s.lattice), species: s.species.join(' '), frac_coords: blob(s.frac), oxidation_states: null,
+  };
+  assert.throws(() => pathwaysOfRow(row), /has 6144 sites, more than the limit of 5000 sites per structure for the find_paths stage/);
+  const paths = pathwaysOfRow(row, 6144);
+  assert.equal(paths['sanitized_nsites'], 3);
+  const hops = JSON.parse(paths['hops_json'] as string) as { hop_index: number; length: number }[];
+  const d = descriptorsOfRow({ ...row, hop_index: 0, length: hops[0]!.length });
+  assert.equal(d['dimensionality'], 3);
 });
