@@ -5,10 +5,10 @@
  *
  * The default, 5000, is 60 times the largest bundled structure (80 sites) and holds the supercells
  * users bring (a 1000-site 5×5×5 or a 3024-site 6×6×7 cell): the hop search and the descriptors of a
- * supercell take about a second at these sizes once it is reduced to its primitive cell. A large
- * *primitive* cell (a defect supercell, an amorphous box) is the expensive case, since its IDPP
- * images hold all its sites: measured per hop of the descriptors, ~2 s at 512 sites, ~10 s at 1000,
- * ~1 min at 2000 (progress lines show it).
+ * supercell take well under a second at these sizes once it is reduced to its primitive cell
+ * (BENCHMARKS.md, large inputs). A large *primitive* cell (a defect supercell, an amorphous box) is the
+ * expensive case, since its IDPP images hold all its sites: measured per hop of the descriptors,
+ * ~1.5 s at 512 sites, ~6 s at 1000, ~23 s at 2016, growing ~N² (progress lines show it).
  */
 import type { Structure } from '../structure/structure.js';
 
