@@ -34,6 +34,8 @@ import { IdppGuardError } from '../kernels/idpp.js';
 import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_LENGTH_TOL_ANG, findHops, ionElement, type Hop, type HopResult, type Vec3 } from './pathfinder.js';
 import { hopImages, pymatgenHopImages, type HopImages } from './hop-images.js';
 import { dimensionalityCumCosts, dimensionalityCumLengths, dimensionalityOfClass, firstPercolationLengths, hopGraph, type HopGraph } from './percolation.js';
+import { checkSiteCount, maxSitesProblem } from './site-limit.js';
+import type { ProgressCallback } from './progress.js';
 
 /** DDI supercell rule lengths for the nsites_* columns, Å. */
 const NSITES_LENGTHS_ANG = [7, 10, 12] as const;
@@ -64,6 +66,13 @@ export interface DescriptorOptions {
   supercellMinLengthAng?: number;
   /** Symmetry tolerance, Å. Default 0.1. */
   symprec?: number;
+  /**
+   * Most sites the structure may have, counted as given (before the primitive reduction). Default
+   * {@link DEFAULT_MAX_SITES}; a larger one is refused with a SiteLimitError naming the count and the limit.
+   */
+  maxSites?: number;
+  /** Called at the start of each phase and of each hop's descriptors (see ./progress.ts). */
+  onProgress?: ProgressCallback;
 }
 
 /** One pathway's row: the columns of the pathways and descriptors stages (snake_case as in the store). */
@@ -155,6 +164,9 @@ function checkOptions(o: DescriptorOptions): void {
     throw new DescriptorError(`supercellMinLengthAng must be a positive number of Å, got ${String(o.supercellMinLengthAng)}`);
   }
   if (o.ion !== undefined && typeof o.ion !== 'string') throw new DescriptorError(`ion must be an element symbol, got ${String(o.ion)}`);
+  const limitProblem = maxSitesProblem(o.maxSites, 'maxSites');
+  if (limitProblem) throw new DescriptorError(limitProblem);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new DescriptorError(`onProgress must be a function, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
 }
 
 type Move = { start: number; end: number; image: Vec3 };
@@ -216,10 +228,14 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
   const symprec = options.symprec ?? DEFAULT_SYMPREC;
   const maxLengthAng = options.maxLengthAng ?? DEFAULT_MAX_LENGTH_ANG;
   const supercellMinLengthAng = options.supercellMinLengthAng ?? 7;
+  checkSiteCount(structure, options.maxSites, 'the descriptors');
+  const progress = options.onProgress;
+  progress?.({ phase: `${options.sanitize === false ? 'primitive cell and symmetry' : 'sanitize: primitive cell and symmetry'} (${structure.species.length} sites)` });
   let s = options.sanitize === false ? structure : sanitize(structure, { symprec }).structure;
   const reduction = primitiveReduction(s, { symprec });
-  const hops = findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction });
+  const hops = findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, onProgress: progress });
 
+  progress?.({ phase: `oxidation states (${s.species.length} sites)` });
   let oxidation: DescriptorContext['oxidation'];
   const ox = assignOxidationStates(s);
   if (ox.chargeBalanced) {
@@ -233,6 +249,7 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
   }
 
   const longest = hops.hops.reduce((m, h) => Math.max(m, h.lengthAng), 0);
+  progress?.({ phase: `${ion} hop graph and percolation` });
   const graph = hopGraph(s, ion, Math.max(maxLengthAng, longest) + GRAPH_PAD_ANG);
   const keep: number[] = [];
   for (let e = 0; e < graph.lengths.length; e++) if (graph.lengths[e]! <= maxLengthAng) keep.push(e);
@@ -468,7 +485,11 @@ export function cumBarrierDimensionalities(ctx: DescriptorContext, rows: Pathway
  */
 export function pathwayDescriptors(structure: Structure, options: DescriptorOptions = {}): PathwayDescriptors[] {
   const ctx = descriptorContext(structure, options);
-  const rows = ctx.hops.hops.map((h) => descriptorsForHop(ctx, h));
+  const hops = ctx.hops.hops;
+  const rows = hops.map((h, k) => {
+    options.onProgress?.({ phase: `hop descriptors (IDPP images, Ewald, radii overlap; ${ctx.structure.species.length} sites)`, done: k, total: hops.length });
+    return descriptorsForHop(ctx, h);
+  });
   cumBarrierDimensionalities(ctx, rows);
   return rows;
 }

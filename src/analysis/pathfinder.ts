@@ -39,6 +39,8 @@ import {
   type SitePermutations,
   type SymmetryInfo,
 } from '../structure/symmetry.js';
+import { checkSiteCount, maxSitesProblem } from './site-limit.js';
+import type { ProgressCallback } from './progress.js';
 
 /** Default maximum hop length, Å (the DDI screening setting). */
 export const DEFAULT_MAX_LENGTH_ANG = 5;
@@ -100,6 +102,13 @@ export interface FindHopsOptions {
   symprec?: number;
   /** Primitive reduction already computed for this structure at the same symprec (saves the search). */
   reduction?: PrimitiveReduction;
+  /**
+   * Most sites the structure may have (default {@link DEFAULT_MAX_SITES}); a larger one is refused with a
+   * {@link SiteLimitError} that names the count and the limit.
+   */
+  maxSites?: number;
+  /** Called at the start of each phase (see ./progress.ts). */
+  onProgress?: ProgressCallback;
 }
 
 export interface HopResult {
@@ -282,27 +291,94 @@ function siteKey(s: Structure, red: PrimitiveReduction, site: number): string {
   return `${s.species[site]}:${String(order).padStart(3, '0')}`;
 }
 
-/** Sorted (Z, distance) pairs of every atom within `radius` of a fractional point. */
-function environment(s: Structure, p: Vec3, radius: number): number[] {
-  const L = s.lattice, f = s.frac;
-  const h = perpendicularHeights(L);
-  const ra = Math.ceil(radius / h[0] + 0.5), rb = Math.ceil(radius / h[1] + 0.5), rc = Math.ceil(radius / h[2] + 0.5);
-  const items: [number, number][] = [];
-  for (let j = 0; j < s.species.length; j++) {
-    const z = element(s.species[j]!).z;
-    const dx0 = f[3 * j]! - p[0], dy0 = f[3 * j + 1]! - p[1], dz0 = f[3 * j + 2]! - p[2];
-    const wa = Math.round(dx0), wb = Math.round(dy0), wc = Math.round(dz0);
-    for (let a = -ra; a <= ra; a++)
-      for (let b = -rb; b <= rb; b++)
-        for (let c = -rc; c <= rc; c++) {
-          const da = dx0 + a - wa, db = dy0 + b - wb, dc = dz0 + c - wc;
-          const x = da * L[0]! + db * L[3]! + dc * L[6]!;
-          const y = da * L[1]! + db * L[4]! + dc * L[7]!;
-          const zz = da * L[2]! + db * L[5]! + dc * L[8]!;
-          const d = Math.sqrt(x * x + y * y + zz * zz);
-          if (d <= radius) items.push([z, d]);
-        }
+/**
+ * The sites of a structure binned by wrapped fractional coordinate, for the midpoint environments of
+ * {@link environment}: a query visits only the bins (and their periodic images) that a sphere of the
+ * radius can reach, instead of every site with every image in range (which made ordering the hops of
+ * a large low-symmetry cell quadratic in its sites: 1.4 of 2.7 s for a 2016-site defect cell).
+ */
+class SiteBins {
+  readonly g: [number, number, number];
+  readonly h: [number, number, number];
+  readonly z: Int32Array;
+  /** Sites per bin: `start[b] .. start[b + 1]` in `sites`. */
+  private readonly start: Int32Array;
+  private readonly sites: Int32Array;
+  /** floor() of each site's stored coordinates (the wrapped coordinate is f − floor(f)). */
+  private readonly floorOf: Int32Array;
+
+  constructor(readonly s: Structure, binAng: number) {
+    const n = s.species.length, f = s.frac;
+    this.h = perpendicularHeights(s.lattice);
+    const cap = Math.max(1, Math.ceil(2 * Math.cbrt(n)));
+    this.g = [0, 1, 2].map((k) => Math.max(1, Math.min(cap, Math.floor(this.h[k]! / binAng)))) as [number, number, number];
+    this.z = Int32Array.from(s.species, (sp) => element(sp).z);
+    this.floorOf = new Int32Array(3 * n);
+    const bin = new Int32Array(n);
+    const count = new Int32Array(this.g[0] * this.g[1] * this.g[2] + 1);
+    for (let j = 0; j < n; j++) {
+      const c = [0, 0, 0];
+      for (let k = 0; k < 3; k++) {
+        const x = f[3 * j + k]!;
+        const fl = Math.floor(x);
+        this.floorOf[3 * j + k] = fl;
+        c[k] = Math.min(this.g[k]! - 1, Math.floor((x - fl) * this.g[k]!));
+      }
+      bin[j] = (c[0]! * this.g[1] + c[1]!) * this.g[2] + c[2]!;
+      count[bin[j]! + 1]!++;
+    }
+    for (let b = 0; b < count.length - 1; b++) count[b + 1]! += count[b]!;
+    this.start = count.slice();
+    this.sites = new Int32Array(n);
+    const fill = count.slice();
+    for (let j = 0; j < n; j++) this.sites[fill[bin[j]!]!++] = j;
   }
+
+  /**
+   * Calls `visit(j, n0, n1, n2)` once for every site j and lattice translation n (applied to its
+   * stored coordinates) whose image may lie within `radius` of the fractional point `p`: every bin,
+   * with its periodic images, that the box p ± radius/height (one bin of margin) touches.
+   */
+  around(p: Vec3, radius: number, visit: (j: number, n0: number, n1: number, n2: number) => void): void {
+    const [g0, g1, g2] = this.g;
+    const lo = [0, 1, 2].map((k) => Math.floor((p[k]! - radius / this.h[k]!) * this.g[k]!) - 1);
+    const hi = [0, 1, 2].map((k) => Math.floor((p[k]! + radius / this.h[k]!) * this.g[k]!) + 1);
+    const fl = this.floorOf;
+    for (let e0 = lo[0]!; e0 <= hi[0]!; e0++) {
+      const m0 = Math.floor(e0 / g0), c0 = e0 - m0 * g0;
+      for (let e1 = lo[1]!; e1 <= hi[1]!; e1++) {
+        const m1 = Math.floor(e1 / g1), c1 = e1 - m1 * g1;
+        for (let e2 = lo[2]!; e2 <= hi[2]!; e2++) {
+          const m2 = Math.floor(e2 / g2), c2 = e2 - m2 * g2;
+          const b = (c0 * g1 + c1) * g2 + c2;
+          for (let q = this.start[b]!; q < this.start[b + 1]!; q++) {
+            const j = this.sites[q]!;
+            // The image at wrapped coordinate + m is the stored coordinate + (m − floor).
+            visit(j, m0 - fl[3 * j]!, m1 - fl[3 * j + 1]!, m2 - fl[3 * j + 2]!);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Sorted (Z, distance) pairs of every atom within `radius` of a fractional point. */
+function environment(bins: SiteBins, p: Vec3, radius: number): number[] {
+  const s = bins.s;
+  const L = s.lattice, f = s.frac;
+  const items: [number, number][] = [];
+  bins.around(p, radius, (j, n0, n1, n2) => {
+    const dx0 = f[3 * j]! - p[0], dy0 = f[3 * j + 1]! - p[1], dz0 = f[3 * j + 2]! - p[2];
+    // The same arithmetic as a scan of images a = n + round(dx0) around the nearest one, so the
+    // distances (and which of them fall within the radius) are the same to the last bit.
+    const wa = Math.round(dx0), wb = Math.round(dy0), wc = Math.round(dz0);
+    const da = dx0 + (n0 + wa) - wa, db = dy0 + (n1 + wb) - wb, dc = dz0 + (n2 + wc) - wc;
+    const x = da * L[0]! + db * L[3]! + dc * L[6]!;
+    const y = da * L[1]! + db * L[4]! + dc * L[7]!;
+    const zz = da * L[2]! + db * L[5]! + dc * L[8]!;
+    const d = Math.sqrt(x * x + y * y + zz * zz);
+    if (d <= radius) items.push([bins.z[j]!, d]);
+  });
   items.sort((u, v) => u[0] - v[0] || u[1] - v[1]);
   const out: number[] = [];
   for (const [z, d] of items) out.push(z, d);
@@ -341,6 +417,9 @@ function checkOptions(o: FindHopsOptions): void {
     throw new PathfinderError(`limit must be a non-negative integer (0 = all), got ${String(o.limit)}`);
   }
   if (o.symprec !== undefined) checkSymprec(o.symprec);
+  const limitProblem = maxSitesProblem(o.maxSites, 'maxSites');
+  if (limitProblem) throw new PathfinderError(limitProblem);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new PathfinderError(`onProgress must be a function, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
   if (o.reduction !== undefined && o.symprec !== undefined && o.reduction.symmetry.symprec !== o.symprec) {
     throw new PathfinderError(`the primitive reduction was computed at symprec ${o.reduction.symmetry.symprec}, but symprec ${o.symprec} was asked for`);
   }
@@ -352,10 +431,13 @@ function checkOptions(o: FindHopsOptions): void {
  */
 export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult {
   checkOptions(options);
+  checkSiteCount(s, options.maxSites, 'the hop search');
   const ion = ionElement(options.ion ?? 'F');
   if (!s.species.includes(ion)) {
     throw new PathfinderError(`ion ${ion} has no sites in the structure (elements: ${[...new Set(s.species)].join(', ')})`);
   }
+  const progress = options.onProgress;
+  if (!options.reduction) progress?.({ phase: `primitive cell and symmetry (${s.species.length} sites)` });
   const red = options.reduction ?? primitiveReduction(s, { symprec: options.symprec ?? DEFAULT_SYMPREC });
   if (red.siteToPrimitive.length !== s.species.length) {
     throw new PathfinderError(`the primitive reduction is for ${red.siteToPrimitive.length} sites, the structure has ${s.species.length}`);
@@ -385,6 +467,7 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
   const limit = options.limit ?? DEFAULT_HOP_LIMIT;
   const maxLength = options.auto ? autoCutoff(s, ion, options.auto, classes) : (options.maxLengthAng ?? DEFAULT_MAX_LENGTH_ANG);
   const cutoff = pyRound3(maxLength) + 0.01;
+  progress?.({ phase: `distinct ${ion} hops up to ${cutoff.toFixed(3)} Å (${p.species.length}-site primitive cell, ${psym.operationCount} operations)` });
   const perms = sitePermutations(p, psym);
   const np = p.species.length;
   if (np * np * KEY_SPAN ** 3 > Number.MAX_SAFE_INTEGER || Math.ceil(cutoff / Math.min(...perpendicularHeights(p.lattice))) + 2 >= KEY_OFFSET) {
@@ -455,15 +538,17 @@ function lazyFields<T extends object>(target: T, fields: Record<string, () => un
 function orderHops(s: Structure, found: Found[]): Found[] {
   const byLength = found.slice().sort((p, q) => p.hop.length - q.hop.length);
   const out: Found[] = [];
+  let bins: SiteBins | undefined;
   let g = 0;
   while (g < byLength.length) {
     let e = g + 1;
     while (e < byLength.length && byLength[e]!.hop.length - byLength[e - 1]!.hop.length < LENGTH_TIE_ANG) e++;
     const group = byLength.slice(g, e);
     if (group.length > 1) {
+      bins ??= new SiteBins(s, ENVIRONMENT_PAD_ANG);
       for (const f of group) {
         const mid = midpoint(s, f.hop);
-        f.env = environment(s, mid, f.hop.length / 2 + ENVIRONMENT_PAD_ANG);
+        f.env = environment(bins, mid, f.hop.length / 2 + ENVIRONMENT_PAD_ANG);
       }
       group.sort((p, q) => (p.letters < q.letters ? -1 : p.letters > q.letters ? 1 : 0) || compareEnvironments(p.env!, q.env!) || q.multiplicity - p.multiplicity);
     }

@@ -55,7 +55,8 @@ function structureRows(row: Record<string, unknown>): PathwayDescriptors[] {
   if (!rows) {
     const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
     const s = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
-    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit });
+    // The site limit is find_paths' (this row passed it); not checked again with the default.
+    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, maxSites: s.species.length });
     if (byStructure.size >= 256) byStructure.clear();
     byStructure.set(k, rows);
   }

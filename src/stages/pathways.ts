@@ -16,13 +16,14 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { columnValues, makeBatch, type ColumnDef } from '../engine/arrow.js';
-import { defineStage, StageError, type ColumnType, type Stage } from '../engine/stage.js';
+import { defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
 import type { SqlDb } from '../engine/store.js';
 import { createStructure, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction } from '../structure/symmetry.js';
 import { minLengthScaling } from '../kernels/supercell.js';
 import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, findHops, ionElement, type HopResult } from '../analysis/pathfinder.js';
+import { DEFAULT_MAX_SITES, checkSiteCount, maxSitesProblem } from '../analysis/site-limit.js';
 
 /** Parameters shared by the pathway, descriptor and image stages. */
 export interface ScreenParams {
@@ -67,7 +68,9 @@ export interface PathwayHop {
 export function structurePathways(structure: Structure, p: ScreenParams): { structure: Structure; hops: HopResult } {
   const s = sanitize(structure, { symprec: DEFAULT_SYMPREC }).structure;
   const reduction = primitiveReduction(s, { symprec: DEFAULT_SYMPREC });
-  const hops = findHops(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, symprec: DEFAULT_SYMPREC, reduction });
+  // The site limit is find_paths' (pathwaysOfRow checks the stored structure against the stage's
+  // maxSites); the stages after it take whatever find_paths took.
+  const hops = findHops(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, symprec: DEFAULT_SYMPREC, reduction, maxSites: s.species.length });
   return { structure: s, hops };
 }
 
@@ -162,10 +165,15 @@ function nsitesFor(s: Structure, lengthAng: number): number {
   return s.species.length * sc[0] * sc[1] * sc[2];
 }
 
-/** The pathways of one row (inputs: structure columns, ion, max_length, hop_limit). */
-export function pathwaysOfRow(row: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The pathways of one row (inputs: structure columns, ion, max_length, hop_limit). A structure of
+ * more than `maxSites` sites is refused (SiteLimitError: a failed row whose message names the count,
+ * the limit and the option that raises it).
+ */
+export function pathwaysOfRow(row: Record<string, unknown>, maxSites = DEFAULT_MAX_SITES): Record<string, unknown> {
   const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
   const input = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
+  checkSiteCount(input, maxSites, 'the find_paths stage', 'then `fracflow requeue find_paths --failed` and screen again');
   const { structure: s, hops } = structurePathways(input, p);
   const dmin = hops.hops.length > 0 ? hops.hops[0]!.lengthAng : null;
   const list: PathwayHop[] = hops.hops.map((h) => ({
@@ -192,13 +200,25 @@ export function pathwaysOfRow(row: Record<string, unknown>): Record<string, unkn
   };
 }
 
-function work(batch: RecordBatch): RecordBatch {
-  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), memo, pathwaysOfRow));
+/** Run settings of find_paths that do not change its results (so they are not part of the key). */
+export interface FindPathsSettings {
+  /** Structures with more sites fail with a SiteLimitError. Default {@link DEFAULT_MAX_SITES}. */
+  maxSites?: number;
 }
 
-/** The find_paths stage for `params` (the key and the constant input columns carry them). */
-export function findPathsStage(params: Partial<ScreenParams> = {}): Stage {
+function work(batch: RecordBatch, ctx: WorkContext): RecordBatch {
+  const maxSites = (ctx.params as FindPathsSettings).maxSites ?? DEFAULT_MAX_SITES;
+  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), memo, (row) => pathwaysOfRow(row, maxSites)));
+}
+
+/**
+ * The find_paths stage for `params` (the key and the constant input columns carry them) and
+ * `settings` (stage parameters).
+ */
+export function findPathsStage(params: Partial<ScreenParams> = {}, settings: FindPathsSettings = {}): Stage {
   const p = screenParams(params);
+  const problem = maxSitesProblem(settings.maxSites, 'maxSites');
+  if (problem) throw new StageError(problem);
   return defineStage({
     module: import.meta.url,
     name: 'find_paths',
@@ -223,6 +243,7 @@ export function findPathsStage(params: Partial<ScreenParams> = {}): Stage {
     priority: '-nsites',
     output: OUTPUT,
     work,
+    params: { maxSites: settings.maxSites ?? DEFAULT_MAX_SITES },
     workers: 2,
     batchSize: 16,
     // A missing ion or a failed symmetry search fails the same way every time: no retries.

@@ -15,7 +15,7 @@ import { StageError, configureStage, type Stage } from '../engine/stage.js';
 import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
 import type { ReadLimits } from '../structure/limits.js';
-import { ensurePathwaysView, findPathsStage, screenParams, type ScreenParams } from './pathways.js';
+import { ensurePathwaysView, findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from './pathways.js';
 import { descriptors } from './descriptors.js';
 import { imagesParams, imagesStage } from './images.js';
 
@@ -54,6 +54,8 @@ export interface ScreenOptions extends Partial<ScreenParams> {
    * `abandon()` (finished results written, every row in flight given back) before it exits.
    */
   onEngine?: (engine: Engine) => void;
+  /** find_paths refuses structures with more sites (a failed row naming the limit). Default DEFAULT_MAX_SITES (5000). */
+  maxSites?: number;
 }
 
 /** Stages 2–4 of the screen, in feed order. */
@@ -78,10 +80,10 @@ export interface ScreenReport {
 }
 
 /** Stages 2–4 for these parameters, in feed order. */
-export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number } = {}, workers = 2): Stage[] {
+export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number } = {}, workers = 2, findPaths: FindPathsSettings = {}): Stage[] {
   if (!Number.isInteger(workers) || workers < 1) throw new StageError(`workers must be a positive integer, got ${JSON.stringify(workers)}`);
   return [
-    configureStage(findPathsStage(params), { workers }),
+    configureStage(findPathsStage(params, findPaths), { workers }),
     configureStage(descriptors, { workers }),
     configureStage(imagesStage(images), { workers, params: { ...imagesParams(images) } }),
   ];
@@ -136,7 +138,7 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const until = opts.until ?? 'images';
   const last = SCREEN_STAGE_NAMES.indexOf(until);
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
-  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2).slice(0, last + 1);
+  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
   const store = openStore(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];

@@ -16,7 +16,8 @@ import type { Structure } from './structure.js';
 import { element } from './elements.js';
 import { det3, fracToCart, inv3, mul3, perpendicularHeights } from './lattice.js';
 import { structureHash } from './hash.js';
-import { searchOperations, type FoundOperations } from './symops.js';
+import { pureTranslationLattice, searchOperations, type FoundOperations } from './symops.js';
+import { firstCopies } from './primitive-cell.js';
 
 /** Default distance tolerance (Å): the DDI / simmate setting, also pymatgen-analysis-diffusion's default. */
 export const DEFAULT_SYMPREC = 0.1;
@@ -150,17 +151,20 @@ const symmetryCache = new Lru<SymmetryInfo>();
 /** The operation search's symmetry per structure (null: the search declined), shared by orbits and reductions. */
 const searchCache = new Lru<{ info: SymmetryInfo | null }>();
 const reductionCache = new Lru<{ input: Structure; reduction: PrimitiveReduction }>();
+/** The reduction of a large cell by its pure translations per structure (null: it does not apply). */
+const translationCache = new Lru<{ reduction: PrimitiveReduction | null }>();
 
 /** Empties the symmetry cache (benchmarks time cold calls with it). */
 export function clearSymmetryCache(): void {
   symmetryCache.clear();
   searchCache.clear();
   reductionCache.clear();
+  translationCache.clear();
 }
 
 /** Number of entries in the symmetry cache (symmetry results + primitive reductions). */
 export function symmetryCacheSize(): number {
-  return symmetryCache.size + reductionCache.size + searchCache.size;
+  return symmetryCache.size + reductionCache.size + searchCache.size + translationCache.size;
 }
 
 function cacheKey(s: Structure, symprec: number): string {
@@ -171,6 +175,11 @@ function cacheKey(s: Structure, symprec: number): string {
  * Space group, operations in the input cell, equivalence classes, Wyckoff letters and the primitive
  * standardised cell of `s`, found at distance tolerance `symprec` (Å, default 0.1).
  *
+ * moyo analyses the cell as given, except a supercell of more than {@link MOYO_WHOLE_CELL_MAX_SITES}
+ * sites: that is reduced to its primitive cell by its own pure translations first, and its symmetry
+ * derived from the primitive cell's (same space group, orbits and classes; the operations of the
+ * input cell in another order; Wyckoff letters in the origin moyo picks for the primitive cell).
+ *
  * Results are cached by content hash (see {@link clearSymmetryCache}); the returned object and its
  * arrays are shared between callers and must not be modified.
  */
@@ -180,9 +189,22 @@ export function symmetry(s: Structure, options: SymmetryOptions = {}): SymmetryI
   const key = cacheKey(s, symprec);
   const hit = symmetryCache.get(key);
   if (hit) return hit;
-  const sym = symmetryFromMoyo(s, symprec);
+  const sym = translationReduction(s, symprec, key)?.inputSymmetry ?? symmetryFromMoyo(s, symprec);
   symmetryCache.set(key, sym);
   return sym;
+}
+
+/**
+ * The reduction of a cell of more than {@link MOYO_WHOLE_CELL_MAX_SITES} sites by its pure
+ * translations ({@link reduceByTranslations}), cached; null for a smaller cell or where it does not apply.
+ */
+function translationReduction(s: Structure, symprec: number, key: string): PrimitiveReduction | null {
+  if (s.species.length <= MOYO_WHOLE_CELL_MAX_SITES) return null;
+  const hit = translationCache.get(key);
+  if (hit) return hit.reduction;
+  const reduction = reduceByTranslations(s, symprec);
+  translationCache.set(key, { reduction });
+  return reduction;
 }
 
 /** Equivalence classes of `orbits` (each site's smallest equivalent index), in pymatgen's order. */
@@ -242,6 +264,18 @@ function operationSymmetry(s: Structure, symprec: number, ops: FoundOperations):
     Object.defineProperty(info, f, { enumerable: true, configurable: true, get: () => (full ??= symmetry(s, { symprec }))[f] });
   }
   return info as SymmetryInfo;
+}
+
+/**
+ * moyo's analysis of the cell exactly as given, whatever its size, uncached: what {@link symmetry}
+ * returns for cells of up to {@link MOYO_WHOLE_CELL_MAX_SITES} sites. For comparisons and for callers
+ * that need moyo's own operation order and Wyckoff setting of a large supercell (its cost grows
+ * ~N³ with the sites of a supercell: minutes at 1000).
+ */
+export function moyoSymmetry(s: Structure, options: SymmetryOptions = {}): SymmetryInfo {
+  const symprec = options.symprec ?? DEFAULT_SYMPREC;
+  checkSymprec(symprec);
+  return symmetryFromMoyo(s, symprec);
 }
 
 function symmetryFromMoyo(s: Structure, symprec: number): SymmetryInfo {
@@ -317,6 +351,15 @@ function symmetryFromMoyo(s: Structure, symprec: number): SymmetryInfo {
 export const OWN_SEARCH_MAX_SITES = 200;
 
 /**
+ * Largest cell (sites) that moyo analyses as a whole when it is not primitive (its primitive basis is
+ * then moyo's choice for the input cell, as in every earlier release). A larger non-primitive cell is
+ * reduced by its own pure translations first (see primitiveReduction), which takes a second for
+ * 2000 sites where moyo takes minutes; its primitive basis is moyo's choice for the primitive cell,
+ * the same lattice in a possibly different basis.
+ */
+export const MOYO_WHOLE_CELL_MAX_SITES = 200;
+
+/**
  * The `orbits` of {@link symmetry} (for each site, the smallest index of an equivalent site) without
  * the full moyo dataset when possible: for a primitive cell of up to {@link OWN_SEARCH_MAX_SITES} sites
  * the operations come from ./symops.ts (the same search moyo runs first, without space-group
@@ -329,7 +372,9 @@ export function symmetryOrbits(s: Structure, options: SymmetryOptions = {}): Int
   const key = cacheKey(s, symprec);
   const full = symmetryCache.get(key);
   if (full) return full.orbits;
-  return (searchedSymmetry(s, symprec, key) ?? symmetry(s, { symprec })).orbits;
+  const searched = searchedSymmetry(s, symprec, key);
+  if (searched) return searched.orbits;
+  return symmetry(s, { symprec }).orbits;
 }
 
 /**
@@ -486,67 +531,73 @@ export function primitiveReduction(s: Structure, options: SymmetryOptions = {}):
   return reduction;
 }
 
-function reducePrimitive(s: Structure, symprec: number, key: string): PrimitiveReduction {
+function identityReduction(s: Structure, sym: SymmetryInfo): PrimitiveReduction {
   const n = s.species.length;
+  return {
+    primitive: s,
+    symmetry: sym,
+    inputSymmetry: sym,
+    T: Int32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]),
+    siteToPrimitive: Int32Array.from({ length: n }, (_, i) => i),
+    shift: new Int32Array(3 * n),
+  };
+}
+
+function reducePrimitive(s: Structure, symprec: number, key: string): PrimitiveReduction {
   // A cell in which the operation search finds no pure translation is primitive: its operations and
   // classes come from that search, and moyo runs only if the space group or Wyckoff letters are read.
   const sym = searchedSymmetry(s, symprec, key);
-  if (sym) {
-    return {
-      primitive: s,
-      symmetry: sym,
-      inputSymmetry: sym,
-      T: Int32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]),
-      siteToPrimitive: Int32Array.from({ length: n }, (_, i) => i),
-      shift: new Int32Array(3 * n),
-    };
-  }
+  if (sym) return identityReduction(s, sym);
+  // A large supercell is reduced by its own pure translations first and analysed as its primitive
+  // cell (moyo's cost grows ~N³ with the sites of a supercell it is given).
+  const fast = translationReduction(s, symprec, key);
+  if (fast) return fast;
+  // Otherwise (a cell of up to MOYO_WHOLE_CELL_MAX_SITES sites, a large primitive cell, or a cell
+  // where the translation search declines) moyo analyses the input cell as a whole.
   const inputSymmetry = symmetry(s, { symprec });
   const P = inputSymmetry.primitiveLinear;
   const Pt = [P[0]!, P[3]!, P[6]!, P[1]!, P[4]!, P[7]!, P[2]!, P[5]!, P[8]!];
   const lp = mul3(Pt, s.lattice);
-  const Tf = mul3(s.lattice, inv3(lp));
-  const T = Int32Array.from(Tf, (x) => Math.round(x));
-  for (let k = 0; k < 9; k++) {
-    if (Math.abs(Tf[k]! - T[k]!) > 1e-6) throw new SymmetryError(`${structureLabel(s)}: the input lattice is not a superlattice of the primitive lattice found at ${symprec} Å`);
-  }
-  const ratio = Math.abs(Math.round(det3(T)));
-  if (ratio < 1 || n % ratio !== 0) throw new SymmetryError(`${structureLabel(s)}: primitive cell of volume ratio ${ratio} does not divide the ${n} sites`);
+  const ratio = latticeRatio(s, lp, symprec);
   if (ratio === 1 && inputSymmetry.droppedOperations === 0) {
     // Already primitive: keep the input basis and sites, so the symmetry found is reused as it is.
-    return {
-      primitive: s,
-      symmetry: inputSymmetry,
-      inputSymmetry,
-      T: Int32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]),
-      siteToPrimitive: Int32Array.from({ length: n }, (_, i) => i),
-      shift: new Int32Array(3 * n),
-    };
+    return identityReduction(s, inputSymmetry);
   }
+  const sites = primitiveSites(s, lp, ratio, symprec);
+  return { ...sites, symmetry: primitiveSymmetry(sites.primitive, symprec), inputSymmetry };
+}
+
+/**
+ * The symmetry of a primitive cell found by a reduction, from the cell itself (operation search, else
+ * moyo). Not derived from the input cell's operations: in a supercell whose lattice has lower
+ * symmetry than the crystal (CaF2 1×1×2) moyo lists only the operations that map that cell onto
+ * itself, 16 of fluorite's 48 point operations, without counting the others as dropped.
+ */
+function primitiveSymmetry(p: Structure, symprec: number): SymmetryInfo {
+  return searchedSymmetry(p, symprec, cacheKey(p, symprec)) ?? symmetry(p, { symprec });
+}
+
+/** Volume ratio of the input cell to the primitive lattice `lp`; throws unless `lp` spans a sublattice. */
+function latticeRatio(s: Structure, lp: ArrayLike<number>, symprec: number): number {
+  const n = s.species.length;
+  const Tf = mul3(s.lattice, inv3(lp));
+  for (let k = 0; k < 9; k++) {
+    if (Math.abs(Tf[k]! - Math.round(Tf[k]!)) > 1e-6) throw new SymmetryError(`${structureLabel(s)}: the input lattice is not a superlattice of the primitive lattice found at ${symprec} Å`);
+  }
+  const ratio = Math.abs(Math.round(det3(Int32Array.from(Tf, (x) => Math.round(x)))));
+  if (ratio < 1 || n % ratio !== 0) throw new SymmetryError(`${structureLabel(s)}: primitive cell of volume ratio ${ratio} does not divide the ${n} sites`);
+  return ratio;
+}
+
+/**
+ * The primitive structure with lattice `lp` (input frame): each input site assigned to the first site
+ * it coincides with modulo `lp` within symprec (./primitive-cell.ts, linear in the site count).
+ */
+function primitiveSites(s: Structure, lp: Float64Array, ratio: number, symprec: number): Omit<PrimitiveReduction, 'symmetry' | 'inputSymmetry'> {
+  const n = s.species.length;
+  const T = Int32Array.from(mul3(s.lattice, inv3(lp)), (x) => Math.round(x));
   const pf = fracToCart(inv3(lp), fracToCart(s.lattice, s.frac));
-  const kept: number[] = [];
-  const siteToPrimitive = new Int32Array(n);
-  const shift = new Int32Array(3 * n);
-  const tol2 = symprec * symprec;
-  for (let i = 0; i < n; i++) {
-    let match = -1;
-    for (let q = 0; q < kept.length && match < 0; q++) {
-      const j = kept[q]!;
-      if (s.species[j] !== s.species[i]) continue;
-      const d = [0, 1, 2].map((k) => pf[3 * i + k]! - pf[3 * j + k]!);
-      const r = d.map((x) => Math.round(x));
-      const c = fracToCart(lp, d.map((x, k) => x - r[k]!));
-      if (c[0]! * c[0]! + c[1]! * c[1]! + c[2]! * c[2]! <= tol2) {
-        match = q;
-        shift.set(r, 3 * i);
-      }
-    }
-    if (match < 0) {
-      match = kept.length;
-      kept.push(i);
-    }
-    siteToPrimitive[i] = match;
-  }
+  const { kept, siteToKept: siteToPrimitive, shift } = firstCopies(s.species, pf, lp, symprec);
   if (kept.length * ratio !== n) {
     throw new SymmetryError(`${structureLabel(s)}: the primitive cell should hold ${n / ratio} sites but ${kept.length} distinct sites were found at ${symprec} Å`);
   }
@@ -560,70 +611,144 @@ function reducePrimitive(s: Structure, symprec: number, key: string): PrimitiveR
     siteProperties: {},
     info: { ...s.info },
   };
-  const derived = inputSymmetry.droppedOperations === 0 ? primitiveSymmetryFromInput(inputSymmetry, T, kept, siteToPrimitive) : null;
-  return { primitive, symmetry: derived ?? symmetry(primitive, { symprec }), inputSymmetry, T, siteToPrimitive, shift };
+  return { primitive, T, siteToPrimitive, shift };
 }
 
 /**
- * The symmetry of the primitive cell expressed from the input cell's operations, saving a second
- * moyo call: with f_p = Tᵀ f_in, an operation (R, t) becomes (Tᵀ R T⁻ᵀ, Tᵀ t); the pure translations
- * of the supercell collapse onto the identity and duplicates (same R, same t modulo 1) are dropped.
- * Returns null if a transformed rotation is not integral (then moyo is asked directly).
+ * The primitive reduction of a supercell without analysing the supercell itself: its pure
+ * translations (./symops.ts, about linear in N) span the primitive lattice (./primitive-cell.ts);
+ * its sites are folded onto that lattice; moyo then runs on the small cell only, and its primitive
+ * basis there (`prim_std_linear`) becomes the primitive cell's basis. The primitive cell's symmetry
+ * comes from the operation search (or moyo) on it, and the input cell's symmetry is derived from
+ * that ({@link supercellSymmetry}).
+ *
+ * Measured (bench/large-inputs, LiF supercells, busy 2-core host): the hop search with space group
+ * and Wyckoff symbols 0.012 s at 1000 sites and 0.05 s at 2016, where moyo's analysis of the whole
+ * cell took 126 s at 1000 sites and grew ~N^3.7.
+ *
+ * Returns null — the caller then runs moyo on the whole input — where the cell has no pure translation
+ * or the steps disagree with each other or with moyo (translations that are not a group, a site
+ * count that does not divide, moyo finding a smaller cell or changing the tolerance on the small one).
  */
-function primitiveSymmetryFromInput(sym: SymmetryInfo, T: Int32Array, kept: number[], siteToPrimitive: Int32Array): SymmetryInfo | null {
+function reduceByTranslations(s: Structure, symprec: number): PrimitiveReduction | null {
+  const n = s.species.length;
+  const found = pureTranslationLattice(s, symprec);
+  if (!found || found.ratio === 1) return null;
+  const { ratio, basis: B } = found;
+  if (n % ratio !== 0) return null;
+  const L0 = mul3(B, s.lattice);
+  const pf0 = fracToCart(inv3(B), s.frac);
+  const first = firstCopies(s.species, pf0, L0, symprec);
+  if (first.kept.length * ratio !== n) return null;
+  const f0 = new Float64Array(3 * first.kept.length);
+  first.kept.forEach((i, q) => f0.set(pf0.subarray(3 * i, 3 * i + 3), 3 * q));
+  const p0: Structure = { lattice: L0, species: first.kept.map((i) => s.species[i]!), frac: f0, oxidationStates: null, siteProperties: {}, info: { ...s.info } };
+  const d0 = symmetry(p0, { symprec });
+  if (d0.symprecUsed !== symprec || d0.droppedOperations !== 0 || Math.abs(Math.abs(det3(d0.primitiveLinear)) - 1) > 1e-6) return null;
+  const P = d0.primitiveLinear;
+  const lp = mul3([P[0]!, P[3]!, P[6]!, P[1]!, P[4]!, P[7]!, P[2]!, P[5]!, P[8]!], L0);
+  let sites: ReturnType<typeof primitiveSites>;
+  try {
+    if (latticeRatio(s, lp, symprec) !== ratio) return null;
+    sites = primitiveSites(s, lp, ratio, symprec);
+  } catch (e) {
+    if (e instanceof SymmetryError) return null;
+    throw e;
+  }
+  const psym = primitiveSymmetry(sites.primitive, symprec);
+  if (psym.droppedOperations !== 0) return null;
+  return { ...sites, symmetry: psym, inputSymmetry: supercellSymmetry(s, psym, sites.T, sites.siteToPrimitive, sites.shift) };
+}
+
+/**
+ * The symmetry of a supercell derived from its primitive cell's `psym` (input lattice = T · primitive
+ * lattice; site i sits on primitive site siteToPrimitive[i] + shift): the space group, Wyckoff letters
+ * and standardised cell are the primitive cell's; orbits and classes follow the sites' primitive
+ * classes; the operations of the input cell are each primitive operation (R, t) as (T⁻ᵀ R Tᵀ, T⁻ᵀ t)
+ * combined with each pure translation, keeping those with an integral rotation (the others, which
+ * do not map the input lattice onto itself, are counted in `droppedOperations`; moyo leaves some of
+ * them out of its own count). The operations are built on first read; a 2000-site supercell of a
+ * cubic crystal has ~50,000.
+ */
+function supercellSymmetry(s: Structure, psym: SymmetryInfo, T: Int32Array, siteToPrimitive: Int32Array, shift: Int32Array): SymmetryInfo {
+  const n = s.species.length;
+  const nClass = psym.classes.length;
+  const firstOfClass = new Int32Array(nClass).fill(-1);
+  const orbits = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = psym.classOf[siteToPrimitive[i]!]!;
+    if (firstOfClass[c] === -1) firstOfClass[c] = i;
+    orbits[i] = firstOfClass[c]!;
+  }
+  const { classOf, classes } = classesOfOrbits(orbits);
   const Tt = [T[0]!, T[3]!, T[6]!, T[1]!, T[4]!, T[7]!, T[2]!, T[5]!, T[8]!];
   const TtInv = inv3(Tt);
-  const rot: number[] = [];
-  const tr: number[] = [];
-  const seen = new Set<string>();
-  for (let k = 0; k < sym.operationCount; k++) {
-    const R = mul3(mul3(Tt, sym.rotations.subarray(9 * k, 9 * k + 9)), TtInv);
-    const Ri = Array.from(R, (x) => Math.round(x));
-    if (Ri.some((x, q) => Math.abs(x - R[q]!) > 1e-6)) return null;
-    const t = [0, 1, 2].map((r) => Tt[3 * r]! * sym.translations[3 * k]! + Tt[3 * r + 1]! * sym.translations[3 * k + 1]! + Tt[3 * r + 2]! * sym.translations[3 * k + 2]!);
-    const tw = t.map((x) => {
-      const w = x - Math.floor(x);
-      return w > 1 - 1e-6 ? 0 : w;
-    });
-    const key = `${Ri.join(',')}|${tw.map((x) => Math.round(x * 1e5)).join(',')}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    rot.push(...Ri);
-    tr.push(...t);
-  }
-  const np = kept.length;
-  const label = kept.map((i) => siteToPrimitive[sym.orbits[i]!]!);
-  const orbitRep = new Map<number, number>();
-  label.forEach((l, q) => {
-    if (!orbitRep.has(l)) orbitRep.set(l, q);
-  });
-  const orbits = Int32Array.from(label, (l) => orbitRep.get(l)!);
-  const classOf = new Int32Array(np);
-  const classes: number[][] = [];
-  const classIndexOfRep = new Map<number, number>();
-  for (let q = 0; q < np; q++) {
-    let c = classIndexOfRep.get(orbits[q]!);
-    if (c === undefined) {
-      c = classes.length;
-      classIndexOfRep.set(orbits[q]!, c);
-      classes.push([]);
+  let ops: { rotations: Int32Array; translations: Float64Array; count: number; dropped: number } | null = null;
+  const operations = () => {
+    if (ops) return ops;
+    // Pure translations: the copies of the first input site's primitive site, (shift_j − shift_0) in
+    // primitive coordinates, i.e. T⁻ᵀ (shift_j − shift_0) in the input cell's.
+    const taus: number[][] = [];
+    const p0 = siteToPrimitive[0]!;
+    for (let j = 0; j < n; j++) {
+      if (siteToPrimitive[j] !== p0) continue;
+      const v = [0, 1, 2].map((k) => shift[3 * j + k]! - shift[k]!);
+      taus.push([0, 1, 2].map((r) => TtInv[3 * r]! * v[0]! + TtInv[3 * r + 1]! * v[1]! + TtInv[3 * r + 2]! * v[2]!));
     }
-    classes[c]!.push(q);
-    classOf[q] = c;
-  }
-  const wyckoffs = kept.map((i) => sym.wyckoffs[i]!);
-  const P = sym.primitiveLinear;
-  return {
-    ...sym,
-    operationCount: rot.length / 9,
-    droppedOperations: 0,
-    rotations: Int32Array.from(rot),
-    translations: Float64Array.from(tr),
-    orbits,
-    classOf,
-    classes,
-    wyckoffs,
-    classWyckoffSymbols: classes.map((c) => `${c.length}${wyckoffs[c[0]!]}`),
-    primitiveLinear: mul3(Tt, P),
+    const rot: number[] = [];
+    const tr: number[] = [];
+    let dropped = 0;
+    const wrap = (x: number) => {
+      const w = x - Math.floor(x);
+      return w > 1 - 1e-10 || w < 1e-10 ? 0 : w;
+    };
+    for (let k = 0; k < psym.operationCount; k++) {
+      const R = mul3(mul3(TtInv, psym.rotations.subarray(9 * k, 9 * k + 9)), Tt);
+      const Ri = Array.from(R, (x) => Math.round(x));
+      if (Ri.some((x, q) => Math.abs(x - R[q]!) > 1e-6)) {
+        dropped += taus.length;
+        continue;
+      }
+      const tp = psym.translations.subarray(3 * k, 3 * k + 3);
+      const t = [0, 1, 2].map((r) => TtInv[3 * r]! * tp[0]! + TtInv[3 * r + 1]! * tp[1]! + TtInv[3 * r + 2]! * tp[2]!);
+      for (const tau of taus) {
+        rot.push(...Ri);
+        tr.push(wrap(t[0]! + tau[0]!), wrap(t[1]! + tau[1]!), wrap(t[2]! + tau[2]!));
+      }
+    }
+    ops = { rotations: Int32Array.from(rot), translations: Float64Array.from(tr), count: rot.length / 9, dropped };
+    return ops;
   };
+  const info = { symprec: psym.symprec, orbits, classOf, classes } as Partial<SymmetryInfo>;
+  const lazy: { [K in keyof SymmetryInfo]?: () => SymmetryInfo[K] } = {
+    number: () => psym.number,
+    symbol: () => psym.symbol,
+    hallNumber: () => psym.hallNumber,
+    symprecUsed: () => psym.symprecUsed,
+    operationCount: () => operations().count,
+    droppedOperations: () => operations().dropped,
+    rotations: () => operations().rotations,
+    translations: () => operations().translations,
+    wyckoffs: () => Array.from(siteToPrimitive, (q) => psym.wyckoffs[q]!),
+    classWyckoffSymbols: () => classes.map((c) => `${c.length}${psym.wyckoffs[siteToPrimitive[c[0]!]!]}`),
+    primitiveStandard: () => psym.primitiveStandard,
+    // Rows of the standardised primitive cell = Pₚᵀ · primitive lattice = Pₚᵀ T⁻¹ · input lattice.
+    primitiveLinear: () => mul3(TtInv, psym.primitiveLinear),
+  };
+  for (const [f, get] of Object.entries(lazy)) {
+    let value: unknown;
+    let done = false;
+    Object.defineProperty(info, f, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        if (!done) {
+          value = (get as () => unknown)();
+          done = true;
+        }
+        return value;
+      },
+    });
+  }
+  return info as SymmetryInfo;
 }

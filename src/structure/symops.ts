@@ -26,6 +26,7 @@
 import type { Structure } from './structure.js';
 import { element } from './elements.js';
 import { lllReduce } from './lll.js';
+import { TranslationLattice } from './primitive-cell.js';
 
 export interface FoundOperations {
   operationCount: number;
@@ -219,11 +220,36 @@ function bravaisGroup(B: Float64Array, symprec: number): LatticeGroup | null {
 }
 
 /**
- * The space-group operations of `s` at `symprec` (Å) with their site permutations, or null when
- * the cell is not primitive at that tolerance or the search meets a case where moyo would change
- * the tolerance.
+ * What the translation and operation searches share: the reduced basis, the coordinates in it, the
+ * pivot sites and the binned site correspondence.
  */
-export function searchOperations(s: Structure, symprec: number): FoundOperations | null {
+interface SearchContext {
+  n: number;
+  B: Float64Array;
+  M: Int32Array;
+  Minv: Int32Array;
+  /** Coordinates in the reduced basis (3 per site). */
+  x: Float64Array;
+  /** Atomic number of each site. */
+  z: number[];
+  /** Sites of the pivot element; `src` is the first. */
+  pivots: number[];
+  src: number;
+  /** The images tested by {@link SearchContext.correspond} (3 per site; fill before calling). */
+  y: Float64Array;
+  /** Site correspondence of the last successful {@link SearchContext.correspond}. */
+  permTmp: Int32Array;
+  rough2: number;
+  dist2: (da: number, db: number, dc: number) => number;
+  /** Whether `y + t` maps every site onto a site of its element within 2·symprec (bijectively). */
+  correspond: (t0: number, t1: number, t2: number) => boolean;
+  /** Translation averaged over the correspondence, and the largest residual distance. */
+  symmetrize: (t: number[]) => { t: number[]; d: number };
+  /** Whether some candidate mapped two sites onto one (then the searches decline). */
+  ambiguous: () => boolean;
+}
+
+function searchContext(s: Structure, symprec: number): SearchContext | null {
   const n = s.species.length;
   const { basis: B, mapping: M } = minkowski(s.lattice);
   const lengths = [norm(vecOf(B, 1, 0, 0)), norm(vecOf(B, 0, 1, 0)), norm(vecOf(B, 0, 0, 1))];
@@ -261,7 +287,6 @@ export function searchOperations(s: Structure, symprec: number): FoundOperations
   const y = new Float64Array(3 * n);
   const permTmp = new Int32Array(n);
   const rough2 = rough * rough;
-  /** Site correspondence of y + t (nearest site within 2·symprec, same element), or false. */
   // Sites binned by wrapped reduced coordinate; a bin is at least 2·symprec wide along each axis
   // (perpendicular height / bins), so a partner within 2·symprec lies in the bin of the image or a
   // neighbouring one (all bins along an axis of at most 3). One bin (a plain scan) under 32 sites.
@@ -328,7 +353,6 @@ export function searchOperations(s: Structure, symprec: number): FoundOperations
     }
     return true;
   };
-  /** Translation averaged over the correspondence, and the largest residual distance. */
   const symmetrize = (t: number[]): { t: number[]; d: number } => {
     const acc = [0, 0, 0];
     for (let i = 0; i < n; i++) {
@@ -347,6 +371,90 @@ export function searchOperations(s: Structure, symprec: number): FoundOperations
     }
     return { t: ts, d: Math.sqrt(worst) };
   };
+  return { n, B, M, Minv, x, z, pivots, src, y, permTmp, rough2, dist2, correspond, symmetrize, ambiguous: () => ambiguous };
+}
+
+/** The lattice of pure translations of a cell (see {@link pureTranslationLattice}). */
+export interface PureTranslations {
+  /** Lattice points per cell: 1 for a primitive cell, r for an r-fold supercell. */
+  ratio: number;
+  /**
+   * A basis of the translation lattice (Hermite normal form, same handedness as the cell): rows in
+   * fractional coordinates of the input cell; the primitive lattice is `basis · lattice`.
+   */
+  basis: Float64Array;
+}
+
+/**
+ * The lattice of pure translations of `s` at `symprec` (Å), found as in step 2 of the operation
+ * search: overlap the first pivot site with each other pivot site, check every site through the
+ * binned correspondence, average the translation over it (accepted when every site then lies within
+ * symprec). Null where the search declines (the cell is shorter than 4·symprec along some direction,
+ * a candidate maps two sites onto one, or the translations found are not a lattice): callers then ask
+ * moyo.
+ *
+ * A candidate that is already a vector of the lattice spanned by the translations verified so far is
+ * counted without a check (translations compose), so only the few that enlarge the lattice are
+ * checked site by site: about N_pivot + 3·N site look-ups, where checking every candidate would take
+ * r·N (quadratic in N for a supercell of a small cell; moyo's all-pairs check, N² per candidate,
+ * takes minutes at 1000 sites). In the end the number of candidates accepted must be the number of
+ * lattice points per cell less one, or the search declines.
+ */
+export function pureTranslationLattice(s: Structure, symprec: number): PureTranslations | null {
+  const ctx = searchContext(s, symprec);
+  if (!ctx) return null;
+  const { x, pivots, src, M } = ctx;
+  const L = s.lattice;
+  // Every translation maps each pivot site onto another, so r divides the pivot count: the
+  // translations are multiples of 1 / pivots.length (exact integers in the lattice's units).
+  const lattice = new TranslationLattice(pivots.length);
+  const D = pivots.length;
+  /** t (reduced basis) in units of 1/D of the input cell, and the distance (Å) to that grid point. */
+  const onGrid = (t: number[]): { g: number[]; offAng: number } => {
+    const g = [0, 0, 0], off = [0, 0, 0];
+    for (let q = 0; q < 3; q++) {
+      const v = (M[q]! * t[0]! + M[3 + q]! * t[1]! + M[6 + q]! * t[2]!) * D;
+      g[q] = Math.round(v);
+      off[q] = (v - g[q]!) / D;
+    }
+    const cx = off[0]! * L[0]! + off[1]! * L[3]! + off[2]! * L[6]!;
+    const cy = off[0]! * L[1]! + off[1]! * L[4]! + off[2]! * L[7]!;
+    const cz = off[0]! * L[2]! + off[1]! * L[5]! + off[2]! * L[8]!;
+    return { g, offAng: Math.hypot(cx, cy, cz) };
+  };
+  ctx.y.set(x);
+  let accepted = 0;
+  for (const dst of pivots) {
+    if (dst === src) continue;
+    const t = [x[3 * dst]! - x[3 * src]!, x[3 * dst + 1]! - x[3 * src + 1]!, x[3 * dst + 2]! - x[3 * src + 2]!];
+    const raw = onGrid(t);
+    if (raw.offAng <= 2 * symprec && lattice.contains(raw.g)) {
+      accepted++;
+      continue;
+    }
+    if (!ctx.correspond(t[0]!, t[1]!, t[2]!)) continue;
+    const sym = ctx.symmetrize(t);
+    if (!(sym.d < symprec)) continue;
+    const exact = onGrid(sym.t);
+    if (exact.offAng > symprec) return null;
+    lattice.add(exact.g);
+    accepted++;
+  }
+  if (ctx.ambiguous()) return null;
+  const ratio = lattice.pointsPerCell;
+  if (!Number.isInteger(ratio) || accepted !== ratio - 1) return null;
+  return { ratio, basis: lattice.basis() };
+}
+
+/**
+ * The space-group operations of `s` at `symprec` (Å) with their site permutations, or null when
+ * the cell is not primitive at that tolerance or the search meets a case where moyo would change
+ * the tolerance.
+ */
+export function searchOperations(s: Structure, symprec: number): FoundOperations | null {
+  const ctx = searchContext(s, symprec);
+  if (!ctx) return null;
+  const { n, B, M, Minv, x, pivots, src, y, permTmp, rough2, dist2, correspond, symmetrize } = ctx;
 
   // Pure translations other than the identity: not a primitive cell.
   y.set(x);
@@ -413,7 +521,7 @@ export function searchOperations(s: Structure, symprec: number): FoundOperations
     }
     perm.set(f.perm, k * n);
   });
-  if (ambiguous) return null;
+  if (ctx.ambiguous()) return null;
   return { operationCount: nop, rotations, translations, perm };
 }
 

@@ -9,6 +9,7 @@ import { formatOption, loadStructure, positiveNumber, type ReadOpts } from '../c
 import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG } from '../../analysis/pathfinder.js';
 import { pathwayDescriptors, type PathwayDescriptors } from '../../analysis/descriptors.js';
 import { formatTable } from '../table.js';
+import { addLargeInputOptions, progressLines, type LargeInputOpts } from '../progress.js';
 
 function nonNegativeInteger(name: string) {
   return (v: string): number => {
@@ -38,7 +39,7 @@ function tableRow(r: PathwayDescriptors): string[] {
 }
 
 export function register(program: Command): void {
-  program
+  addLargeInputOptions(program
     .command('descriptors')
     .description('DDI descriptors of the shortest distinct hops of an ion: dimensionality, Ewald energy and radii overlap along IDPP images')
     .argument('<file>', 'structure file')
@@ -49,16 +50,20 @@ export function register(program: Command): void {
     .option('--no-sanitize', 'keep the given cell (default: primitive, LLL-reduced, wrapped)')
     .addOption(formatOption())
     .option('--allow-left-handed', 'accept a lattice with negative determinant')
-    .option('--json', 'one JSON object per pathway per line (snake_case columns)')
-    .action((file: string, opts: ReadOpts & { ion: string; maxLength: number; limit: number; supercellMin: number; sanitize: boolean; json?: boolean }) => {
+    .option('--json', 'one JSON object per pathway per line (snake_case columns)'))
+    .action((file: string, opts: ReadOpts & LargeInputOpts & { ion: string; maxLength: number; limit: number; supercellMin: number; sanitize: boolean; json?: boolean }) => {
       const s = loadStructure(file, opts);
+      const progress = progressLines('descriptors', opts.progress ? opts.progressAfter : null);
       const rows = pathwayDescriptors(s, {
         ion: opts.ion,
         maxLengthAng: opts.maxLength,
         limit: opts.limit,
         sanitize: opts.sanitize,
         supercellMinLengthAng: opts.supercellMin,
+        maxSites: opts.maxSites,
+        onProgress: progress.onProgress,
       });
+      progress.finish();
       const id = s.info.id ?? basename(file);
       if (opts.json) {
         process.stdout.write(rows.map((r) => JSON.stringify({ structure_id: id, ...r })).join('\n') + (rows.length ? '\n' : ''));

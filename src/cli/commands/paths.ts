@@ -15,6 +15,7 @@ import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, findHops, type FindHopsOptio
 import { hopImages, hopsToJson, imagesToExtxyz, imagesToOverlayCif } from '../../analysis/hop-images.js';
 import { formatTable } from '../table.js';
 import { symprecOption } from './symmetry.js';
+import { addLargeInputOptions, progressLines, type LargeInputOpts } from '../progress.js';
 
 function nonNegativeInteger(name: string) {
   return (v: string): number => {
@@ -32,7 +33,7 @@ function positiveInteger(name: string) {
   };
 }
 
-interface HopOpts {
+interface HopOpts extends LargeInputOpts {
   ion: string;
   maxLength?: number;
   auto?: '1d' | '>1d';
@@ -43,18 +44,19 @@ function hopOptions(o: HopOpts, limit: number): FindHopsOptions {
   if (o.auto !== undefined && o.maxLength !== undefined) {
     throw new InvalidArgumentError(`give either --max-length (${o.maxLength}) or --auto (${o.auto}), not both`);
   }
-  return o.auto !== undefined
-    ? { ion: o.ion, auto: o.auto, limit, symprec: o.symprec }
-    : { ion: o.ion, maxLengthAng: o.maxLength ?? DEFAULT_MAX_LENGTH_ANG, limit, symprec: o.symprec };
+  const common = { ion: o.ion, limit, symprec: o.symprec, maxSites: o.maxSites };
+  return o.auto !== undefined ? { ...common, auto: o.auto } : { ...common, maxLengthAng: o.maxLength ?? DEFAULT_MAX_LENGTH_ANG };
 }
 
 function addHopOptions(cmd: Command): Command {
-  return cmd
-    .option('--ion <element>', 'migrating element', 'F')
-    .option('--max-length <angstrom>', `maximum hop length, Å (default ${DEFAULT_MAX_LENGTH_ANG})`, positiveNumber('--max-length'))
-    .addOption(new Option('--auto <mode>', "automatic maximum length (DistinctPathFinder's perc_mode)").choices(['1d', '>1d']))
-    .option('--symprec <angstrom>', 'symmetry tolerance, Å', symprecOption, DEFAULT_SYMPREC)
-    .option('--allow-left-handed', 'accept a lattice with negative determinant');
+  return addLargeInputOptions(
+    cmd
+      .option('--ion <element>', 'migrating element', 'F')
+      .option('--max-length <angstrom>', `maximum hop length, Å (default ${DEFAULT_MAX_LENGTH_ANG})`, positiveNumber('--max-length'))
+      .addOption(new Option('--auto <mode>', "automatic maximum length (DistinctPathFinder's perc_mode)").choices(['1d', '>1d']))
+      .option('--symprec <angstrom>', 'symmetry tolerance, Å', symprecOption, DEFAULT_SYMPREC)
+      .option('--allow-left-handed', 'accept a lattice with negative determinant'),
+  );
 }
 
 export function register(program: Command): void {
@@ -69,7 +71,13 @@ export function register(program: Command): void {
     .option('--json', 'print the hop list as JSON (read back with hopsFromJson)')
     .action((file: string, opts: ReadOpts & HopOpts & { limit: number; json?: boolean }) => {
       const s = loadStructure(file, opts);
-      const res = findHops(s, hopOptions(opts, opts.limit));
+      const progress = progressLines('paths', opts.progress ? opts.progressAfter : null);
+      const res = findHops(s, { ...hopOptions(opts, opts.limit), onProgress: progress.onProgress });
+      // The space group and Wyckoff letters are computed on first read (moyo on the primitive cell).
+      progress.onProgress?.({ phase: 'space group and Wyckoff letters' });
+      void res.spaceGroup;
+      void res.classWyckoffSymbols;
+      progress.finish();
       if (opts.json) {
         process.stdout.write(hopsToJson(res));
         return;
@@ -105,15 +113,18 @@ export function register(program: Command): void {
     }) => {
       if (opts.format === 'poscar-dirs' && !opts.out) throw new InvalidArgumentError('--format poscar-dirs needs --out <folder>');
       const s = loadStructure(file, { format: opts.inputFormat, allowLeftHanded: opts.allowLeftHanded });
-      const res = findHops(s, hopOptions(opts, 0));
+      const progress = progressLines('path-images', opts.progress ? opts.progressAfter : null);
+      const res = findHops(s, { ...hopOptions(opts, 0), onProgress: progress.onProgress });
       const hop = res.hops[opts.hop];
       if (!hop) throw new InvalidArgumentError(`--hop ${opts.hop}: the structure has ${res.hops.length} distinct ${res.ion} hops up to ${res.maxLengthAng} Å (0 … ${res.hops.length - 1})`);
+      progress.onProgress?.({ phase: `images of hop ${hop.index}${opts.idpp ? ' (IDPP)' : ''}` });
       const r = hopImages(s, hop, {
         images: opts.images,
         vacancyMode: !opts.interstitial,
         supercellMinLength: opts.supercellMin,
         idpp: opts.idpp === true,
       });
+      progress.finish();
       if (opts.format === 'poscar-dirs') {
         const width = Math.max(2, String(r.images.length - 1).length);
         r.images.forEach((im, k) => {

@@ -15,6 +15,9 @@ import { statusLine } from '../../engine/progress.js';
 import { printImport } from '../report.js';
 import { formatTable } from '../table.js';
 import { SignalStop } from '../signals.js';
+import { DEFAULT_MAX_SITES } from '../../analysis/site-limit.js';
+import { DEFAULT_READ_LIMITS, MIB } from '../../structure/limits.js';
+import { maxSitesOption } from '../progress.js';
 
 interface ScreenOpts {
   input?: string[];
@@ -36,7 +39,7 @@ interface ScreenOpts {
   progressEvery: number;
   json?: boolean;
   until: ScreenStageName;
-  maxSites?: number;
+  maxSites: number;
   maxFileMb?: number;
 }
 
@@ -78,7 +81,6 @@ export function register(program: Command): void {
     .description('the diffusion screen: import, then find_paths (the pathways table) → descriptors → images/VASP inputs on the engine; prints the top pathways and writes a checkpoint')
     .option('--input <path>', 'structure file or folder to screen (repeatable; default: the bundled data)', collect)
     .option('-r, --recursive', 'descend into sub-folders of --input folders')
-    .option('--max-sites <n>', 'largest structure read from --input, in sites (default 100000)', integer('--max-sites', 1))
     .option('--max-file-mb <n>', 'largest --input file read, in MiB after decompression (default 256)', integer('--max-file-mb', 1))
     .option('--datasets <names>', 'bundled datasets screened when no --input / --mp-api is given', DEFAULT_BUNDLED.join(','))
     .option('--mp-api', 'import from the live Materials Project API (key from --mp-api-key or MP_API_KEY)')
@@ -97,6 +99,7 @@ export function register(program: Command): void {
     .option('--progress-every <s>', 'seconds between plain progress lines', integer('--progress-every', 1), 10)
     .option('--json', 'print the top pathways as JSON lines instead of a table')
     .addOption(new Option('--until <stage>', 'last stage to run (the ranking needs images)').choices([...SCREEN_STAGE_NAMES]).default('images'))
+    .option('--max-sites <n>', `structures with more sites fail find_paths with that reason; the import reads structures up to this size too (default ${DEFAULT_MAX_SITES})`, maxSitesOption, DEFAULT_MAX_SITES)
     .action(async (opts: ScreenOpts) => {
       const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
       if (useApi && opts.input) throw new InvalidArgumentError('give either --input or --mp-api / --mp-api-key, not both');
@@ -111,7 +114,8 @@ export function register(program: Command): void {
         r = await runScreen({
           db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
           workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
-          until: opts.until, limits: { maxSites: opts.maxSites, maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * 1024 * 1024 },
+          until: opts.until, maxSites: opts.maxSites,
+          limits: { maxSites: Math.max(DEFAULT_READ_LIMITS.maxSites, opts.maxSites), maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * MIB },
           signal: stop.signal, onEngine: (e) => (signals.hardStop = () => e.abandon()),
         });
       } finally {
