@@ -188,16 +188,22 @@ function agreement(exact: PathRow[], fast: PathRow[]) {
   const out: Record<string, unknown> = {};
   for (const c of COLUMNS as readonly Column[]) {
     const xs: number[] = [], ys: number[] = [];
+    const xc: number[] = [], yc: number[] = [];
     let worst = 0, at = '';
     for (const e of exact) {
       const f = fm.get(key(e));
       if (!f || e[c] === null || f[c] === null) continue;
       xs.push(e[c]!);
       ys.push(f[c]!);
+      if (e.converged && f.converged) {
+        xc.push(e[c]!);
+        yc.push(f[c]!);
+      }
       const d = Math.abs(e[c]! - f[c]!);
       if (d > worst) [worst, at] = [d, key(e)];
     }
-    out[c] = { pathways: xs.length, spearman: spearman(xs, ys), max_abs_diff: worst, at };
+    // Both converged: where the exact mode stops at its step cap it is not at the minimum the fast mode finds.
+    out[c] = { pathways: xs.length, spearman: spearman(xs, ys), max_abs_diff: worst, at, both_converged: { pathways: xc.length, spearman: spearman(xc, yc) } };
   }
   return out;
 }
