@@ -56,9 +56,9 @@ export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './engine/store.js'
 export { stageStatus, errorGroups, IMPORT_ERRORS, requeue, submit, scale, setPriority, resetEngine, cleanup, checkpoint, exportTable, parseDuration } from './engine/ops.js';
 export { makeBatch, makeTable, columnValues, encodeStream, encodeFile, decode } from './engine/arrow.js';
 export { loadStages, selectStages } from './engine/load.js';
-export { idpp, IdppGuardError, IdppShiftError, IDPP_DEFAULTS } from './kernels/idpp.js';
+export { idpp, IdppGuardError, IdppShiftError, IDPP_DEFAULTS, IDPP_FAST_DEFAULTS, IDPP_MODES } from './kernels/idpp.js';
 export { pymatgenPairShifts } from './kernels/idpp-ts.js';
-export type { IdppOptions, IdppResult } from './kernels/idpp.js';
+export type { IdppMode, IdppOptions, IdppResult } from './kernels/idpp.js';
 export { symmetry, moyoSymmetry, primitiveReduction, sitePermutations, symmetryOrbits, clearSymmetryCache, symmetryCacheSize, checkSymprec, SymmetryError, DEFAULT_SYMPREC, MOYO_WHOLE_CELL_MAX_SITES } from './structure/symmetry.js';
 export { searchOperations, pureTranslationLattice } from './structure/symops.js';
 export type { PureTranslations } from './structure/symops.js';
@@ -71,7 +71,7 @@ export { findHops, autoCutoff, ionElement, PathfinderError, DEFAULT_MAX_LENGTH_A
 export type { Hop, HopResult, FindHopsOptions, Vec3 } from './analysis/pathfinder.js';
 export { DEFAULT_MAX_SITES, SiteLimitError } from './analysis/site-limit.js';
 export type { ProgressEvent, ProgressCallback } from './analysis/progress.js';
-export { hopImages, pymatgenHopImages, pymatgenSupercellFrac, hopBetween, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';
+export { hopImages, pymatgenHopImages, screenHopImages, pymatgenSupercellFrac, hopBetween, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';
 export type { HopImages, HopImagesOptions } from './analysis/hop-images.js';
 export { fetchMpStructures, mpSummaryPages, parseRetryAfter, MpApiError, MP_API_DEFAULT_BASE_URL, MP_SUMMARY_FIELDS, MP_API_MAX_PAGE_SIZE } from './structure/mp-api.js';
 export type { MpApiOptions, MpPage, MpRetryEvent, MpDocumentError, MpApiErrorKind } from './structure/mp-api.js';

@@ -10,6 +10,10 @@
  * per-thread memo of recent structures covers the rest. Each row checks that its hop is the one the
  * find_paths stage recorded (index and length), so a change in the pathfinder cannot mix up pathways.
  *
+ * The IDPP mode (`exact`, pymatgen's IDPPSolver and the DDI numbers, or `fast`) is a stage parameter
+ * ({@link descriptorsStage}); a fast row's key ends in `@idpp-fast`, so the two modes are different
+ * rows and switching mode is new work, never a silent mix.
+ *
  * A missing radius or a failed bond-valence assignment leaves that column null with its `*_reason`;
  * the row is still done. Default priority: nsites_777, structure nsites, then length, all ascending —
  * the length of the structure's shortest hop (dmin) across structures, then each hop's own length
@@ -17,8 +21,9 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { ColumnDef } from '../engine/arrow.js';
-import { defineStage, type ColumnType, type Stage } from '../engine/stage.js';
+import { defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
 import { pathwayDescriptors, type PathwayDescriptors } from '../analysis/descriptors.js';
+import { IDPP_MODES, type IdppMode } from '../kernels/idpp.js';
 import { STRUCTURE_INPUTS, batchRows, mapRows, rowsBatch, screenParams, structureFromColumns } from './pathways.js';
 
 const OUTPUT = {
@@ -45,28 +50,43 @@ const OUTPUT = {
 } as const satisfies Record<string, ColumnType>;
 const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entries(OUTPUT).map(([name, type]) => ({ name, type }))];
 
-/** Per-thread memo: find_paths key → descriptor rows of its structure. */
+/** IDPP mode of the screen's descriptors and images stages unless told otherwise. */
+export const DEFAULT_SCREEN_IDPP: IdppMode = 'exact';
+
+/** The IDPP mode parameter, validated; the message names the parameter and the value. */
+export function idppModeParam(v: unknown): IdppMode {
+  const mode = v ?? DEFAULT_SCREEN_IDPP;
+  if (!IDPP_MODES.includes(mode as IdppMode)) throw new StageError(`idpp must be 'exact' or 'fast', got ${JSON.stringify(v)}`);
+  return mode as IdppMode;
+}
+
+/** Suffix of a descriptors (and so images) row key per IDPP mode: the exact keys are those of earlier stores. */
+export function idppKeySuffix(mode: IdppMode): string {
+  return mode === 'exact' ? '' : `@idpp-${mode}`;
+}
+
+/** Per-thread memo: find_paths key and mode → descriptor rows of its structure. */
 const byStructure = new Map<string, PathwayDescriptors[]>();
 const byRow = new Map<string, Record<string, unknown>>();
 
-function structureRows(row: Record<string, unknown>): PathwayDescriptors[] {
-  const k = String(row['find_paths_key']);
+function structureRows(row: Record<string, unknown>, idpp: IdppMode): PathwayDescriptors[] {
+  const k = `${String(row['find_paths_key'])}${idppKeySuffix(idpp)}`;
   let rows = byStructure.get(k);
   if (!rows) {
     const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
     const s = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
     // The site limit is find_paths' (this row passed it); not checked again with the default.
-    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, maxSites: s.species.length });
+    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, idpp, maxSites: s.species.length });
     if (byStructure.size >= 256) byStructure.clear();
     byStructure.set(k, rows);
   }
   return rows;
 }
 
-/** The descriptor columns of one pathway row. */
-export function descriptorsOfRow(row: Record<string, unknown>): Record<string, unknown> {
+/** The descriptor columns of one pathway row (IDPP mode `idpp`, default exact). */
+export function descriptorsOfRow(row: Record<string, unknown>, idpp: IdppMode = 'exact'): Record<string, unknown> {
   const index = row['hop_index'] as number;
-  const d = structureRows(row).find((r) => r.hop_index === index);
+  const d = structureRows(row, idpp).find((r) => r.hop_index === index);
   if (!d) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the find_paths stage)`);
   if (d.length !== row['length']) throw new Error(`hop ${index} has length ${d.length} Å here but ${String(row['length'])} Å in the find_paths stage`);
   const out: Record<string, unknown> = { key: row['key'] };
@@ -75,59 +95,72 @@ export function descriptorsOfRow(row: Record<string, unknown>): Record<string, u
   return out;
 }
 
-function work(batch: RecordBatch): RecordBatch {
-  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), byRow, descriptorsOfRow));
+function work(batch: RecordBatch, ctx: WorkContext): RecordBatch {
+  const idpp = idppModeParam(ctx.params['idpp']);
+  // Row keys carry the mode, so one memo serves both.
+  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), byRow, (row) => descriptorsOfRow(row, idpp)));
 }
 
 const hop = (path: string) => `json_extract(h.value, '$.${path}')`;
 
-/** The descriptors stage (fed by `pathways`; the parameters travel in the rows). */
-export const descriptors: Stage = defineStage({
-  module: import.meta.url,
-  name: 'descriptors',
-  input: {
-    from: 'find_paths',
-    join: 'JOIN json_each(u.hops_json) h',
-    key: `u.key || '#' || ${hop('hop_index')}`,
-    columns: {
-      find_paths_key: { type: 'utf8', expr: 'u.key' },
-      structure_id: 'utf8',
-      content_hash: 'utf8',
-      formula: 'utf8',
-      // Sites of the sanitised cell the pathways and descriptors are computed in.
-      nsites: { type: 'int32', expr: 'u.sanitized_nsites' },
-      ion: 'utf8',
-      max_length: 'float64',
-      hop_limit: 'int32',
-      space_group: 'utf8',
-      hop_index: { type: 'int32', expr: hop('hop_index') },
-      start_frac: { type: 'utf8', expr: hop('start_frac') },
-      end_frac: { type: 'utf8', expr: hop('end_frac') },
-      end_image: { type: 'utf8', expr: hop('end_image') },
-      length: { type: 'float64', expr: hop('length') },
-      multiplicity: { type: 'int32', expr: hop('multiplicity') },
-      ion_fraction: 'float64',
-      nsites_777: 'int32',
-      nsites_101010: 'int32',
-      nsites_121212: 'int32',
-      dmin: 'float64',
-      length_rel_dmin: { type: 'float64', expr: hop('length_rel_dmin') },
-      ...STRUCTURE_INPUTS,
+/**
+ * The descriptors stage with IDPP mode `idpp` (fed by `pathways`; the parameters travel in the rows,
+ * the mode in the stage parameters and the key suffix, see the module comment).
+ */
+export function descriptorsStage(idpp: IdppMode = DEFAULT_SCREEN_IDPP): Stage {
+  const mode = idppModeParam(idpp);
+  const suffix = idppKeySuffix(mode);
+  return defineStage({
+    module: import.meta.url,
+    name: 'descriptors',
+    input: {
+      from: 'find_paths',
+      join: 'JOIN json_each(u.hops_json) h',
+      key: `u.key || '#' || ${hop('hop_index')}${suffix ? ` || '${suffix}'` : ''}`,
+      columns: {
+        find_paths_key: { type: 'utf8', expr: 'u.key' },
+        structure_id: 'utf8',
+        content_hash: 'utf8',
+        formula: 'utf8',
+        // Sites of the sanitised cell the pathways and descriptors are computed in.
+        nsites: { type: 'int32', expr: 'u.sanitized_nsites' },
+        ion: 'utf8',
+        max_length: 'float64',
+        hop_limit: 'int32',
+        space_group: 'utf8',
+        hop_index: { type: 'int32', expr: hop('hop_index') },
+        start_frac: { type: 'utf8', expr: hop('start_frac') },
+        end_frac: { type: 'utf8', expr: hop('end_frac') },
+        end_image: { type: 'utf8', expr: hop('end_image') },
+        length: { type: 'float64', expr: hop('length') },
+        multiplicity: { type: 'int32', expr: hop('multiplicity') },
+        ion_fraction: 'float64',
+        nsites_777: 'int32',
+        nsites_101010: 'int32',
+        nsites_121212: 'int32',
+        dmin: 'float64',
+        length_rel_dmin: { type: 'float64', expr: hop('length_rel_dmin') },
+        ...STRUCTURE_INPUTS,
+      },
     },
-  },
-  // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; nsites exact while
-  // below 10^6; dmin resolved to ~1e-4 Å at nsites_777 ≈ 5000, finer for smaller cells), then the row
-  // id: a structure's pathways are admitted
-  // together in hop order (ascending length), so they stay adjacent in the queue and mostly share a
-  // batch. Ranking by each hop's own length across structures interleaved structures of equal size,
-  // so each batch recomputed the descriptors of several structures for one hop each (descriptors are
-  // computed per structure: dimensionality_cumbarriers needs every hop's ewald_energy): the whole
-  // bundled set ran at 5.4 pathways/s that way, against 17.9 pathways/s with structures kept together.
-  priority: '-(nsites_777 * 1e6 + nsites + min(dmin, 99.999999) / 100)',
-  output: OUTPUT,
-  work,
-  workers: 2,
-  // At most 5 pathways per structure by default: 10 rows are about two whole structures.
-  batchSize: 10,
-  retry: { maxAttempts: 1, backoffMs: 0 },
-});
+    // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; nsites exact while
+    // below 10^6; dmin resolved to ~1e-4 Å at nsites_777 ≈ 5000, finer for smaller cells), then the row
+    // id: a structure's pathways are admitted
+    // together in hop order (ascending length), so they stay adjacent in the queue and mostly share a
+    // batch. Ranking by each hop's own length across structures interleaved structures of equal size,
+    // so each batch recomputed the descriptors of several structures for one hop each (descriptors are
+    // computed per structure: dimensionality_cumbarriers needs every hop's ewald_energy): the whole
+    // bundled set ran at 5.4 pathways/s that way, against 17.9 pathways/s with structures kept together.
+    priority: '-(nsites_777 * 1e6 + nsites + min(dmin, 99.999999) / 100)',
+    output: OUTPUT,
+    work,
+    workers: 2,
+    // At most 5 pathways per structure by default: 10 rows are about two whole structures.
+    batchSize: 10,
+    retry: { maxAttempts: 1, backoffMs: 0 },
+    params: { idpp: mode },
+  });
+}
+
+/** The descriptors stage in the default IDPP mode; workers find the work function under its name. */
+export const descriptors: Stage = descriptorsStage();

@@ -11,7 +11,9 @@
  *   vasp_static/{start,mid,end}/           static design (MIT relax set base, ISYM 0, NSW 0, IBRION −1, EDIFF 1e-3, LDAU off)
  *   vasp_neb/{relax_start,relax_end,neb/00,01,02}/  endpoint relaxations + 1-image NEB (IMAGES 1, ISYM 0, EDIFFG −0.1)
  *
- * in a supercell with every axis ≥ `supercellMinLengthAng` (default 7 Å, floor(L/a_i)+1 per axis).
+ * in a supercell with every axis ≥ `supercellMinLengthAng` (default 7 Å, floor(L/a_i)+1 per axis),
+ * relaxed with the IDPP mode of the descriptors rows it admits (`idpp` parameter; the filter admits
+ * only descriptors rows of that mode), so the 5-image path written is the one the descriptors describe.
  * The work is deterministic: the same pathway writes the same bytes to the same paths, so a rerun
  * (or a retried batch) overwrites its own files and nothing else. Writing files is this stage's job;
  * the output directory is a stage parameter.
@@ -22,8 +24,10 @@ import { join, resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import type { ColumnDef } from '../engine/arrow.js';
 import { makeOutputDir, withOutputPath, writeOutputFile } from '../engine/output-files.js';
-import { configureStage, defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
-import { pymatgenHopImages, imagesToExtxyz, imagesToOverlayCif } from '../analysis/hop-images.js';
+import { defineStage, forkStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
+import { screenHopImages, imagesToExtxyz, imagesToOverlayCif } from '../analysis/hop-images.js';
+import type { IdppMode } from '../kernels/idpp.js';
+import { DEFAULT_SCREEN_IDPP, idppModeParam } from './descriptors.js';
 import { writeNebFolder, writeStaticFolders } from '../analysis/vasp-inputs.js';
 import { STRUCTURE_INPUTS, batchRows, mapRows, rowsBatch, screenParams, structureFromColumns, structurePathways } from './pathways.js';
 
@@ -32,9 +36,11 @@ export interface ImagesParams {
   outDir: string;
   /** Supercell rule length, Å: every axis scaled by floor(L / a_i) + 1. Default 7. */
   supercellMinLengthAng: number;
+  /** IDPP mode, that of the descriptors stage whose rows this stage admits. Default exact. */
+  idpp: IdppMode;
 }
 
-export const DEFAULT_IMAGES_PARAMS: Readonly<ImagesParams> = { outDir: 'screen-out/images', supercellMinLengthAng: 7 };
+export const DEFAULT_IMAGES_PARAMS: Readonly<ImagesParams> = { outDir: 'screen-out/images', supercellMinLengthAng: 7, idpp: DEFAULT_SCREEN_IDPP };
 
 /** Validate and complete the parameters; the message names the parameter and the value. */
 export function imagesParams(p: Partial<ImagesParams> = {}): ImagesParams {
@@ -42,7 +48,7 @@ export function imagesParams(p: Partial<ImagesParams> = {}): ImagesParams {
   if (typeof outDir !== 'string' || outDir === '') throw new StageError(`images outDir must be a non-empty path, got ${JSON.stringify(outDir)}`);
   const L = p.supercellMinLengthAng ?? DEFAULT_IMAGES_PARAMS.supercellMinLengthAng;
   if (typeof L !== 'number' || !Number.isFinite(L) || L <= 0) throw new StageError(`images supercellMinLengthAng must be a positive number, got ${JSON.stringify(L)}`);
-  return { outDir: resolve(outDir), supercellMinLengthAng: L };
+  return { outDir: resolve(outDir), supercellMinLengthAng: L, idpp: idppModeParam(p.idpp) };
 }
 
 /** Characters of a pathway key kept in its folder name (at most this many, see {@link pathwayFolderName}). */
@@ -91,10 +97,10 @@ export function imagesOfRow(row: Record<string, unknown>, p: ImagesParams): Reco
   const hop = hops.hops.find((h) => h.index === index);
   if (!hop) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the find_paths stage)`);
   if (hop.lengthAng !== row['length']) throw new Error(`hop ${index} has length ${hop.lengthAng} Å here but ${String(row['length'])} Å in the find_paths stage`);
-  // Built as the descriptors stage builds its images (pymatgen's coordinates and pair images), so
-  // the 5-image path at the default 7 Å is the one its ewald_energy and overlaps describe.
-  const three = pymatgenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 1 });
-  const seven = pymatgenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 5 });
+  // Built as the descriptors stage builds its images (same function, same IDPP mode), so the
+  // 5-image path at the default 7 Å is the one its ewald_energy and overlaps describe.
+  const three = screenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 1, idpp: p.idpp });
+  const seven = screenHopImages(structure, hop, { supercellMinLength: p.supercellMinLengthAng, images: 5, idpp: p.idpp });
   const dir = join(p.outDir, pathwayFolderName(String(row['key'])));
   makeOutputDir(dir);
   const files: string[] = [];
@@ -113,7 +119,7 @@ export function imagesOfRow(row: Record<string, unknown>, p: ImagesParams): Reco
   };
 }
 
-/** Per output folder and supercell length: a memo per parameter set, so one can never answer for another. */
+/** Per output folder, supercell length and IDPP mode: a memo per parameter set, so one can never answer for another. */
 const memos = new Map<string, Map<string, Record<string, unknown>>>();
 
 function work(batch: RecordBatch, ctx: WorkContext): RecordBatch {
@@ -125,7 +131,18 @@ function work(batch: RecordBatch, ctx: WorkContext): RecordBatch {
   return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), memo, (row) => imagesOfRow(row, p)));
 }
 
-/** The images stage with its default parameters; {@link imagesStage} sets the output folder. */
+/**
+ * The gate, and only descriptors rows of IDPP mode `idpp` (a row's mode is its stage parameter; rows of
+ * stores from before the mode existed have none and are exact).
+ */
+function imagesFilter(idpp: IdppMode): { sql: string; cutoffs: { minDimensionality: { initial: number } } } {
+  return {
+    sql: `u.dimensionality >= :minDimensionality AND COALESCE(json_extract(u.params, '$.idpp'), 'exact') = '${idppModeParam(idpp)}'`,
+    cutoffs: { minDimensionality: { initial: 1 } },
+  };
+}
+
+/** The images stage with its default parameters; {@link imagesStage} sets the output folder and IDPP mode. */
 export const images: Stage = defineStage({
   module: import.meta.url,
   name: 'images',
@@ -145,7 +162,7 @@ export const images: Stage = defineStage({
       ...STRUCTURE_INPUTS,
     },
   },
-  filter: { sql: 'u.dimensionality >= :minDimensionality', cutoffs: { minDimensionality: { initial: 1 } } },
+  filter: imagesFilter(DEFAULT_IMAGES_PARAMS.idpp),
   // ewald_energy ascending, then nsites_777 ascending, as one number (higher runs first); the nsites
   // term (< 1e-7 for any realistic supercell) only orders equal ewald_energy values.
   priority: '-(COALESCE(ewald_energy, 1e6) + nsites_777 * 1e-12)',
@@ -157,7 +174,8 @@ export const images: Stage = defineStage({
   params: { ...DEFAULT_IMAGES_PARAMS },
 });
 
-/** The images stage writing under `params.outDir` (resolved against the working directory). */
+/** The images stage writing under `params.outDir` (resolved against the working directory) with IDPP mode `params.idpp`. */
 export function imagesStage(params: Partial<ImagesParams> = {}): Stage {
-  return configureStage(images, { params: { ...imagesParams(params) } });
+  const p = imagesParams(params);
+  return forkStage(images, { name: images.name, filter: imagesFilter(p.idpp), params: { ...p } });
 }

@@ -16,7 +16,8 @@ import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
 import type { ReadLimits } from '../structure/limits.js';
 import { ensurePathwaysView, findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from './pathways.js';
-import { descriptors } from './descriptors.js';
+import { DEFAULT_SCREEN_IDPP, descriptorsStage, idppModeParam } from './descriptors.js';
+import type { IdppMode } from '../kernels/idpp.js';
 import { imagesParams, imagesStage } from './images.js';
 
 export interface ScreenOptions extends Partial<ScreenParams> {
@@ -30,6 +31,8 @@ export interface ScreenOptions extends Partial<ScreenParams> {
   outDir?: string;
   /** Supercell rule length of the images stage, Å. Default 7. */
   supercellMinLengthAng?: number;
+  /** IDPP mode of the descriptors and images stages (`exact`: the DDI numbers; `fast`). Default {@link DEFAULT_SCREEN_IDPP}. */
+  idpp?: IdppMode;
   mode?: 'fractured' | 'fixed';
   /** Worker threads per stage (fractured) or workflows at a time (fixed). Default 2. */
   workers?: number;
@@ -79,12 +82,12 @@ export interface ScreenReport {
   incomplete: string[];
 }
 
-/** Stages 2–4 for these parameters, in feed order. */
-export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number } = {}, workers = 2, findPaths: FindPathsSettings = {}): Stage[] {
+/** Stages 2–4 for these parameters, in feed order (`images.idpp`: the IDPP mode of descriptors and images). */
+export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number; idpp?: IdppMode } = {}, workers = 2, findPaths: FindPathsSettings = {}): Stage[] {
   if (!Number.isInteger(workers) || workers < 1) throw new StageError(`workers must be a positive integer, got ${JSON.stringify(workers)}`);
   return [
     configureStage(findPathsStage(params, findPaths), { workers }),
-    configureStage(descriptors, { workers }),
+    configureStage(descriptorsStage(images.idpp), { workers }),
     configureStage(imagesStage(images), { workers, params: { ...imagesParams(images) } }),
   ];
 }
@@ -111,21 +114,22 @@ export interface RankedPathway {
 }
 
 /**
- * The top `n` pathways of the current parameters by the images stage's priority (ewald_energy
- * ascending, then nsites_777), with their descriptors. Rows of structures re-imported since with other
- * content are left out (their keys carry the old content hash).
+ * The top `n` pathways of the current parameters and IDPP mode by the images stage's priority
+ * (ewald_energy ascending, then nsites_777), with their descriptors. Rows of structures re-imported
+ * since with other content are left out (their keys carry the old content hash).
  */
-export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n = 20): RankedPathway[] {
+export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n = 20, idpp: IdppMode = DEFAULT_SCREEN_IDPP): RankedPathway[] {
   const p = screenParams(params);
+  const mode = idppModeParam(idpp);
   return store.sql.all<RankedPathway>(
     `SELECT i.key, i.state, d.structure_id, d.formula, d.hop_index, d.length, d.multiplicity, d.nsites, d.nsites_777,
             d.oxidation_state, d.dimensionality, d.dimensionality_cumlengths, d.dimensionality_cumbarriers,
             d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
        FROM images i JOIN descriptors d ON d.key = i.key
        JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
-      WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ?
+      WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ? AND COALESCE(json_extract(d.params, '$.idpp'), 'exact') = ?
       ORDER BY i.priority DESC, i.id LIMIT ?`,
-    [p.ion, p.maxLengthAng, p.limit, n],
+    [p.ion, p.maxLengthAng, p.limit, mode, n],
   );
 }
 
@@ -138,7 +142,8 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const until = opts.until ?? 'images';
   const last = SCREEN_STAGE_NAMES.indexOf(until);
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
-  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
+  const idpp = idppModeParam(opts.idpp);
+  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng, idpp }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
   const store = openStore(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
@@ -150,7 +155,7 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
     const incomplete = incompleteReasons(run, status, opts.db);
     const finished = !run.stopped && run.halted.length === 0;
     const checkpointFiles = opts.checkpoint === false || !finished ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
-    return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top) : [], incomplete };
+    return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top, idpp) : [], incomplete };
   } finally {
     store.close();
   }

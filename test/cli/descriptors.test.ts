@@ -83,3 +83,15 @@ test('descriptors: invalid options name the option and the value', async () => {
   assert.equal(noIon.status, 1);
   assert.match(noIon.stderr, /ion Li has no sites in the structure/);
 });
+
+test('descriptors --idpp fast: rows of the fast mode (the library call with idpp fast), exact by default', () => {
+  const fast = cli(['descriptors', caf2, '--json', '--idpp', 'fast', '--limit', '1']);
+  assert.equal(fast.status, 0, fast.stderr);
+  const row = JSON.parse(fast.stdout.trim().split('\n')[0]!) as { ewald_energy: number; idpp_converged: boolean };
+  const lib = pathwayDescriptors(readStructure(caf2), { idpp: 'fast', limit: 1 })[0]!;
+  assert.equal(row.ewald_energy, lib.ewald_energy);
+  assert.equal(row.idpp_converged, true);
+  const bad = cli(['descriptors', caf2, '--idpp', 'slow']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /option '--idpp <mode>' argument 'slow' is invalid\. Allowed choices are exact, fast\./);
+});
