@@ -15,6 +15,8 @@ export const IDPP_FAST_TIE_ANG = 1e-5;
 export const IDPP_FAST_MAX_TIES = 16;
 /** Steps kept by the L-BFGS history. */
 export const IDPP_FAST_MEMORY = 20;
+/** Accepted steps without a new smallest force after which the run restarts from its best state. */
+export const IDPP_FAST_STALL_STEPS = 40;
 
 /** Scratch state of the image search (module-level: no allocation per pair). */
 const tie = { count: 0, d2: 0, s: new Float64Array(3 * IDPP_FAST_MAX_TIES) };
@@ -96,6 +98,37 @@ function even(k: number): number {
 /** The image stride: 3n rounded up to a multiple of 4 (the kernel's f64x2 loops take 4 words a step). */
 function stride(n: number): number {
   return (3 * n + 3) & ~3;
+}
+
+/**
+ * The straight path between the images (see the kernel's pathGuard): false, with info = [t, i, j,
+ * distance], when two atoms come closer than minDist anywhere along it.
+ */
+function pathGuard(band: Float64Array, pairs: Float64Array, Pp: number, n: number, m: number, n3p: number, start: ArrayLike<number>, endUsed: ArrayLike<number>, minDist: number, info: Float64Array): boolean {
+  const e = (m + 1) * n3p;
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const si = isStatic(start, endUsed, i);
+    for (let j = i + 1; j < n; j++, p++) {
+      if (si && isStatic(start, endUsed, j)) continue;
+      const a0 = band[i]! - band[j]!, a1 = band[n + i]! - band[n + j]!, a2 = band[2 * n + i]! - band[2 * n + j]!;
+      const b0 = (band[e + i]! - band[e + j]!) - a0, b1 = (band[e + n + i]! - band[e + n + j]!) - a1, b2 = (band[e + 2 * n + i]! - band[e + 2 * n + j]!) - a2;
+      const bb = b0 * b0 + b1 * b1 + b2 * b2;
+      for (let k = 0; k < m; k++) {
+        const rec = 5 * k * Pp;
+        const c0 = a0 - pairs[rec + p]!, c1 = a1 - pairs[rec + Pp + p]!, c2 = a2 - pairs[rec + 2 * Pp + p]!;
+        let t = bb > 0 ? -(c0 * b0 + c1 * b1 + c2 * b2) / bb : 0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        const x = c0 + t * b0, y = c1 + t * b1, z = c2 + t * b2;
+        const d = Math.sqrt(x * x + y * y + z * z);
+        if (d < minDist) {
+          info[0] = t; info[1] = i; info[2] = j; info[3] = d;
+          return false;
+        }
+      }
+    }
+  }
+  return true;
 }
 
 /** True when site a's end coordinates equal its start coordinates bit for bit. */
@@ -269,6 +302,7 @@ export function idppFastKernelTs(
   }
   extraStart[m] = nExtra;
   if (closest < minDist) return fail(info, cImg, cI, cJ, closest, IDPP_STATUS.TOO_CLOSE);
+  if (minDist > 0 && !pathGuard(band, pairs, Pp, n, m, n3p, start, endUsed, minDist, info)) return IDPP_STATUS.PATH_TOO_CLOSE;
   // Extra terms are in pair order, so by row: where each row's start in each image.
   const rowStart = new Int32Array(m * (n + 1));
   for (let k = 0; k < m; k++) {
@@ -309,7 +343,10 @@ export function idppFastKernelTs(
   eAcc.set(funcs);
   let fAccN2 = dot(force, 0, force, 0, D);
   const xBest = Float64Array.from(xAcc);
-  let bestN2 = fAccN2;
+  const fBest = Float64Array.from(fAcc);
+  const eBest = Float64Array.from(eAcc);
+  let bestN2 = fAccN2, bestMax = maxForce;
+  let sinceBest = 0;
   let totRes = Infinity;
   while (evaluations < maxIter) {
     if (totRes < tol && maxForce < gtol) {
@@ -365,7 +402,24 @@ export function idppFastKernelTs(
     trust = Math.min(trust * 2, maxStep);
     if (fn2 < bestN2) {
       bestN2 = fn2;
+      bestMax = mf;
       xBest.set(xAcc);
+      fBest.set(fAcc);
+      eBest.set(eAcc);
+      sinceBest = 0;
+    } else if (++sinceBest === IDPP_FAST_STALL_STEPS) {
+      // No smaller force for a while (the NEB force is not a gradient, so the band can wander):
+      // back to the best state, history dropped, shorter steps.
+      x1.set(xBest);
+      xAcc.set(xBest);
+      fAcc.set(fBest);
+      eAcc.set(eBest);
+      fAccN2 = bestN2;
+      maxForce = bestMax;
+      totRes = Infinity;
+      stored = 0;
+      trust = Math.max(trust / 4, 1e-6);
+      sinceBest = 0;
     }
   }
   // Not converged (a path through another atom, mostly): the state with the smallest force seen.

@@ -60,7 +60,9 @@ export interface IdppOptions {
   species?: string[];
   /**
    * Guard: refuse a path whose straight-line images (endpoints included) bring two atoms closer
-   * than this, Å. Default 0.5; 0 disables it (non-finite results are still refused).
+   * than this, Å; in fast mode also anywhere between the images (the closest approach along the
+   * straight path), where a line through another atom makes the objective singular. Default 0.5;
+   * 0 disables it (non-finite results are still refused).
    */
   minDistanceAng?: number;
   /** `wasm` (default) or the plain-TypeScript twin `ts` (both modes). */
@@ -119,7 +121,7 @@ export class IdppGuardError extends Error {
   constructor(
     /** `too-close`: straight-line atoms closer than minDistanceAng; `non-finite`: NaN/Inf during relaxation. */
     readonly kind: 'too-close' | 'non-finite',
-    /** Image index, 0 = start … images + 1 = end. */
+    /** Image index, 0 = start … images + 1 = end; -1 when the closest approach lies between images (fast mode). */
     readonly image: number,
     /** First atom (site index), or -1 when unknown. */
     readonly atomI: number,
@@ -146,6 +148,10 @@ function statusError(status: number, info: ArrayLike<number>, species: readonly 
       return new IdppGuardError('too-close', image, i, j, v,
         `idpp: straight-line image ${image} puts atoms ${site(species, i)} and ${site(species, j)} ${v.toPrecision(6)} Å apart, closer than minDistanceAng = ${minDist} Å ` +
         '(the straight path runs through or next to another atom; pymatgen would return NaN or a distorted path here)');
+    case IDPP_STATUS.PATH_TOO_CLOSE:
+      return new IdppGuardError('too-close', -1, i, j, v,
+        `idpp: the straight path brings atoms ${site(species, i)} and ${site(species, j)} within ${v.toPrecision(6)} Å of each other (at ${(100 * image).toFixed(1)} % of the way, between images), closer than minDistanceAng = ${minDist} Å ` +
+        '(a straight line through another atom: the IDPP objective is singular there, and the side the relaxed path takes around the atom would be decided by rounding)');
     case IDPP_STATUS.NON_FINITE:
       return new IdppGuardError('non-finite', image, i, j, v,
         j >= 0
