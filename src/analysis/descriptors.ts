@@ -67,6 +67,12 @@ export interface DescriptorOptions {
   /** Symmetry tolerance, Å. Default 0.1. */
   symprec?: number;
   /**
+   * The distinct hops of the (sanitised) cell, found already by `findHops` with these options (the
+   * screen's find_paths stage): used as they are instead of searching again. Give them with
+   * `sanitize: false` and the cell they were found in.
+   */
+  hops?: HopResult;
+  /**
    * IDPP mode of the images (src/kernels/idpp.ts): `exact` (default) reproduces pymatgen's IDPPSolver
    * and so the DDI numbers, including their sensitivity to the last bits of the input in high-symmetry
    * cells; `fast` converges the same objective with L-BFGS, ~2–3× fewer force evaluations, and gives
@@ -243,7 +249,8 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
   progress?.({ phase: `${options.sanitize === false ? 'primitive cell and symmetry' : 'sanitize: primitive cell and symmetry'} (${structure.species.length} sites)` });
   let s = options.sanitize === false ? structure : sanitize(structure, { symprec }).structure;
   const reduction = primitiveReduction(s, { symprec });
-  const hops = findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, onProgress: progress });
+  // Hops found already (the screen's find_paths stage, on this same cell) are taken as they are.
+  const hops = options.hops ?? findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, onProgress: progress });
 
   progress?.({ phase: `oxidation states (${s.species.length} sites)` });
   let oxidation: DescriptorContext['oxidation'];

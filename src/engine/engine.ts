@@ -90,9 +90,11 @@ export class Engine {
       this.byName.set(s.name, rt);
       this.rts.push(rt);
     }
+    // A stage fed by another's emitted table has that stage upstream.
+    const emitter = new Map(this.rts.filter((rt) => rt.stage.emits).map((rt) => [rt.stage.emits!.table, rt]));
     for (const rt of this.rts) {
       const from = rt.stage.input.from;
-      const up = from ? this.byName.get(from) : undefined;
+      const up = from ? this.byName.get(from) ?? emitter.get(from) : undefined;
       if (up) {
         rt.upstream = up;
         up.downstream.push(rt);

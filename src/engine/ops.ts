@@ -8,6 +8,7 @@ import type { Table } from 'apache-arrow';
 import { openSql, type SqlDb } from './store.js';
 import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
 import { makeOutputDir, writeOutputFile } from './output-files.js';
+import { setPriority as setStagePriority } from '../store/sqlite/control.js';
 import { expireDeadLocalLeases, sweep as sweepRows } from '../store/sqlite/lease.js';
 import type { RowState } from '../store/interface.js';
 import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
@@ -198,25 +199,19 @@ export function scale(sql: SqlDb, stage: string, workers: number, now = Date.now
  */
 export function setPriority(sql: SqlDb, stage: string, expr: string, now = Date.now()): { from: PrioritySpec; rescored: number } {
   requireStage(sql, stage);
-  checkPriority(stage, expr);
-  return sql.transaction(() => {
-    const from = JSON.parse(sql.get<{ priority: string }>('SELECT priority FROM engine_stages WHERE name = ?', [stage])!.priority) as PrioritySpec;
-    const rescored = sql.run(`UPDATE ${stage} SET priority = COALESCE((${expr}), 0), updated_at = ? WHERE state = 'pending'`, [now]).changes;
-    sql.run('UPDATE engine_stages SET priority = ?, updated_at = ? WHERE name = ?', [JSON.stringify(expr), now, stage]);
-    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'priority', JSON.stringify({ from, to: expr })]);
-    return { from, rescored };
-  }, 'immediate');
+  return setStagePriority(sql, stage, expr, now);
 }
 
 /** Drop every stage table and the engine's run metadata; imported structures stay. */
 export function resetEngine(sql: SqlDb): string[] {
-  const names = stageNames(sql);
+  const names = [...stageNames(sql), ...emittedNames(sql)];
   sql.transaction(() => {
-    // Views over stage tables (e.g. `pathways` over `find_paths`) go with them; other views stay.
+    // Views over stage tables (e.g. the `pathways` view of earlier stores over `find_paths`) go with
+    // them; other views stay.
     const over = (text: string) => names.some((n) => new RegExp(`\\b${n}\\b`).test(text));
     for (const v of sql.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'view'")) if (over(v.sql)) sql.exec(`DROP VIEW IF EXISTS ${v.name}`);
     for (const n of names) sql.exec(`DROP TABLE IF EXISTS ${n}`);
-    sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts;');
+    sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts; DELETE FROM engine_emits;');
   }, 'immediate');
   return names;
 }
@@ -253,7 +248,13 @@ export function exportableTables(sql: SqlDb): string[] {
   return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`).map((r) => r.name);
 }
 
-/** Views in the store (derived tables such as `pathways`), by name. */
+/** Emitted tables of fan-out stages (e.g. `pathways`), by name. */
+export function emittedNames(sql: SqlDb): string[] {
+  if (!sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'engine_emits'")) return [];
+  return sql.all<{ name: string }>('SELECT name FROM engine_emits ORDER BY rowid').map((r) => r.name);
+}
+
+/** Views in the store, by name. */
 export function viewNames(sql: SqlDb): string[] {
   return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name`).map((r) => r.name);
 }
@@ -366,8 +367,8 @@ export function exportTable(sql: SqlDb, table: string, format: ExportFormat): Ui
 }
 
 /**
- * A checkpoint in `dir`: an online SQLite backup (`fracflow.db`) plus every stage table and every view
- * (derived tables such as `pathways`) as CSV and as an Arrow IPC file. Returns the files written.
+ * A checkpoint in `dir`: an online SQLite backup (`fracflow.db`) plus every stage table, every
+ * emitted table (e.g. `pathways`) and every view as CSV and as an Arrow IPC file. Returns the files written.
  */
 export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   const db = join(dir, 'fracflow.db');
@@ -384,7 +385,7 @@ export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   const copy = openSql(db);
   try {
     copy.pragma('journal_mode = DELETE');
-    for (const s of [...stageNames(copy), ...viewNames(copy)]) {
+    for (const s of [...stageNames(copy), ...emittedNames(copy), ...viewNames(copy)]) {
       const csv = join(dir, `${s}.csv`);
       writeOutputFile(csv, tableAsCsv(copy, s));
       const arrow = join(dir, `${s}.arrow`);

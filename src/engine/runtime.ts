@@ -74,7 +74,24 @@ export function outcomeOf(rt: Runtime, claim: Claim, result: TaskResult): BatchO
       okIdx.push(i);
     } else failed.push({ id, error: errors[i]! });
   }
-  return { stage: rt.stage.name, done: { ids: okIds, outputs: outs.map((col) => okIdx.map((i) => col[i])) }, failed };
+  const outcome: BatchOutcome = { stage: rt.stage.name, done: { ids: okIds, outputs: outs.map((col) => okIdx.map((i) => col[i])) }, failed };
+  if (result.emit && rt.stage.emits) {
+    const e = result.emit;
+    const ekeys = wireValues(e, 'key') as string[];
+    const source = wireValues(e, 'source') as string[];
+    const cols = Object.keys(rt.stage.emits.columns).map((c) => wireValues(e, c));
+    const keep: number[] = [];
+    source.forEach((k, i) => {
+      if (idOf.has(k)) keep.push(i);
+    });
+    outcome.emitted = {
+      keys: keep.map((i) => ekeys[i]!),
+      sourceIds: keep.map((i) => idOf.get(source[i]!)!),
+      sourceKeys: keep.map((i) => source[i]!),
+      columns: cols.map((col) => keep.map((i) => col[i])),
+    };
+  }
+  return outcome;
 }
 
 /** The rows `idx` of a claim, as a claim of their own. */

@@ -361,10 +361,11 @@ const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entri
 async function work(batch: RecordBatch, ctx: WorkContext): Promise<RecordBatch> {
   const keys = columnValues(batch, 'key') as string[];
   const dirs = columnValues(batch, 'dir') as string[];
+  const subs = columnValues(batch, 'sub') as (string | null)[];
   const designs = columnValues(batch, 'design') as string[];
   const cols: unknown[][] = OUTPUT_DEFS.map(() => []);
   for (let i = 0; i < keys.length; i++) {
-    const r = await runCalc(keys[i]!, dirs[i]!, designs[i]!, ctx.params);
+    const r = await runCalc(keys[i]!, subs[i] ? join(dirs[i]!, subs[i]!) : dirs[i]!, designs[i]!, ctx.params);
     const row = [keys[i], r.energyStartEv, r.energyMidEv, r.energyEndEv, r.barrierEv, r.exitCode, r.runtimeSec, r.electronicConverged, r.energyFiles, r.outputTail];
     row.forEach((v, c) => cols[c]!.push(v));
   }
@@ -392,9 +393,10 @@ export function calcLeaseMs(timeLimitSec: number, killGraceSec = 10): number {
 export type CalcFolderSource = 'columns' | 'out_dir';
 export const CALC_FOLDER_SOURCES: readonly CalcFolderSource[] = ['columns', 'out_dir'];
 
-const DIR_EXPR: Readonly<Record<CalcFolderSource, Readonly<Record<CalcDesign, string>>>> = {
-  columns: { static: 'u.static_dir', neb: 'u.neb_dir' },
-  out_dir: { static: "u.out_dir || '/vasp_static'", neb: "u.out_dir || '/vasp_neb'" },
+/** The `images` column naming a row's folder, and the sub-folder of it that holds the design. */
+const DIR_COLUMN: Readonly<Record<CalcFolderSource, Readonly<Record<CalcDesign, { column: string; sub: string | null }>>>> = {
+  columns: { static: { column: 'static_dir', sub: null }, neb: { column: 'neb_dir', sub: null } },
+  out_dir: { static: { column: 'out_dir', sub: 'vasp_static' }, neb: { column: 'out_dir', sub: 'vasp_neb' } },
 };
 
 const STAGE_NAME: Readonly<Record<CalcDesign, string>> = { static: 'calc_static', neb: 'calc_neb' };
@@ -402,15 +404,15 @@ const STAGE_NAME: Readonly<Record<CalcDesign, string>> = { static: 'calc_static'
 // The workers find the work function by stage name among this module's exports, so a stage declared
 // with another folder source under the same name runs the same work.
 function declare(design: CalcDesign, source: CalcFolderSource): Stage {
-  const dirExpr = DIR_EXPR[source][design];
+  const dir = DIR_COLUMN[source][design];
   return defineStage({
     module: import.meta.url,
     name: STAGE_NAME[design],
     input: {
       from: CALC_INPUT_TABLE,
-      columns: { dir: { type: 'utf8', expr: dirExpr }, design: { type: 'utf8', expr: `'${design}'` } },
+      columns: { dir: { type: 'utf8', from: dir.column }, sub: { type: 'utf8', value: dir.sub }, design: { type: 'utf8', value: design } },
     },
-    filter: { sql: `(${dirExpr}) IS NOT NULL` },
+    filter: { sql: `${dir.column} IS NOT NULL` },
     output: OUTPUT,
     work,
     workers: 1,

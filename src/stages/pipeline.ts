@@ -15,7 +15,7 @@ import { StageError, configureStage, type Stage } from '../engine/stage.js';
 import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
 import type { ReadLimits } from '../structure/limits.js';
-import { ensurePathwaysView, findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from './pathways.js';
+import { findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from './pathways.js';
 import { DEFAULT_SCREEN_IDPP, descriptorsStage, idppModeParam } from './descriptors.js';
 import type { IdppMode } from '../kernels/idpp.js';
 import { imagesParams, imagesStage } from './images.js';
@@ -87,7 +87,7 @@ export function screenStages(params: Partial<ScreenParams> = {}, images: { outDi
   if (!Number.isInteger(workers) || workers < 1) throw new StageError(`workers must be a positive integer, got ${JSON.stringify(workers)}`);
   return [
     configureStage(findPathsStage(params, findPaths), { workers }),
-    configureStage(descriptorsStage(images.idpp), { workers }),
+    configureStage(descriptorsStage(images.idpp, params), { workers }),
     configureStage(imagesStage(images), { workers, params: { ...imagesParams(images) } }),
   ];
 }
@@ -127,7 +127,7 @@ export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n 
             d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
        FROM images i JOIN descriptors d ON d.key = i.key
        JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
-      WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ? AND COALESCE(json_extract(d.params, '$.idpp'), 'exact') = ?
+      WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ? AND d.idpp = ?
       ORDER BY i.priority DESC, i.id LIMIT ?`,
     [p.ion, p.maxLengthAng, p.limit, mode, n],
   );
@@ -149,7 +149,6 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
     const engine = await Engine.open({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
     opts.onEngine?.(engine);
-    ensurePathwaysView(store.sql);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2, signal: opts.signal });
     const status = stageStatus(store.sql, stages.map((s) => s.name));
     const incomplete = incompleteReasons(run, status, opts.db);

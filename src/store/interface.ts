@@ -2,7 +2,7 @@
  * The store interface: what the engine and the operator commands ask of a store, in the queue's own
  * words. One implementation per backend (src/store/sqlite/, one module per verb); the engine knows
  * nothing else of the database, and no SQL text exists outside src/store/ except the portable
- * priority and filter expressions users write (src/store/expressions.ts).
+ * priority and filter expressions users write (src/engine/expressions.ts).
  *
  * Row lifecycle of a stage table: `pending → running (holder, lease, attempt + 1) → done | failed`.
  * A failed attempt (the work threw) goes back to `pending` after a back-off while attempts remain; a
@@ -48,8 +48,8 @@ export interface BatchOutcome {
   done: { ids: number[]; outputs: unknown[][] };
   /** Rows whose work threw: an attempt each. */
   failed: { id: number; error: string }[];
-  /** Rows of the stage's emitted table, `columns[c][k]`: key, the id of the row that emitted it, then the declared columns. */
-  emitted?: { keys: string[]; sourceIds: number[]; columns: unknown[][] };
+  /** Rows of the stage's emitted table: their keys, the id of the row that emitted each, and the declared columns `columns[c][k]`. */
+  emitted?: { keys: string[]; sourceIds: number[]; sourceKeys: string[]; columns: unknown[][] };
 }
 
 export interface ExchangeResult {

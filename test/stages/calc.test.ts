@@ -178,7 +178,8 @@ test('calc stage parameters: every validation branch names the option and the va
   assert.throws(() => calcStages({ command: 'x', designs: ['relax' as 'static'] }), { message: 'calc: designs must be a non-empty list of static, neb, got ["relax"]' });
   assert.throws(() => calcStages({ command: 'x', folders: 'dirs' as 'columns' }), { message: 'calc: folders must be one of columns, out_dir, got "dirs"' });
   const [so, no] = calcStages({ command: 'x', folders: 'out_dir' });
-  assert.deepEqual([so!.name, so!.input.columns['dir']!.expr, so!.filter!.sql, no!.input.columns['dir']!.expr], ['calc_static', "u.out_dir || '/vasp_static'", "(u.out_dir || '/vasp_static') IS NOT NULL", "u.out_dir || '/vasp_neb'"]);
+  const dirOf = (st: typeof so) => [st!.input.columns['dir']!.from, st!.input.columns['sub']!.value];
+  assert.deepEqual([so!.name, dirOf(so), so!.filter!.sql, dirOf(no)], ['calc_static', ['out_dir', 'vasp_static'], 'out_dir IS NOT NULL', ['out_dir', 'vasp_neb']]);
   assert.throws(() => calcStages({ command: 'x', workers: 0 }), { message: 'calc: workers must be a positive integer, got 0' });
   assert.throws(() => calcStages({ command: 5 as unknown as string }), { message: 'calc: command must be a non-empty shell command line or argv array, got 5' });
   const [s, n] = calcStages({ command: 'vasp_std', timeLimitSec: 100, killGraceSec: 5, workers: 3 });
@@ -186,7 +187,7 @@ test('calc stage parameters: every validation branch names the option and the va
   assert.equal(s!.leaseMs, calcLeaseMs(100, 5));
   assert.ok(s!.leaseMs > 2 * 3 * 105 * 1000, 'a queued batch behind a running one, three steps each, fits in the lease');
   assert.deepEqual(s!.params, { command: 'vasp_std', timeLimitSec: 100, killGraceSec: 5, tailBytes: 4096 });
-  assert.deepEqual([calcStatic.input.from, calcNeb.input.from, calcStatic.input.columns['dir']!.expr, calcNeb.input.columns['dir']!.expr], ['images', 'images', 'u.static_dir', 'u.neb_dir']);
+  assert.deepEqual([calcStatic.input.from, calcNeb.input.from, dirOf(calcStatic), dirOf(calcNeb)], ['images', 'images', ['static_dir', null], ['neb_dir', null]]);
 });
 
 test('runCalc: bad design, missing folder or step folder, a program that cannot start, an unconfigured stage', async () => {

@@ -145,6 +145,19 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE import_errors ADD COLUMN record_id TEXT;
     `,
   },
+  {
+    version: 5,
+    name: 'emitted tables',
+    // The tables fan-out stages emit rows into (one structure -> its pathways): name, the emitting
+    // stage and the declared columns.
+    sql: `
+      CREATE TABLE IF NOT EXISTS engine_emits (
+        name      TEXT PRIMARY KEY,
+        stage     TEXT NOT NULL,
+        spec_json TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Apply every store migration (structures, engine tables) not applied yet. */
