@@ -26,7 +26,7 @@
 import { withChanges, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction, sitePermutations, type PrimitiveReduction, type SitePermutations } from '../structure/symmetry.js';
-import { BondValenceError, bondValenceStates, oxidationStates, type OxidationMethod, type OxidationResult } from '../structure/oxidation.js';
+import { BondValenceError, bondValenceStates, oxidationStates, type OxidationMethod, type OxidationResult } from './oxidation.js';
 import { minLengthScaling } from '../kernels/supercell.js';
 import { ewaldSiteEnergy } from '../kernels/ewald.js';
 import { radiiOverlap } from '../kernels/overlap.js';

@@ -25,8 +25,8 @@
  * - KPOINTS: the set's rule `length: 25` → VASP's fully automatic scheme (`Kpoints.automatic`);
  *   with `kpoints: { gridDensity }` the `Kpoints.automatic_density` grid instead.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dataPath } from '../paths.js';
 import { element, isElement } from '../structure/elements.js';
 import { latticeParameters } from '../structure/lattice.js';
@@ -457,14 +457,6 @@ function inputFiles(set: VaspInputSet, poscars: { sub: string; structure: Struct
   return files;
 }
 
-/** Write `files` under `dir` (folders made as needed). */
-function writeFiles(dir: string, files: FolderFiles): void {
-  for (const [name, text] of Object.entries(files)) {
-    const f = join(dir, ...name.split('/'));
-    mkdirSync(dirname(f), { recursive: true });
-    writeFileSync(f, text);
-  }
-}
 
 /** The files of one VASP input folder (INCAR, KPOINTS, POSCAR, POTCAR.spec) for `structure` with the `static` or `relax` design. */
 export function vaspFolderFiles(structure: Structure, design: 'static' | 'relax', overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): { set: VaspInputSet; files: FolderFiles } {
@@ -473,15 +465,6 @@ export function vaspFolderFiles(structure: Structure, design: 'static' | 'relax'
   return { set, files: inputFiles(set, [{ sub: '', structure: set.structure }]) };
 }
 
-/**
- * Write one VASP input folder (INCAR, KPOINTS, POSCAR, POTCAR.spec) for `structure` with the
- * `static` or `relax` design. Returns the input set written.
- */
-export function writeVaspFolder(dir: string, structure: Structure, design: 'static' | 'relax', overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): VaspInputSet {
-  const { set, files } = vaspFolderFiles(structure, design, overrides, options);
-  writeFiles(dir, files);
-  return set;
-}
 
 /** `s` sorted as pymatgen sorts it, checked to list the same species in the same order as the start image `ref`. */
 function sameOrder(s: Structure, ref: Structure, what: string): Structure {
@@ -515,12 +498,6 @@ export function nebFolderFiles(images: readonly Structure[], overrides: IncarOve
   return { relaxStart: rs.set, relaxEnd: re.set, neb, files };
 }
 
-/** Write the NEB design (see {@link nebFolderFiles}) in `dir`. */
-export function writeNebFolder(dir: string, images: readonly Structure[], overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): { relaxStart: VaspInputSet; relaxEnd: VaspInputSet; neb: VaspInputSet } {
-  const { files, ...sets } = nebFolderFiles(images, overrides, options);
-  writeFiles(dir, files);
-  return sets;
-}
 
 /**
  * The files of the static start/mid/end design: `start/`, `mid/`, `end/`, each a complete `static`
@@ -537,9 +514,3 @@ export function staticFolderFiles(images: readonly Structure[], overrides: Incar
   return { sets, files };
 }
 
-/** Write the static design (see {@link staticFolderFiles}) in `dir`. */
-export function writeStaticFolders(dir: string, images: readonly Structure[], overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): VaspInputSet[] {
-  const { sets, files } = staticFolderFiles(images, overrides, options);
-  writeFiles(dir, files);
-  return sets;
-}

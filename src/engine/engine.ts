@@ -18,7 +18,7 @@ import { FixedScheduler } from './fixed.js';
 import { FracturedScheduler } from './fractured.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { emptyReport, type Runtime } from './runtime.js';
-import { StageError, type PrioritySpec, type Stage } from './stage.js';
+import { StageError, type PrioritySpec, type Stage } from '../stage-kit/stage.js';
 
 export type { RunReport, StageHalt } from './core.js';
 export type { StageReport } from './runtime.js';

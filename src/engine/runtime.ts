@@ -4,9 +4,9 @@
  * claims split so that suspect rows run alone, the messages of halts.
  */
 import type { BatchOutcome, Claim } from '../store/interface.js';
-import type { ColumnDef } from './arrow.js';
+import type { ColumnDef } from '../stage-kit/arrow.js';
 import type { StagePool } from './pool.js';
-import type { Stage } from './stage.js';
+import type { Stage } from '../stage-kit/stage.js';
 import { wireValues } from './wire.js';
 import type { TaskHalt, TaskResult } from './worker.js';
 

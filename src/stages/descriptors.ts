@@ -18,8 +18,8 @@
  * within a structure, so that a structure's pathways stay adjacent in the queue.
  */
 import type { RecordBatch } from 'apache-arrow';
-import type { ColumnDef } from '../engine/arrow.js';
-import { defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
+import type { ColumnDef } from '../stage-kit/arrow.js';
+import { defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../stage-kit/stage.js';
 import { pathwayDescriptors, type PathwayDescriptors } from '../analysis/descriptors.js';
 import { IDPP_MODES, type IdppMode } from '../kernels/idpp.js';
 import { STRUCTURE_INPUTS, batchRows, mapRows, rowHops, rowsBatch, screenParams, structureFromColumns, type ScreenParams } from './pathways.js';

@@ -21,9 +21,9 @@
  */
 import { resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import type { ColumnDef } from '../engine/arrow.js';
-import { keyFolderName, packFiles } from '../engine/output-files.js';
-import { defineStage, forkStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
+import type { ColumnDef } from '../stage-kit/arrow.js';
+import { keyFolderName, packFiles } from '../stage-kit/files.js';
+import { defineStage, forkStage, StageError, type ColumnType, type Stage, type WorkContext } from '../stage-kit/stage.js';
 import { screenHopImages, imagesToExtxyz, imagesToOverlayCif } from '../analysis/hop-images.js';
 import type { IdppMode } from '../kernels/idpp.js';
 import { DEFAULT_SCREEN_IDPP, idppModeParam } from './descriptors.js';

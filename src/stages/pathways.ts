@@ -15,8 +15,8 @@
  * is new work, and a rerun with the same inputs finds every key present and recomputes nothing.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { columnValues, makeBatch, type ColumnDef } from '../engine/arrow.js';
-import { defineStage, StageError, type ColumnType, type FanOut, type Stage, type WorkContext } from '../engine/stage.js';
+import { columnValues, makeBatch, type ColumnDef } from '../stage-kit/arrow.js';
+import { defineStage, StageError, type ColumnType, type FanOut, type Stage, type WorkContext } from '../stage-kit/stage.js';
 import { createStructure, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction } from '../structure/symmetry.js';

@@ -13,7 +13,7 @@
  * Times are milliseconds since the Unix epoch. Every method is asynchronous; an implementation runs
  * each call as one unit of work (one transaction), and nothing of the caller's runs inside it.
  */
-import type { ColumnType, PrioritySpec, Stage } from '../engine/stage.js';
+import type { ColumnType, PrioritySpec, Stage } from '../stage-kit/stage.js';
 
 export type RowState = 'pending' | 'running' | 'done' | 'failed';
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryQueues } from '../helpers/queue.js';
-import { configureStage, defineStage, forkStage, StageError, type StageDeclaration } from '../../src/engine/stage.js';
+import { configureStage, defineStage, forkStage, StageError, type StageDeclaration } from '../../src/stage-kit/stage.js';
 import { square, plusOne, toyRows } from './fixtures/toy-stages.js';
 
 async function setup(stages = [square, plusOne]) {
@@ -104,7 +104,7 @@ test('rows in quarantine (two deaths or more) are left out of claims and claimed
 });
 
 test('a row whose work threw its last attempt is failed with fail_kind error; requeue --failed gives back its attempts and deaths', async () => {
-  const { requeue } = await import('../../src/engine/ops.js');
+  const { requeue } = await import('../../src/store/sqlite/ops.js');
   const s = configureStage(square, { leaseMs: 10, retry: { maxAttempts: 1, maxDeaths: 5 } });
   const { sql, tables: [sq] } = await setup([s]);
   await sq!.enqueue(toyRows(0, 1));
@@ -118,7 +118,7 @@ test('a row whose work threw its last attempt is failed with fail_kind error; re
 });
 
 test('submit puts one key at the head of the queue above every priority; failed keys go back too', async () => {
-  const { submit, scale } = await import('../../src/engine/ops.js');
+  const { submit, scale } = await import('../../src/store/sqlite/ops.js');
   const { sql, tables: [sq] } = await setup();
   await sq!.enqueue(toyRows(0, 5));
   submit(sql, 'square', 'k1');
@@ -128,7 +128,7 @@ test('submit puts one key at the head of the queue above every priority; failed 
   assert.throws(() => submit(sql, 'square', 'nope'), /stage square has no row with key "nope" \(not admitted yet\?\)/);
   assert.throws(() => submit(sql, 'cube', 'k1'), /no stage named "cube" in this store \(stages: square, plus_one\)/);
   assert.deepEqual(scale(sql, 'square', 4), { from: 1, to: 4 });
-  const { requeue } = await import('../../src/engine/ops.js');
+  const { requeue } = await import('../../src/store/sqlite/ops.js');
   const held = await sq!.claim('gone', 1, 1000);
   assert.equal(requeue(sql, 'square', 'stale', 1000 + 299_999), 0, 'lease still running');
   assert.equal(requeue(sql, 'square', 'stale', 1000 + 300_001), 1);
@@ -201,7 +201,7 @@ test('priority swaps at run time re-score pending rows: SQL expression or regist
   assert.deepEqual(JSON.parse(sql.get<{ priority: string }>("SELECT priority FROM engine_stages WHERE name = 'square'")!.priority), 'x % 3');
   assert.equal(sql.all("SELECT * FROM engine_events WHERE kind = 'priority'").length, 2);
   await assert.rejects(sq!.setPriority({ fn: 'nope' }), /stage square: priority function "nope" is not registered \(registered: .*negative_x/);
-  const { setPriority } = await import('../../src/engine/ops.js');
+  const { setPriority } = await import('../../src/store/sqlite/ops.js');
   await sq!.enqueue(toyRows(6, 9));
   // Swapped from the registry side (the CLI, another process): the pending rows are re-scored at once.
   assert.deepEqual(setPriority(sql, 'square', '-x'), { from: 'x % 3', rescored: 3 });

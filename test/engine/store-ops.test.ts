@@ -15,12 +15,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate, openSql, openStore, StoreError, type SqlDb } from '../../src/engine/store.js';
+import { migrate, openSql, openStore, StoreError, type SqlDb } from '../../src/store/sqlite/diffusion.js';
 import { SqliteQueueStore } from '../../src/store/sqlite/index.js';
 import { stageQueue } from '../helpers/queue.js';
-import type { Stage } from '../../src/engine/stage.js';
-import { checkpoint, exportTable, requeue, stageStatus } from '../../src/engine/ops.js';
-import { configureStage, defineStage } from '../../src/engine/stage.js';
+import type { Stage } from '../../src/stage-kit/stage.js';
+import { checkpoint, exportTable, requeue, stageStatus } from '../../src/store/sqlite/ops.js';
+import { configureStage, defineStage } from '../../src/stage-kit/stage.js';
 import { tableFromIPC } from 'apache-arrow';
 import { flaky, square, toyRows } from './fixtures/toy-stages.js';
 import { runCli } from '../helpers/cli.js';

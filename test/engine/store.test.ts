@@ -9,8 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MIGRATIONS, migrate, openSql, openStore, structureHash } from '../../src/engine/store.js';
-import { importFiles, importBundled } from '../../src/stages/import.js';
+import { MIGRATIONS, migrate, openSql, openStore, structureHash } from '../../src/store/sqlite/diffusion.js';
+import { importFiles, importBundled } from '../../src/workflow/import.js';
 import { createStructure } from '../../src/structure/structure.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-store-'));

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { openSql } from '../../src/engine/store.js';
-import { runScreen } from '../../src/stages/pipeline.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
+import { runScreen } from '../../src/workflow/screen.js';
 
 export type Row = Record<string, unknown>;
 

@@ -11,9 +11,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
-import { openSql } from '../../src/engine/store.js';
-import { barrier, readVaspRun } from '../../src/analysis/vasp-outputs.js';
-import { calcLeaseMs, calcNeb, calcStages, calcStatic, checkCalcParams, runCalc, trackCalcProcesses, CalcError } from '../../src/stages/calc.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
+import { barrier, readVaspRun } from '../../src/io/vasp-outputs.js';
+import { calcLeaseMs, calcNeb, calcStages, calcStatic, checkCalcParams, runCalc as runCalcWith, CalcError } from '../../src/stages/calc.js';
+import { localExecutor, trackProcessGroups } from '../../src/engine/executor.js';
+
+const runCalc = (key: string, dir: string, design: string, params: Readonly<Record<string, unknown>>) => runCalcWith(key, dir, design, params, localExecutor);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const standIn = join(here, '..', 'fixtures', 'calc', 'stand-in.mjs');
@@ -218,7 +221,7 @@ test('runCalc: bad design, missing folder or step folder, a program that cannot 
   await assert.rejects(runCalc('k', join(root, 'argv'), 'static', { command: 'kill -9 $$' }), { message: /^calc k: command was killed by SIGKILL in .*\/argv\/start; output tail:/ });
 });
 
-test('a stopped engine: the running program is killed with its process group (trackCalcProcesses) and its row goes back to pending', async () => {
+test('a stopped engine: the running program is killed with its process group (trackProcessGroups) and its row goes back to pending', async () => {
   const root = mkdtempSync(join(tmpdir(), 'fracflow-calc-stop-'));
   const d = staticFolder(root, 'long', [{ sleepSec: 60 }, {}, {}]);
   const db = join(root, 'calc.db');
@@ -226,7 +229,7 @@ test('a stopped engine: the running program is killed with its process group (tr
   sql.exec('CREATE TABLE images (id INTEGER PRIMARY KEY, key TEXT NOT NULL, static_dir TEXT, neb_dir TEXT)');
   sql.run('INSERT INTO images (key, static_dir) VALUES (?, ?)', ['p-long', d]);
   sql.close();
-  const groups = trackCalcProcesses();
+  const groups = trackProcessGroups();
   const e = await Engine.open({ db, stages: calcStages({ command: shellCommand, timeLimitSec: 120, designs: ['static'] }), tickMs: 50 });
   const stop = new AbortController();
   const running = e.run({ signal: stop.signal });

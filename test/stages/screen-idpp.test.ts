@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/engine/store.js';
-import { StageError } from '../../src/engine/stage.js';
-import { runScreen, topPathways } from '../../src/stages/pipeline.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { StageError } from '../../src/stage-kit/stage.js';
+import { runScreen, topPathways } from '../../src/workflow/screen.js';
 import { descriptorsStage } from '../../src/stages/descriptors.js';
 import { imagesParams } from '../../src/stages/images.js';
 

@@ -11,14 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/engine/store.js';
-import { StageError } from '../../src/engine/stage.js';
-import { errorGroups, requeue } from '../../src/engine/ops.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { StageError } from '../../src/stage-kit/stage.js';
+import { errorGroups, requeue } from '../../src/store/sqlite/ops.js';
 import { findPathsStage, pathwaysOfRow } from '../../src/stages/pathways.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { supercell } from '../../src/kernels/supercell.js';
 import { DEFAULT_MAX_SITES } from '../../src/analysis/site-limit.js';
-import { runScreen } from '../../src/stages/pipeline.js';
+import { runScreen } from '../../src/workflow/screen.js';
 import { readStructure } from '../../src/structure/io.js';
 import { SiteLimitError } from '../../src/analysis/site-limit.js';
 

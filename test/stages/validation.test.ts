@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStructure } from '../../src/structure/io.js';
-import { StageError } from '../../src/engine/stage.js';
+import { StageError } from '../../src/stage-kit/stage.js';
 import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsStage } from '../../src/stages/pathways.js';
-import { openSql } from '../../src/engine/store.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
-import { fileSourceId, recordSourceId } from '../../src/stages/import.js';
+import { fileSourceId, recordSourceId } from '../../src/workflow/import.js';
 import { createStructure } from '../../src/structure/structure.js';
-import { runScreen, screenStages } from '../../src/stages/pipeline.js';
+import { runScreen, screenStages } from '../../src/workflow/screen.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const caf2File = join(here, 'fixtures', 'structures', 'CaF2_fluorite_Fm-3m.cif');
@@ -150,8 +150,8 @@ test('recordSourceId: dataset-qualified id, else orig_id, else the record index;
 
 test('a store from before pathways was a table of its own (an earlier fracflow made it a view) is refused with the way out, and reset clears it', async () => {
   const { Engine } = await import('../../src/engine/engine.js');
-  const { openStore } = await import('../../src/engine/store.js');
-  const { resetEngine } = await import('../../src/engine/ops.js');
+  const { openStore } = await import('../../src/store/sqlite/diffusion.js');
+  const { resetEngine } = await import('../../src/store/sqlite/ops.js');
   const store = openStore(':memory:');
   try {
     await (await Engine.open({ db: store.sql, stages: [findPathsStage()] })).close();

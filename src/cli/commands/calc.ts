@@ -5,11 +5,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
 import { Engine } from '../../engine/engine.js';
-import { scale } from '../../engine/ops.js';
-import { openStore } from '../../engine/store.js';
+import { scale } from '../../store/sqlite/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
 import { isStageTable } from '../../store/sqlite/ensure.js';
 import type { ProgressMode } from '../../engine/progress.js';
-import { CALC_INPUT_TABLE, calcStages, trackCalcProcesses, type CalcDesign, type CalcFolderSource } from '../../stages/calc.js';
+import { CALC_INPUT_TABLE, calcStages, type CalcDesign, type CalcFolderSource } from '../../stages/calc.js';
+import { trackProcessGroups } from '../../engine/executor.js';
 import { formatTable } from '../table.js';
 import { SignalStop } from '../signals.js';
 
@@ -100,7 +101,7 @@ export function register(program: Command): void {
         throw err;
       }
       // A stop (Ctrl-C) ends the worker threads; the programs they started are killed here.
-      const groups = trackCalcProcesses();
+      const groups = trackProcessGroups();
       const stop = new AbortController();
       const signals = new SignalStop(stop);
       signals.hardStop = () => e.abandon();

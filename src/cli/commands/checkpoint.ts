@@ -1,8 +1,8 @@
 /** `fracflow checkpoint DIR`: online SQLite backup + every stage table as CSV and Arrow IPC file. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { checkpoint } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { checkpoint } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program

@@ -1,8 +1,8 @@
 /** `fracflow cleanup --older-than 7d`: purge run metadata of finished rows; results stay. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { cleanup, parseDuration } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { cleanup, parseDuration } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program

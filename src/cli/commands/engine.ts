@@ -8,8 +8,8 @@ import { dbOption } from '../common.js';
 import { Engine, haltMessage } from '../../engine/engine.js';
 import { SignalStop } from '../signals.js';
 import { selectStages } from '../../engine/load.js';
-import { openStore } from '../../engine/store.js';
-import { setPriority } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { setPriority } from '../../store/sqlite/ops.js';
 import type { ProgressMode } from '../../engine/progress.js';
 
 function positiveInt(name: string) {

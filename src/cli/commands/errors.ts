@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { errorGroups, IMPORT_ERRORS, type ErrorGroup } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { errorGroups, IMPORT_ERRORS, type ErrorGroup } from '../../store/sqlite/ops.js';
 
 function describe(g: ErrorGroup): string {
   const head =

@@ -2,8 +2,8 @@
 import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { exportTable, type ExportFormat } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { exportTable, type ExportFormat } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program

@@ -1,8 +1,8 @@
 /** `fracflow requeue STAGE (--failed | --stale)`: put failed or stale rows back in the queue. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { requeue } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { requeue } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program

@@ -1,8 +1,8 @@
 /** `fracflow reset --yes`: drop every stage table and the engine's run metadata (structures stay). */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { resetEngine } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { resetEngine } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program

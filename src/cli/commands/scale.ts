@@ -1,8 +1,8 @@
 /** `fracflow scale STAGE=N ...`: change worker counts; running engines apply it within a tick. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { scale } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { scale } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program

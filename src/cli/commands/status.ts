@@ -1,8 +1,8 @@
 /** `fracflow status`: per stage pending/running/done/failed, rows/s, ETA and worker count. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { stageStatus } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { stageStatus } from '../../store/sqlite/ops.js';
 import { formatTable } from '../table.js';
 
 function eta(s: number | null): string {

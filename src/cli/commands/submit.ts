@@ -1,8 +1,8 @@
 /** `fracflow submit STAGE KEY`: put one entity at the head of a stage's queue. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { submit } from '../../engine/ops.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { submit } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program

@@ -6,8 +6,8 @@
  * its parameters (with the cutoffs in force).
  */
 import { createHash } from 'node:crypto';
-import { StageError, priorityExpression, priorityFunction, type PrioritySpec } from '../../engine/stage.js';
-import { renderExpression } from '../../engine/expressions.js';
+import { StageError, priorityExpression, priorityFunction, type PrioritySpec } from '../../stage-kit/stage.js';
+import { renderExpression } from '../../stage-kit/expressions.js';
 import type { SqlDb, SqlValue } from './connection.js';
 import { isStageTable } from './ensure.js';
 import { UPSTREAM, inputSql, keySql, prioritySql, toSql, type StagePlan } from './plan.js';

@@ -4,7 +4,7 @@
  * 'running'`): a holder whose lease was swept changes nothing. Every ended run is a row of the attempt
  * history (`engine_attempts`), never an overwritten field.
  */
-import type { Stage } from '../../engine/stage.js';
+import type { Stage } from '../../stage-kit/stage.js';
 import type { BatchOutcome } from '../interface.js';
 import type { SqlDb, SqlValue } from './connection.js';
 import { toSql, type StagePlan } from './plan.js';

@@ -3,7 +3,7 @@
  * priorities (`priority`, re-scoring the pending rows), admission cutoffs (broadening), and the event
  * log that records each change.
  */
-import { priorityExpression, priorityFunction, type ColumnType, type PrioritySpec, type Stage } from '../../engine/stage.js';
+import { priorityExpression, priorityFunction, type ColumnType, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
 import type { BroadenResult, StageControl } from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { admit, cutoffs } from './admit.js';

@@ -7,7 +7,7 @@
  * with deaths (a partial index: quarantine claims probe it), and finished_at (rates, feeds of other
  * processes' rows).
  */
-import { StageError, type PrioritySpec, type Stage } from '../../engine/stage.js';
+import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
 import type { SqlDb } from './connection.js';
 import { SQL_TYPE, upstreamColumnsUsed, type StagePlan } from './plan.js';
 

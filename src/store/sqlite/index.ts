@@ -4,7 +4,7 @@
  * keeps the stages it was given (their plans and the priority in force) and runs each call as one
  * transaction. better-sqlite3 is synchronous, so every promise here is already settled when returned.
  */
-import { StageError, type PrioritySpec, type Stage } from '../../engine/stage.js';
+import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
 import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue } from './admit.js';

@@ -2,8 +2,8 @@
  * A stage as the SQLite backend sees it: its table, its input and output column names in declaration
  * order, and the SQL types of its columns. Built once per stage by `ensure` and kept by the store.
  */
-import type { ColumnType, InputValue, KeyPart, Stage } from '../../engine/stage.js';
-import { renderExpression, type Dialect, type PortableExpression } from '../../engine/expressions.js';
+import type { ColumnType, InputValue, KeyPart, Stage } from '../../stage-kit/stage.js';
+import { renderExpression, type Dialect, type PortableExpression } from '../../stage-kit/expressions.js';
 import type { SqlValue } from './connection.js';
 
 export const SQL_TYPE: Record<ColumnType, string> = { float64: 'REAL', int32: 'INTEGER', utf8: 'TEXT', binary: 'BLOB', bool: 'INTEGER' };

@@ -8,17 +8,17 @@
  */
 import { join, resolve } from 'node:path';
 import { Engine, haltMessage, type RunReport } from '../engine/engine.js';
-import { checkpoint, stageStatus, type StageStatus } from '../engine/ops.js';
-import { openStore, type Store } from '../engine/store.js';
+import { checkpoint, stageStatus, type StageStatus } from '../store/sqlite/ops.js';
+import { openStore, type Store } from '../store/sqlite/diffusion.js';
 import type { ProgressMode } from '../engine/progress.js';
-import { StageError, configureStage, type Stage } from '../engine/stage.js';
+import { StageError, configureStage, type Stage } from '../stage-kit/stage.js';
 import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
 import type { ReadLimits } from '../structure/limits.js';
-import { findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from './pathways.js';
-import { DEFAULT_SCREEN_IDPP, descriptorsStage, idppModeParam } from './descriptors.js';
+import { findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from '../stages/pathways.js';
+import { DEFAULT_SCREEN_IDPP, descriptorsStage, idppModeParam } from '../stages/descriptors.js';
 import type { IdppMode } from '../kernels/idpp.js';
-import { imagesParams, imagesStage } from './images.js';
+import { imagesParams, imagesStage } from '../stages/images.js';
 
 export interface ScreenOptions extends Partial<ScreenParams> {
   /** Store path (SQLite file or `:memory:`). */

@@ -5,16 +5,16 @@
  */
 import { join, resolve } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { openSql, type SqlDb } from './store.js';
-import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
-import { makeOutputDir, writeOutputFile } from './output-files.js';
-import { setPriority as setStagePriority } from '../store/sqlite/control.js';
-import { expireDeadLocalLeases, sweep as sweepRows } from '../store/sqlite/lease.js';
-import type { RowState } from '../store/interface.js';
-import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
+import { openSql, type SqlDb } from './diffusion.js';
+import { encodeFile, makeTable, type ColumnDef } from '../../stage-kit/arrow.js';
+import { makeOutputDir, writeOutputFile } from '../../io/output-files.js';
+import { setPriority as setStagePriority } from './control.js';
+import { expireDeadLocalLeases, sweep as sweepRows } from './lease.js';
+import type { RowState } from '../interface.js';
+import { StageError, checkPriority, type ColumnType, type PrioritySpec } from '../../stage-kit/stage.js';
 
-export { RATE_WINDOW_MS, stageStatus } from '../store/sqlite/status.js';
-export type { StageStatus } from '../store/interface.js';
+export { RATE_WINDOW_MS, stageStatus } from './status.js';
+export type { StageStatus } from '../interface.js';
 
 /** Names of the stage tables registered in the store. */
 export function stageNames(sql: SqlDb): string[] {

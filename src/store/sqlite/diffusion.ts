@@ -11,18 +11,18 @@
  * Schema changes are numbered migrations, each recorded in `schema_migrations` in the same immediate
  * transaction that applies it (recorded first, so a failing migration rolls its record back too).
  */
-import { structureHash } from '../structure/hash.js';
-import { openSql, StoreError, type OpenOptions, type SqlDb } from '../store/sqlite/connection.js';
-import type { Structure } from '../structure/structure.js';
-import { createStructure, density, formula, reducedFormula, siteCount, volume } from '../structure/structure.js';
+import { structureHash } from '../../structure/hash.js';
+import { openSql, StoreError, type OpenOptions, type SqlDb } from './connection.js';
+import type { Structure } from '../../structure/structure.js';
+import { createStructure, density, formula, reducedFormula, siteCount, volume } from '../../structure/structure.js';
 
 export const CODE_VERSION = '0.1.0';
 
-export { openSql, StoreError } from '../store/sqlite/connection.js';
-export type { SqlDb, SqlValue, SqlParams, OpenOptions } from '../store/sqlite/connection.js';
+export { openSql, StoreError } from './connection.js';
+export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './connection.js';
 
-export { migrate, migrateStore, MIGRATIONS, type Migration } from '../store/sqlite/migrations.js';
-import { migrate, MIGRATIONS } from '../store/sqlite/migrations.js';
+export { migrate, migrateStore, MIGRATIONS, type Migration } from './migrations.js';
+import { migrate, MIGRATIONS } from './migrations.js';
 
 export interface StructureRow {
   sourceId: string;

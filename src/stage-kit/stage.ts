@@ -18,6 +18,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { ExpressionError, portableExpression, type PortableExpression } from './expressions.js';
+import type { Executor } from './exec.js';
 
 /** Column types a stage table can hold (SQLite type / Arrow type). */
 export type ColumnType = 'float64' | 'int32' | 'utf8' | 'binary' | 'bool';
@@ -29,6 +30,8 @@ export interface WorkContext {
   params: Readonly<Record<string, unknown>>;
   /** The stage name (a fork runs the work of its base stage under its own name). */
   stage: string;
+  /** Runs an external program for the work (the engine's: time limit, process-group kill, output). */
+  exec: Executor;
 }
 
 /**

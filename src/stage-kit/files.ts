@@ -1,61 +1,9 @@
 /**
- * Files a stage writes as its output (the images stage's extxyz, CIF and VASP folders). A write that
- * fails for a reason of the file system (a full disk, a read-only or forbidden folder) carries the
- * path it was writing: Node's own error names it for `open` and `mkdir` but not for `write`, which is
- * where a full disk shows. The engine halts the stage on such an error (worker.ts `HALT_CODES`) and
- * names the path.
+ * Files a stage makes, as data: a set of files packed into one binary value (what a stage's work
+ * function returns for its sink), the check that keeps every path inside the row's folder, and the
+ * folder name of a row key. Writing them is the engine's (src/engine/sink.ts).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
-
-function withPath(e: unknown, path: string): unknown {
-  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).path === undefined) {
-    (e as NodeJS.ErrnoException).path = path;
-  }
-  return e;
-}
-
-/** Write one output file; an error of the file system names `path`. */
-export function writeOutputFile(path: string, data: string | Uint8Array): void {
-  try {
-    writeFileSync(path, data);
-  } catch (e) {
-    throw withPath(e, path);
-  }
-}
-
-/**
- * Create an output folder and its parents; an error of the file system names the folder that could
- * not be made. A recursive mkdir reports ENOENT for the deepest folder when an ancestor could not be
- * created (a read-only or forbidden file system): the first missing ancestor is then made on its own,
- * to give the real cause (EROFS, EACCES, ENOSPC) and its path.
- */
-export function makeOutputDir(path: string): void {
-  try {
-    mkdirSync(path, { recursive: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      let missing = resolve(path);
-      while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
-      try {
-        mkdirSync(missing);
-      } catch (cause) {
-        throw withPath(cause, missing);
-      }
-    }
-    throw withPath(e, path);
-  }
-}
-
-/** Run `write` (which writes under `path`); an error of the file system without a path of its own names `path`. */
-export function withOutputPath<T>(path: string, write: () => T): T {
-  try {
-    return write();
-  } catch (e) {
-    throw withPath(e, path);
-  }
-}
 
 /**
  * A set of files as one binary value (what a stage's work function returns for its sink): a count,
@@ -141,17 +89,3 @@ export function keyFolderName(key: string): string {
   return `${readable}-${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16)}`;
 }
 
-/**
- * Write a row's files under `root/<keyFolderName(key)>` (the engine's sink; see Stage.sink). Returns
- * the folder and the number of files. An error of the file system names the path (and halts the stage).
- */
-export function writeRowFiles(root: string, key: string, packed: Uint8Array): { dir: string; count: number } {
-  const dir = join(root, keyFolderName(key));
-  const files = unpackFiles(packed);
-  for (const [name, data] of files) {
-    const f = join(dir, ...name.split('/'));
-    makeOutputDir(dirname(f));
-    writeOutputFile(f, data);
-  }
-  return { dir, count: files.length };
-}
