@@ -53,7 +53,8 @@ export type { QueueStore, Claim, RowState, StateCounts } from './store/interface
 export { openQueueStore } from './store/index.js';
 export { openStore, openSql, Store, StoreError, CODE_VERSION } from './store/sqlite/diffusion.js';
 export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './store/sqlite/diffusion.js';
-export { stageStatus, errorGroups, IMPORT_ERRORS, requeue, submit, scale, setPriority, resetEngine, cleanup, checkpoint, exportTable, parseDuration } from './store/sqlite/ops.js';
+export { IMPORT_ERRORS } from './store/sqlite/diffusion.js';
+export { stageStatus, errorGroups, requeue, submit, scale, setPriority, resetEngine, cleanup, checkpoint, exportTable, parseDuration } from './store/sqlite/ops.js';
 export { makeBatch, makeTable, columnValues, encodeStream, encodeFile, decode } from './stage-kit/arrow.js';
 export { loadStages, selectStages } from './engine/load.js';
 export { idpp, IdppGuardError, IdppShiftError, IDPP_DEFAULTS, IDPP_FAST_DEFAULTS, IDPP_MODES } from './kernels/idpp.js';

@@ -31,8 +31,8 @@ function tmp(): string {
 
 test('a migration and its record commit together: a failing one leaves neither, and runs again once fixed', () => {
   const sql = openSql(':memory:');
-  const good = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER);' };
-  const bad = { version: 2, name: 'two', sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);' };
+  const good = { version: 1, name: 'one', component: 'engine' as const, sql: 'CREATE TABLE a (x INTEGER);' };
+  const bad = { version: 2, name: 'two', component: 'engine' as const, sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);' };
   assert.throws(() => migrate(sql, [good, bad]), (e: unknown) => e instanceof StoreError && /no such table: nowhere/.test(e.message));
   assert.deepEqual(sql.all('SELECT version FROM schema_migrations ORDER BY version'), [{ version: 1 }]);
   assert.equal(sql.get("SELECT name FROM sqlite_master WHERE name = 'b'"), undefined, 'the failed migration left no table');

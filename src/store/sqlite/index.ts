@@ -5,7 +5,7 @@
  * transaction. better-sqlite3 is synchronous, so every promise here is already settled when returned.
  */
 import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
-import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
+import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ErrorGroup, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
 import { claim, claimKeys, claimSuspect } from './claim.js';
@@ -16,6 +16,7 @@ import { checkUpstream, emitterOf, ensureEmitted, ensureStage, isStageTable } fr
 import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js';
 import { planOf, type StagePlan } from './plan.js';
 import { stageStatus } from './status.js';
+import * as ops from './ops.js';
 
 export class SqliteQueueStore implements QueueStore {
   readonly sql: SqlDb;
@@ -193,6 +194,46 @@ export class SqliteQueueStore implements QueueStore {
 
   async status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): Promise<StageStatus[]> {
     return stageStatus(this.sql, stages, liveWorkers, now);
+  }
+
+  async stageNames(): Promise<string[]> {
+    return ops.stageNames(this.sql);
+  }
+
+  async errorGroups(stage?: string): Promise<ErrorGroup[]> {
+    return ops.errorGroups(this.sql, stage);
+  }
+
+  async requeue(stage: string, which: 'failed' | 'stale', now = Date.now()): Promise<number> {
+    return ops.requeue(this.sql, stage, which, now);
+  }
+
+  async submit(stage: string, key: string, now = Date.now()): Promise<void> {
+    ops.submit(this.sql, stage, key, now);
+  }
+
+  async scale(stage: string, workers: number, now = Date.now()): Promise<{ from: number; to: number }> {
+    return ops.scale(this.sql, stage, workers, now);
+  }
+
+  async reset(): Promise<string[]> {
+    return ops.resetEngine(this.sql);
+  }
+
+  async cleanup(olderThanMs: number, now = Date.now()): Promise<{ attempts: number; events: number; rows: number }> {
+    return ops.cleanup(this.sql, olderThanMs, now);
+  }
+
+  async tables(): Promise<string[]> {
+    return ops.exportableTables(this.sql);
+  }
+
+  async exportTable(table: string, format: 'csv' | 'arrow' | 'json'): Promise<Uint8Array> {
+    return ops.exportTable(this.sql, table, format);
+  }
+
+  async checkpoint(dir: string): Promise<string[]> {
+    return ops.checkpoint(this.sql, dir);
   }
 
   async close(): Promise<void> {

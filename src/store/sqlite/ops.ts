@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { openSql, type SqlDb } from './diffusion.js';
+import { openSql, type SqlDb } from './connection.js';
 import { encodeFile, makeTable, type ColumnDef } from '../../stage-kit/arrow.js';
 import { makeOutputDir, writeOutputFile } from '../../io/output-files.js';
 import { setPriority as setStagePriority } from './control.js';
@@ -28,29 +28,8 @@ function requireStage(sql: SqlDb, stage: string): void {
   }
 }
 
-export interface ErrorGroup {
-  /** The stage, or `import_errors` for inputs that could not be imported. */
-  stage: string;
-  /**
-   * The cause: the message with what differs from row to row taken out — the row's key and
-   * structure id (`<key>`, `<id>`), for import errors the source id, file and record (`<id>`,
-   * `<file>`, `<record>`), absolute paths (`<path>`), line numbers after a file (`:<line>`) and
-   * list indices (`[<i>]`).
-   */
-  message: string;
-  rows: number;
-  /** Up to three keys (source ids for import errors) with this cause, in the order they failed. */
-  examples: string[];
-  /** Up to three distinct files or paths the messages named. */
-  paths: string[];
-  /** Highest attempt count among them (1 for import errors: an input is read once per import). */
-  attempts: number;
-  /** Import errors only: the dataset. */
-  dataset?: string;
-}
-
-/** The pseudo-stage name under which `errors` lists import errors (the table's name). */
-export const IMPORT_ERRORS = 'import_errors';
+import type { ErrorGroup } from '../interface.js';
+export type { ErrorGroup } from '../interface.js';
 
 const ABSOLUTE_PATH = /(^|[\s'"`(=[,])((?:\/|[A-Za-z]:\\)[^\s'"`,;:()[\]{}<>]*[^\s'"`,;:()[\]{}<>.])/g;
 
@@ -63,7 +42,7 @@ function escapeRegExp(t: string): string {
  * placeholder, absolute paths by `<path>` (collected into `paths`), `:<digits>` after a path or file
  * placeholder by `:<line>`, and `[<digits>]` by `[<i>]`.
  */
-function errorCause(message: string, parts: readonly [string | null | undefined, string][], paths: string[]): string {
+export function errorCause(message: string, parts: readonly [string | null | undefined, string][], paths: string[]): string {
   // Paths first: a path that holds the key (an output folder named after it) goes out whole.
   let m = message.replace(ABSOLUTE_PATH, (all: string, pre: string, path: string) => {
     if (parts.some(([v]) => v === path)) return all;
@@ -78,12 +57,12 @@ function errorCause(message: string, parts: readonly [string | null | undefined,
   return m.replace(/(<path>|<file>):\d+(?=:)/g, '$1:<line>').replace(/\[\d+\]/g, '[<i>]');
 }
 
-interface Grouping {
+export interface Grouping {
   group: ErrorGroup;
   paths: Set<string>;
 }
 
-function addToGroup(groups: Map<string, Grouping>, key: string, make: () => ErrorGroup, example: string, paths: readonly string[], attempts: number): void {
+export function addToGroup(groups: Map<string, Grouping>, key: string, make: () => ErrorGroup, example: string, paths: readonly string[], attempts: number): void {
   let g = groups.get(key);
   if (!g) groups.set(key, (g = { group: make(), paths: new Set() }));
   g.group.rows++;
@@ -92,7 +71,7 @@ function addToGroup(groups: Map<string, Grouping>, key: string, make: () => Erro
   for (const p of paths) if (g.paths.size < 3) g.paths.add(p);
 }
 
-function sortedGroups(groups: Map<string, Grouping>): ErrorGroup[] {
+export function sortedGroups(groups: Map<string, Grouping>): ErrorGroup[] {
   return [...groups.values()]
     .map((g) => ({ ...g.group, paths: [...g.paths] }))
     .sort((a, b) => b.rows - a.rows || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
@@ -111,34 +90,17 @@ function stageErrorGroups(sql: SqlDb, stage: string): ErrorGroup[] {
   return sortedGroups(groups);
 }
 
-/** Import errors grouped by dataset and cause, most frequent first. */
-function importErrorGroups(sql: SqlDb): ErrorGroup[] {
-  const rows = sql.all<{ dataset: string; source_id: string | null; message: string; file: string | null; record: number | null; record_id: string | null }>(
-    'SELECT dataset, source_id, message, file, record, record_id FROM import_errors ORDER BY id',
-  );
-  const groups = new Map<string, Grouping>();
-  for (const r of rows) {
-    const paths: string[] = [];
-    const message = errorCause(r.message, [[r.source_id, '<id>'], [r.file, '<file>'], [r.record_id, '<record>']], paths);
-    if (r.file !== null) paths.unshift(r.file);
-    addToGroup(groups, `${r.dataset}\n${message}`, () => ({ stage: IMPORT_ERRORS, dataset: r.dataset, message, rows: 0, examples: [], paths: [], attempts: 1 }), r.source_id ?? r.file ?? '?', [...new Set(paths)], 1);
-  }
-  return sortedGroups(groups);
-}
-
 /**
- * Failed rows grouped by their cause (see {@link ErrorGroup.message}: rows whose messages differ
- * only by their key, structure id or a path form one group), stage by stage, most frequent first;
- * then the import errors grouped the same way per dataset. `stage` narrows to one stage, or to the
- * import errors with {@link IMPORT_ERRORS}.
+ * Failed rows grouped by their cause (see {@link ErrorGroup.message}: rows whose messages differ only
+ * by their key, structure id or a path form one group), stage by stage, most frequent first; `stage`
+ * narrows to one stage.
  */
 export function errorGroups(sql: SqlDb, stage?: string): ErrorGroup[] {
-  if (stage === IMPORT_ERRORS) return importErrorGroups(sql);
   if (stage !== undefined) {
     requireStage(sql, stage);
     return stageErrorGroups(sql, stage);
   }
-  return [...stageNames(sql).flatMap((s) => stageErrorGroups(sql, s)), ...importErrorGroups(sql)];
+  return stageNames(sql).flatMap((s) => stageErrorGroups(sql, s));
 }
 
 /**
