@@ -8,6 +8,7 @@
  * (an orphaned `mpirun` keeps its nodes).
  */
 import { spawn } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Executor, RunOptions, RunOutcome } from '../stage-kit/exec.js';
 
@@ -117,7 +118,24 @@ function runCommand(command: string | readonly string[], cwd: string, timeLimitS
 }
 
 
-/** The executor of this process: programs run here, as children of the worker thread. */
+/** The executor of this process: programs run here, as children of the worker thread, on this machine's files. */
 export const localExecutor: Executor = {
   run: (command: string | readonly string[], cwd: string, o: RunOptions) => runCommand(command, cwd, o.timeLimitSec, o.killGraceSec, o.onOutput ?? (() => undefined)),
+  readFile: async (path) => {
+    try {
+      return (await stat(path)).isFile() ? await readFile(path) : null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      throw e;
+    }
+  },
+  writeFile: (path, bytes) => writeFile(path, bytes),
+  isDirectory: async (path) => {
+    try {
+      return (await stat(path)).isDirectory();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+      throw e;
+    }
+  },
 };

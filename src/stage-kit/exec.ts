@@ -1,7 +1,9 @@
 /**
- * What a stage may ask of the engine to run an external program (a DFT code): the {@link Executor}
- * handed to its work function as `ctx.exec`. The engine owns the processes — their time limit, the
- * kill of the whole process group, the output — so the stage holds no process code of its own.
+ * What a stage may ask of the engine to run an external program (a DFT code) in a run folder and to
+ * read its outputs: the {@link Executor} handed to its work function as `ctx.exec`. The engine owns
+ * the processes — their time limit, the kill of the whole process group, the output — and the file
+ * access, so the stage holds no process or file code of its own and the same stage runs wherever
+ * the executor puts the folders.
  */
 
 /** How a run of a program ended. */
@@ -27,6 +29,12 @@ export interface Executor {
    * program has ended (or was killed at its limit); rejects when it could not start.
    */
   run(command: string | readonly string[], cwd: string, options: RunOptions): Promise<RunOutcome>;
+  /** The bytes of the regular file at `path`, or null when there is none. */
+  readFile(path: string): Promise<Uint8Array | null>;
+  /** Write `bytes` to `path` (replacing it). */
+  writeFile(path: string, bytes: Uint8Array): Promise<void>;
+  /** Whether `path` is a folder. */
+  isDirectory(path: string): Promise<boolean>;
 }
 
 /** Keeps the last `cap` bytes written to it. */

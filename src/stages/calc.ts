@@ -20,8 +20,8 @@
  * - neb: `relax_start`, `relax_end`, then `neb` (after copying each relaxed CONTCAR, when one was
  *   written, to `neb/00/POSCAR` and `neb/02/POSCAR` so the NEB starts from the relaxed endpoints);
  *   E_start / E_end from the relaxations, E_mid from `neb/01` (the single image).
- * Energies are readVaspRun's final energies (vasprun.xml preferred, else OUTCAR);
- * barrier = max(E_mid − E_start, E_mid − E_end) (vasp-outputs.ts `barrier`).
+ * Energies are pymatgen's final energies (vasprun.xml preferred, else OUTCAR; finalEnergyOfFolder in
+ * src/analysis/vasp-outputs.ts); barrier = max(E_mid − E_start, E_mid − E_end) (`barrier` there).
  *
  * The command: a string runs through `/bin/sh -c` (the user wrote a shell command line: pipes,
  * variables and `mpirun -n 16 vasp_std` all work); an array of strings is an argv run directly,
@@ -32,16 +32,15 @@
  * the same way again); `fracflow requeue calc_static --failed` queues them again.
  *
  * The work function runs the program through the engine's executor (`ctx.exec`: time limit, process
- * group kill, output) in the folders it is given and awaits it; it writes nothing itself except the two
- * POSCAR copies of the NEB design.
+ * group kill, output) in the folders it is given and awaits it, and reads the outputs through the same
+ * executor; the only files it writes (through the executor) are the two POSCAR copies of the NEB design.
  */
-import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { OutputTail, type Executor, type RunOutcome } from '../stage-kit/exec.js';
 import { columnValues, makeBatch, type ColumnDef } from '../stage-kit/arrow.js';
 import { configureStage, defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../stage-kit/stage.js';
-import { barrier, readVaspRun, type VaspRunResult } from '../io/vasp-outputs.js';
+import { barrier, finalEnergyOfFolder, VASP_OUTPUT_FILES, type VaspRunResult } from '../analysis/vasp-outputs.js';
 
 export type CalcDesign = 'static' | 'neb';
 export const CALC_DESIGNS: readonly CalcDesign[] = ['static', 'neb'];
@@ -105,13 +104,13 @@ interface Step {
   /** Step folder name, relative to the row's folder. */
   name: string;
   /** Before the run (NEB: relaxed endpoints into the NEB folder). */
-  before?: (dir: string) => void;
+  before?: (dir: string, exec: Executor) => Promise<void>;
 }
 
-function copyContcar(dir: string, from: string, to: string): void {
-  const src = join(dir, from, 'CONTCAR');
+async function copyContcar(exec: Executor, dir: string, from: string, to: string): Promise<void> {
+  const contcar = await exec.readFile(join(dir, from, 'CONTCAR'));
   // VASP creates CONTCAR empty and fills it at the end of each ionic step: an empty one is no structure.
-  if (existsSync(src) && statSync(src).size > 0) copyFileSync(src, join(dir, 'neb', to, 'POSCAR'));
+  if (contcar !== null && contcar.length > 0) await exec.writeFile(join(dir, 'neb', to, 'POSCAR'), contcar);
 }
 
 const STEPS: Readonly<Record<CalcDesign, { steps: Step[]; start: string; mid: string; end: string }>> = {
@@ -120,7 +119,7 @@ const STEPS: Readonly<Record<CalcDesign, { steps: Step[]; start: string; mid: st
     steps: [
       { name: 'relax_start' },
       { name: 'relax_end' },
-      { name: 'neb', before: (dir) => { copyContcar(dir, 'relax_start', '00'); copyContcar(dir, 'relax_end', '02'); } },
+      { name: 'neb', before: async (dir, exec) => { await copyContcar(exec, dir, 'relax_start', '00'); await copyContcar(exec, dir, 'relax_end', '02'); } },
     ],
     start: 'relax_start',
     mid: join('neb', '01'),
@@ -154,15 +153,15 @@ export async function runCalc(key: string, dir: string, design: string, params: 
   const p = checkCalcParams(params);
   if (!(CALC_DESIGNS as readonly string[]).includes(design)) throw new CalcError(`calc ${key}: design must be one of ${CALC_DESIGNS.join(', ')}, got ${JSON.stringify(design)}`);
   const plan = STEPS[design as CalcDesign];
-  if (typeof dir !== 'string' || dir === '' || !existsSync(dir) || !statSync(dir).isDirectory()) throw new CalcError(`calc ${key}: folder ${JSON.stringify(dir)} does not exist`);
+  if (typeof dir !== 'string' || dir === '' || !(await exec.isDirectory(dir))) throw new CalcError(`calc ${key}: folder ${JSON.stringify(dir)} does not exist`);
   const tail = new OutputTail(p.tailBytes);
   const onOutput = (b: Buffer) => tail.push(b);
   const failure = (what: string) => new CalcError(`calc ${key}: ${what}; output tail:\n${tail.text()}`);
   let runtimeSec = 0;
   for (const step of plan.steps) {
     const cwd = join(dir, step.name);
-    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw failure(`step folder ${cwd} does not exist (a ${design} design needs ${plan.steps.map((s) => s.name).join(', ')})`);
-    step.before?.(dir);
+    if (!(await exec.isDirectory(cwd))) throw failure(`step folder ${cwd} does not exist (a ${design} design needs ${plan.steps.map((s) => s.name).join(', ')})`);
+    await step.before?.(dir, exec);
     tail.push(Buffer.from(`[fracflow calc] ${step.name}$ ${describeCommand(p.command)}\n`));
     let r: RunOutcome;
     try {
@@ -175,16 +174,18 @@ export async function runCalc(key: string, dir: string, design: string, params: 
     if (r.signal !== null) throw failure(`command was killed by ${r.signal} in ${cwd}`);
     if (r.exitCode !== 0) throw failure(`command exited with code ${String(r.exitCode)} in ${cwd}`);
   }
-  const read = (sub: string): VaspRunResult => {
+  const read = async (sub: string): Promise<VaspRunResult> => {
+    const folder = join(dir, sub);
     try {
-      return readVaspRun(join(dir, sub));
+      if (!(await exec.isDirectory(folder))) throw new Error(`${folder}: folder not found`);
+      return finalEnergyOfFolder(folder, await Promise.all(VASP_OUTPUT_FILES.map((f) => exec.readFile(join(folder, f.name)))));
     } catch (e) {
       throw failure(`unparsable output: ${(e as Error).message}`);
     }
   };
-  const s = read(plan.start);
-  const m = read(plan.mid);
-  const e = read(plan.end);
+  const s = await read(plan.start);
+  const m = await read(plan.mid);
+  const e = await read(plan.end);
   const runs = [s, m, e];
   const conv = runs.map((r) => (r.electronicConverged === null ? null : r.electronicConverged && r.finished));
   let b: number;

@@ -15,7 +15,8 @@ import { register } from '../../src/cli/commands/calc.js';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defineStage } from '../../src/stage-kit/stage.js';
-import { barrier, readVaspRun } from '../../src/io/vasp-outputs.js';
+import { readVaspRun } from '../../src/io/vasp-outputs.js';
+import { barrier } from '../../src/analysis/vasp-outputs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const standIn = join(here, '..', 'fixtures', 'calc', 'stand-in.mjs');

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
 import { openSql } from '../../src/store/sqlite/diffusion.js';
-import { barrier, readVaspRun } from '../../src/io/vasp-outputs.js';
+import { readVaspRun } from '../../src/io/vasp-outputs.js';
+import { barrier } from '../../src/analysis/vasp-outputs.js';
 import { calcLeaseMs, calcNeb, calcStages, calcStatic, checkCalcParams, runCalc as runCalcWith, CalcError } from '../../src/stages/calc.js';
 import { localExecutor, trackProcessGroups } from '../../src/engine/executor.js';
 
