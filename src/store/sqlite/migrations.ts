@@ -26,6 +26,7 @@ export function migrate(sql: SqlDb, migrations: readonly Migration[]): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL,
     applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))`);
+  refuseNewer(sql.path, sql);
   for (const m of migrations) {
     sql.transaction(() => {
       if (sql.get('SELECT 1 AS x FROM schema_migrations WHERE version = ?', [m.version])) return;
@@ -93,8 +94,21 @@ export function missingMigration(sql: SqlDb, migrations: readonly Migration[]): 
   return { at, missing };
 }
 
+/** The newest migration this code knows. */
+export const LATEST_MIGRATION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/**
+ * A store migrated by a newer fracflow (a migration this code does not know) is refused before
+ * anything reads or writes it: its tables may mean what this code cannot tell.
+ */
+function refuseNewer(path: string, sql: SqlDb): void {
+  const unknown = sql.get<{ version: number; name: string }>('SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version LIMIT 1', [LATEST_MIGRATION]);
+  if (unknown) throw new StoreError(`store ${path}: it has migration ${unknown.version} (${unknown.name}), newer than this fracflow's ${LATEST_MIGRATION}: a newer fracflow wrote it; use that version (upgrade fracflow) to open it`, 'FRACFLOW_NEW_SCHEMA');
+}
+
 /** A read-only store that is not a fracflow store, or one older than this fracflow: a StoreError with the way out. */
 export function checkSchema(path: string, m: ReturnType<typeof missingMigration>): void {
   if (m.at === null) throw new StoreError(`store ${path}: not a fracflow store (no schema_migrations table)`, 'FRACFLOW_NOT_A_STORE');
+  if (m.at > LATEST_MIGRATION) throw new StoreError(`store ${path}: schema version ${m.at} is newer than this fracflow's ${LATEST_MIGRATION}: a newer fracflow wrote it; use that version (upgrade fracflow) to open it`, 'FRACFLOW_NEW_SCHEMA');
   if (m.missing) throw new StoreError(`store ${path}: schema version ${m.at} is older than this fracflow's (it lacks migration ${m.missing.version}, ${m.missing.name}); run a command that writes to the store (e.g. \`fracflow engine run\`) to migrate it`, 'FRACFLOW_OLD_SCHEMA');
 }
