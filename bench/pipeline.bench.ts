@@ -30,14 +30,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../src/engine/store.js';
+import { openStore } from '../src/store/sqlite/diffusion.js';
 import { readStructuresLenient } from '../src/structure/io.js';
-import { bundledPath } from '../src/structure/bundled.js';
+import { bundledPath } from '../src/io/bundled.js';
 import type { Structure } from '../src/structure/structure.js';
-import { recordSourceId } from '../src/stages/import.js';
+import { recordSourceId } from '../src/workflow/import.js';
 import { structureHash } from '../src/structure/hash.js';
-import { DEFAULT_BUNDLED, importStructures, type StructureSource } from '../src/stages/structures.js';
-import { runScreen, type ScreenStageName } from '../src/stages/pipeline.js';
+import { DEFAULT_BUNDLED, importStructures, type StructureSource } from '../src/workflow/structures.js';
+import { runScreen, type ScreenStageName } from '../src/workflow/screen.js';
 import type { IdppMode } from '../src/kernels/idpp.js';
 import { writeResults, quick } from './common.js';
 
@@ -56,6 +56,8 @@ export interface ChildConfig {
   structuresIn: number;
   db: string;
   outDir: string;
+  /** Fractured mode: batches per thread (EngineOptions.batchesPerThread; default the engine's). */
+  batchesPerThread?: number;
 }
 
 export interface StageFigures {
@@ -122,7 +124,7 @@ async function child(c: ChildConfig): Promise<void> {
   }
   const importMs = performance.now() - ti;
   const ts = performance.now();
-  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp });
+  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp, batchesPerThread: c.batchesPerThread });
   const screenMs = performance.now() - ts;
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);

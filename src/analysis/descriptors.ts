@@ -26,7 +26,7 @@
 import { withChanges, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction, sitePermutations, type PrimitiveReduction, type SitePermutations } from '../structure/symmetry.js';
-import { BondValenceError, bondValenceStates, oxidationStates, type OxidationMethod, type OxidationResult } from '../structure/oxidation.js';
+import { BondValenceError, bondValenceStates, oxidationStates, type OxidationMethod, type OxidationResult } from './oxidation.js';
 import { minLengthScaling } from '../kernels/supercell.js';
 import { ewaldSiteEnergy } from '../kernels/ewald.js';
 import { radiiOverlap } from '../kernels/overlap.js';
@@ -66,6 +66,12 @@ export interface DescriptorOptions {
   supercellMinLengthAng?: number;
   /** Symmetry tolerance, Å. Default 0.1. */
   symprec?: number;
+  /**
+   * The distinct hops of the (sanitised) cell, found already by `findHops` with these options (the
+   * screen's find_paths stage): used as they are instead of searching again. Give them with
+   * `sanitize: false` and the cell they were found in.
+   */
+  hops?: HopResult;
   /**
    * IDPP mode of the images (src/kernels/idpp.ts): `exact` (default) reproduces pymatgen's IDPPSolver
    * and so the DDI numbers, including their sensitivity to the last bits of the input in high-symmetry
@@ -243,7 +249,8 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
   progress?.({ phase: `${options.sanitize === false ? 'primitive cell and symmetry' : 'sanitize: primitive cell and symmetry'} (${structure.species.length} sites)` });
   let s = options.sanitize === false ? structure : sanitize(structure, { symprec }).structure;
   const reduction = primitiveReduction(s, { symprec });
-  const hops = findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, onProgress: progress });
+  // Hops found already (the screen's find_paths stage, on this same cell) are taken as they are.
+  const hops = options.hops ?? findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, onProgress: progress });
 
   progress?.({ phase: `oxidation states (${s.species.length} sites)` });
   let oxidation: DescriptorContext['oxidation'];

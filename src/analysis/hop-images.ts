@@ -408,7 +408,7 @@ export function imagesToOverlayCif(images: readonly Structure[]): string {
   return writeCif(overlay);
 }
 
-const HOP_JSON_FORMAT = 'fracflow-hops/1';
+export const HOP_JSON_FORMAT = 'fracflow-hops/1';
 
 /** A hop list as JSON text (all fields, full double precision); {@link hopsFromJson} reads it back. */
 export function hopsToJson(result: HopResult): string {

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pathwayDescriptors, type PathwayDescriptors } from '../../src/analysis/descriptors.js';
-import { bundledPath, loadBundled } from '../../src/structure/bundled.js';
+import { bundledPath, loadBundled } from '../../src/io/bundled.js';
 import { createStructure, cartesian, type Structure } from '../../src/structure/structure.js';
 import { readStructure, readStructuresLenient, writeStructure } from '../../src/structure/io.js';
 import { inv3, mul3, fracToCart } from '../../src/structure/lattice.js';

@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/engine/store.js';
-import { StageError } from '../../src/engine/stage.js';
-import { runScreen, topPathways } from '../../src/stages/pipeline.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { StageError } from '../../src/stage-kit/stage.js';
+import { runScreen, topPathways } from '../../src/workflow/screen.js';
 import { descriptorsStage } from '../../src/stages/descriptors.js';
 import { imagesParams } from '../../src/stages/images.js';
 
@@ -33,14 +33,22 @@ test('screen --idpp fast: keyed and parameterised apart from exact rows; images 
       assert.ok(f.length > 0 && f.length === e.length, `${f.length} fast rows, ${e.length} exact rows`);
       assert.ok(f.every((r) => JSON.parse(r.params).idpp === 'fast') && e.every((r) => JSON.parse(r.params).idpp === 'exact'));
       const images = store.sql.all<{ key: string; params: string }>('SELECT key, params FROM images');
-      assert.ok(images.length > 0);
+      assert.equal(images.length, 16, '8 pathways of dimensionality >= 1, in each mode');
       for (const r of images) assert.equal(JSON.parse(r.params).idpp, r.key.endsWith('@idpp-fast') ? 'fast' : 'exact', r.key);
       assert.ok(fast.top.length > 0 && fast.top.every((r) => r.key.endsWith('@idpp-fast')));
       assert.ok(exact.top.length > 0 && exact.top.every((r) => !r.key.endsWith('@idpp-fast')));
       assert.deepEqual(topPathways(store, {}, 100, 'fast').map((r) => r.key), fast.top.map((r) => r.key));
       // The idpp column of a fast row was converged by the fast mode.
       const it = store.sql.all<{ key: string; it: number }>('SELECT key, idpp_iterations AS it FROM descriptors WHERE idpp_iterations IS NOT NULL');
-      assert.ok(it.length > 0);
+      assert.equal(it.filter((r) => !r.key.endsWith('@idpp-fast')).length, 9, 'exact: every pathway with oxidation states (9 of 10)');
+      // The fast mode refuses a straight path that runs through (or within 0.01 Å of) another atom.
+      assert.equal(it.filter((r) => r.key.endsWith('@idpp-fast')).length, 7, 'fast: the 9 less two straight paths through an atom');
+      const refused = store.sql.all<{ key: string; why: string }>("SELECT key, ewald_reason AS why FROM descriptors WHERE idpp_iterations IS NULL AND ewald_reason LIKE 'IDPP failed:%'");
+      assert.equal(refused.length, 2, JSON.stringify(refused));
+      for (const r of refused) {
+        assert.ok(r.key.endsWith('@idpp-fast'), r.key);
+        assert.match(r.why, /^IDPP failed: idpp: straight-line image \d puts atoms 0 \(F\) and \d+ \(\w+\) [\d.e+-]+ Å apart, closer than minDistanceAng = 0\.01 Å/);
+      }
     } finally {
       store.close();
     }

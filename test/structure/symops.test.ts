@@ -11,7 +11,7 @@ import { searchOperations, type FoundOperations } from '../../src/structure/symo
 import { clearSymmetryCache, sitePermutations, symmetry, symmetryCacheSize, symmetryOrbits, primitiveReduction } from '../../src/structure/symmetry.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { det3, fracToCart, inv3, mul3 } from '../../src/structure/lattice.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
 import { fmt, randomRotation, randomUnimodular, rng } from '../helpers/random.js';
 

@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
-import { runScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../stages/pipeline.js';
-import { DEFAULT_BUNDLED, type StructureSource } from '../../stages/structures.js';
+import { runScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../workflow/screen.js';
+import { DEFAULT_BUNDLED, type StructureSource } from '../../workflow/structures.js';
 import { DEFAULT_SCREEN_PARAMS } from '../../stages/pathways.js';
 import { DEFAULT_SCREEN_IDPP } from '../../stages/descriptors.js';
 import { IDPP_MODES, type IdppMode } from '../../kernels/idpp.js';

@@ -8,17 +8,17 @@
  */
 import { join, resolve } from 'node:path';
 import { Engine, haltMessage, type RunReport } from '../engine/engine.js';
-import { checkpoint, stageStatus, type StageStatus } from '../engine/ops.js';
-import { openStore, type Store } from '../engine/store.js';
+import type { StageStatus } from '../store/interface.js';
+import { openStore, type RankedPathway, type Store } from '../store/sqlite/diffusion.js';
 import type { ProgressMode } from '../engine/progress.js';
-import { StageError, configureStage, type Stage } from '../engine/stage.js';
+import { StageError, configureStage, type Stage } from '../stage-kit/stage.js';
 import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
 import type { ReadLimits } from '../structure/limits.js';
-import { ensurePathwaysView, findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from './pathways.js';
-import { DEFAULT_SCREEN_IDPP, descriptorsStage, idppModeParam } from './descriptors.js';
+import { findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from '../stages/pathways.js';
+import { DEFAULT_SCREEN_IDPP, descriptorsStage, idppModeParam } from '../stages/descriptors.js';
 import type { IdppMode } from '../kernels/idpp.js';
-import { imagesParams, imagesStage } from './images.js';
+import { imagesParams, imagesStage } from '../stages/images.js';
 
 export interface ScreenOptions extends Partial<ScreenParams> {
   /** Store path (SQLite file or `:memory:`). */
@@ -57,6 +57,8 @@ export interface ScreenOptions extends Partial<ScreenParams> {
    * `abandon()` (finished results written, every row in flight given back) before it exits.
    */
   onEngine?: (engine: Engine) => void;
+  /** Fractured mode: batches handed to each worker thread at once (EngineOptions.batchesPerThread). Default 3. */
+  batchesPerThread?: number;
   /** find_paths refuses structures with more sites (a failed row naming the limit). Default DEFAULT_MAX_SITES (5000). */
   maxSites?: number;
 }
@@ -87,50 +89,19 @@ export function screenStages(params: Partial<ScreenParams> = {}, images: { outDi
   if (!Number.isInteger(workers) || workers < 1) throw new StageError(`workers must be a positive integer, got ${JSON.stringify(workers)}`);
   return [
     configureStage(findPathsStage(params, findPaths), { workers }),
-    configureStage(descriptorsStage(images.idpp), { workers }),
+    configureStage(descriptorsStage(images.idpp, params), { workers }),
     configureStage(imagesStage(images), { workers, params: { ...imagesParams(images) } }),
   ];
 }
 
-/** One row of the ranking: a pathway that reached the images stage, with its descriptors. */
-export interface RankedPathway {
-  key: string;
-  state: string;
-  structure_id: string;
-  formula: string;
-  hop_index: number;
-  length: number;
-  multiplicity: number;
-  nsites: number;
-  nsites_777: number;
-  oxidation_state: number | null;
-  dimensionality: number;
-  dimensionality_cumlengths: number;
-  dimensionality_cumbarriers: number | null;
-  ewald_energy: number | null;
-  ionic_radii_overlap_cations: number | null;
-  ionic_radii_overlap_anions: number | null;
-  out_dir: string | null;
-}
+export type { RankedPathway } from '../store/sqlite/diffusion.js';
 
 /**
- * The top `n` pathways of the current parameters and IDPP mode by the images stage's priority
- * (ewald_energy ascending, then nsites_777), with their descriptors. Rows of structures re-imported
- * since with other content are left out (their keys carry the old content hash).
+ * The top `n` pathways of the current parameters by the images stage's priority (ewald_energy
+ * ascending, then nsites_777), with their descriptors.
  */
 export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n = 20, idpp: IdppMode = DEFAULT_SCREEN_IDPP): RankedPathway[] {
-  const p = screenParams(params);
-  const mode = idppModeParam(idpp);
-  return store.sql.all<RankedPathway>(
-    `SELECT i.key, i.state, d.structure_id, d.formula, d.hop_index, d.length, d.multiplicity, d.nsites, d.nsites_777,
-            d.oxidation_state, d.dimensionality, d.dimensionality_cumlengths, d.dimensionality_cumbarriers,
-            d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
-       FROM images i JOIN descriptors d ON d.key = i.key
-       JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
-      WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ? AND COALESCE(json_extract(d.params, '$.idpp'), 'exact') = ?
-      ORDER BY i.priority DESC, i.id LIMIT ?`,
-    [p.ion, p.maxLengthAng, p.limit, mode, n],
-  );
+  return store.topPathways({ ...screenParams(params), idpp: idppModeParam(idpp) }, n);
 }
 
 /** Import (when a source is given), run stages 2–4 to the end, and write the checkpoint. */
@@ -147,14 +118,13 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const store = openStore(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
-    const engine = await Engine.open({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread });
     opts.onEngine?.(engine);
-    ensurePathwaysView(store.sql);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2, signal: opts.signal });
-    const status = stageStatus(store.sql, stages.map((s) => s.name));
+    const status = await store.queue.status(stages.map((s) => s.name));
     const incomplete = incompleteReasons(run, status, opts.db);
     const finished = !run.stopped && run.halted.length === 0;
-    const checkpointFiles = opts.checkpoint === false || !finished ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
+    const checkpointFiles = opts.checkpoint === false || !finished ? [] : await store.queue.checkpoint(join(outDir, 'checkpoint'));
     return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top, idpp) : [], incomplete };
   } finally {
     store.close();
