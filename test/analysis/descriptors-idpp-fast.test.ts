@@ -141,3 +141,17 @@ test('fast mode ranks pathways as the exact mode does: Spearman ≥ 0.99 for ewa
     assert.ok(rho >= 0.99, `${c}: Spearman ${rho} over ${x.length} pathways`);
   }
 });
+
+test('the issue\'s CaF2 numbers: on the fluorite CIF a 1e-9 shift moves the exact mode\'s hop 0 from 0.00504 to 0.00288 and hop 2 from 0.668 to 0.711; the fast mode gives 0.00116 both times and refuses hop 2 (a straight path through Ca)', () => {
+  const s = readStructure(new URL('../stages/fixtures/structures/CaF2_fluorite_Fm-3m.cif', import.meta.url).pathname);
+  const shifted = createStructure({ lattice: s.lattice, species: s.species, frac: Float64Array.from(s.frac, (x, q) => (q === 0 ? x + 1e-9 : x)), oxidationStates: s.oxidationStates }, { allowLeftHanded: true });
+  const [e0, e1] = [s, shifted].map((x) => pathwayDescriptors(x, { idpp: 'exact' }));
+  assert.ok(Math.abs(e0[0]!.ewald_energy! - 0.00504) < 5e-6 && Math.abs(e1[0]!.ewald_energy! - 0.00288) < 5e-6, `exact hop 0: ${e0[0]!.ewald_energy} → ${e1[0]!.ewald_energy}`);
+  assert.ok(Math.abs(e0[2]!.ewald_energy! - 0.668) < 5e-4 && Math.abs(e1[2]!.ewald_energy! - 0.711) < 5e-4, `exact hop 2: ${e0[2]!.ewald_energy} → ${e1[2]!.ewald_energy}`);
+  const [f0, f1] = [s, shifted].map((x) => pathwayDescriptors(x, { idpp: 'fast' }));
+  assert.ok(Math.abs(f0[0]!.ewald_energy! - 0.00116) < 5e-6 && Math.abs(f1[0]!.ewald_energy! - f0[0]!.ewald_energy!) < 1e-5, `fast hop 0: ${f0[0]!.ewald_energy} → ${f1[0]!.ewald_energy}`);
+  for (const f of [f0, f1]) {
+    assert.equal(f[2]!.ewald_energy, null);
+    assert.match(f[2]!.ewald_reason!, /^IDPP failed: idpp: straight-line image \d puts atoms 0 \(F\) and \d+ \(Ca\)/);
+  }
+});

@@ -57,6 +57,25 @@ test('screen --idpp fast: keyed and parameterised apart from exact rows; images 
   }
 });
 
+test('the screen\'s default IDPP mode is fast; the stage factories follow it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fracflow-idpp-default-'));
+  const db = join(dir, 'screen.db');
+  try {
+    const r = await runScreen({ db, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out'), until: 'descriptors', checkpoint: false });
+    assert.ok(r.run.stages['descriptors']!.rowsDone > 0);
+    const store = openStore(db);
+    try {
+      const rows = store.sql.all<{ key: string; params: string }>('SELECT key, params FROM descriptors');
+      assert.ok(rows.length > 0 && rows.every((x) => x.key.endsWith('@idpp-fast') && JSON.parse(x.params).idpp === 'fast'), JSON.stringify(rows.slice(0, 2)));
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(imagesParams({}).idpp, 'fast');
+});
+
 test('an unknown IDPP mode is named by the stage factories and the screen', async () => {
   assert.throws(() => descriptorsStage('slow' as 'fast'), new StageError(`idpp must be 'exact' or 'fast', got "slow"`));
   assert.throws(() => imagesParams({ idpp: 'slow' as 'fast' }), new StageError(`idpp must be 'exact' or 'fast', got "slow"`));
