@@ -237,38 +237,54 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     }
   }
 
+  // One poller for every open stream: the change mark is read each `pollMs`, and the overview is
+  // computed once per change and sent to all of them (many open pages cost one read per change).
+  let lastMark = '';
+  let lastEvent = '';
+  let polling: NodeJS.Timeout | null = null;
+  let busy = false;
+  let quietMs = 0;
+  const broadcast = (text: string, to: Iterable<ServerResponse> = streams) => {
+    for (const r of to) r.write(text);
+  };
+  async function poll(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    try {
+      const mark = await store.changeMark();
+      if (mark !== lastMark) {
+        lastMark = mark;
+        lastEvent = `event: overview\ndata: ${JSON.stringify(await overview())}\n\n`;
+        broadcast(lastEvent);
+        quietMs = 0;
+      } else if ((quietMs += pollMs) >= 15000) {
+        quietMs = 0;
+        broadcast(': keep-alive\n\n');
+      }
+    } catch (e) {
+      broadcast(`event: problem\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+    } finally {
+      busy = false;
+    }
+  }
+
   async function stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
     streams.add(res);
-    let last = '';
-    let busy = false;
-    let beats = 0;
-    const tick = async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        const mark = await store.changeMark();
-        if (mark !== last) {
-          last = mark;
-          res.write(`event: overview\ndata: ${JSON.stringify(await overview())}\n\n`);
-        } else if (++beats * pollMs >= 15000) {
-          beats = 0;
-          res.write(': keep-alive\n\n');
-        }
-      } catch (e) {
-        res.write(`event: problem\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
-      } finally {
-        busy = false;
-      }
-    };
-    const timer = setInterval(() => void tick(), pollMs);
     const stop = () => {
-      clearInterval(timer);
       streams.delete(res);
+      if (streams.size === 0 && polling) {
+        clearInterval(polling);
+        polling = null;
+        lastMark = '';
+      }
     };
     req.on('close', stop);
     res.on('close', stop);
-    await tick();
+    if (!polling) {
+      polling = setInterval(() => void poll(), pollMs);
+      await poll();
+    } else if (lastEvent) broadcast(lastEvent, [res]);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -415,6 +431,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       new Promise<void>((resolve) => {
         for (const r of streams) r.end();
         streams.clear();
+        if (polling) clearInterval(polling);
+        polling = null;
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),
