@@ -31,8 +31,14 @@ export interface PathwaysStoreReport {
   ms: number;
 }
 
-/** Fill a new store at `db` with about `pathways` pathways (5 per structure). */
-export async function buildPathwaysStore(db: string, pathways: number, seed = 1): Promise<PathwaysStoreReport> {
+/**
+ * Fill a new store at `db` with about `pathways` pathways (5 per structure). Times are those of a run
+ * that started `agoMs` before now and wrote one batch a second (default an hour ago), so the status's
+ * one-minute rate window holds what a running screen's would, not the whole store.
+ */
+export async function buildPathwaysStore(db: string, pathways: number, seed = 1, agoMs = 3600000): Promise<PathwaysStoreReport> {
+  let clock = Date.now() - agoMs;
+  const tick = () => (clock += 1000);
   const t0 = performance.now();
   const rand = rng(seed);
   const store = openStore(db);
@@ -59,7 +65,7 @@ export async function buildPathwaysStore(db: string, pathways: number, seed = 1)
         const row: Record<string, unknown> = { ...input, key: `${id}|F|${params.maxLengthAng}|${params.limit}|${hash}`, structure_id: id, content_hash: hash, formula: FORMULAS[k % FORMULAS.length], nsites: 6 };
         rows.push(Object.fromEntries([['key', row['key']], ...fpInputs.map((c) => [c, row[c] ?? null])]));
       }
-      await q.enqueue('find_paths', rows);
+      await q.enqueue('find_paths', rows, tick());
     }
     const fpOut = Object.keys(findPaths.output);
     const emitCols = Object.keys(PATHWAY_COLUMNS);
@@ -111,7 +117,7 @@ export async function buildPathwaysStore(db: string, pathways: number, seed = 1)
     for (const [stage, complete] of [['find_paths', completeFindPaths], ['descriptors', completeDescriptors]] as const) {
       let outcomes: BatchOutcome[] = [];
       for (;;) {
-        const r = await q.exchange(HOLDER, outcomes, [{ stage, batchSize: 1000, batches: 1, suspect: false }]);
+        const r = await q.exchange(HOLDER, outcomes, [{ stage, batchSize: 1000, batches: 1, suspect: false }], tick());
         if (r.claims.length === 0) break;
         outcomes = r.claims.map(complete);
       }

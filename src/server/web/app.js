@@ -257,6 +257,7 @@
       if (i > 0) viewer.addCylinder({ start: { x: v.path[i - 1][0], y: v.path[i - 1][1], z: v.path[i - 1][2] }, end: { x: p[0], y: p[1], z: p[2] }, radius: 0.08, color: '#333333' });
     });
     viewer.zoomTo();
+    viewer.zoom(1.3);
     viewer.render();
     window.fracflowViewer = viewer;
     box.dataset.ready = '1';
