@@ -18,6 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PATHWAY_SORT_COLUMNS, type DashboardStore, type PathwayQuery, type PathwaySortColumn, type QueueStore, type RowState } from '../store/interface.js';
 import { packageRoot } from '../paths.js';
+import { StageError } from '../stage-kit/stage.js';
 import { esc, page } from './html.js';
 import { FileRefused, listFiles, resolveInside } from './files.js';
 import { tarArchive } from './tar.js';
@@ -403,7 +404,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (!hostAllowed(req)) return send(res, 421, 'text/plain; charset=utf-8', `host ${req.headers.host ?? ''} is not served: the dashboard answers to loopback names only\n`);
     route(req, res).catch((e: unknown) => {
       if (res.headersSent) return res.destroy();
-      const status = e instanceof HttpError ? e.status : e instanceof FileRefused ? e.status : /^(pathways page|queue head|row history|throughput|events|stage|scale|priority|submit|requeue)\b|must be/.test((e as Error).message) ? 400 : 500;
+      // The store's validation errors (StageError: a bad stage, priority expression or page query) are the request's fault.
+      const status = e instanceof HttpError || e instanceof FileRefused ? e.status : e instanceof StageError ? 400 : 500;
       const message = (e as Error).message ?? String(e);
       const wantsJson = (req.url ?? '').startsWith('/api/') || (req.url ?? '').startsWith('/files');
       if (wantsJson) return sendJson(res, status, { error: message });

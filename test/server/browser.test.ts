@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { browserUnavailable, launchBrowser } from '../helpers/browser.js';
@@ -176,4 +176,17 @@ test('controls: the page\'s scale is refused without the token, applied with it,
   await page.click('form[data-control="scale"] button');
   await waitText('#control-result', /^scale: /);
   await waitText('#stages tr[data-stage="images"] td[data-field="workers"]', /^5$/);
+});
+
+test('plot pathway --out .png: the SVG rendered by Chromium into a PNG of the same size', { skip: skip ?? false }, async () => {
+  const p = (await (await fetch(`${dash!.url}/api/pathways?search=CaF2_fluorite&sort=hop_index&limit=1`)).json()) as { rows: { key: string }[] };
+  const out = join(fixture!.dir, 'profile.png');
+  const r = runCli(['plot', 'pathway', p.rows[0]!.key, '--db', fixture!.db, '--out', out, '--chromium', process.env['CHROMIUM'] ?? '/usr/bin/chromium']);
+  assert.equal(r.status, 0, r.stderr);
+  const png = readFileSync(out);
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [840, 320], 'IHDR width and height of the two 420 × 320 panels');
+  const missing = runCli(['plot', 'pathway', p.rows[0]!.key, '--db', fixture!.db, '--out', out, '--chromium', join(fixture!.dir, 'no-chromium')]);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /--chromium .*no-chromium does not exist/);
 });

@@ -149,6 +149,12 @@ test('controls: refused when the dashboard is read-only, without the token and w
     assert.equal(okr.status, 200);
     assert.deepEqual(await okr.json(), { from: 1, to: 3 });
     assert.equal(await workers(), 3);
+    const badPriority = await fetch(`${d.url}/api/control/priority`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fracflow-token': d.token! }, body: JSON.stringify({ stage: 'images', priority: 'length; DROP TABLE images' }) });
+    assert.equal(badPriority.status, 400, 'the store refuses an expression outside the portable subset');
+    assert.match(((await badPriority.json()) as { error: string }).error, /DROP|;/);
+    const submitDone = await fetch(`${d.url}/api/control/submit`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fracflow-token': d.token! }, body: JSON.stringify({ stage: 'images', key: caf2.key }) });
+    assert.equal(submitDone.status, 400);
+    assert.match(((await submitDone.json()) as { error: string }).error, /is done; only pending or failed rows can be submitted/);
     const requeue = await fetch(`${d.url}/api/control/requeue`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fracflow-token': d.token! }, body: JSON.stringify({ stage: 'images', which: 'everything' }) });
     assert.equal(requeue.status, 400);
     assert.match(((await requeue.json()) as { error: string }).error, /which must be "failed" or "stale", got "everything"/);

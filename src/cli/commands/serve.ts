@@ -48,6 +48,8 @@ export function register(program: Command): void {
     .option('--host <address>', 'interface to bind (default loopback; anything else exposes the store to the network)', hostOption, '127.0.0.1')
     .option('--allow-control', 'accept scale / priority / requeue / submit from the page, with the token printed at start')
     .action(async (opts: { db: string; port: number; host: string; allowControl?: boolean }) => {
+      // Opened read-only first: a missing file or a store at another schema is refused before anything is written.
+      await openQueueStore(opts.db, { readonly: true }).close();
       const created = opts.db === ':memory:' ? [] : await prepare(opts.db);
       if (created.length) console.error(`serve: created ${created.length} indexes for the pathways table (${created.join(', ')})`);
       const store = openQueueStore(opts.db, { readonly: !opts.allowControl });
