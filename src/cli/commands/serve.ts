@@ -60,8 +60,9 @@ export function register(program: Command): void {
         throw e;
       });
       if (!LOOPBACK.includes(opts.host)) console.error(`serve: listening on ${opts.host}, not loopback: anyone who reaches this address can read the store`);
+      // The token first, so that a reader waiting for the URL line has it too.
+      if (dash.token) console.log(`control token: ${dash.token}  (the page's controls send it; keep it to yourself)`);
       console.log(`dashboard: ${dash.url}/  (store ${store.location}, ${opts.allowControl ? 'controls on' : 'read-only'})`);
-      if (dash.token) console.log(`control token: ${dash.token}`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
