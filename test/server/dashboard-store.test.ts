@@ -114,3 +114,15 @@ test('hopProfile: a hop index outside the hop list is refused by name', () => {
   const hops = findHops(s, { ion: 'F', maxLengthAng: 5, limit: 5 });
   assert.throws(() => hopProfile(s, hops, 99, { ion: 'F', maxLengthAng: 5, limit: 5, idpp: 'exact' }), /hop 99 is not among the \d+ hops of the pathway's hop list/);
 });
+
+test('prepareDashboard: nothing on a read-only connection; the indexes once on a writable one, then nothing', async () => {
+  const ro = openQueueStore(db, { readonly: true });
+  try {
+    assert.deepEqual(await ro.prepareDashboard(), []);
+  } finally {
+    await ro.close();
+  }
+  const made = await store.prepareDashboard();
+  assert.ok(made.includes('descriptors_dash_ewald_energy') && made.includes('descriptors_dash_search') && made.includes('images_dash_state') && made.includes('descriptors_dash_finished'), made.join(', '));
+  assert.deepEqual(await store.prepareDashboard(), []);
+});

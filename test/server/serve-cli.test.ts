@@ -74,3 +74,11 @@ test('serve: a bad port or host and a missing store are refused by name', () => 
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /missing\.db: cannot open the database file: no such file/);
 });
+
+test('serve: SIGTERM sent the moment the URL is read stops it with exit 0 (signal handlers are in place before the URL is printed)', async () => {
+  const db = join(dir, 'small.db');
+  for (let k = 0; k < 3; k++) {
+    const r = await serving(['--db', db], async () => {});
+    assert.deepEqual([r.code, k], [0, k], r.err);
+  }
+});

@@ -59,15 +59,17 @@ export function register(program: Command): void {
         if (err.code === 'EADDRINUSE') throw new Error(`serve: port ${opts.port} on ${opts.host} is in use; pick another with --port`);
         throw e;
       });
+      // Listen for the signals before the URL is printed: a caller that stops the server as soon as it
+      // reads the URL must find the handler there (without one, SIGTERM kills the process outright).
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
       if (!LOOPBACK.includes(opts.host)) console.error(`serve: listening on ${opts.host}, not loopback: anyone who reaches this address can read the store`);
       // The token first, so that a reader waiting for the URL line has it too.
       if (dash.token) console.log(`control token: ${dash.token}  (the page's controls send it; keep it to yourself)`);
       console.log(`dashboard: ${dash.url}/  (store ${store.location}, ${opts.allowControl ? 'controls on' : 'read-only'})`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await dash.close();
       await store.close();
     });
