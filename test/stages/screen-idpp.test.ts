@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { openQueueStore } from '../../src/store/index.js';
+import { fileSourceId } from '../../src/workflow/import.js';
 import { StageError } from '../../src/stage-kit/stage.js';
 import { runScreen, topPathways } from '../../src/workflow/screen.js';
 import { descriptorsStage } from '../../src/stages/descriptors.js';
@@ -51,6 +53,19 @@ test('screen --idpp fast: keyed and parameterised apart from exact rows; images 
       }
     } finally {
       store.close();
+    }
+    // The dashboard's structure view lists each hop class once per mode, keyed by its descriptors row.
+    const q = openQueueStore(db, { readonly: true });
+    try {
+      const caf2 = await q.structureHops(fileSourceId('user', join(structures, 'CaF2_fluorite_Fm-3m.cif')));
+      assert.ok(caf2);
+      assert.deepEqual(caf2.hops.map((h) => [h.hop_index, h.idpp]), [0, 1, 2, 3].flatMap((i) => [[i, 'exact'], [i, 'fast']]));
+      for (const h of caf2.hops) {
+        assert.equal(h.key.endsWith('@idpp-fast'), h.idpp === 'fast', h.key);
+        assert.equal((await q.pathwayDetail(h.key))?.idpp, h.idpp, h.key);
+      }
+    } finally {
+      await q.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
