@@ -115,7 +115,10 @@ export function checkLaunch(s: LaunchSpec): void {
   } else path('--db', s.db);
   path('--out', s.outDir);
   path('node', s.node);
-  s.entry.forEach((e) => path('the fracflow entry', e.startsWith('file://') ? e.slice('file://'.length) : e));
+  s.entry.forEach((e) => {
+    // node's own flags before the entry (a loader: `--import /abs/loader.mjs`) are fixed words.
+    if (!/^--[a-z-]+$/.test(e)) path('the fracflow entry', e);
+  });
   if (s.maxRows !== undefined) int('--max-rows', s.maxRows, 1, Number.MAX_SAFE_INTEGER);
   if (s.idleExit !== undefined && !DURATION.test(s.idleExit)) throw new LaunchError(`--idle-exit must be a duration such as 90, 30s, 10m or 2h, got ${JSON.stringify(s.idleExit)}`);
   if (s.module !== undefined) path('--module', s.module);

@@ -67,6 +67,8 @@ export class FracturedScheduler {
   private busyAt = Date.now();
   /** Set when a worker's limit ended the run. */
   private limitEnded: 'max-rows' | 'idle' | null = null;
+  /** Rows of the finished batches a flush is writing. */
+  private writingRows = 0;
 
   constructor(core: RunCore, o: FracturedOptions) {
     this.core = core;
@@ -156,7 +158,7 @@ export class FracturedScheduler {
     let n = 0;
     for (const rt of this.rts) for (const t of rt.inflight.values()) n += t.claim.ids.length;
     for (const d of this.core.pending) n += d.claim.ids.length;
-    return n;
+    return n + this.writingRows;
   }
 
   /** Rows this run may still claim (maxRows less those finished and those in hand). */
@@ -271,7 +273,9 @@ export class FracturedScheduler {
     this.flushing = true;
     try {
       const batch = this.core.pending.splice(0);
-      const r = await this.core.serial(() => this.core.write(batch, this.requests()));
+      // Rows being written are still in hand for maxRows until the report counts them.
+      this.writingRows = batch.reduce((n, d) => n + d.claim.ids.length, 0);
+      const r = await this.core.serial(() => this.core.write(batch, this.requests())).finally(() => (this.writingRows = 0));
       this.startClaims(r.claims);
     } catch (e) {
       this.fail(e);

@@ -10,6 +10,8 @@ import { registeredStage } from '../../engine/load.js';
 import { batchJobOfEnv } from '../../engine/batch.js';
 import { openQueueStore } from '../../store/index.js';
 import { SignalStop } from '../signals.js';
+import { trackProcessGroups } from '../../engine/executor.js';
+import { trackBatchJobs } from '../../engine/batch-executor.js';
 
 function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -59,11 +61,19 @@ export function register(program: Command): void {
       let e: Engine;
       try {
         const stage = await registeredStage(store, opts.stage, opts.module);
-        e = await Engine.open({ db: store, stages: [stage], tickMs: opts.tickMs, worker: { threads: opts.threads, job: opts.job ?? batchJobOfEnv(process.env) } });
+        e = await Engine.open({
+          db: store, stages: [stage], tickMs: opts.tickMs, worker: { threads: opts.threads, job: opts.job ?? batchJobOfEnv(process.env) },
+          events: (ev) => {
+            if (ev.type === 'scale') process.stderr.write(`fracflow: worker ${e.workerId}: ${ev.stage}: threads ${ev.from} -> ${ev.to} (scale)\n`);
+          },
+        });
       } catch (err) {
         await store.close();
         throw err;
       }
+      // Programs and batch jobs a stage's executor started (the calc stages) end with the worker.
+      const groups = trackProcessGroups();
+      const jobs = trackBatchJobs();
       const stop = new AbortController();
       const signals = new SignalStop(stop);
       signals.hardStop = () => e.abandon();
@@ -80,6 +90,10 @@ export function register(program: Command): void {
         if (r.stopped) process.exitCode = signals.exitCode === 143 ? 0 : signals.exitCode ?? 1;
         else if (r.halted.length > 0) process.exitCode = 1;
       } finally {
+        groups.killAll();
+        groups.close();
+        jobs.cancelAll();
+        jobs.close();
         signals.dispose();
         await store.close();
       }
