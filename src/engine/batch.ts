@@ -76,6 +76,17 @@ export function storeLocationForJobs(db: string): string {
   return db;
 }
 
+/** Does this store location hold a password (a PostgreSQL URL's, or a `password=` option)? */
+export function carriesPassword(db: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(db)) return false;
+  try {
+    const u = new URL(db);
+    return u.password !== '' || u.searchParams.has('password');
+  } catch {
+    throw new LaunchError('--db: not a valid PostgreSQL URL (value not shown: it may hold a password)');
+  }
+}
+
 /** Seconds of an HH:MM:SS wall time. */
 export function wallSeconds(time: string): number {
   const m = TIME.exec(time);
@@ -109,7 +120,7 @@ export function checkLaunch(s: LaunchSpec): void {
   const what = s.scheduler === 'slurm' ? '--partition' : '--partition (the PBS queue)';
   if (s.partition !== undefined && !NAME.test(s.partition)) throw new LaunchError(`${what} must be a name of letters, digits, _ . - (starting with a letter or digit), got ${JSON.stringify(s.partition)}`);
   if (s.account !== undefined && !NAME.test(s.account)) throw new LaunchError(`--account must be a name of letters, digits, _ . - (starting with a letter or digit), got ${JSON.stringify(s.account)}`);
-  if (storeLocationForJobs(s.db) !== s.db) throw new LaunchError('--db: the location a job carries must hold no password (give it through PGPASSFILE or PGPASSWORD on the nodes)');
+  if (carriesPassword(s.db)) throw new LaunchError('--db: the location a job carries must hold no password (give it through PGPASSFILE or PGPASSWORD on the nodes)');
   if (/^postgres(ql)?:\/\//i.test(s.db)) {
     if (/[\s'"\\$`%]/.test(s.db) || /[\x00-\x1f]/.test(s.db)) throw new LaunchError(`--db: a URL with whitespace, quotes, $, % or backslashes cannot go into the job script, got ${JSON.stringify(s.db)}`);
   } else path('--db', s.db);
