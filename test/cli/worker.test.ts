@@ -43,7 +43,7 @@ async function until<T>(what: string, f: () => T | undefined | false, ms = 30_00
 test('two worker processes drain a stage: status lists them, scale spreads threads, SIGTERM gives rows back and exits 0, kill -9 leaves a stale entry', async () => {
   const dir = tmp();
   const db = join(dir, 'w.db');
-  const en = cli(['engine', 'enqueue', '--module', toyModule, 'naps', rowsFile(dir, 0, 300), '--db', db]);
+  const en = cli(['engine', 'enqueue', '--module', toyModule, 'naps', rowsFile(dir, 0, 600), '--db', db]);
   assert.equal(en.status, 0, en.stderr);
   const a = cliAsync(['worker', '--db', db, '--stage', 'naps', '--threads', '1', '--tick-ms', '100']);
   const b = cliAsync(['worker', '--db', db, '--stage', 'naps', '--threads', '1', '--tick-ms', '100']);
@@ -62,6 +62,10 @@ test('two worker processes drain a stage: status lists them, scale spreads threa
     assert.match(w.id, new RegExp(`^${hostname()}:${w.pid}:[a-z0-9]+$`));
     assert.ok(Date.now() - w.heartbeatAt < 5000, `heartbeat ${Date.now() - w.heartbeatAt} ms ago`);
   }
+  const table = cli(['status', '--db', db]);
+  assert.match(table.stdout, /^worker\s+host\s+pid\s+stage\s+threads\s+heartbeat\s+rows done\s+job\s+state$/m);
+  assert.match(table.stdout, new RegExp(`^${hostname()}:${a.pid}:\\S+\\s+${hostname()}\\s+${a.pid}\\s+naps\\s+1\\s+\\d+s ago\\s+\\d+\\s+-\\s+live$`, 'm'));
+
   // scale: 3 threads over two workers, the older one gets the extra thread; each applies it within a tick.
   const sc = cli(['scale', 'naps=3', '--db', db]);
   assert.equal(sc.status, 0, sc.stderr);
@@ -69,10 +73,6 @@ test('two worker processes drain a stage: status lists them, scale spreads threa
   const shares = [...sc.stdout.matchAll(/^ {2}worker (\S+): (\d) threads$/gm)].map((m) => Number(m[2]));
   assert.deepEqual(shares, [2, 1], sc.stdout);
   assert.deepEqual(status(db)[0]!.processes.map((w) => w.threads), [2, 1]);
-
-  const table = cli(['status', '--db', db]);
-  assert.match(table.stdout, /^worker\s+host\s+pid\s+stage\s+threads\s+heartbeat\s+rows done\s+job\s+state$/m);
-  assert.match(table.stdout, new RegExp(`^${hostname()}:${a.pid}:\\S+\\s+${hostname()}\\s+${a.pid}\\s+naps\\s+[12]\\s+\\d+s ago\\s+\\d+\\s+-\\s+live$`, 'm'));
 
   // SIGTERM to one: it gives back what it holds and exits 0; the other finishes the stage.
   a.kill('SIGTERM');
@@ -89,11 +89,11 @@ test('two worker processes drain a stage: status lists them, scale spreads threa
   const s = openSql(db);
   try {
     const rows = s.all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM naps ORDER BY x');
-    assert.equal(rows.length, 300);
+    assert.equal(rows.length, 600);
     for (const r of rows) assert.deepEqual([r.state, r.y, r.attempts, r.deaths], ['done', squareOf(r.x), 1, 0], `x=${r.x}`);
     // Released rows were not an attempt: each row ran to done once.
     const done = s.all<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE stage = 'naps' AND outcome = 'done'")[0]!.n;
-    assert.equal(done, 300);
+    assert.equal(done, 600);
     const ev = s.all<{ kind: string }>("SELECT kind FROM engine_events WHERE stage = 'naps' AND kind LIKE 'worker-%' ORDER BY id").map((e) => e.kind);
     assert.deepEqual(ev.sort(), ['worker-exit', 'worker-exit', 'worker-start', 'worker-start']);
   } finally {
@@ -102,7 +102,7 @@ test('two worker processes drain a stage: status lists them, scale spreads threa
   assert.deepEqual(status(db)[0]!.processes, [], 'both deregistered');
 
   // A worker killed outright stays listed, marked stale (its pid is gone on this host).
-  cli(['engine', 'enqueue', '--module', toyModule, 'naps', rowsFile(dir, 100, 140), '--db', db]);
+  cli(['engine', 'enqueue', '--module', toyModule, 'naps', rowsFile(dir, 1000, 1400), '--db', db]);
   const c = cliAsync(['worker', '--db', db, '--stage', 'naps', '--tick-ms', '100']);
   const cDone = exited(c);
   await until('worker c registered', () => status(db)[0]!.processes.length === 1);
