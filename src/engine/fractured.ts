@@ -44,6 +44,8 @@ export function runBatch(rt: Runtime, pool: StagePool, claim: Claim, opts: { sig
 export interface FracturedOptions {
   tickMs: number;
   flushMs: number;
+  /** Batches handed to each thread at once (stages with `queueInThread`); one more waits in the pool's queue. Default {@link TASKS_PER_THREAD}. */
+  batchesPerThread?: number;
   signal?: AbortSignal;
   /** End once this many rows are finished (claims are cut to fit): a worker's share. */
   maxRows?: number;
@@ -75,6 +77,10 @@ export class FracturedScheduler {
     this.o = o;
   }
 
+  private get perThread(): number {
+    return this.o.batchesPerThread ?? TASKS_PER_THREAD;
+  }
+
   private get rts(): readonly Runtime[] {
     return this.core.rts;
   }
@@ -82,7 +88,7 @@ export class FracturedScheduler {
   async run(): Promise<void> {
     const { report } = this.core;
     // A worker whose allotment is 0 threads keeps one idle thread and claims nothing.
-    for (const rt of this.rts) rt.pool = new StagePool(Math.max(1, rt.workers), [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? TASKS_PER_THREAD : 1);
+    for (const rt of this.rts) rt.pool = new StagePool(Math.max(1, rt.workers), [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? this.perThread : 1);
     const t0 = performance.now();
     await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
     report.startupMs = performance.now() - t0;
@@ -143,7 +149,7 @@ export class FracturedScheduler {
     let room = this.room();
     for (const rt of this.rts) {
       if (rt.halted || rt.workers === 0 || room <= 0) continue;
-      const ahead = rt.workers * (rt.stage.queueInThread ? BATCHES_AHEAD_PER_WORKER : 2);
+      const ahead = rt.workers * (rt.stage.queueInThread ? this.perThread + 1 : 2);
       let batches = Math.max(0, ahead - rt.inflight.size);
       const batchSize = Math.min(rt.stage.batchSize, room);
       batches = Math.min(batches, Math.ceil(room / batchSize));
