@@ -11,7 +11,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cliAsync, exited, toyModule } from '../engine/fixtures/run.js';
 import { openSql } from '../../src/store/sqlite/diffusion.js';
-import { squareOf, toyRows } from '../engine/fixtures/toy-stages.js';
+import { toyRows } from '../engine/fixtures/toy-stages.js';
 import type { StageStatus, WorkerRecord } from '../../src/store/interface.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-worker-'));
@@ -40,75 +40,80 @@ async function until<T>(what: string, f: () => T | undefined | false, ms = 30_00
   }
 }
 
-test('two worker processes drain a stage: status lists them, scale spreads threads, SIGTERM gives rows back and exits 0, kill -9 leaves a stale entry', async () => {
+test('worker processes of a stage: status lists them, scale spreads threads, SIGTERM exits 0, they drain what their upstream finishes, kill -9 leaves a stale entry', async () => {
   const dir = tmp();
   const db = join(dir, 'w.db');
-  const en = cli(['engine', 'enqueue', '--module', toyModule, 'naps', rowsFile(dir, 0, 600), '--db', db]);
-  assert.equal(en.status, 0, en.stderr);
-  const a = cliAsync(['worker', '--db', db, '--stage', 'naps', '--threads', '1', '--tick-ms', '100']);
-  const b = cliAsync(['worker', '--db', db, '--stage', 'naps', '--threads', '1', '--tick-ms', '100']);
+  // square and plus_one registered (a run drains both), then square rows no process runs yet: the
+  // plus_one workers wait for them, alive, however slow the machine.
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'square', rowsFile(dir, 0, 4), '--db', db]).status, 0);
+  assert.equal(cli(['engine', 'run', '--module', toyModule, '--only', 'square,plus_one', '--db', db, '--progress', 'off', '--tick-ms', '50']).status, 0);
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'square', rowsFile(dir, 4, 10), '--db', db]).status, 0);
+  const a = cliAsync(['worker', '--db', db, '--stage', 'plus_one', '--threads', '1', '--tick-ms', '100']);
   const aDone = exited(a);
+  await until('worker a registered', () => status(db)[1]!.processes.length === 1);
+  const b = cliAsync(['worker', '--db', db, '--stage', 'plus_one', '--threads', '1', '--tick-ms', '100']);
   const bDone = exited(b);
-  const both = await until('both workers registered and working', () => {
-    const p = status(db)[0]!.processes;
-    return p.length === 2 && p.every((w) => w.rowsDone > 0) && p;
+  const both = await until('both workers registered', () => {
+    const p = status(db)[1]!.processes;
+    return p.length === 2 && p;
   });
-  assert.deepEqual(both.map((w) => w.pid).sort(), [a.pid, b.pid].sort());
+  assert.deepEqual(both.map((w) => w.pid), [a.pid, b.pid], 'oldest first');
   for (const w of both) {
     assert.equal(w.host, hostname());
-    assert.equal(w.stage, 'naps');
+    assert.equal(w.stage, 'plus_one');
     assert.equal(w.threads, 1);
     assert.equal(w.stale, false);
+    assert.equal(w.job, null);
     assert.match(w.id, new RegExp(`^${hostname()}:${w.pid}:[a-z0-9]+$`));
-    assert.ok(Date.now() - w.heartbeatAt < 5000, `heartbeat ${Date.now() - w.heartbeatAt} ms ago`);
+    assert.ok(Date.now() - w.heartbeatAt < 10_000, `heartbeat ${Date.now() - w.heartbeatAt} ms ago`);
   }
   const table = cli(['status', '--db', db]);
   assert.match(table.stdout, /^worker\s+host\s+pid\s+stage\s+threads\s+heartbeat\s+rows done\s+job\s+state$/m);
-  assert.match(table.stdout, new RegExp(`^${hostname()}:${a.pid}:\\S+\\s+${hostname()}\\s+${a.pid}\\s+naps\\s+1\\s+\\d+s ago\\s+\\d+\\s+-\\s+live$`, 'm'));
+  assert.match(table.stdout, new RegExp(`^${hostname()}:${a.pid}:\\S+\\s+${hostname()}\\s+${a.pid}\\s+plus_one\\s+1\\s+\\d+s ago\\s+0\\s+-\\s+live$`, 'm'));
 
   // scale: 3 threads over two workers, the older one gets the extra thread; each applies it within a tick.
-  const sc = cli(['scale', 'naps=3', '--db', db]);
+  const sc = cli(['scale', 'plus_one=3', '--db', db]);
   assert.equal(sc.status, 0, sc.stderr);
-  assert.match(sc.stdout, /^naps: 1 -> 3 workers$/m);
-  const shares = [...sc.stdout.matchAll(/^ {2}worker (\S+): (\d) threads$/gm)].map((m) => Number(m[2]));
-  assert.deepEqual(shares, [2, 1], sc.stdout);
-  assert.deepEqual(status(db)[0]!.processes.map((w) => w.threads), [2, 1]);
+  assert.match(sc.stdout, /^plus_one: 1 -> 3 workers$/m);
+  assert.deepEqual([...sc.stdout.matchAll(/^ {2}worker (\S+): (\d) threads$/gm)].map((m) => [m[1], Number(m[2])]), [[both[0]!.id, 2], [both[1]!.id, 1]], sc.stdout);
+  assert.deepEqual(status(db)[1]!.processes.map((w) => w.threads), [2, 1]);
 
-  // SIGTERM to one: it gives back what it holds and exits 0; the other finishes the stage.
+  // SIGTERM to a: it gives back what it holds (nothing here) and exits 0, after it applied its share.
+  await new Promise((r) => setTimeout(r, 1500));
   a.kill('SIGTERM');
   const ra = await aDone;
   assert.equal(ra.status, 0, ra.stderr);
-  assert.match(ra.stdout, /ended: stopped/);
-  assert.match(ra.stdout, /rows in hand were given back unrun/);
+  assert.match(ra.stdout, /: plus_one: 0 rows done, 0 failed attempts in [\d.]+ s; ended: stopped$/m);
+  assert.match(ra.stderr, /plus_one: threads 1 -> 2 \(scale\)/);
+  // A square worker finishes the upstream; b takes what it admits and ends when plus_one is exhausted.
+  const sq = cli(['worker', '--db', db, '--stage', 'square', '--tick-ms', '50']);
+  assert.equal(sq.status, 0, sq.stderr);
+  assert.match(sq.stdout, /: square: 6 rows done, 0 failed attempts/);
   const rb = await bDone;
   assert.equal(rb.status, 0, rb.stderr);
-  assert.match(rb.stdout, /^worker \S+: naps: \d+ rows done, 0 failed attempts in [\d.]+ s; ended: exhausted$/m);
-  // Whichever got the 2-thread share wrote that it applied it.
-  assert.match(ra.stderr + rb.stderr, /naps: threads 1 -> 2 \(scale\)/);
+  assert.match(rb.stdout, /^worker \S+: plus_one: [1-9]\d* rows done, 0 failed attempts in [\d.]+ s; ended: exhausted$/m);
 
   const s = openSql(db);
   try {
-    const rows = s.all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM naps ORDER BY x');
-    assert.equal(rows.length, 600);
-    for (const r of rows) assert.deepEqual([r.state, r.y, r.attempts, r.deaths], ['done', squareOf(r.x), 1, 0], `x=${r.x}`);
-    // Released rows were not an attempt: each row ran to done once.
-    const done = s.all<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE stage = 'naps' AND outcome = 'done'")[0]!.n;
-    assert.equal(done, 600);
-    const ev = s.all<{ kind: string }>("SELECT kind FROM engine_events WHERE stage = 'naps' AND kind LIKE 'worker-%' ORDER BY id").map((e) => e.kind);
+    const rows = s.all<{ key: string; y: number; z: number; state: string; attempts: number }>('SELECT key, y, z, state, attempts FROM plus_one ORDER BY id');
+    // y = x² + 1/8 <= 100 (the cutoff broadened to its max): x = 0..9, every one done once.
+    assert.deepEqual(rows.map((r) => r.key), toyRows(0, 10).map((r) => r.key));
+    for (const r of rows) assert.deepEqual([r.state, r.z, r.attempts], ['done', r.y + 1, 1], r.key);
+    const ev = s.all<{ kind: string }>("SELECT kind FROM engine_events WHERE stage = 'plus_one' AND kind LIKE 'worker-%' ORDER BY id").map((e) => e.kind);
     assert.deepEqual(ev.sort(), ['worker-exit', 'worker-exit', 'worker-start', 'worker-start']);
   } finally {
     s.close();
   }
-  assert.deepEqual(status(db)[0]!.processes, [], 'both deregistered');
+  assert.deepEqual(status(db)[1]!.processes, [], 'both deregistered');
 
   // A worker killed outright stays listed, marked stale (its pid is gone on this host).
-  cli(['engine', 'enqueue', '--module', toyModule, 'naps', rowsFile(dir, 1000, 1400), '--db', db]);
-  const c = cliAsync(['worker', '--db', db, '--stage', 'naps', '--tick-ms', '100']);
+  cli(['engine', 'enqueue', '--module', toyModule, 'square', rowsFile(dir, 20, 22), '--db', db]);
+  const c = cliAsync(['worker', '--db', db, '--stage', 'plus_one', '--tick-ms', '100']);
   const cDone = exited(c);
-  await until('worker c registered', () => status(db)[0]!.processes.length === 1);
+  await until('worker c registered', () => status(db)[1]!.processes.length === 1);
   c.kill('SIGKILL');
   await cDone;
-  const stale = status(db)[0]!.processes;
+  const stale = status(db)[1]!.processes;
   assert.equal(stale.length, 1);
   assert.equal(stale[0]!.pid, c.pid);
   assert.equal(stale[0]!.stale, true);

@@ -82,8 +82,8 @@ export async function startSlurm(options: { timeoutMs?: number } = {}): Promise<
   const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf };
   const log = (name: string) => join(dir, 'log', `${name}.log`);
   const stop = async () => {
-    // slurmd and slurmctld first (they talk to munged on the way out), then munged.
-    for (const pf of pidFiles) {
+    // slurmctld and slurmd first (they talk to munged on the way out), then munged.
+    for (const pf of [...pidFiles].reverse()) {
       try {
         const pid = Number(readFileSync(pf, 'utf8').trim());
         if (pid > 0) process.kill(pid, 'SIGTERM');
@@ -134,8 +134,17 @@ export async function startSlurm(options: { timeoutMs?: number } = {}): Promise<
     chmodSync(join(dir, 'munge'), 0o700);
     const mungePid = join(dir, 'run', 'munged.pid');
     pidFiles.push(mungePid);
-    const m = spawnSync(which('munged')!, ['--force', `--key-file=${key}`, `--socket=${sock}`, `--pid-file=${mungePid}`, `--log-file=${log('munged')}`, `--seed-file=${join(dir, 'munge', 'seed')}`, '--num-threads=2'], { encoding: 'utf8' });
-    if (m.status !== 0) throw new Error(`munged did not start (exit ${m.status}): ${m.stderr}`);
+    // In the foreground, a child of this process: stopped and reaped here (a daemonised munged would be
+    // left a zombie where nothing reaps orphans).
+    const m = spawn(which('munged')!, ['--foreground', '--force', `--key-file=${key}`, `--socket=${sock}`, `--pid-file=${mungePid}`, `--log-file=${log('munged')}`, `--seed-file=${join(dir, 'munge', 'seed')}`, '--num-threads=2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let mungeErr = '';
+    m.stderr!.on('data', (b: Buffer) => (mungeErr += b.toString()));
+    children.push(m);
+    const tm = Date.now();
+    while (!existsSync(sock)) {
+      if (m.exitCode !== null || Date.now() - tm > 10_000) throw new Error(`munged did not start (exit ${m.exitCode}): ${mungeErr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const [ctldPort, dPort] = [await freePort(), await freePort()];
     const ctldPid = join(dir, 'run', 'slurmctld.pid');
     const dPid = join(dir, 'run', 'slurmd.pid');
