@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cliAsync, exited, toyModule } from '../engine/fixtures/run.js';
@@ -159,6 +159,36 @@ test('worker rejects bad options with a message naming the option and the value'
   ];
   for (const [args, re] of cases) {
     const r = cli(['worker', '--db', db, ...args]);
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+  }
+});
+
+test('launch writes the job script without submitting; bad values are refused naming the option and the value', () => {
+  const dir = tmp();
+  const db = join(dir, 'l.db');
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'square', rowsFile(dir, 0, 2), '--db', db]).status, 0);
+  const out = join(dir, 'jobs');
+  const w = cli(['launch', 'pbs', '--db', db, '--stage', 'square', '--workers', '3', '--cpus-per-worker', '2', '--time', '01:00:00', '--partition', 'workq', '--out', out]);
+  assert.equal(w.status, 0, w.stderr);
+  const path = /^wrote (\S+\.pbs) \(3 workers of square\); submit it with qsub \S+\.pbs, or run this command with --submit$/m.exec(w.stdout)?.[1];
+  assert.ok(path, w.stdout);
+  const text = readFileSync(path, 'utf8');
+  assert.match(text, /^#PBS -J 0-2$/m);
+  assert.match(text, /^#PBS -l select=1:ncpus=2$/m);
+  assert.match(text, /^#PBS -q workq$/m);
+  assert.match(text, new RegExp(`worker --db '${db}' --stage 'square' --threads 2$`, 'm'));
+  const cases: [string[], RegExp][] = [
+    [['launch', 'slurm', '--db', ':memory:', '--stage', 'square', '--time', '01:00:00'], /--db: workers on other hosts cannot share :memory:/],
+    [['launch', 'slurm', '--db', db, '--stage', 'nope', '--time', '01:00:00'], /--stage: no stage named "nope" in .*l\.db \(stages: square\)/],
+    [['launch', 'slurm', '--db', db, '--stage', 'square', '--time', '1h'], /--time must be HH:MM:SS \(e\.g\. 02:00:00\), got "1h"/],
+    [['launch', 'slurm', '--db', db, '--stage', 'square', '--time', '01:00:00', '--idle-exit', 'whenever'], /--idle-exit must be a duration such as 90, 30s, 10m or 2h, got "whenever"/],
+    [['launch', 'slurm', '--db', db, '--stage', 'square', '--time', '01:00:00', '--workers', '0'], /--workers must be a positive integer, got "0"/],
+    [['launch', 'slurm', '--db', db, '--stage', 'square', '--time', '01:00:00', '--partition', 'a;b'], /--partition must be a name of letters, digits, _ \. - \(starting with a letter or digit\), got "a;b"/],
+    [['calc', '--db', db, '--command', 'true', '--partition', 'compute'], /calc: --partition, --account, --cpus-per-job and --poll are for --executor slurm or pbs/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(args);
     assert.notEqual(r.status, 0, args.join(' '));
     assert.match(r.stderr, re, args.join(' '));
   }

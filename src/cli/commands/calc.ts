@@ -69,6 +69,9 @@ export function register(program: Command): void {
         throw new InvalidArgumentError(`calc: give the program either as --command "<shell line>" or after -- as argv, not ${argv.length ? 'both' : 'neither'}`);
       }
       const command = opts.command ?? argv;
+      if (opts.executor === 'local' && (opts.partition ?? opts.account ?? opts.cpusPerJob ?? opts.poll) !== undefined) {
+        throw new InvalidArgumentError('calc: --partition, --account, --cpus-per-job and --poll are for --executor slurm or pbs');
+      }
       const wanted: CalcDesign[] = opts.design === 'both' ? ['static', 'neb'] : [opts.design];
       // Check the input contract before the engine creates anything in the store.
       const store = openStore(opts.db);
@@ -90,10 +93,6 @@ export function register(program: Command): void {
       } catch (e) {
         store.close();
         throw e;
-      }
-      if (opts.executor === 'local' && (opts.partition ?? opts.account ?? opts.cpusPerJob ?? opts.poll) !== undefined) {
-        store.close();
-        throw new InvalidArgumentError('calc: --partition, --account, --cpus-per-job and --poll are for --executor slurm or pbs');
       }
       const batch = { ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(opts.account !== undefined ? { account: opts.account } : {}), ...(opts.cpusPerJob !== undefined ? { cpus: opts.cpusPerJob } : {}), ...(opts.poll !== undefined ? { pollSec: opts.poll } : {}) };
       let stages: ReturnType<typeof calcStages>;
