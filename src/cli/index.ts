@@ -32,6 +32,8 @@ import * as cleanup from './commands/cleanup.js';
 import * as reset from './commands/reset.js';
 import * as checkpoint from './commands/checkpoint.js';
 import * as exportCmd from './commands/export.js';
+import * as worker from './commands/worker.js';
+import * as launch from './commands/launch.js';
 import * as serve from './commands/serve.js';
 import * as plot from './commands/plot.js';
 
@@ -40,7 +42,7 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 /** The commands, in the order `fracflow --help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   screen, run, importCmd, info, neighbors, symmetry, oxi, paths, descriptors, ewald, supercell, idpp, overlap,
-  engine, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd, serve, plot,
+  engine, worker, launch, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd, serve, plot,
 ];
 
 export function buildProgram(): Command {

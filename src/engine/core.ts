@@ -7,7 +7,7 @@
  * Store calls are made one at a time (`serial`): a scheduler's flush, claims, releases and tick never
  * interleave, so a stage's in-flight count and the store agree at every call.
  */
-import type { ClaimRequest, QueueStore } from '../store/interface.js';
+import { WORKER_HEARTBEAT_MS, type ClaimRequest, type QueueStore } from '../store/interface.js';
 import type { EngineEvent, Logger } from './events.js';
 import type { Progress } from './progress.js';
 import { haltMessage, messageOf, outcomeOf, type Runtime } from './runtime.js';
@@ -51,6 +51,11 @@ export interface RunReport {
   halted: StageHalt[];
   /** Ended by the caller's signal: claiming stopped and the rows in flight were released. */
   stopped: boolean;
+  /**
+   * Why the run ended: every stage `exhausted` (or halted), `stopped` by the caller, or a worker's
+   * limit: `max-rows` (it finished its share) or `idle` (nothing to claim for its idle time).
+   */
+  ended?: 'exhausted' | 'stopped' | 'max-rows' | 'idle';
 }
 
 /** A stage halted by its environment (see {@link RunReport.halted}). */
@@ -62,6 +67,12 @@ export interface CoreOptions {
   holder: string;
   logger: Logger;
   events?: (e: EngineEvent) => void;
+  /**
+   * This process is a registered worker of one stage (`fracflow worker`): each tick beats (at most
+   * every {@link WORKER_HEARTBEAT_MS}) and takes its thread allotment from the beat instead of the
+   * stage's worker count.
+   */
+  worker?: { stage: string };
 }
 
 export class RunCore {
@@ -76,6 +87,8 @@ export class RunCore {
   private readonly onEvent?: (e: EngineEvent) => void;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly priorities = new Map<string, string>();
+  private readonly worker: { stage: string } | null;
+  private beatAt = 0;
 
   constructor(store: QueueStore, rts: readonly Runtime[], report: RunReport, progress: Progress, o: CoreOptions) {
     this.store = store;
@@ -85,6 +98,7 @@ export class RunCore {
     this.holder = o.holder;
     this.logger = o.logger;
     this.onEvent = o.events;
+    this.worker = o.worker ?? null;
   }
 
   emit(e: EngineEvent): void {
@@ -178,19 +192,40 @@ export class RunCore {
 
   /** Worker counts and priorities recorded in the store (by `scale`, `priority` or another process). */
   private async applyControl(resize: (rt: Runtime, workers: number) => void): Promise<void> {
+    const allotment = await this.beat();
     for (const c of await this.store.control(this.rts.map((rt) => rt.stage.name))) {
       const rt = this.rts.find((r) => r.stage.name === c.stage);
       if (!rt) continue;
-      if (c.workers !== rt.workers) {
-        this.emit({ type: 'scale', stage: c.stage, from: rt.workers, to: c.workers });
-        rt.workers = c.workers;
-        resize(rt, c.workers);
+      const workers = this.worker?.stage === c.stage ? allotment ?? rt.workers : c.workers;
+      if (workers !== rt.workers) {
+        this.emit({ type: 'scale', stage: c.stage, from: rt.workers, to: workers });
+        rt.workers = workers;
+        resize(rt, workers);
       }
       const p = JSON.stringify(c.priority);
       const before = this.priorities.get(c.stage);
       if (before !== undefined && before !== p) this.emit({ type: 'priority', stage: c.stage, to: c.priority as PrioritySpec });
       this.priorities.set(c.stage, p);
     }
+  }
+
+  /** Rows this process finished (done, or an attempt failed) in this run. */
+  rowsFinished(): number {
+    return this.rts.reduce((n, rt) => n + rt.report.rowsDone + rt.report.rowsFailedAttempts, 0);
+  }
+
+  /**
+   * A registered worker's heartbeat (at most every WORKER_HEARTBEAT_MS): its rows finished, and its
+   * thread allotment back (null between beats, or when it is not a worker or no longer registered).
+   */
+  async beat(force = false): Promise<number | null> {
+    if (!this.worker) return null;
+    const now = Date.now();
+    if (!force && now - this.beatAt < WORKER_HEARTBEAT_MS) return null;
+    this.beatAt = now;
+    const r = await this.store.heartbeatWorker(this.holder, this.rowsFinished(), now);
+    if (r === null) this.logger.warn(`worker ${this.holder} is not registered in ${this.store.location} any more (a reset?); it keeps its ${this.rts[0]?.workers ?? 0} threads`);
+    return r?.threads ?? null;
   }
 
   /**

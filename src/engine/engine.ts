@@ -55,6 +55,19 @@ export interface EngineOptions {
   logger?: Logger;
   /** Lifecycle events of each run (claims, completions, deaths, halts, broadening, scaling, ...). */
   events?: (e: EngineEvent) => void;
+  /**
+   * Run as a registered worker of the one stage given (`fracflow worker`): registered in the store
+   * while it runs (host, pid, threads, job), beating each control tick, its thread count the allotment
+   * `scale` gives it rather than the stage's count.
+   */
+  worker?: WorkerOptions;
+}
+
+export interface WorkerOptions {
+  /** Threads at the start (its allotment until a `scale`). */
+  threads: number;
+  /** The batch job it runs in, e.g. `slurm:1234_5`. */
+  job?: string | null;
 }
 
 export interface RunOptions {
@@ -63,6 +76,10 @@ export interface RunOptions {
   workflows?: number;
   /** Stop: claiming ends, batches in flight are cancelled and their rows released unrun (no attempt counted). */
   signal?: AbortSignal;
+  /** Fractured mode: end once this many rows are finished (claims cut to fit); the rows in hand are finished first. */
+  maxRows?: number;
+  /** Fractured mode: end after this long (ms) with nothing claimed and nothing in flight. */
+  idleExitMs?: number;
 }
 
 function isQueueStore(x: unknown): x is QueueStore {
@@ -113,6 +130,11 @@ export class Engine {
   /** An engine over `opts.db` with its stages' tables created and registered. */
   static async open(opts: EngineOptions): Promise<Engine> {
     if (opts.stages.length === 0) throw new StageError('engine: no stages given');
+    if (opts.worker) {
+      if (opts.stages.length !== 1) throw new StageError(`engine: a worker runs one stage, got ${opts.stages.length} (${opts.stages.map((s) => s.name).join(', ')})`);
+      const t = opts.worker.threads;
+      if (!Number.isInteger(t) || t < 1 || t > 1024) throw new StageError(`engine: worker threads must be an integer from 1 to 1024, got ${JSON.stringify(t)}`);
+    }
     const bpt = opts.batchesPerThread;
     if (bpt !== undefined && !(Number.isInteger(bpt) && bpt >= 1 && bpt <= 64)) throw new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${JSON.stringify(bpt)}`);
     const owns = typeof opts.db === 'string';
@@ -121,6 +143,7 @@ export class Engine {
       const e = new Engine(opts, store, owns);
       await store.ensure(e.rts.map((rt) => rt.stage));
       for (const c of await store.control(e.rts.map((rt) => rt.stage.name))) e.byName.get(c.stage)!.workers = c.workers;
+      if (opts.worker) e.rts[0]!.workers = opts.worker.threads;
       return e;
     } catch (err) {
       if (owns) await store.close();
@@ -180,18 +203,35 @@ export class Engine {
       rt.quarantined = 0;
     }
     const progress = new Progress(this.opts.progress ?? 'off', this.opts.progressStream ?? process.stderr, (this.opts.progressEverySec ?? 10) * 1000);
-    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events });
+    const w = this.opts.worker;
+    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, ...(w ? { worker: { stage: this.rts[0]!.stage.name } } : {}) });
+    if (w) {
+      if (mode !== 'fractured') throw new StageError('engine: a worker runs in the fractured mode');
+      await this.store.registerWorker({ id: this.workerId, host: hostname(), pid: process.pid, stage: this.rts[0]!.stage.name, threads: this.rts[0]!.workers, job: w.job ?? null });
+    }
+    try {
+      return await this.runWith(core, report, progress, options, t0);
+    } finally {
+      // Deregistered on every way out (its last count beaten first); a worker killed outright stays listed, stale.
+      if (w) await core.beat(true).catch(() => null);
+      if (w) await this.store.deregisterWorker(this.workerId).catch((e: unknown) => (this.opts.logger ?? stderrLogger).warn(`could not deregister worker ${this.workerId}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+
+  private async runWith(core: RunCore, report: RunReport, progress: Progress, options: RunOptions, t0: number): Promise<RunReport> {
+    const mode = options.mode ?? 'fractured';
     await core.sweepAll();
     await this.feedAll();
     if (options.signal?.aborted) {
       // Stopped before it began (e.g. during an import before the run): no pools started.
       report.stopped = true;
+      report.ended = 'stopped';
     } else {
       this.core = core;
       const tickMs = this.opts.tickMs ?? 250;
       try {
         if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
-        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, signal: options.signal }).run();
+        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
       } finally {
         this.core = null;
         if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name)));

@@ -47,6 +47,10 @@ export interface FracturedOptions {
   /** Batches handed to each thread at once (stages with `queueInThread`); one more waits in the pool's queue. Default {@link TASKS_PER_THREAD}. */
   batchesPerThread?: number;
   signal?: AbortSignal;
+  /** End once this many rows are finished (claims are cut to fit): a worker's share. */
+  maxRows?: number;
+  /** End after this long (ms) with nothing in flight and nothing claimed. */
+  idleExitMs?: number;
 }
 
 export class FracturedScheduler {
@@ -61,6 +65,12 @@ export class FracturedScheduler {
   private tickTimer: NodeJS.Timeout | null = null;
   /** Set once the run is over: no tick is scheduled after it. */
   private over = false;
+  /** When this run last had work in flight or claimed some (epoch ms). */
+  private busyAt = Date.now();
+  /** Set when a worker's limit ended the run. */
+  private limitEnded: 'max-rows' | 'idle' | null = null;
+  /** Rows of the finished batches a flush is writing. */
+  private writingRows = 0;
 
   constructor(core: RunCore, o: FracturedOptions) {
     this.core = core;
@@ -77,7 +87,8 @@ export class FracturedScheduler {
 
   async run(): Promise<void> {
     const { report } = this.core;
-    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? this.perThread : 1);
+    // A worker whose allotment is 0 threads keeps one idle thread and claims nothing.
+    for (const rt of this.rts) rt.pool = new StagePool(Math.max(1, rt.workers), [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? this.perThread : 1);
     const t0 = performance.now();
     await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
     report.startupMs = performance.now() - t0;
@@ -108,6 +119,7 @@ export class FracturedScheduler {
         rt.pool = null;
       }
       report.stopped = this.o.signal?.aborted === true;
+      report.ended = report.stopped ? 'stopped' : this.limitEnded ?? 'exhausted';
     }
     if (this.failedWith !== null) throw this.failedWith;
   }
@@ -134,17 +146,35 @@ export class FracturedScheduler {
   private requests(): ClaimRequest[] {
     if (this.stopping) return [];
     const out: ClaimRequest[] = [];
+    let room = this.room();
     for (const rt of this.rts) {
-      if (rt.halted) continue;
+      if (rt.halted || rt.workers === 0 || room <= 0) continue;
       const ahead = rt.workers * (rt.stage.queueInThread ? this.perThread + 1 : 2);
-      const batches = Math.max(0, ahead - rt.inflight.size);
+      let batches = Math.max(0, ahead - rt.inflight.size);
+      const batchSize = Math.min(rt.stage.batchSize, room);
+      batches = Math.min(batches, Math.ceil(room / batchSize));
       const suspect = rt.quarantined === 0;
-      if (batches > 0 || suspect) out.push({ stage: rt.stage.name, batchSize: rt.stage.batchSize, batches, suspect });
+      room -= batches * batchSize + (suspect ? 1 : 0);
+      if (batches > 0 || suspect) out.push({ stage: rt.stage.name, batchSize, batches, suspect });
     }
     return out;
   }
 
+  private inHand(): number {
+    let n = 0;
+    for (const rt of this.rts) for (const t of rt.inflight.values()) n += t.claim.ids.length;
+    for (const d of this.core.pending) n += d.claim.ids.length;
+    return n + this.writingRows;
+  }
+
+  /** Rows this run may still claim (maxRows less those finished and those in hand). */
+  private room(): number {
+    if (this.o.maxRows === undefined) return Infinity;
+    return this.o.maxRows - this.core.rowsFinished() - this.inHand();
+  }
+
   private startClaims(claims: readonly Claim[]): void {
+    if (claims.length) this.busyAt = Date.now();
     for (const c of claims) {
       const rt = this.rts.find((r) => r.stage.name === c.stage)!;
       for (const part of isolateSuspects(c)) this.start(rt, part);
@@ -249,7 +279,9 @@ export class FracturedScheduler {
     this.flushing = true;
     try {
       const batch = this.core.pending.splice(0);
-      const r = await this.core.serial(() => this.core.write(batch, this.requests()));
+      // Rows being written are still in hand for maxRows until the report counts them.
+      this.writingRows = batch.reduce((n, d) => n + d.claim.ids.length, 0);
+      const r = await this.core.serial(() => this.core.write(batch, this.requests())).finally(() => (this.writingRows = 0));
       this.startClaims(r.claims);
     } catch (e) {
       this.fail(e);
@@ -268,11 +300,13 @@ export class FracturedScheduler {
   private async tick(): Promise<void> {
     try {
       if (!this.stopping) {
-        await this.core.serial(() => this.core.tick((rt, workers) => rt.pool?.resize(workers)));
+        await this.core.serial(() => this.core.tick((rt, workers) => rt.pool?.resize(Math.max(1, workers))));
         await this.core.serial(() => this.core.tryBroaden());
         await this.pump();
       }
       await this.core.showProgress();
+      if (this.rts.some((rt) => rt.inflight.size > 0) || this.core.pending.length > 0) this.busyAt = Date.now();
+      else if (!this.stopping && this.o.idleExitMs !== undefined && Date.now() - this.busyAt >= this.o.idleExitMs) this.endBy('idle');
       await this.checkDone();
     } catch (e) {
       this.fail(e);
@@ -280,7 +314,14 @@ export class FracturedScheduler {
     if (this.failedWith === null && !this.over) this.scheduleTick();
   }
 
+  /** A worker's limit reached: nothing more is claimed; the run ends once nothing is in hand. */
+  private endBy(why: 'max-rows' | 'idle'): void {
+    this.limitEnded ??= why;
+    this.stopping = true;
+  }
+
   private async checkDone(): Promise<void> {
+    if (!this.stopping && this.o.maxRows !== undefined && this.core.rowsFinished() >= this.o.maxRows) this.endBy('max-rows');
     if (this.stopping) {
       if (this.rts.every((rt) => rt.inflight.size === 0) && this.core.pending.length === 0 && !this.flushing) this.finish();
       return;

@@ -10,7 +10,8 @@
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isStage, StageError, type Stage } from '../stage-kit/stage.js';
+import { isStage, restoreStage, StageError, type Stage } from '../stage-kit/stage.js';
+import type { QueueStore } from '../store/interface.js';
 
 /** Import a module given as a file URL or a path (relative to the working directory). */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
@@ -60,4 +61,21 @@ export async function selectStages(module: string, only?: readonly string[]): Pr
     if (!s) throw new StageError(`stage module ${module} has no stage ${JSON.stringify(n)} (it has: ${all.map((x) => x.name).join(', ')})`);
     return s;
   });
+}
+
+/**
+ * A stage as the store registered it, run by this process without the code that declared it
+ * (`fracflow worker`): the work function from the registered module (or `module`, the same stage
+ * module at another path on this host), everything else from the registration.
+ */
+export async function registeredStage(store: QueueStore, name: string, module?: string): Promise<Stage> {
+  const reg = await store.registration(name);
+  if (!reg) {
+    const names = await store.stageNames();
+    throw new StageError(`no stage named ${JSON.stringify(name)} in ${store.location} (stages: ${names.join(', ') || 'none yet: seed the store first, e.g. `fracflow screen --seed-only`'})`);
+  }
+  const from = module ?? reg.module;
+  const base = (await loadStages(from)).find((s) => s.name === reg.work);
+  if (!base) throw new StageError(`stage ${name}: module ${from} exports no stage ${JSON.stringify(reg.work)} (its work function)`);
+  return restoreStage(base, reg);
 }

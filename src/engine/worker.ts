@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { columnValues, type ColumnDef } from '../stage-kit/arrow.js';
 import { fromWire, nullColumn, sameUtf8, wireFromBatch, wireFromColumns, type WireBatch, type WireColumn } from './wire.js';
 import { isStage, type FanOut, type Stage, type WorkContext } from '../stage-kit/stage.js';
-import { localExecutor } from './executor.js';
+import { executorFor } from './batch-executor.js';
 import { writeRowFiles } from './sink.js';
 import { importModule } from './load.js';
 
@@ -339,7 +339,7 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     const stage = loaded.get(`${task.module}#${task.work}`) ?? (await loadStage(task.module, task.work));
     const inKeys = task.batch.columns.find((c) => c.name === 'key')!;
     const input = fromWire(task.batch);
-    const ctx: Ctx = { params: task.params, stage: task.stage, exec: localExecutor };
+    const ctx: Ctx = { params: task.params, stage: task.stage, exec: executorFor(task.params) };
     if (task.began) Atomics.store(task.began, 0, BigInt(Date.now()));
     const clock: WorkClock = { ms: 0 };
     let packed: Packed;

@@ -480,3 +480,57 @@ export function priorityFunction(stage: string, name: string): (row: Readonly<Re
   if (!f) throw new StageError(`stage ${stage}: priority function ${JSON.stringify(name)} is not registered (registered: ${[...PRIORITY_FUNCTIONS.keys()].join(', ') || 'none'})`);
   return f;
 }
+
+/** A stage as a store registered it (see QueueStore.registration): enough to run it without its declaring code. */
+export interface RegisteredDeclaration {
+  stage: string;
+  workers: number;
+  batchSize: number;
+  priority: PrioritySpec;
+  spec: Record<string, unknown>;
+}
+
+/**
+ * The registered stage rebuilt around the work function of `base` (the stage its registration names
+ * as `work`, imported from its module): table, input, filter, output, emits, sink, retries, lease and
+ * parameters as the store recorded them, so a process on another host (`fracflow worker`) runs the
+ * stage exactly as the process that registered it declared it.
+ */
+export function restoreStage(base: Stage, r: RegisteredDeclaration): Stage {
+  const s = r.spec as {
+    input?: { from: string | null; key: string; columns: Record<string, { type: ColumnType; from: string | null; value: InputValue }> };
+    filter?: { sql: string; cutoffs: Record<string, Required<Cutoff>> } | null;
+    output?: Record<string, ColumnType>;
+    emits?: Emits | null;
+    sink?: Sink | null;
+    retry?: Required<RetryPolicy>;
+    leaseMs?: number;
+    params?: Record<string, unknown>;
+    queueInThread?: boolean;
+    version?: string;
+  };
+  if (!s.input || !s.output || s.params === undefined || s.queueInThread === undefined)
+    throw new StageError(`stage ${r.stage}: its registration lacks the declaration a worker needs (registered by an older fracflow); run the command that declares it (e.g. \`fracflow screen --seed-only\`) once with this version`);
+  const columns = Object.fromEntries(Object.entries(s.input.columns).map(([c, v]) => [c, v.from !== null ? { type: v.type, from: v.from } : { type: v.type, value: v.value }]));
+  const stage = defineStage({
+    module: base.module,
+    name: r.stage,
+    input: s.input.from !== null ? { from: s.input.from, key: s.input.key, columns } : { columns },
+    ...(s.filter ? { filter: { sql: s.filter.sql, cutoffs: s.filter.cutoffs } } : {}),
+    priority: r.priority,
+    output: s.output,
+    ...(s.emits ? { emits: s.emits } : {}),
+    ...(s.sink ? { sink: s.sink } : {}),
+    work: base.work,
+    workers: r.workers,
+    batchSize: r.batchSize,
+    ...(s.leaseMs !== undefined ? { leaseMs: s.leaseMs } : {}),
+    ...(s.retry ? { retry: s.retry } : {}),
+    params: s.params,
+    ...(s.version !== undefined ? { version: s.version } : {}),
+    queueInThread: s.queueInThread,
+  });
+  const restored = { ...stage, workName: base.workName };
+  Object.defineProperty(restored, STAGE_MARK, { value: true });
+  return Object.freeze(restored);
+}

@@ -37,7 +37,7 @@
  */
 import { join, relative } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { OutputTail, type Executor, type RunOutcome } from '../stage-kit/exec.js';
+import { checkBatchOptions, EXECUTOR_KINDS, OutputTail, type BatchOptions, type Executor, type ExecutorKind, type RunOutcome } from '../stage-kit/exec.js';
 import { columnValues, makeBatch, type ColumnDef } from '../stage-kit/arrow.js';
 import { configureStage, defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../stage-kit/stage.js';
 import { barrier, finalEnergyOfFolder, VASP_OUTPUT_FILES, type VaspRunResult } from '../analysis/vasp-outputs.js';
@@ -55,6 +55,16 @@ export interface CalcParams {
   killGraceSec?: number;
   /** Bytes of combined stdout+stderr kept. Default 4096. */
   tailBytes?: number;
+  /**
+   * Where the command runs: `local` (default: children of the worker, on this machine), or each run
+   * its own batch job through `slurm` or `pbs` (the engine's batch executor: sbatch/qsub with the
+   * step folder as working directory and `timeLimitSec` as the limit, followed until it ends).
+   */
+  executor?: ExecutorKind;
+  /** Batch executor options: partition/queue, account, CPUs per job, seconds between looks. */
+  batch?: BatchOptions;
+  /** Batch executors: how long a job may wait in the scheduler's queue before its row counts as lost, s. Default and most 172800 (two days). */
+  queueWaitSec?: number;
 }
 
 interface CheckedParams {
@@ -62,6 +72,9 @@ interface CheckedParams {
   timeLimitSec: number;
   killGraceSec: number;
   tailBytes: number;
+  executor: ExecutorKind;
+  batch: BatchOptions;
+  queueWaitSec: number;
 }
 
 /** Stage parameters that name a bad option; the message names the option and the value. */
@@ -92,11 +105,22 @@ export function checkCalcParams(p: Readonly<Record<string, unknown>>): CheckedPa
   }
   const tailBytes = positive('tailBytes', p['tailBytes'], 4096);
   if (!Number.isInteger(tailBytes)) throw new CalcError(`calc: tailBytes must be a positive integer, got ${JSON.stringify(tailBytes)}`);
+  const executor = p['executor'] ?? 'local';
+  if (typeof executor !== 'string' || !(EXECUTOR_KINDS as readonly string[]).includes(executor)) throw new CalcError(`calc: executor must be one of ${EXECUTOR_KINDS.join(', ')}, got ${JSON.stringify(executor)}`);
+  let batch: BatchOptions;
+  try {
+    batch = checkBatchOptions('calc', p['batch']);
+  } catch (e) {
+    throw new CalcError((e as Error).message);
+  }
   return {
     command,
     timeLimitSec: positive('timeLimitSec', p['timeLimitSec'], 3600),
     killGraceSec: positive('killGraceSec', p['killGraceSec'], 10),
     tailBytes,
+    executor: executor as ExecutorKind,
+    batch,
+    queueWaitSec: Math.min(positive('queueWaitSec', p['queueWaitSec'], 172_800), 172_800),
   };
 }
 
@@ -170,9 +194,11 @@ export async function runCalc(key: string, dir: string, design: string, params: 
       throw failure(`command ${describeCommand(p.command)} could not start in ${cwd}: ${(e as Error).message}`);
     }
     runtimeSec += r.elapsedSec;
-    if (r.timedOut) throw failure(`command timed out after ${p.timeLimitSec} s in ${cwd} (process group killed)`);
-    if (r.signal !== null) throw failure(`command was killed by ${r.signal} in ${cwd}`);
-    if (r.exitCode !== 0) throw failure(`command exited with code ${String(r.exitCode)} in ${cwd}`);
+    const how = r.detail ? `; ${r.detail}` : '';
+    if (r.timedOut) throw failure(`command timed out after ${p.timeLimitSec} s in ${cwd} (${r.detail ?? 'process group killed'})`);
+    if (r.signal !== null) throw failure(`command was killed by ${r.signal} in ${cwd}${how}`);
+    if (r.exitCode === null) throw failure(`command did not finish in ${cwd}${how}`);
+    if (r.exitCode !== 0) throw failure(`command exited with code ${String(r.exitCode)} in ${cwd}${how}`);
   }
   const read = async (sub: string): Promise<VaspRunResult> => {
     const folder = join(dir, sub);
@@ -245,10 +271,11 @@ export const CALC_INPUT_TABLE = 'images';
  * Lease of a calc batch (ms), counted from its claim: a claimed batch can wait behind one running
  * batch (the engine claims two per worker for a stage that runs one batch per thread), and each runs
  * up to three steps of `timeLimitSec + killGraceSec`; one minute of slack for reading outputs. A
- * shorter lease would make the engine abort and re-run a healthy long run.
+ * shorter lease would make the engine abort and re-run a healthy long run. With a batch executor each
+ * step may also wait `queueWaitSec` in the scheduler's queue.
  */
-export function calcLeaseMs(timeLimitSec: number, killGraceSec = 10): number {
-  return Math.ceil(2 * 3 * (timeLimitSec + killGraceSec + 1) * 1000 + 60000);
+export function calcLeaseMs(timeLimitSec: number, killGraceSec = 10, queueWaitSec = 0): number {
+  return Math.ceil(2 * 3 * (timeLimitSec + killGraceSec + 1 + queueWaitSec) * 1000 + 60000);
 }
 
 /**
@@ -317,8 +344,12 @@ export function calcStages(options: CalcStageOptions): Stage[] {
   if (!Number.isInteger(workers) || workers < 1) throw new CalcError(`calc: workers must be a positive integer, got ${JSON.stringify(workers)}`);
   const folders = options.folders ?? 'columns';
   if (!(CALC_FOLDER_SOURCES as readonly string[]).includes(folders)) throw new CalcError(`calc: folders must be one of ${CALC_FOLDER_SOURCES.join(', ')}, got ${JSON.stringify(folders)}`);
-  const params = { command: p.command, timeLimitSec: p.timeLimitSec, killGraceSec: p.killGraceSec, tailBytes: p.tailBytes };
-  const leaseMs = calcLeaseMs(p.timeLimitSec, p.killGraceSec);
+  const params = {
+    command: p.command, timeLimitSec: p.timeLimitSec, killGraceSec: p.killGraceSec, tailBytes: p.tailBytes,
+    ...(p.executor !== 'local' ? { executor: p.executor, batch: { ...p.batch }, queueWaitSec: p.queueWaitSec } : {}),
+  };
+  // A batch job may wait in the scheduler's queue before it runs: that wait is part of the lease.
+  const leaseMs = calcLeaseMs(p.timeLimitSec, p.killGraceSec, p.executor === 'local' ? 0 : p.queueWaitSec);
   try {
     return designs.map((d) => configureStage(folders === 'columns' ? (d === 'static' ? calcStatic : calcNeb) : declare(d, folders), { workers, leaseMs, params }));
   } catch (e) {

@@ -129,6 +129,73 @@ export interface EngineEventRecord {
 }
 
 /**
+ * A stage worker (`fracflow worker`: one stage's pool in one process, on any host that reaches the
+ * store) as it registers itself.
+ */
+export interface WorkerRegistration {
+  /** Its lease holder name (`host:pid:tag`). */
+  id: string;
+  host: string;
+  pid: number;
+  stage: string;
+  /** Its allotment of threads; `scale` spreads a stage's count over the stage's live workers. */
+  threads: number;
+  /** The batch job it runs in (`slurm:1234_5`, `pbs:99[3].server`), or null. */
+  job?: string | null;
+}
+
+/** A registered worker as `status` shows it. */
+export interface WorkerRecord extends WorkerRegistration {
+  job: string | null;
+  startedAt: number;
+  /** Its last heartbeat (the worker beats within every control tick; at least once per {@link WORKER_HEARTBEAT_MS}). */
+  heartbeatAt: number;
+  /** Rows it finished (done or failed) so far. */
+  rowsDone: number;
+  /**
+   * No heartbeat for {@link WORKER_STALE_MS}, or a process of this host that no longer exists: it
+   * died without deregistering (kill -9, a node lost, a job past its wall time); its rows come back
+   * with their leases.
+   */
+  stale: boolean;
+}
+
+/** A worker beats at least this often (ms). */
+export const WORKER_HEARTBEAT_MS = 1000;
+/** A worker whose last heartbeat is older than this (ms) counts as stale, and gets no share of a `scale`. */
+export const WORKER_STALE_MS = 30_000;
+
+/** A batch job `fracflow launch --submit` submitted (a Slurm job array, a PBS array job). */
+export interface BatchJobRecord {
+  scheduler: 'slurm' | 'pbs';
+  /** The scheduler's id of the job (the array's id). */
+  jobId: string;
+  stage: string;
+  /** Array tasks it asked for (workers). */
+  tasks: number;
+  /** The script it was submitted from. */
+  script: string;
+  submittedAt: number;
+  /** The last states the scheduler reported for its tasks, e.g. `RUNNING:2 PENDING:3`; null before any check. */
+  state: string | null;
+  checkedAt: number | null;
+}
+
+/** What a process needs to run a registered stage without the code that declared it (`fracflow worker`). */
+export interface StageRegistration {
+  stage: string;
+  /** URL of the module that declares the stage's work function. */
+  module: string;
+  /** The stage (export of that module) whose work function runs. */
+  work: string;
+  workers: number;
+  batchSize: number;
+  priority: PrioritySpec;
+  /** The declaration as registered (input, filter, output, emits, sink, retry, leaseMs, params, queueInThread, version). */
+  spec: Record<string, unknown>;
+}
+
+/**
  * The queue verbs. `holder` names a lease holder (`host:pid:tag`); `now` defaults to the clock.
  */
 export interface QueueStore {
@@ -211,8 +278,34 @@ export interface QueueStore {
   requeue(stage: string, which: 'failed' | 'stale', now?: number): Promise<number>;
   /** One key at the head of a stage's queue (a failed one queued again). */
   submit(stage: string, key: string, now?: number): Promise<void>;
-  /** A stage's worker count; running engines apply it within a tick. */
-  scale(stage: string, workers: number, now?: number): Promise<{ from: number; to: number }>;
+  /**
+   * A stage's worker count; running engines apply it within a tick. Spread over the stage's live
+   * registered workers as their thread allotments (in order of start, the first ones one more when it
+   * does not divide; a worker whose share is 0 claims nothing), listed in `workers`.
+   */
+  scale(stage: string, workers: number, now?: number): Promise<{ from: number; to: number; workers: { id: string; threads: number }[] }>;
+  /** The registration of a stage (null when the store has no such stage). */
+  registration(stage: string): Promise<StageRegistration | null>;
+
+  // ---- stage workers and batch jobs ----
+
+  /** Register a worker (replacing an earlier registration of the same id). */
+  registerWorker(w: WorkerRegistration, now?: number): Promise<void>;
+  /**
+   * A worker's heartbeat with its rows finished so far. Returns its allotment of threads in force (set
+   * by `scale`), or null when it is not registered (any more: a `reset`).
+   */
+  heartbeatWorker(id: string, rowsDone: number, now?: number): Promise<{ threads: number } | null>;
+  deregisterWorker(id: string): Promise<void>;
+  /** Registered workers (of one stage, or all), oldest first, stale ones marked. */
+  workers(stage?: string, now?: number): Promise<WorkerRecord[]>;
+  /** Record a submitted batch job (and an event). */
+  recordJob(job: Omit<BatchJobRecord, 'state' | 'checkedAt'>, now?: number): Promise<void>;
+  /** Recorded batch jobs (of one stage, or all), oldest first. */
+  jobs(stage?: string): Promise<BatchJobRecord[]>;
+  /** The states the scheduler reported for recorded jobs. */
+  setJobStates(scheduler: 'slurm' | 'pbs', states: readonly { jobId: string; state: string }[], now?: number): Promise<void>;
+
   /** Drop every stage table and emitted table and the run metadata; returns the tables dropped. */
   reset(): Promise<string[]>;
   /** Purge run metadata of finished rows older than `olderThanMs`; results stay. */

@@ -131,6 +131,39 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   }
 }
 
+export interface SeedReport {
+  imports: ImportReport[];
+  /** The stages registered, in feed order. */
+  stages: string[];
+  /** Rows admitted into the first stage (and any later one whose upstream has finished rows). */
+  admitted: number;
+  params: ScreenParams;
+}
+
+/**
+ * Seed a store for stage workers on other processes or hosts (`fracflow worker`, `fracflow launch`):
+ * import, register stages 2–4 with the screen's parameters (the registration carries everything a
+ * worker needs to run them), and admit the structures into `find_paths`. Runs no stage.
+ */
+export async function seedScreen(opts: Omit<ScreenOptions, 'mode' | 'progress' | 'progressEverySec' | 'checkpoint' | 'top' | 'signal' | 'onEngine'>): Promise<SeedReport> {
+  const params = screenParams(opts);
+  const outDir = resolve(opts.outDir ?? 'screen-out');
+  const until = opts.until ?? 'images';
+  const last = SCREEN_STAGE_NAMES.indexOf(until);
+  if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
+  const idpp = idppModeParam(opts.idpp);
+  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng, idpp }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
+  const store = openStore(opts.db);
+  try {
+    const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
+    const engine = await Engine.open({ db: store.queue, stages });
+    const admitted = await engine.feedAll();
+    return { imports, stages: stages.map((s) => s.name), admitted, params };
+  } finally {
+    store.close();
+  }
+}
+
 /**
  * What keeps a screen from being complete, each as a line that names the cause and the next command;
  * empty when every row is done or failed as a result of the science (no ion, a path through an atom).

@@ -127,7 +127,7 @@ test('submit puts one key at the head of the queue above every priority; failed 
   assert.throws(() => submit(sql, 'square', 'k3'), /stage square: key "k3" is running; only pending or failed rows can be submitted/);
   assert.throws(() => submit(sql, 'square', 'nope'), /stage square has no row with key "nope" \(not admitted yet\?\)/);
   assert.throws(() => submit(sql, 'cube', 'k1'), /no stage named "cube" in this store \(stages: square, plus_one\)/);
-  assert.deepEqual(scale(sql, 'square', 4), { from: 1, to: 4 });
+  assert.deepEqual(scale(sql, 'square', 4), { from: 1, to: 4, workers: [] });
   const { requeue } = await import('../../src/store/sqlite/ops.js');
   const held = await sq!.claim('gone', 1, 1000);
   assert.equal(requeue(sql, 'square', 'stale', 1000 + 299_999), 0, 'lease still running');

@@ -177,7 +177,7 @@ test('calc stage parameters: every validation branch names the option and the va
     [{ command: 'vasp', tailBytes: 10.5 }, 'calc: tailBytes must be a positive integer, got 10.5'],
   ];
   for (const [p, msg] of bad) assert.throws(() => checkCalcParams(p), (e: Error) => e instanceof CalcError && e.message === msg, JSON.stringify(p));
-  assert.deepEqual(checkCalcParams({ command: 'vasp_std' }), { command: 'vasp_std', timeLimitSec: 3600, killGraceSec: 10, tailBytes: 4096 });
+  assert.deepEqual(checkCalcParams({ command: 'vasp_std' }), { command: 'vasp_std', timeLimitSec: 3600, killGraceSec: 10, tailBytes: 4096, executor: 'local', batch: {}, queueWaitSec: 172_800 });
   assert.throws(() => calcStages({ command: 'x', designs: [] }), { message: 'calc: designs must be a non-empty list of static, neb, got []' });
   assert.throws(() => calcStages({ command: 'x', designs: ['relax' as 'static'] }), { message: 'calc: designs must be a non-empty list of static, neb, got ["relax"]' });
   assert.throws(() => calcStages({ command: 'x', folders: 'dirs' as 'columns' }), { message: 'calc: folders must be one of columns, out_dir, got "dirs"' });

@@ -9,6 +9,8 @@ import { openStore, type CalcRow } from '../../store/sqlite/diffusion.js';
 import type { ProgressMode } from '../../engine/progress.js';
 import { CALC_INPUT_TABLE, calcStages, type CalcDesign, type CalcFolderSource } from '../../stages/calc.js';
 import { trackProcessGroups } from '../../engine/executor.js';
+import { trackBatchJobs } from '../../engine/batch-executor.js';
+import { EXECUTOR_KINDS, type ExecutorKind } from '../../stage-kit/exec.js';
 import { formatTable } from '../table.js';
 import { SignalStop } from '../signals.js';
 
@@ -21,6 +23,11 @@ interface CalcOpts {
   design: 'static' | 'neb' | 'both';
   progress: ProgressMode;
   json?: boolean;
+  executor: ExecutorKind;
+  partition?: string;
+  account?: string;
+  cpusPerJob?: number;
+  poll?: number;
 }
 
 const DIR_COLUMN: Record<CalcDesign, string> = { static: 'static_dir', neb: 'neb_dir' };
@@ -51,12 +58,20 @@ export function register(program: Command): void {
     .addOption(new Option('--design <design>', 'which prepared folders to run').choices(['static', 'neb', 'both']).default('both'))
     .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'bars', 'lines', 'off']).default('off'))
     .option('--json', 'print one JSON object per calc row')
+    .addOption(new Option('--executor <kind>', 'where each run goes: local (children of this process), or its own batch job through slurm (sbatch, squeue/sacct) or pbs (qsub, qstat)').choices([...EXECUTOR_KINDS]).default('local'))
+    .option('--partition <name>', 'batch executors: Slurm partition / PBS queue of the jobs')
+    .option('--account <name>', 'batch executors: account of the jobs')
+    .option('--cpus-per-job <n>', 'batch executors: CPUs of each job', positiveInt('--cpus-per-job'))
+    .option('--poll <s>', 'batch executors: seconds between looks at a job (default 10)', positiveNumber('--poll'))
     .addOption(dbOption())
     .action(async (argv: string[], opts: CalcOpts) => {
       if ((opts.command === undefined) === (argv.length === 0)) {
         throw new InvalidArgumentError(`calc: give the program either as --command "<shell line>" or after -- as argv, not ${argv.length ? 'both' : 'neither'}`);
       }
       const command = opts.command ?? argv;
+      if (opts.executor === 'local' && (opts.partition ?? opts.account ?? opts.cpusPerJob ?? opts.poll) !== undefined) {
+        throw new InvalidArgumentError('calc: --partition, --account, --cpus-per-job and --poll are for --executor slurm or pbs');
+      }
       const wanted: CalcDesign[] = opts.design === 'both' ? ['static', 'neb'] : [opts.design];
       // Check the input contract before the engine creates anything in the store.
       const store = openStore(opts.db);
@@ -79,7 +94,14 @@ export function register(program: Command): void {
         store.close();
         throw e;
       }
-      const stages = calcStages({ command, timeLimitSec: opts.timeLimit, killGraceSec: opts.killGrace, designs, workers: opts.workers, folders });
+      const batch = { ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(opts.account !== undefined ? { account: opts.account } : {}), ...(opts.cpusPerJob !== undefined ? { cpus: opts.cpusPerJob } : {}), ...(opts.poll !== undefined ? { pollSec: opts.poll } : {}) };
+      let stages: ReturnType<typeof calcStages>;
+      try {
+        stages = calcStages({ command, timeLimitSec: opts.timeLimit, killGraceSec: opts.killGrace, designs, workers: opts.workers, folders, executor: opts.executor, batch });
+      } catch (err) {
+        store.close();
+        throw err;
+      }
       let e: Engine;
       try {
         e = await Engine.open({ db: store.queue, stages, progress: opts.progress, tickMs: 250 });
@@ -89,6 +111,7 @@ export function register(program: Command): void {
       }
       // A stop (Ctrl-C) ends the worker threads; the programs they started are killed here.
       const groups = trackProcessGroups();
+      const jobs = trackBatchJobs();
       const stop = new AbortController();
       const signals = new SignalStop(stop);
       signals.hardStop = () => e.abandon();
@@ -126,6 +149,8 @@ export function register(program: Command): void {
         if (idle) clearInterval(idle);
         groups.killAll();
         groups.close();
+        jobs.cancelAll();
+        jobs.close();
         signals.dispose();
         await e.close();
         store.close();

@@ -6,7 +6,7 @@ import { openQueueStore } from '../../store/index.js';
 export function register(program: Command): void {
   program
     .command('scale')
-    .description('set the worker count of stages (STAGE=N); a running engine resizes its pool within a tick')
+    .description('set the worker count of stages (STAGE=N); a running engine resizes its pool within a tick, and the registered workers of the stage share N as their threads')
     .argument('<settings...>', 'STAGE=N pairs')
     .addOption(dbOption())
     .action(async (settings: string[], opts: { db: string }) => {
@@ -20,6 +20,8 @@ export function register(program: Command): void {
         for (const p of parsed) {
           const r = await store.scale(p.stage, p.n);
           console.log(`${p.stage}: ${r.from} -> ${r.to} workers`);
+          // Registered stage workers (`fracflow worker`) share the count as threads, applied within a tick.
+          for (const w of r.workers) console.log(`  worker ${w.id}: ${w.threads} threads`);
         }
       } finally {
         await store.close();

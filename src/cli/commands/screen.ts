@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
-import { runScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../workflow/screen.js';
+import { runScreen, seedScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../workflow/screen.js';
 import { DEFAULT_BUNDLED, type StructureSource } from '../../workflow/structures.js';
 import { DEFAULT_SCREEN_PARAMS } from '../../stages/pathways.js';
 import { DEFAULT_SCREEN_IDPP } from '../../stages/descriptors.js';
@@ -44,6 +44,7 @@ interface ScreenOpts {
   maxSites: number;
   maxFileMb?: number;
   idpp: IdppMode;
+  seedOnly?: boolean;
 }
 
 function integer(name: string, min: number) {
@@ -104,6 +105,7 @@ export function register(program: Command): void {
     .option('--json', 'print the top pathways as JSON lines instead of a table')
     .addOption(new Option('--until <stage>', 'last stage to run (the ranking needs images)').choices([...SCREEN_STAGE_NAMES]).default('images'))
     .option('--max-sites <n>', `structures with more sites fail find_paths with that reason; the import reads structures up to this size too (default ${DEFAULT_MAX_SITES})`, maxSitesOption, DEFAULT_MAX_SITES)
+    .option('--seed-only', 'import and register the stages (with these parameters) and admit the structures, but run nothing: stage workers run them (`fracflow worker`, `fracflow launch slurm`)')
     .action(async (opts: ScreenOpts) => {
       const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
       if (useApi && opts.input) throw new InvalidArgumentError('give either --input or --mp-api / --mp-api-key, not both');
@@ -111,6 +113,16 @@ export function register(program: Command): void {
       if (opts.input) source = { kind: 'files', paths: opts.input, recursive: opts.recursive };
       else if (useApi) source = { kind: 'mp-api', options: { apiKey: opts.mpApiKey, element: opts.ion, baseUrl: opts.mpBaseUrl } };
       else source = { kind: 'bundled', datasets: opts.datasets.split(',').map((s) => s.trim()).filter(Boolean) };
+      if (opts.seedOnly) {
+        const seed = await seedScreen({
+          db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, workers: opts.workers,
+          supercellMinLengthAng: opts.supercellMin, until: opts.until, maxSites: opts.maxSites, idpp: opts.idpp,
+          limits: { maxSites: Math.max(DEFAULT_READ_LIMITS.maxSites, opts.maxSites), maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * MIB },
+        });
+        if (!opts.json) printImport(seed.imports);
+        console.log(`seeded ${opts.db}: stages ${seed.stages.join(', ')} registered, ${seed.admitted} rows admitted; run them with \`fracflow worker --db ${opts.db} --stage <stage>\` on any host, or \`fracflow launch slurm --db ${opts.db} --stage <stage> ... --submit\``);
+        return;
+      }
       const stop = new AbortController();
       const signals = new SignalStop(stop);
       let r: Awaited<ReturnType<typeof runScreen>>;

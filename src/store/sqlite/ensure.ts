@@ -58,6 +58,8 @@ export function ensureStage(sql: SqlDb, plan: StagePlan, now: number): PriorityS
       input: { from: stage.input.from, key: stage.input.key, columns: stage.input.columns },
       filter: stage.filter ? { sql: stage.filter.sql, cutoffs: stage.filter.cutoffs } : null,
       output: stage.output, emits: stage.emits, retry: stage.retry, leaseMs: stage.leaseMs,
+      // What a process without the declaring code needs to run the stage (`fracflow worker`).
+      sink: stage.sink, params: stage.params, queueInThread: stage.queueInThread, version: stage.version,
     });
     const row = sql.get<{ priority: string }>('SELECT priority FROM engine_stages WHERE name = ?', [t]);
     let priority: PrioritySpec = stage.priority;

@@ -6,9 +6,10 @@
  */
 import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
 import type {
-  BatchOutcome, BroadenResult, Claim, ClaimRequest, DashboardStore, EngineEventRecord, ErrorGroup, ExchangeResult, PathwayDetail, PathwayPage, PathwayQuery,
-  QueueEntry, QueueStore, RowHistory, StageControl, StageStatus, StateCounts, StructureHops, ThroughputPoint,
+  BatchJobRecord, BatchOutcome, BroadenResult, Claim, ClaimRequest, DashboardStore, EngineEventRecord, ErrorGroup, ExchangeResult, PathwayDetail, PathwayPage, PathwayQuery,
+  QueueEntry, QueueStore, RowHistory, StageControl, StageRegistration, StageStatus, StateCounts, StructureHops, ThroughputPoint, WorkerRecord, WorkerRegistration,
 } from '../interface.js';
+import * as workers from './workers.js';
 import type { SqlDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
 import { claim, claimKeys, claimSuspect } from './claim.js';
@@ -224,8 +225,40 @@ export class SqliteQueueStore implements QueueStore, DashboardStore {
     ops.submit(this.sql, stage, key, now);
   }
 
-  async scale(stage: string, workers: number, now = Date.now()): Promise<{ from: number; to: number }> {
-    return ops.scale(this.sql, stage, workers, now);
+  async scale(stage: string, count: number, now = Date.now()): Promise<{ from: number; to: number; workers: { id: string; threads: number }[] }> {
+    return ops.scale(this.sql, stage, count, now);
+  }
+
+  async registration(stage: string): Promise<StageRegistration | null> {
+    return ops.registration(this.sql, stage);
+  }
+
+  async registerWorker(w: WorkerRegistration, now = Date.now()): Promise<void> {
+    workers.registerWorker(this.sql, w, now);
+  }
+
+  async heartbeatWorker(id: string, rowsDone: number, now = Date.now()): Promise<{ threads: number } | null> {
+    return workers.heartbeatWorker(this.sql, id, rowsDone, now);
+  }
+
+  async deregisterWorker(id: string, now = Date.now()): Promise<void> {
+    workers.deregisterWorker(this.sql, id, now);
+  }
+
+  async workers(stage?: string, now = Date.now()): Promise<WorkerRecord[]> {
+    return workers.listWorkers(this.sql, stage, now);
+  }
+
+  async recordJob(job: Omit<BatchJobRecord, 'state' | 'checkedAt'>, now = Date.now()): Promise<void> {
+    workers.recordJob(this.sql, job, now);
+  }
+
+  async jobs(stage?: string): Promise<BatchJobRecord[]> {
+    return workers.listJobs(this.sql, stage);
+  }
+
+  async setJobStates(scheduler: 'slurm' | 'pbs', states: readonly { jobId: string; state: string }[], now = Date.now()): Promise<void> {
+    workers.setJobStates(this.sql, scheduler, states, now);
   }
 
   async reset(): Promise<string[]> {

@@ -67,6 +67,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 4, name: 'structure identity', component: 'diffusion', sql: file('004_structure_identity.sql') },
   { version: 5, name: 'emitted tables', component: 'engine', sql: file('005_emitted_tables.sql') },
+  { version: 6, name: 'workers and batch jobs', component: 'engine', sql: file('006_workers.sql') },
 ];
 
 /** The engine's migrations (no domain tables). */

@@ -10,7 +10,8 @@ import { encodeFile, makeTable, type ColumnDef } from '../../stage-kit/arrow.js'
 import { makeOutputDir, writeOutputFile } from '../../io/output-files.js';
 import { setPriority as setStagePriority } from './control.js';
 import { expireDeadLocalLeases, sweep as sweepRows } from './lease.js';
-import type { RowState } from '../interface.js';
+import type { RowState, StageRegistration } from '../interface.js';
+import { spreadThreads } from './workers.js';
 import { StageError, checkPriority, type ColumnType, type PrioritySpec } from '../../stage-kit/stage.js';
 
 export { RATE_WINDOW_MS, stageStatus } from './status.js';
@@ -143,15 +144,24 @@ export function submit(sql: SqlDb, stage: string, key: string, now = Date.now())
 }
 
 /** Set a stage's worker count; running engines pick it up within a tick. */
-export function scale(sql: SqlDb, stage: string, workers: number, now = Date.now()): { from: number; to: number } {
+export function scale(sql: SqlDb, stage: string, workers: number, now = Date.now()): { from: number; to: number; workers: { id: string; threads: number }[] } {
   requireStage(sql, stage);
   if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new StageError(`scale ${stage}: worker count must be an integer from 1 to 1024, got ${JSON.stringify(workers)}`);
   return sql.transaction(() => {
     const from = sql.get<{ workers: number }>('SELECT workers FROM engine_stages WHERE name = ?', [stage])!.workers;
     sql.run('UPDATE engine_stages SET workers = ?, updated_at = ? WHERE name = ?', [workers, now, stage]);
-    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'scale', JSON.stringify({ from, to: workers })]);
-    return { from, to: workers };
+    // The stage's registered workers (`fracflow worker`) share the count as their thread allotments.
+    const spread = spreadThreads(sql, stage, workers, now);
+    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'scale', JSON.stringify({ from, to: workers, ...(spread.length ? { workers: spread } : {}) })]);
+    return { from, to: workers, workers: spread };
   }, 'immediate');
+}
+
+/** A stage's registration (module, work function, declaration) for a process without its code. */
+export function registration(sql: SqlDb, stage: string): StageRegistration | null {
+  const r = sql.get<{ work: string; module: string; spec_json: string; workers: number; batch_size: number; priority: string }>('SELECT work, module, spec_json, workers, batch_size, priority FROM engine_stages WHERE name = ?', [stage]);
+  if (!r) return null;
+  return { stage, module: r.module, work: r.work, workers: r.workers, batchSize: r.batch_size, priority: JSON.parse(r.priority) as PrioritySpec, spec: JSON.parse(r.spec_json) as Record<string, unknown> };
 }
 
 /**
@@ -173,7 +183,7 @@ export function resetEngine(sql: SqlDb): string[] {
     const over = (text: string) => names.some((n) => new RegExp(`\\b${n}\\b`).test(text));
     for (const v of sql.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'view'")) if (over(v.sql)) sql.exec(`DROP VIEW IF EXISTS ${v.name}`);
     for (const n of names) sql.exec(`DROP TABLE IF EXISTS ${n}`);
-    sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts; DELETE FROM engine_emits;');
+    sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts; DELETE FROM engine_emits; DELETE FROM engine_workers; DELETE FROM engine_jobs;');
   }, 'immediate');
   return names;
 }
