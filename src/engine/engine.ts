@@ -8,11 +8,12 @@
  * admission cutoff left to broaden — or halted by a full or forbidden output disk, or stopped.
  */
 import { hostname } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import type { QueueStore } from '../store/interface.js';
 import { openQueueStore, SqliteQueueStore } from '../store/index.js';
 import type { SqlDb } from '../store/sqlite/connection.js';
+import { systemClock, type Clock } from './clock.js';
 import { RunCore, type RunReport } from './core.js';
+import { threadRunner, type BatchRunner } from './runner.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
 import { FixedScheduler } from './fixed.js';
 import { FracturedScheduler } from './fractured.js';
@@ -24,6 +25,8 @@ export type { RunReport, StageHalt } from './core.js';
 export type { StageReport } from './runtime.js';
 export { haltMessage } from './runtime.js';
 export { BATCHES_AHEAD_PER_WORKER, TASKS_PER_THREAD } from './fractured.js';
+export { systemClock, VirtualClock, sleep, type Clock, type ClockTimer } from './clock.js';
+export { threadRunner, type BatchPool, type BatchRunner, type BatchRunOptions, type BatchTask } from './runner.js';
 
 export interface EngineOptions {
   /** The store: an open one, an SQLite connection, or a path (SQLite file or `:memory:`) the engine opens and closes. */
@@ -49,6 +52,15 @@ export interface EngineOptions {
   logger?: Logger;
   /** Lifecycle events of each run (claims, completions, deaths, halts, broadening, scaling, ...). */
   events?: (e: EngineEvent) => void;
+  /**
+   * The engine's time: the store's timestamps, ticks, flush waits, lease checks and the report's
+   * durations. Default the system clock; a VirtualClock runs the same schedulers in simulated time.
+   */
+  clock?: Clock;
+  /** Where batches run. Default worker threads running the stage's work function (threadRunner). */
+  runner?: BatchRunner;
+  /** Fixed mode: how long a workflow with nothing to claim waits before it looks again (ms). Default min(tickMs, 50). */
+  idlePollMs?: number;
 }
 
 export interface RunOptions {
@@ -111,7 +123,7 @@ export class Engine {
     const store = typeof opts.db === 'string' ? openQueueStore(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
       const e = new Engine(opts, store, owns);
-      await store.ensure(e.rts.map((rt) => rt.stage));
+      await store.ensure(e.rts.map((rt) => rt.stage), (opts.clock ?? systemClock).now());
       for (const c of await store.control(e.rts.map((rt) => rt.stage.name))) e.byName.get(c.stage)!.workers = c.workers;
       return e;
     } catch (err) {
@@ -136,19 +148,19 @@ export class Engine {
   async enqueue(stage: string, rows: readonly Record<string, unknown>[]): Promise<string[]> {
     const rt = this.rt(stage);
     if (rt.stage.input.from !== null) throw new StageError(`engine: stage ${stage} is fed from ${rt.stage.input.from}; enqueue only into a source stage`);
-    return this.store.enqueue(stage, rows);
+    return this.store.enqueue(stage, rows, (this.opts.clock ?? systemClock).now());
   }
 
   /** Swap a stage's priority while running (recorded, pending rows re-scored). */
   async setPriority(stage: string, p: PrioritySpec): Promise<void> {
     this.rt(stage);
-    await this.store.setPriority(stage, p);
+    await this.store.setPriority(stage, p, (this.opts.clock ?? systemClock).now());
   }
 
   /** Admit upstream rows into every stage (upstream first). */
-  async feedAll(): Promise<number> {
+  async feedAll(now = (this.opts.clock ?? systemClock).now()): Promise<number> {
     let n = 0;
-    for (const rt of this.rts) n += (await this.store.admit(rt.stage.name)).length;
+    for (const rt of this.rts) n += (await this.store.admit(rt.stage.name, {}, now)).length;
     return n;
   }
 
@@ -164,7 +176,8 @@ export class Engine {
   /** Run until every stage is exhausted (or halted, or `signal` aborts). */
   async run(options: RunOptions = {}): Promise<RunReport> {
     const mode = options.mode ?? 'fractured';
-    const t0 = performance.now();
+    const clock = this.opts.clock ?? systemClock;
+    const t0 = clock.elapsed();
     const report: RunReport = { mode, wallMs: 0, startupMs: 0, activeMs: 0, stages: {}, swept: 0, released: 0, broadened: [], halted: [], stopped: false };
     for (const rt of this.rts) {
       rt.report = emptyReport();
@@ -172,9 +185,9 @@ export class Engine {
       rt.quarantined = 0;
     }
     const progress = new Progress(this.opts.progress ?? 'off', this.opts.progressStream ?? process.stderr, (this.opts.progressEverySec ?? 10) * 1000);
-    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events });
+    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, clock, runner: this.opts.runner ?? threadRunner });
     await core.sweepAll();
-    await this.feedAll();
+    await this.feedAll(clock.now());
     if (options.signal?.aborted) {
       // Stopped before it began (e.g. during an import before the run): no pools started.
       report.stopped = true;
@@ -182,14 +195,14 @@ export class Engine {
       this.core = core;
       const tickMs = this.opts.tickMs ?? 250;
       try {
-        if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
+        if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, idleMs: this.opts.idlePollMs ?? Math.min(tickMs, 50), signal: options.signal }).run();
         else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, signal: options.signal }).run();
       } finally {
         this.core = null;
-        if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name)));
+        if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name), undefined, clock.now()));
       }
     }
-    report.wallMs = performance.now() - t0;
+    report.wallMs = clock.elapsed() - t0;
     for (const rt of this.rts) report.stages[rt.stage.name] = { ...rt.report };
     return report;
   }
