@@ -7,13 +7,14 @@
  * Both run until every stage is exhausted: no pending or running rows, upstream exhausted, and no
  * admission cutoff left to broaden — or halted by a full or forbidden output disk, or stopped.
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { QueueStore } from '../store/interface.js';
 import { openQueueStore, SqliteQueueStore } from '../store/index.js';
 import type { SqlDb } from '../store/sqlite/connection.js';
 import { systemClock, type Clock } from './clock.js';
 import { RunCore, type RunReport } from './core.js';
-import { threadRunner, type BatchRunner } from './runner.js';
+import { threadRunnerWith, type BatchRunner } from './runner.js';
+import { createCpuBudget } from './cpu-budget.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
 import { FixedScheduler } from './fixed.js';
 import { FracturedScheduler } from './fractured.js';
@@ -26,7 +27,7 @@ export type { StageReport } from './runtime.js';
 export { haltMessage } from './runtime.js';
 export { BATCHES_AHEAD_PER_WORKER, TASKS_PER_THREAD } from './fractured.js';
 export { systemClock, VirtualClock, sleep, type Clock, type ClockTimer } from './clock.js';
-export { threadRunner, type BatchPool, type BatchRunner, type BatchRunOptions, type BatchTask } from './runner.js';
+export { threadRunner, threadRunnerWith, type BatchPool, type BatchRunner, type BatchRunOptions, type BatchTask } from './runner.js';
 
 export interface EngineOptions {
   /** The store: an open one, an SQLite connection, or a path (SQLite file or `:memory:`) the engine opens and closes. */
@@ -61,6 +62,13 @@ export interface EngineOptions {
   runner?: BatchRunner;
   /** Fixed mode: how long a workflow with nothing to claim waits before it looks again (ms). Default min(tickMs, 50). */
   idlePollMs?: number;
+  /**
+   * Batches of CPU-bound stages (`queueInThread`) running at once across every stage's threads: the
+   * stages share the machine's cores instead of oversubscribing them, each stage's worker count being
+   * the most it may take (src/engine/cpu-budget.ts). Default os.availableParallelism(); null: no limit.
+   * Ignored with a `runner` of the caller's.
+   */
+  cpuBudget?: number | null;
 }
 
 export interface RunOptions {
@@ -119,6 +127,9 @@ export class Engine {
   /** An engine over `opts.db` with its stages' tables created and registered. */
   static async open(opts: EngineOptions): Promise<Engine> {
     if (opts.stages.length === 0) throw new StageError('engine: no stages given');
+    if (opts.cpuBudget !== undefined && opts.cpuBudget !== null && !(Number.isInteger(opts.cpuBudget) && opts.cpuBudget >= 1)) {
+      throw new StageError(`engine: cpuBudget must be a positive integer or null, got ${JSON.stringify(opts.cpuBudget)}`);
+    }
     const owns = typeof opts.db === 'string';
     const store = typeof opts.db === 'string' ? openQueueStore(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
@@ -173,6 +184,12 @@ export class Engine {
     if (this.ownsStore) await this.store.close();
   }
 
+  /** Worker threads for a run, sharing a CPU budget of `cpuBudget` tokens (a fresh budget per run). */
+  private threadRunner(): BatchRunner {
+    const tokens = this.opts.cpuBudget === undefined ? availableParallelism() : this.opts.cpuBudget;
+    return threadRunnerWith(tokens === null ? null : createCpuBudget(tokens));
+  }
+
   /** Run until every stage is exhausted (or halted, or `signal` aborts). */
   async run(options: RunOptions = {}): Promise<RunReport> {
     const mode = options.mode ?? 'fractured';
@@ -185,7 +202,7 @@ export class Engine {
       rt.quarantined = 0;
     }
     const progress = new Progress(this.opts.progress ?? 'off', this.opts.progressStream ?? process.stderr, (this.opts.progressEverySec ?? 10) * 1000);
-    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, clock, runner: this.opts.runner ?? threadRunner });
+    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, clock, runner: this.opts.runner ?? this.threadRunner() });
     await core.sweepAll();
     await this.feedAll(clock.now());
     if (options.signal?.aborted) {

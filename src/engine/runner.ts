@@ -9,6 +9,7 @@
 import type { Claim } from '../store/interface.js';
 import type { ColumnDef } from '../stage-kit/arrow.js';
 import type { Stage } from '../stage-kit/stage.js';
+import { giveCpu, tokenFlag, type CpuBudgetState } from './cpu-budget.js';
 import { StagePool } from './pool.js';
 import { wireFromColumns } from './wire.js';
 import type { TaskResult } from './worker.js';
@@ -52,21 +53,37 @@ export interface BatchRunner {
   pool(size: number, stages: readonly Stage[], tasksPerSlot: number): BatchPool;
 }
 
-/** The stage's work function in piscina worker threads of this process. */
-export const threadRunner: BatchRunner = {
-  pool(size, stages, tasksPerSlot) {
-    const p = new StagePool(size, stages.map((s) => ({ module: s.module, work: s.workName })), tasksPerSlot);
-    return {
-      ready: () => p.ready(),
-      run(task, opts = {}) {
-        const { stage, claim } = task;
-        const input = wireFromColumns(task.inDefs, [claim.keys, ...claim.inputs]);
-        return p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params } }, input, opts);
-      },
-      resize: (n) => p.resize(n),
-      restart: () => p.restart(),
-      terminate: () => p.terminate(),
-      close: () => p.close(),
-    };
-  },
-};
+/**
+ * The stage's work function in piscina worker threads of this process. With a CPU budget
+ * (cpu-budget.ts), a batch of a CPU-bound stage (`queueInThread`) begins only once it holds a token,
+ * so the threads of every pool together run at most that many batches at once; a batch whose thread
+ * is ended has its token given back here.
+ */
+export function threadRunnerWith(budget: CpuBudgetState | null): BatchRunner {
+  return {
+    pool(size, stages, tasksPerSlot) {
+      const p = new StagePool(size, stages.map((s) => ({ module: s.module, work: s.workName })), tasksPerSlot);
+      return {
+        ready: () => p.ready(),
+        run(task, opts = {}) {
+          const { stage, claim } = task;
+          const input = wireFromColumns(task.inDefs, [claim.keys, ...claim.inputs]);
+          const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag() } : undefined;
+          const run = p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params }, ...(cpu ? { cpu } : {}) }, input, opts);
+          return cpu ? run.catch((e: unknown) => {
+            giveCpu(cpu.budget, cpu.held);
+            throw e;
+          }) : run;
+        },
+        resize: (n) => p.resize(n),
+        restart: () => p.restart(),
+        terminate: () => p.terminate(),
+        close: () => p.close(),
+      };
+    },
+  };
+}
+
+/** Worker threads without a CPU budget (every thread runs its batches as they come). */
+export const threadRunner: BatchRunner = threadRunnerWith(null);
+
