@@ -151,7 +151,8 @@ class SimPool implements BatchPool {
       });
       const r = work(stage, key, inputs);
       if (!(r.ms >= 0) || !Number.isFinite(r.ms)) throw new RangeError(`sim: stage ${stage.name} row ${key}: duration must be a finite non-negative number of ms, got ${r.ms}`);
-      ms += r.ms;
+      // Whole milliseconds: the engine's times are integers (epoch ms).
+      ms += Math.round(r.ms);
       return r;
     });
     const record: BatchRecord = { stage: stage.name, cores: job.cores, startMs: now, endMs: now + ms, keys: [...claim.keys], cut: false };
