@@ -16,6 +16,7 @@ import type { TaskHalt, TaskResult } from './worker.js';
 import type { Claim } from '../store/interface.js';
 import type { Clock } from './clock.js';
 import type { BatchRunner } from './runner.js';
+import type { LearnedPriority } from './learned-priority.js';
 
 /**
  * How far back (ms) the per-tick look for upstream rows finished by other processes reaches past the
@@ -66,6 +67,8 @@ export interface CoreOptions {
   clock: Clock;
   /** Where batches run. */
   runner: BatchRunner;
+  /** Learned priorities refitted on the control tick. */
+  learned?: readonly LearnedPriority[];
   logger: Logger;
   events?: (e: EngineEvent) => void;
 }
@@ -79,6 +82,7 @@ export class RunCore {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly runner: BatchRunner;
+  private readonly learned: readonly LearnedPriority[];
   /** Finished batches not written yet (a second Ctrl-C writes them before it exits). */
   readonly pending: Done[] = [];
   private readonly onEvent?: (e: EngineEvent) => void;
@@ -94,6 +98,7 @@ export class RunCore {
     this.logger = o.logger;
     this.clock = o.clock;
     this.runner = o.runner;
+    this.learned = o.learned ?? [];
     this.onEvent = o.events;
   }
 
@@ -181,9 +186,18 @@ export class RunCore {
    * processes finished upstream admitted. Broadening is asked separately ({@link tryBroaden}).
    */
   async tick(resize: (rt: Runtime, workers: number) => void): Promise<void> {
+    await this.refitLearned();
     await this.applyControl(resize);
     await this.sweepAll();
     for (const rt of this.rts) await this.feedFromOthers(rt, false);
+  }
+
+  /** Learned priorities with enough new finished target rows: refitted and swapped in (adopted below, like any swap). */
+  private async refitLearned(): Promise<void> {
+    for (const l of this.learned) {
+      const f = await l.refitIfDue(this.clock.now());
+      if (f) this.emit({ type: 'priority-fit', stage: f.stage, rows: f.rows, r2: f.r2, rmse: f.rmse, expression: f.expression });
+    }
   }
 
   /** Worker counts and priorities recorded in the store (by `scale`, `priority` or another process). */

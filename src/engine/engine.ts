@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './clock.js';
 import { RunCore, type RunReport } from './core.js';
 import { threadRunnerWith, type BatchRunner } from './runner.js';
 import { createCpuBudget } from './cpu-budget.js';
+import { LearnedPriority, type LearnedPrioritySpec } from './learned-priority.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
 import { FixedScheduler } from './fixed.js';
 import { FracturedScheduler } from './fractured.js';
@@ -27,6 +28,7 @@ export type { StageReport } from './runtime.js';
 export { haltMessage } from './runtime.js';
 export { BATCHES_AHEAD_PER_WORKER, TASKS_PER_THREAD } from './fractured.js';
 export { systemClock, VirtualClock, sleep, type Clock, type ClockTimer } from './clock.js';
+export { LearnedPriority, fitRidge, learnedExpression, checkLearnedSpec, LEARNED_MODELS, type LearnedModel, type LearnedPrioritySpec, type PriorityFit, type RidgeFit } from './learned-priority.js';
 export { threadRunner, threadRunnerWith, type BatchPool, type BatchRunner, type BatchRunOptions, type BatchTask } from './runner.js';
 
 export interface EngineOptions {
@@ -69,6 +71,11 @@ export interface EngineOptions {
    * Ignored with a `runner` of the caller's.
    */
   cpuBudget?: number | null;
+  /**
+   * Learned priorities (learned-priority.ts): each refitted on the control tick once `every` new rows
+   * of its target have finished, and swapped in as its stage's priority.
+   */
+  learned?: readonly LearnedPrioritySpec[];
 }
 
 export interface RunOptions {
@@ -92,6 +99,8 @@ export class Engine {
   private readonly opts: EngineOptions;
   /** The run in progress. */
   private core: RunCore | null = null;
+  /** Learned priorities of this engine (their fits recorded across runs). */
+  readonly learned: LearnedPriority[];
 
   private constructor(opts: EngineOptions, store: QueueStore, owns: boolean) {
     this.opts = opts;
@@ -99,6 +108,7 @@ export class Engine {
     this.ownsStore = owns;
     this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.rts = [];
+    this.learned = (opts.learned ?? []).map((l) => new LearnedPriority(store, l));
     for (const s of opts.stages) {
       if (this.byName.has(s.name)) throw new StageError(`engine: stage ${s.name} is given twice`);
       const rt: Runtime = {
@@ -120,6 +130,7 @@ export class Engine {
         up.downstream.push(rt);
       }
     }
+    for (const l of this.learned) this.rt(l.spec.stage);
     // Upstream stages first, so the first full admission sees every admitted row.
     this.rts.sort((a, b) => this.depth(a) - this.depth(b));
   }
@@ -202,7 +213,7 @@ export class Engine {
       rt.quarantined = 0;
     }
     const progress = new Progress(this.opts.progress ?? 'off', this.opts.progressStream ?? process.stderr, (this.opts.progressEverySec ?? 10) * 1000);
-    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, clock, runner: this.opts.runner ?? this.threadRunner() });
+    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, clock, runner: this.opts.runner ?? this.threadRunner(), learned: this.learned });
     await core.sweepAll();
     await this.feedAll(clock.now());
     if (options.signal?.aborted) {

@@ -149,3 +149,12 @@ test('study: writes runs.csv, steps.csv, summary.md and the plots', async () => 
   assert.match(readFileSync(join(dir, 'topk_bundled_c64_rho0.6_s2.svg'), 'utf8'), /^<svg [^]*<polyline[^]*<\/svg>\n$/);
   assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /\| bundled \| 64 \| 0\.6 \| fixed \|/);
 });
+
+test('study run: the learned priority is refitted on finished statics and swapped in while the run goes on', async () => {
+  const r = await studyRun(spec('fractured-learned'));
+  assert.ok(r.metrics.priority_fits >= 2, `${r.metrics.priority_fits} fits`);
+  const fits = r.sim.events.filter((e) => e.event.type === 'priority-fit' && e.event.stage === 'calc_static');
+  assert.ok(fits.length >= 1);
+  assert.ok(r.sim.events.some((e) => e.event.type === 'priority' && e.event.stage === 'calc_static'), 'the running engine adopted the fitted priority');
+  assert.deepEqual(r.sim.warnings, []);
+});

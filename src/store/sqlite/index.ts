@@ -5,7 +5,7 @@
  * transaction. better-sqlite3 is synchronous, so every promise here is already settled when returned.
  */
 import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
-import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ErrorGroup, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
+import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ErrorGroup, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts, TrainingRows } from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
 import { claim, claimKeys, claimSuspect } from './claim.js';
@@ -16,6 +16,7 @@ import { checkUpstream, emitterOf, ensureEmitted, ensureStage, isStageTable } fr
 import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js';
 import { planOf, type StagePlan } from './plan.js';
 import { stageStatus } from './status.js';
+import { featureMeans, trainingRows } from './training.js';
 import * as ops from './ops.js';
 
 export class SqliteQueueStore implements QueueStore {
@@ -190,6 +191,14 @@ export class SqliteQueueStore implements QueueStore {
 
   async recordEvent(stage: string | null, kind: string, detail: unknown, now = Date.now()): Promise<void> {
     recordEvent(this.sql, stage, kind, detail, now);
+  }
+
+  async trainingRows(stage: string, target: { table: string; column: string }, features: readonly string[]): Promise<TrainingRows> {
+    return trainingRows(this.sql, stage, target, features);
+  }
+
+  async featureMeans(stage: string, features: readonly string[]): Promise<(number | null)[]> {
+    return featureMeans(this.sql, stage, features);
   }
 
   async status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): Promise<StageStatus[]> {

@@ -6,7 +6,7 @@
  * re-implemented here: the claims, priorities, admissions, broadenings and leases are the engine's and
  * the store's own.
  */
-import { Engine, VirtualClock, type RunReport } from '../../engine/engine.js';
+import { Engine, VirtualClock, type LearnedPrioritySpec, type RunReport } from '../../engine/engine.js';
 import type { EngineEvent, Logger } from '../../engine/events.js';
 import type { Stage } from '../../stage-kit/stage.js';
 import { SimRunner, type BatchRecord, type SimWork } from './sim-runner.js';
@@ -28,6 +28,8 @@ export interface SimulationSpec {
   /** Called once the engine is open, before the run: schedule priority swaps, watch events. */
   setup?: (engine: Engine, clock: VirtualClock) => void;
   events?: (e: EngineEvent, clock: VirtualClock) => void;
+  /** Learned priorities the engine refits on its tick (EngineOptions.learned). */
+  learned?: readonly LearnedPrioritySpec[];
   /** Stop with an error after this many timers (a run that would not end). Default 50 million. */
   maxTimers?: number;
 }
@@ -63,6 +65,7 @@ export async function simulate(spec: SimulationSpec): Promise<SimulationResult> 
     idlePollMs: spec.tickMs,
     flushMs: 0,
     logger,
+    learned: spec.learned,
     events: (e) => {
       if (e.type !== 'claim' && e.type !== 'complete') events.push({ at: clock.now(), event: e });
       spec.events?.(e, clock);

@@ -13,8 +13,10 @@
  * Variants (the fractured ones differ only in the images/calc_static priority and the NEB cutoff):
  * `fixed`; `fractured` (hand-written descriptor priority −x1, NEB cutoff broadening); `fractured-fifo`
  * (admission order); `fractured-swap` (admission order, swapped for the descriptor priority once 10 % of
- * the static calculations are done); `fractured-no-broadening` (the NEB cutoff stays at its initial
- * value).
+ * the static calculations are done); `fractured-learned` (the descriptor priority, then a ridge model
+ * of calc_static.barrier_ev on x1 and x2 fitted on the finished static rows, refitted every 2 % of the
+ * pathways and swapped in as the images and calc_static priority — learned-priority.ts, on the engine's
+ * tick); `fractured-no-broadening` (the NEB cutoff stays at its initial value).
  *
  * Metrics per run: makespan (first start to last end of a batch), each stage's utilisation of its
  * allotment over time (fixed: of the cluster), the time and core-hours until k of the N truly best
@@ -36,7 +38,7 @@ import { linePlot, type Series } from './svg.js';
 
 const HOUR_MS = 3600 * 1000;
 
-export const STUDY_VARIANTS = ['fixed', 'fractured', 'fractured-fifo', 'fractured-swap', 'fractured-no-broadening'] as const;
+export const STUDY_VARIANTS = ['fixed', 'fractured', 'fractured-fifo', 'fractured-swap', 'fractured-learned', 'fractured-no-broadening'] as const;
 export type StudyVariant = (typeof STUDY_VARIANTS)[number];
 
 export interface StudyOptions {
@@ -124,6 +126,8 @@ export interface RunMetrics {
   neb_runs: number;
   broadenings: number;
   priority_swaps: number;
+  /** Learned-priority fits swapped in (all stages). */
+  priority_fits: number;
   /** Wall-clock seconds the simulation took, and virtual-clock timers fired. */
   sim_s: number;
   timers: number;
@@ -225,6 +229,12 @@ export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; serie
     workflows: plan.workflows,
     coreBudget: fixed ? r.cores : undefined,
     tickMs: (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
+    learned: r.variant === 'fractured-learned'
+      ? (['images', 'calc_static'] as const).map((stage) => ({
+          stage, model: 'ridge' as const, target: { table: 'calc_static', column: 'barrier_ev' }, features: ['x1', 'x2'],
+          every: Math.max(5, Math.round(0.02 * r.corpus.ranked.length)), minRows: 5,
+        }))
+      : undefined,
     setup: (e: Engine, _clock: VirtualClock) => {
       engine = e;
     },
@@ -285,6 +295,7 @@ function measure(r: RunSpec, plan: ClusterPlan, sim: SimulationResult, simS: num
     neb_runs: nebDone.length,
     broadenings: sim.report.broadened.length,
     priority_swaps: swaps,
+    priority_fits: sim.events.filter((e) => e.event.type === 'priority-fit').length,
     sim_s: simS,
     timers: sim.timers,
   };
@@ -385,8 +396,8 @@ export async function runStudy(o: StudyOptions, outDir: string): Promise<StudyRe
     }
   }
   const kCols = ks.flatMap((k) => [`t_top${k}_h`, `core_hours_top${k}`]);
-  const head = ['run', 'corpus', 'cores', 'rho', 'seed', 'variant', 'makespan_h', 'utilisation', 'core_hours', 'core_hours_calc', 'core_hours_outside_top_n', 'top_n', ...kCols, 'static_runs', 'neb_runs', 'broadenings', 'priority_swaps', 'sim_s', 'timers'];
-  write('runs.csv', [head.join(','), ...runs.map((m) => [runId(m), m.corpus, m.cores, m.rho, m.seed, m.variant, m.makespan_h, m.utilisation, m.core_hours, m.core_hours_calc, m.core_hours_outside_top_n, m.top_n, ...ks.flatMap((k) => [m.t_top_h[k], m.core_hours_top[k]]), m.static_runs, m.neb_runs, m.broadenings, m.priority_swaps, m.sim_s, m.timers].map(csvCell).join(','))].join('\n') + '\n');
+  const head = ['run', 'corpus', 'cores', 'rho', 'seed', 'variant', 'makespan_h', 'utilisation', 'core_hours', 'core_hours_calc', 'core_hours_outside_top_n', 'top_n', ...kCols, 'static_runs', 'neb_runs', 'broadenings', 'priority_swaps', 'priority_fits', 'sim_s', 'timers'];
+  write('runs.csv', [head.join(','), ...runs.map((m) => [runId(m), m.corpus, m.cores, m.rho, m.seed, m.variant, m.makespan_h, m.utilisation, m.core_hours, m.core_hours_calc, m.core_hours_outside_top_n, m.top_n, ...ks.flatMap((k) => [m.t_top_h[k], m.core_hours_top[k]]), m.static_runs, m.neb_runs, m.broadenings, m.priority_swaps, m.priority_fits, m.sim_s, m.timers].map(csvCell).join(','))].join('\n') + '\n');
   write('steps.csv', [['run', 't_h', ...STUDY_STAGES.map((s) => `util_${s}`), 'util_cluster', 'top_n_found', 'core_hours'].join(','), ...stepRows].join('\n') + '\n');
   write('summary.md', summaryTable(runs, ks));
   return { runs, files };
