@@ -109,7 +109,7 @@ test('cluster plans: cores per calculation, allotments and workflows for 64, 1,0
 });
 
 function spec(variant: RunSpec['variant'], corpus = buildCorpus({ size: 'bundled', rho: 0.6, seed: 5, data: fakeCostData(25) })): RunSpec {
-  return { corpus, cores: 256, rho: 0.6, seed: 5, variant, model: costModel(), staticShare: null, nebCutoffEv: { initial: 0.8, step: 0.4, max: 1.6 }, tickMin: null, topN: 10, ks: [1, 5, 10], steps: 20 };
+  return { corpus, cores: 256, rho: 0.6, seed: 5, variant, model: costModel(), staticShare: null, nebCutoffEv: { initial: 0.5, step: 0.25, max: 1 }, tickMin: null, topN: 10, ks: [1, 5, 10], steps: 20 };
 }
 
 test('study run: the same metrics and batch records twice for a seed, in both modes', async () => {

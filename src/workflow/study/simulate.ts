@@ -23,8 +23,10 @@ export interface SimulationSpec {
   workflows?: number;
   /** Fixed mode: the cluster's cores, shared by the workflows (each step takes the cores it needs). */
   coreBudget?: number;
-  /** The engine's control tick, in virtual ms (also the fixed mode's idle poll). */
+  /** The engine's control tick, in virtual ms. */
   tickMs: number;
+  /** The fixed mode's idle poll, virtual ms. Default tickMs. */
+  idlePollMs?: number;
   /** Called once the engine is open, before the run: schedule priority swaps, watch events. */
   setup?: (engine: Engine, clock: VirtualClock) => void;
   events?: (e: EngineEvent, clock: VirtualClock) => void;
@@ -62,7 +64,7 @@ export async function simulate(spec: SimulationSpec): Promise<SimulationResult> 
     clock,
     runner,
     tickMs: spec.tickMs,
-    idlePollMs: spec.tickMs,
+    idlePollMs: spec.idlePollMs ?? spec.tickMs,
     flushMs: 0,
     logger,
     learned: spec.learned,

@@ -95,7 +95,7 @@ const calcNeb = defineStage({
   module: M,
   name: 'calc_neb',
   input: { from: 'calc_static', columns: { atoms_10: 'int32', static_ev: { type: 'float64', from: 'barrier_ev' }, x1: 'float64', x2: 'float64' } },
-  filter: { sql: 'u.barrier_ev <= :maxStaticEv', cutoffs: { maxStaticEv: { initial: 0.8, step: 0.4, max: 1.6 } } },
+  filter: { sql: 'u.barrier_ev <= :maxStaticEv', cutoffs: { maxStaticEv: { initial: 0.5, step: 0.25, max: 1 } } },
   priority: '-static_ev',
   output: { barrier_ev: 'float64' },
   work: simulatedOnly,

@@ -58,7 +58,11 @@ export interface StudyOptions {
    * counts before any calculation).
    */
   staticShare?: number;
-  /** NEB admission cutoff on the static barrier: initial, step (broadening), max (eV). Default 0.8, 0.4, 1.6. */
+  /**
+   * NEB admission cutoff on the static barrier: initial, step (broadening), max (eV). Default 0.5, 0.25,
+   * 1.0: at first the pathways whose static barrier puts them in roughly the lowest fifth, widened
+   * twice when the NEB queue drains.
+   */
   nebCutoffEv?: { initial: number; step: number; max: number };
   /**
    * The engine's control tick in virtual minutes (also the fixed mode's idle poll). Default: a
@@ -73,6 +77,8 @@ export interface StudyOptions {
   /** A line per finished run. */
   log?: (line: string) => void;
 }
+
+export const DEFAULT_NEB_CUTOFF_EV = Object.freeze({ initial: 0.5, step: 0.25, max: 1 });
 
 export interface ClusterPlan {
   cores: number;
@@ -229,6 +235,10 @@ export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; serie
     workflows: plan.workflows,
     coreBudget: fixed ? r.cores : undefined,
     tickMs: (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
+    // A fixed-mode workflow with nothing to claim looks again every 4 ticks: in the long tail of a
+    // run, hundreds of idle workflows polling each tick would be most of the simulation's work, and
+    // new work reaches an idle workflow only by a broadening (delayed by at most that much).
+    idlePollMs: 4 * (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
     learned: r.variant === 'fractured-learned'
       ? (['images', 'calc_static'] as const).map((stage) => ({
           stage, model: 'ridge' as const, target: { table: 'calc_static', column: 'barrier_ev' }, features: ['x1', 'x2'],
@@ -362,7 +372,7 @@ export async function runStudy(o: StudyOptions, outDir: string): Promise<StudyRe
   const ks = o.ks ?? [10, 50, 100];
   const topN = o.topN ?? 100;
   const staticShare = o.staticShare ?? null;
-  const neb = o.nebCutoffEv ?? { initial: 0.8, step: 0.4, max: 1.6 };
+  const neb = o.nebCutoffEv ?? DEFAULT_NEB_CUTOFF_EV;
   const tickMin = o.tickMin ?? null;
   const steps = o.steps ?? 200;
   if (!Number.isInteger(o.seed)) throw new RangeError(`study: seed must be an integer, got ${o.seed}`);
