@@ -40,14 +40,40 @@ test('screen --idpp fast: keyed and parameterised apart from exact rows; images 
       assert.deepEqual(topPathways(store, {}, 100, 'fast').map((r) => r.key), fast.top.map((r) => r.key));
       // The idpp column of a fast row was converged by the fast mode.
       const it = store.sql.all<{ key: string; it: number }>('SELECT key, idpp_iterations AS it FROM descriptors WHERE idpp_iterations IS NOT NULL');
-      assert.equal(it.length, 18, 'every pathway with oxidation states (9 of 10), in each mode');
-      assert.equal(it.filter((r) => r.key.endsWith('@idpp-fast')).length, 9);
+      assert.equal(it.filter((r) => !r.key.endsWith('@idpp-fast')).length, 9, 'exact: every pathway with oxidation states (9 of 10)');
+      // The fast mode refuses a straight path that runs through (or within 0.01 Å of) another atom.
+      assert.equal(it.filter((r) => r.key.endsWith('@idpp-fast')).length, 7, 'fast: the 9 less two straight paths through an atom');
+      const refused = store.sql.all<{ key: string; why: string }>("SELECT key, ewald_reason AS why FROM descriptors WHERE idpp_iterations IS NULL AND ewald_reason LIKE 'IDPP failed:%'");
+      assert.equal(refused.length, 2, JSON.stringify(refused));
+      for (const r of refused) {
+        assert.ok(r.key.endsWith('@idpp-fast'), r.key);
+        assert.match(r.why, /^IDPP failed: idpp: straight-line image \d puts atoms 0 \(F\) and \d+ \(\w+\) [\d.e+-]+ Å apart, closer than minDistanceAng = 0\.01 Å/);
+      }
     } finally {
       store.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the screen\'s default IDPP mode is fast; the stage factories follow it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fracflow-idpp-default-'));
+  const db = join(dir, 'screen.db');
+  try {
+    const r = await runScreen({ db, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out'), until: 'descriptors', checkpoint: false });
+    assert.ok(r.run.stages['descriptors']!.rowsDone > 0);
+    const store = openStore(db);
+    try {
+      const rows = store.sql.all<{ key: string; params: string }>('SELECT key, params FROM descriptors');
+      assert.ok(rows.length > 0 && rows.every((x) => x.key.endsWith('@idpp-fast') && JSON.parse(x.params).idpp === 'fast'), JSON.stringify(rows.slice(0, 2)));
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(imagesParams({}).idpp, 'fast');
 });
 
 test('an unknown IDPP mode is named by the stage factories and the screen', async () => {
