@@ -2,8 +2,9 @@
  * Pipeline benchmark: `runScreen` (what `fracflow screen` runs) end to end on 2 cores.
  *
  * Configurations, each in its own child process on a fresh SQLite file in a temporary folder, with the
- * screen's defaults (2 worker threads per stage in the fractured mode, 2 workflows at a time in the
- * fixed mode; F hops ≤ 5 Å, the 5 shortest; images in ≥ 7 Å supercells, checkpoint written):
+ * screen's defaults (as many worker threads per stage as cores in the fractured mode — 2 here —, as many workflows at a time in the
+ * fixed mode; F hops ≤ 5 Å, the 5 shortest; images in ≥ 7 Å supercells, checkpoint written; the
+ * CPU-bound stages share a CPU budget of os.availableParallelism() batches at once):
  *
  * 1. `bundled`: the default bundled set (mp + curated + mp-task, imported as `fracflow screen` does)
  *    through every stage (import → find_paths → descriptors → images), fractured and fixed;
@@ -16,6 +17,8 @@
  *
  * Per stage: rows done / failed after the run; the stage's window, from its first claim to its last
  * write (the engine's attempt history, `engine_attempts`), and rows finished per second of it; the
+ * time from the screen's start to its first finished row (the first descriptors row; the first images
+ * row is the first pathway with its VASP folders ready); the
  * time spent inside its work function (the RunReport). Per run: import time, engine wall time (with
  * pool start-up), the remainder of `runScreen` (checkpoint, status, ranking), whole wall time, and
  * peak RSS of the child process (`process.resourceUsage().maxRSS`, which covers the worker threads,
@@ -74,6 +77,8 @@ export interface StageFigures {
   work_ms: number;
   /** Structures behind the done rows (distinct structure_id), where the table has that column. */
   structures_done: number | null;
+  /** From the screen's start (after the import) to the stage's first finished row, ms (start-up included; null: none). */
+  first_row_ms?: number | null;
 }
 
 export interface RunFigures {
@@ -124,6 +129,7 @@ async function child(c: ChildConfig): Promise<void> {
   }
   const importMs = performance.now() - ti;
   const ts = performance.now();
+  const screenStartEpoch = Date.now();
   const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp, batchesPerThread: c.batchesPerThread });
   const screenMs = performance.now() - ts;
   const wallMs = performance.now() - t0;
@@ -141,6 +147,7 @@ async function child(c: ChildConfig): Promise<void> {
     for (const st of rep.status) {
       const w = check.sql.get<{ t0: number | null; t1: number | null }>('SELECT MIN(started_at) AS t0, MAX(finished_at) AS t1 FROM engine_attempts WHERE stage = ?', [st.stage])!;
       const windowMs = w.t0 === null || w.t1 === null ? null : w.t1 - w.t0;
+      const first = check.sql.get<{ t: number | null }>("SELECT MIN(finished_at) AS t FROM engine_attempts WHERE stage = ? AND outcome = 'done'", [st.stage])!.t;
       const cols = check.sql.all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [st.stage]).map((r) => r.name);
       const structuresDone = cols.includes('structure_id') ? check.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT structure_id) AS n FROM ${st.stage} WHERE state = 'done'`)!.n : null;
       const r = rep.run.stages[st.stage];
@@ -155,6 +162,7 @@ async function child(c: ChildConfig): Promise<void> {
         tasks: r?.tasks ?? 0,
         work_ms: r?.workMs ?? 0,
         structures_done: structuresDone,
+        first_row_ms: first === null ? null : first - screenStartEpoch,
       });
     }
   } finally {

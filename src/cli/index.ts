@@ -34,6 +34,8 @@ import * as checkpoint from './commands/checkpoint.js';
 import * as exportCmd from './commands/export.js';
 import * as worker from './commands/worker.js';
 import * as launch from './commands/launch.js';
+import * as study from './commands/study.js';
+import * as priority from './commands/priority.js';
 import * as serve from './commands/serve.js';
 import * as plot from './commands/plot.js';
 
@@ -42,7 +44,7 @@ const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf
 /** The commands, in the order `fracflow --help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   screen, run, importCmd, info, neighbors, symmetry, oxi, paths, descriptors, ewald, supercell, idpp, overlap,
-  engine, worker, launch, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd, serve, plot,
+  engine, worker, launch, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd, priority, study, serve, plot,
 ];
 
 export function buildProgram(): Command {

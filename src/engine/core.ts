@@ -14,6 +14,9 @@ import { haltMessage, messageOf, outcomeOf, type Runtime } from './runtime.js';
 import type { PrioritySpec } from '../stage-kit/stage.js';
 import type { TaskHalt, TaskResult } from './worker.js';
 import type { Claim } from '../store/interface.js';
+import type { Clock } from './clock.js';
+import type { BatchRunner } from './runner.js';
+import type { LearnedPriority } from './learned-priority.js';
 
 /**
  * How far back (ms) the per-tick look for upstream rows finished by other processes reaches past the
@@ -65,6 +68,12 @@ export interface StageHalt extends TaskHalt {
 
 export interface CoreOptions {
   holder: string;
+  /** The run's time: every store call is stamped with its `now()`. */
+  clock: Clock;
+  /** Where batches run. */
+  runner: BatchRunner;
+  /** Learned priorities refitted on the control tick. */
+  learned?: readonly LearnedPriority[];
   logger: Logger;
   events?: (e: EngineEvent) => void;
   /**
@@ -82,6 +91,9 @@ export class RunCore {
   readonly report: RunReport;
   readonly progress: Progress;
   readonly logger: Logger;
+  readonly clock: Clock;
+  readonly runner: BatchRunner;
+  private readonly learned: readonly LearnedPriority[];
   /** Finished batches not written yet (a second Ctrl-C writes them before it exits). */
   readonly pending: Done[] = [];
   private readonly onEvent?: (e: EngineEvent) => void;
@@ -97,6 +109,9 @@ export class RunCore {
     this.progress = progress;
     this.holder = o.holder;
     this.logger = o.logger;
+    this.clock = o.clock;
+    this.runner = o.runner;
+    this.learned = o.learned ?? [];
     this.onEvent = o.events;
     this.worker = o.worker ?? null;
   }
@@ -119,7 +134,7 @@ export class RunCore {
    */
   async write(done: readonly Done[], requests: readonly ClaimRequest[] = []): Promise<{ admitted: { stage: string; keys: string[] }[]; claims: Claim[] }> {
     const outcomes = done.map((d) => outcomeOf(d.rt, d.claim, d.result));
-    const r = await this.store.exchange(this.holder, outcomes, requests);
+    const r = await this.store.exchange(this.holder, outcomes, requests, this.clock.now());
     done.forEach((d, i) => {
       d.rt.report.workMs += d.result.workMs;
       d.rt.report.taskMs += d.result.taskMs;
@@ -141,7 +156,7 @@ export class RunCore {
 
   /** Give a claim's rows back unrun (no attempt counted). */
   async release(rt: Runtime, claim: Claim, why: 'stop' | 'halt' | 'collateral'): Promise<void> {
-    const n = await this.store.release(rt.stage.name, this.holder, claim.ids);
+    const n = await this.store.release(rt.stage.name, this.holder, claim.ids, this.clock.now());
     this.report.released += n;
     if (n) this.emit({ type: 'release', stage: rt.stage.name, rows: n, why });
   }
@@ -156,7 +171,7 @@ export class RunCore {
     if (rt.halted) return;
     rt.halted = h;
     this.report.halted.push({ stage: rt.stage.name, ...h });
-    await this.store.recordEvent(rt.stage.name, 'halt', h);
+    await this.store.recordEvent(rt.stage.name, 'halt', h, this.clock.now());
     this.emit({ type: 'halt', stage: rt.stage.name, halt: h });
     this.progress.note(`${rt.stage.name}: halted: ${haltMessage(h)}`);
   }
@@ -164,7 +179,7 @@ export class RunCore {
   /** A batch that did not come back (its thread died, it ran past its lease): a death for each of its rows. */
   async lost(rt: Runtime, claim: Claim, cause: unknown): Promise<void> {
     const reason = `batch lost (${messageOf(cause)}); lease ended`;
-    const s = await this.store.sweep(rt.stage.name, { holder: this.holder, ids: claim.ids, reason });
+    const s = await this.store.sweep(rt.stage.name, { holder: this.holder, ids: claim.ids, reason }, this.clock.now());
     this.report.swept += s.returned + s.failed;
     this.emit({ type: 'death', stage: rt.stage.name, rows: claim.ids.length, reason });
   }
@@ -172,7 +187,7 @@ export class RunCore {
   /** Every row of a claim failed with one error (the attempt counts): an error the thread threw outside the work function. */
   async failAll(rt: Runtime, claim: Claim, cause: unknown): Promise<void> {
     const error = messageOf(cause);
-    await this.store.fail(rt.stage.name, this.holder, claim.ids.map((id) => ({ id, error })));
+    await this.store.fail(rt.stage.name, this.holder, claim.ids.map((id) => ({ id, error })), this.clock.now());
     rt.report.rowsFailedAttempts += claim.ids.length;
     this.emit({ type: 'fail', stage: rt.stage.name, rows: claim.ids.length, error });
   }
@@ -185,9 +200,18 @@ export class RunCore {
    * processes finished upstream admitted. Broadening is asked separately ({@link tryBroaden}).
    */
   async tick(resize: (rt: Runtime, workers: number) => void): Promise<void> {
+    await this.refitLearned();
     await this.applyControl(resize);
     await this.sweepAll();
     for (const rt of this.rts) await this.feedFromOthers(rt, false);
+  }
+
+  /** Learned priorities with enough new finished target rows: refitted and swapped in (adopted below, like any swap). */
+  private async refitLearned(): Promise<void> {
+    for (const l of this.learned) {
+      const f = await l.refitIfDue(this.clock.now());
+      if (f) this.emit({ type: 'priority-fit', stage: f.stage, rows: f.rows, r2: f.r2, rmse: f.rmse, expression: f.expression });
+    }
   }
 
   /** Worker counts and priorities recorded in the store (by `scale`, `priority` or another process). */
@@ -235,8 +259,8 @@ export class RunCore {
    */
   async sweepAll(): Promise<void> {
     for (const rt of this.rts) {
-      await this.store.reapDeadLocalHolders(rt.stage.name);
-      const s = await this.store.sweep(rt.stage.name);
+      await this.store.reapDeadLocalHolders(rt.stage.name, this.clock.now());
+      const s = await this.store.sweep(rt.stage.name, {}, this.clock.now());
       this.report.swept += s.returned + s.failed;
       if (s.returned + s.failed > 0) this.emit({ type: 'lease-expired', stage: rt.stage.name, ...s });
     }
@@ -253,7 +277,7 @@ export class RunCore {
   async feedFromOthers(rt: Runtime, full: boolean): Promise<number> {
     const from = rt.stage.input.from;
     if (from === null || !(await this.store.isStageTable(from))) return 0;
-    const now = Date.now();
+    const now = this.clock.now();
     let since: number | undefined;
     if (full) {
       const mark = await this.store.lastFinished(from);
@@ -267,13 +291,13 @@ export class RunCore {
       rt.othersCheckedAt = now;
     }
     if (!(await this.store.canAdmit(rt.stage.name, { since }))) return 0;
-    return (await this.store.admit(rt.stage.name, { since })).length;
+    return (await this.store.admit(rt.stage.name, { since }, now)).length;
   }
 
   /** Is this stage finished for good: nothing pending/running, upstream exhausted, no cutoff left to widen? */
   async exhausted(rt: Runtime): Promise<boolean> {
     if (rt.halted || rt.inflight.size > 0) return false;
-    const c = await this.store.counts(rt.stage.name);
+    const c = await this.store.counts(rt.stage.name, this.clock.now());
     if (c.pending > 0 || c.running > 0) return false;
     if (!(await this.upstreamExhausted(rt))) return false;
     // Rows other processes finished upstream since the last look: admit them before counting this
@@ -299,7 +323,7 @@ export class RunCore {
     let haltedAbove = false;
     for (let u = rt.upstream; u; u = u.upstream) if (u.halted) haltedAbove = true;
     if (!haltedAbove) return this.exhausted(rt);
-    const c = await this.store.counts(rt.stage.name);
+    const c = await this.store.counts(rt.stage.name, this.clock.now());
     return c.pending === 0 && c.running === 0;
   }
 
@@ -322,9 +346,9 @@ export class RunCore {
       for (;;) {
         // Cheapest checks first: counts() scans the table, and runs on every tick.
         if (rt.halted || rt.inflight.size > 0 || !(await this.canBroaden(rt))) break;
-        const c = await this.store.counts(rt.stage.name);
+        const c = await this.store.counts(rt.stage.name, this.clock.now());
         if (c.pending > 0 || c.running > 0 || !(await this.upstreamExhausted(rt))) break;
-        const r = await this.store.broaden(rt.stage.name);
+        const r = await this.store.broaden(rt.stage.name, this.clock.now());
         if (!r) break;
         for (const ch of r.changes) {
           this.report.broadened.push({ stage: rt.stage.name, ...ch });
@@ -341,6 +365,6 @@ export class RunCore {
 
   /** Progress lines or bars, when they would print (building the status costs a scan of every stage). */
   async showProgress(): Promise<void> {
-    if (this.progress.wants()) this.progress.update(await this.store.status(this.rts.map((r) => r.stage.name), new Map(this.rts.map((r) => [r.stage.name, r.workers]))));
+    if (this.progress.wants()) this.progress.update(await this.store.status(this.rts.map((r) => r.stage.name), new Map(this.rts.map((r) => [r.stage.name, r.workers])), this.clock.now()));
   }
 }

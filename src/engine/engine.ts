@@ -7,12 +7,15 @@
  * Both run until every stage is exhausted: no pending or running rows, upstream exhausted, and no
  * admission cutoff left to broaden — or halted by a full or forbidden output disk, or stopped.
  */
-import { hostname } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { availableParallelism, hostname } from 'node:os';
 import type { QueueStore } from '../store/interface.js';
 import { openQueueStore, SqliteQueueStore } from '../store/index.js';
 import type { SqlDb } from '../store/sqlite/connection.js';
+import { systemClock, type Clock } from './clock.js';
 import { RunCore, type RunReport } from './core.js';
+import { threadRunnerWith, type BatchRunner } from './runner.js';
+import { createCpuBudget } from './cpu-budget.js';
+import { LearnedPriority, type LearnedPrioritySpec } from './learned-priority.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
 import { FixedScheduler } from './fixed.js';
 import { FracturedScheduler } from './fractured.js';
@@ -24,6 +27,9 @@ export type { RunReport, StageHalt } from './core.js';
 export type { StageReport } from './runtime.js';
 export { haltMessage } from './runtime.js';
 export { BATCHES_AHEAD_PER_WORKER, TASKS_PER_THREAD } from './fractured.js';
+export { systemClock, VirtualClock, sleep, type Clock, type ClockTimer } from './clock.js';
+export { LearnedPriority, fitRidge, learnedExpression, checkLearnedSpec, LEARNED_MODELS, type LearnedModel, type LearnedPrioritySpec, type PriorityFit, type RidgeFit } from './learned-priority.js';
+export { threadRunner, threadRunnerWith, type BatchPool, type BatchRunner, type BatchRunOptions, type BatchTask } from './runner.js';
 
 export interface EngineOptions {
   /** The store: an open one, an SQLite connection, or a path (SQLite file or `:memory:`) the engine opens and closes. */
@@ -61,6 +67,27 @@ export interface EngineOptions {
    * `scale` gives it rather than the stage's count.
    */
   worker?: WorkerOptions;
+  /**
+   * The engine's time: the store's timestamps, ticks, flush waits, lease checks and the report's
+   * durations. Default the system clock; a VirtualClock runs the same schedulers in simulated time.
+   */
+  clock?: Clock;
+  /** Where batches run. Default worker threads running the stage's work function (threadRunner). */
+  runner?: BatchRunner;
+  /** Fixed mode: how long a workflow with nothing to claim waits before it looks again (ms). Default min(tickMs, 50). */
+  idlePollMs?: number;
+  /**
+   * Batches of CPU-bound stages (`queueInThread`) running at once across every stage's threads: the
+   * stages share the machine's cores instead of oversubscribing them, each stage's worker count being
+   * the most it may take (src/engine/cpu-budget.ts). Default os.availableParallelism(); null: no limit.
+   * Ignored with a `runner` of the caller's.
+   */
+  cpuBudget?: number | null;
+  /**
+   * Learned priorities (learned-priority.ts): each refitted on the control tick once `every` new rows
+   * of its target have finished, and swapped in as its stage's priority.
+   */
+  learned?: readonly LearnedPrioritySpec[];
 }
 
 export interface WorkerOptions {
@@ -95,6 +122,8 @@ export class Engine {
   private readonly opts: EngineOptions;
   /** The run in progress. */
   private core: RunCore | null = null;
+  /** Learned priorities of this engine (their fits recorded across runs). */
+  readonly learned: LearnedPriority[];
 
   private constructor(opts: EngineOptions, store: QueueStore, owns: boolean) {
     this.opts = opts;
@@ -102,6 +131,7 @@ export class Engine {
     this.ownsStore = owns;
     this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.rts = [];
+    this.learned = (opts.learned ?? []).map((l) => new LearnedPriority(store, l));
     for (const s of opts.stages) {
       if (this.byName.has(s.name)) throw new StageError(`engine: stage ${s.name} is given twice`);
       const rt: Runtime = {
@@ -123,6 +153,7 @@ export class Engine {
         up.downstream.push(rt);
       }
     }
+    for (const l of this.learned) this.rt(l.spec.stage);
     // Upstream stages first, so the first full admission sees every admitted row.
     this.rts.sort((a, b) => this.depth(a) - this.depth(b));
   }
@@ -135,13 +166,16 @@ export class Engine {
       const t = opts.worker.threads;
       if (!Number.isInteger(t) || t < 1 || t > 1024) throw new StageError(`engine: worker threads must be an integer from 1 to 1024, got ${JSON.stringify(t)}`);
     }
+    if (opts.cpuBudget !== undefined && opts.cpuBudget !== null && !(Number.isInteger(opts.cpuBudget) && opts.cpuBudget >= 1)) {
+      throw new StageError(`engine: cpuBudget must be a positive integer or null, got ${JSON.stringify(opts.cpuBudget)}`);
+    }
     const bpt = opts.batchesPerThread;
     if (bpt !== undefined && !(Number.isInteger(bpt) && bpt >= 1 && bpt <= 64)) throw new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${JSON.stringify(bpt)}`);
     const owns = typeof opts.db === 'string';
     const store = typeof opts.db === 'string' ? openQueueStore(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
       const e = new Engine(opts, store, owns);
-      await store.ensure(e.rts.map((rt) => rt.stage));
+      await store.ensure(e.rts.map((rt) => rt.stage), (opts.clock ?? systemClock).now());
       for (const c of await store.control(e.rts.map((rt) => rt.stage.name))) e.byName.get(c.stage)!.workers = c.workers;
       if (opts.worker) e.rts[0]!.workers = opts.worker.threads;
       return e;
@@ -167,19 +201,19 @@ export class Engine {
   async enqueue(stage: string, rows: readonly Record<string, unknown>[]): Promise<string[]> {
     const rt = this.rt(stage);
     if (rt.stage.input.from !== null) throw new StageError(`engine: stage ${stage} is fed from ${rt.stage.input.from}; enqueue only into a source stage`);
-    return this.store.enqueue(stage, rows);
+    return this.store.enqueue(stage, rows, (this.opts.clock ?? systemClock).now());
   }
 
   /** Swap a stage's priority while running (recorded, pending rows re-scored). */
   async setPriority(stage: string, p: PrioritySpec): Promise<void> {
     this.rt(stage);
-    await this.store.setPriority(stage, p);
+    await this.store.setPriority(stage, p, (this.opts.clock ?? systemClock).now());
   }
 
   /** Admit upstream rows into every stage (upstream first). */
-  async feedAll(): Promise<number> {
+  async feedAll(now = (this.opts.clock ?? systemClock).now()): Promise<number> {
     let n = 0;
-    for (const rt of this.rts) n += (await this.store.admit(rt.stage.name)).length;
+    for (const rt of this.rts) n += (await this.store.admit(rt.stage.name, {}, now)).length;
     return n;
   }
 
@@ -192,10 +226,17 @@ export class Engine {
     if (this.ownsStore) await this.store.close();
   }
 
+  /** Worker threads for a run, sharing a CPU budget of `cpuBudget` tokens (a fresh budget per run). */
+  private threadRunner(): BatchRunner {
+    const tokens = this.opts.cpuBudget === undefined ? availableParallelism() : this.opts.cpuBudget;
+    return threadRunnerWith(tokens === null ? null : createCpuBudget(tokens));
+  }
+
   /** Run until every stage is exhausted (or halted, or `signal` aborts). */
   async run(options: RunOptions = {}): Promise<RunReport> {
     const mode = options.mode ?? 'fractured';
-    const t0 = performance.now();
+    const clock = this.opts.clock ?? systemClock;
+    const t0 = clock.elapsed();
     const report: RunReport = { mode, wallMs: 0, startupMs: 0, activeMs: 0, stages: {}, swept: 0, released: 0, broadened: [], halted: [], stopped: false };
     for (const rt of this.rts) {
       rt.report = emptyReport();
@@ -204,7 +245,7 @@ export class Engine {
     }
     const progress = new Progress(this.opts.progress ?? 'off', this.opts.progressStream ?? process.stderr, (this.opts.progressEverySec ?? 10) * 1000);
     const w = this.opts.worker;
-    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, ...(w ? { worker: { stage: this.rts[0]!.stage.name } } : {}) });
+    const core = new RunCore(this.store, this.rts, report, progress, { holder: this.workerId, logger: this.opts.logger ?? stderrLogger, events: this.opts.events, clock, runner: this.opts.runner ?? this.threadRunner(), learned: this.learned, ...(w ? { worker: { stage: this.rts[0]!.stage.name } } : {}) });
     if (w) {
       if (mode !== 'fractured') throw new StageError('engine: a worker runs in the fractured mode');
       await this.store.registerWorker({ id: this.workerId, host: hostname(), pid: process.pid, stage: this.rts[0]!.stage.name, threads: this.rts[0]!.workers, job: w.job ?? null });
@@ -220,8 +261,9 @@ export class Engine {
 
   private async runWith(core: RunCore, report: RunReport, progress: Progress, options: RunOptions, t0: number): Promise<RunReport> {
     const mode = options.mode ?? 'fractured';
+    const clock = this.opts.clock ?? systemClock;
     await core.sweepAll();
-    await this.feedAll();
+    await this.feedAll(clock.now());
     if (options.signal?.aborted) {
       // Stopped before it began (e.g. during an import before the run): no pools started.
       report.stopped = true;
@@ -230,14 +272,14 @@ export class Engine {
       this.core = core;
       const tickMs = this.opts.tickMs ?? 250;
       try {
-        if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
+        if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, idleMs: this.opts.idlePollMs ?? Math.min(tickMs, 50), signal: options.signal }).run();
         else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
       } finally {
         this.core = null;
-        if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name)));
+        if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name), undefined, clock.now()));
       }
     }
-    report.wallMs = performance.now() - t0;
+    report.wallMs = clock.elapsed() - t0;
     for (const rt of this.rts) report.stages[rt.stage.name] = { ...rt.report };
     return report;
   }

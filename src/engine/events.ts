@@ -24,6 +24,8 @@ export type EngineEvent =
   | { type: 'broaden'; stage: string; cutoff: string; from: number; to: number; admitted: number }
   /** A worker count changed while running (`fracflow scale`). */
   | { type: 'scale'; stage: string; from: number; to: number }
+  /** A learned priority refitted on the finished target rows and swapped in (see learned-priority.ts). */
+  | { type: 'priority-fit'; stage: string; rows: number; r2: number; rmse: number; expression: string }
   /** A priority swapped in by another process or command, adopted. */
   | { type: 'priority'; stage: string; to: unknown }
   /** A stage's threads restarted (a batch past its lease can be ended no other way). */

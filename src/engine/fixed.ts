@@ -7,11 +7,11 @@
  * It writes through the same outcome writer and runs the same control tick as the fractured
  * scheduler (RunCore); a failing tick ends the run with its error.
  */
-import { performance } from 'node:perf_hooks';
 import type { Claim } from '../store/interface.js';
 import type { RunCore } from './core.js';
 import { runBatch } from './fractured.js';
-import { StagePool } from './pool.js';
+import { sleep } from './clock.js';
+import type { BatchPool } from './runner.js';
 import { endedWithThread, inQuarantine, messageOf, type Runtime } from './runtime.js';
 import { StageError } from '../stage-kit/stage.js';
 import type { TaskResult } from './worker.js';
@@ -21,6 +21,8 @@ let taskSeq = 0;
 export interface FixedOptions {
   tickMs: number;
   workflows: number;
+  /** How long a workflow with nothing to claim waits before it looks again (ms). */
+  idleMs: number;
   signal?: AbortSignal;
 }
 
@@ -29,7 +31,7 @@ export class FixedScheduler {
   private readonly o: FixedOptions;
   private readonly stop = new AbortController();
   private failedWith: unknown = null;
-  private pool!: StagePool;
+  private pool!: BatchPool;
 
   constructor(core: RunCore, o: FixedOptions) {
     if (!Number.isInteger(o.workflows) || o.workflows < 1) throw new StageError(`engine: workflows must be a positive integer, got ${JSON.stringify(o.workflows)}`);
@@ -42,11 +44,11 @@ export class FixedScheduler {
   }
 
   async run(): Promise<void> {
-    const { report } = this.core;
-    this.pool = new StagePool(this.o.workflows, this.rts.map((rt) => ({ module: rt.stage.module, work: rt.stage.workName })));
-    const t0 = performance.now();
+    const { report, clock } = this.core;
+    this.pool = this.core.runner.pool(this.o.workflows, this.rts.map((rt) => rt.stage), 1);
+    const t0 = clock.elapsed();
     await this.pool.ready();
-    report.startupMs = performance.now() - t0;
+    report.startupMs = clock.elapsed() - t0;
     // A stop (the caller's signal) or a store error ends every workflow: threads ended, rows released.
     const onAbort = () => {
       if (!this.stop.signal.aborted) this.stop.abort();
@@ -57,7 +59,7 @@ export class FixedScheduler {
     let ticking = true;
     const tickLoop = (async () => {
       while (ticking && !this.stop.signal.aborted) {
-        await new Promise((r) => setTimeout(r, this.o.tickMs));
+        await sleep(clock, this.o.tickMs);
         if (!ticking || this.stop.signal.aborted) break;
         try {
           await this.core.serial(() => this.core.tick(() => undefined));
@@ -67,10 +69,10 @@ export class FixedScheduler {
         }
       }
     })();
-    const tActive = performance.now();
+    const tActive = clock.elapsed();
     try {
       await Promise.all(Array.from({ length: this.o.workflows }, () => this.workflow().catch((e) => this.fail(e))));
-      report.activeMs = performance.now() - tActive;
+      report.activeMs = clock.elapsed() - tActive;
       report.stopped = this.o.signal?.aborted === true;
     } finally {
       ticking = false;
@@ -104,7 +106,7 @@ export class FixedScheduler {
       if (claimed) continue;
       if (await this.core.serial(() => this.core.allSettled())) return;
       if (await this.core.serial(() => this.core.tryBroaden())) continue;
-      await new Promise((r) => setTimeout(r, Math.min(this.o.tickMs, 50)));
+      await sleep(this.core.clock, this.o.idleMs);
     }
   }
 
@@ -124,7 +126,8 @@ export class FixedScheduler {
       return;
     }
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`batch ran past its lease (${rt.stage.leaseMs} ms)`)), rt.stage.leaseMs);
+    const clock = this.core.clock;
+    const timer = clock.setTimer(() => abort.abort(new Error(`batch ran past its lease (${rt.stage.leaseMs} ms)`)), rt.stage.leaseMs);
     const id = ++taskSeq;
     rt.inflight.set(id, { claim, abort });
     const suspect = inQuarantine(claim);
@@ -141,7 +144,7 @@ export class FixedScheduler {
       });
       return;
     } finally {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       if (rt.inflight.delete(id) && suspect) rt.quarantined--;
     }
     if (result.halt) {
@@ -154,7 +157,7 @@ export class FixedScheduler {
       const down = this.rts.find((r) => r.stage.name === a.stage)!;
       for (const key of a.keys) {
         if (down.halted) continue;
-        const c = await this.core.serial(() => this.core.store.claimKeys(down.stage.name, this.core.holder, [key]));
+        const c = await this.core.serial(() => this.core.store.claimKeys(down.stage.name, this.core.holder, [key], this.core.clock.now()));
         if (c.ids.length) await this.runOne(down, c);
       }
     }

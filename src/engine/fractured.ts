@@ -13,12 +13,11 @@
  *
  * A row that died once runs alone in its batch; one in quarantine is claimed alone, one at a time.
  */
-import { performance } from 'node:perf_hooks';
 import type { Claim, ClaimRequest } from '../store/interface.js';
 import type { RunCore } from './core.js';
-import { StagePool } from './pool.js';
+import { sleep, type ClockTimer } from './clock.js';
+import type { BatchPool } from './runner.js';
 import { endedWithThread, inQuarantine, isolateSuspects, messageOf, type Inflight, type Runtime } from './runtime.js';
-import { wireFromColumns } from './wire.js';
 import type { TaskResult } from './worker.js';
 
 /**
@@ -36,9 +35,8 @@ export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
 let taskSeq = 0;
 
 /** Run one batch of a stage on a pool. */
-export function runBatch(rt: Runtime, pool: StagePool, claim: Claim, opts: { signal?: AbortSignal; began?: BigInt64Array }): Promise<TaskResult> {
-  const input = wireFromColumns(rt.inDefs, [claim.keys, ...claim.inputs]);
-  return pool.run({ module: rt.stage.module, work: rt.stage.workName, stage: rt.stage.name, output: rt.outDefs, params: { ...rt.stage.params } }, input, opts);
+export function runBatch(rt: Runtime, pool: BatchPool, claim: Claim, opts: { signal?: AbortSignal; began?: BigInt64Array }): Promise<TaskResult> {
+  return pool.run({ stage: rt.stage, claim, inDefs: rt.inDefs, outDefs: rt.outDefs }, opts);
 }
 
 export interface FracturedOptions {
@@ -62,7 +60,7 @@ export class FracturedScheduler {
   private readonly done = new Promise<void>((res) => (this.finish = res));
   private flushScheduled = false;
   private flushing = false;
-  private tickTimer: NodeJS.Timeout | null = null;
+  private tickTimer: ClockTimer | null = null;
   /** Set once the run is over: no tick is scheduled after it. */
   private over = false;
   /** When this run last had work in flight or claimed some (epoch ms). */
@@ -86,27 +84,27 @@ export class FracturedScheduler {
   }
 
   async run(): Promise<void> {
-    const { report } = this.core;
+    const { report, clock, runner } = this.core;
     // A worker whose allotment is 0 threads keeps one idle thread and claims nothing.
-    for (const rt of this.rts) rt.pool = new StagePool(Math.max(1, rt.workers), [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? this.perThread : 1);
-    const t0 = performance.now();
+    for (const rt of this.rts) rt.pool = runner.pool(Math.max(1, rt.workers), [rt.stage], rt.stage.queueInThread ? this.perThread : 1);
+    const t0 = clock.elapsed();
     await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
-    report.startupMs = performance.now() - t0;
+    report.startupMs = clock.elapsed() - t0;
     const onAbort = () => this.stop();
     if (this.o.signal?.aborted) onAbort();
     this.o.signal?.addEventListener('abort', onAbort, { once: true });
-    const tActive = performance.now();
+    const tActive = clock.elapsed();
     try {
       this.scheduleTick(0);
       await this.done;
-      report.activeMs = performance.now() - tActive;
+      report.activeMs = clock.elapsed() - tActive;
     } finally {
       this.over = true;
-      if (this.tickTimer) clearTimeout(this.tickTimer);
+      clock.clearTimer(this.tickTimer);
       this.o.signal?.removeEventListener('abort', onAbort);
       this.stopping = true;
       for (const rt of this.rts) if (rt.inflight.size > 0) rt.pool?.terminate();
-      while (this.rts.some((rt) => rt.inflight.size > 0)) await new Promise((r) => setTimeout(r, 5));
+      while (this.rts.some((rt) => rt.inflight.size > 0)) await sleep(clock, 5);
       try {
         if (this.core.pending.length) await this.core.serial(() => this.core.write(this.core.pending.splice(0)));
       } catch (e) {
@@ -213,26 +211,27 @@ export class FracturedScheduler {
     // The lease runs from the claim while the batch waits (behind another batch in its thread, or in
     // the pool's queue) and from its start once it has begun: checked every half lease, the store's
     // lease renewed each time, so a sweep never takes back a batch that is only waiting.
-    let timer: NodeJS.Timeout;
+    const clock = this.core.clock;
+    let timer: ClockTimer;
     const check = () => {
       if (this.stopping) return;
       const t0 = Number(Atomics.load(began, 0));
-      const now = Date.now();
+      const now = clock.now();
       if (t0 === 0 || now < t0 + lease) {
         this.core.serial(() => this.core.store.renew(rt.stage.name, this.core.holder, claim.ids, t0 === 0 ? now + lease : t0 + lease)).catch((e) => {
           // The next check tries again; a lease that runs out meanwhile makes the rows a death, not a loss.
           this.core.logger.warn(`stage ${rt.stage.name}: could not renew the lease of ${claim.ids.length} rows (${messageOf(e)}); retrying at the next check`);
         });
-        timer = setTimeout(check, t0 === 0 ? lease / 2 : Math.max(1, Math.min(lease / 2, t0 + lease - now)));
+        timer = clock.setTimer(check, t0 === 0 ? lease / 2 : Math.max(1, Math.min(lease / 2, t0 + lease - now)));
         return;
       }
       const reason = `batch ran past its lease (${lease} ms)`;
       abort.abort(new Error(reason));
       if (queued) this.endThreads(rt, id, reason);
     };
-    timer = setTimeout(check, lease / 2);
+    timer = clock.setTimer(check, lease / 2);
     const settle = () => {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       rt.inflight.delete(id);
       if (suspect) rt.quarantined--;
     };
@@ -267,11 +266,10 @@ export class FracturedScheduler {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.flushing) return;
     this.flushScheduled = true;
-    const flushMs = this.o.flushMs;
-    (flushMs > 0 ? (f: () => void) => setTimeout(f, flushMs) : setImmediate)(() => {
+    this.core.clock.setTimer(() => {
       this.flushScheduled = false;
       void this.flush();
-    });
+    }, this.o.flushMs);
   }
 
   /** Write the finished batches and claim the pools' next ones in one unit of work. */
@@ -293,7 +291,7 @@ export class FracturedScheduler {
   }
 
   private scheduleTick(delay = this.o.tickMs): void {
-    this.tickTimer = setTimeout(() => void this.tick(), delay);
+    this.tickTimer = this.core.clock.setTimer(() => void this.tick(), delay);
   }
 
   /** The control tick, then new claims, progress and the end check; the next tick is set when this one ends. */

@@ -5,7 +5,7 @@
  */
 import type { BatchOutcome, Claim } from '../store/interface.js';
 import type { ColumnDef } from '../stage-kit/arrow.js';
-import type { StagePool } from './pool.js';
+import type { BatchPool } from './runner.js';
 import type { Stage } from '../stage-kit/stage.js';
 import { wireValues } from './wire.js';
 import type { TaskHalt, TaskResult } from './worker.js';
@@ -33,7 +33,7 @@ export interface Inflight {
 
 export interface Runtime {
   stage: Stage;
-  pool: StagePool | null;
+  pool: BatchPool | null;
   workers: number;
   inflight: Map<number, Inflight>;
   downstream: Runtime[];

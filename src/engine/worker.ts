@@ -20,6 +20,7 @@ import { isStage, type FanOut, type Stage, type WorkContext } from '../stage-kit
 import { executorFor } from './batch-executor.js';
 import { writeRowFiles } from './sink.js';
 import { importModule } from './load.js';
+import { giveCpu, takeCpu } from './cpu-budget.js';
 
 export interface WorkTask {
   module: string;
@@ -31,6 +32,8 @@ export interface WorkTask {
   batch: WireBatch;
   /** Shared slot the thread sets to the epoch ms at which the batch's work function begins (see StagePool.run). */
   began?: BigInt64Array;
+  /** The run's CPU budget and this batch's token flag: the batch begins only once it holds a token (cpu-budget.ts). */
+  cpu?: { budget: Int32Array; held: Int32Array };
 }
 
 /**
@@ -324,6 +327,8 @@ const preloaded = Promise.all(
  * event-loop turn later, with setImmediate, cost ~0.1 ms per batch: 1.5–2 % of a 5 ms batch).
  */
 let lane: Promise<void> = Promise.resolve();
+/** This thread gave a CPU token back at the end of its previous batch (it lets a waiting thread go first). */
+let gaveBack = false;
 
 export default async function runTask(task: WorkTask | { ping: true }): Promise<unknown> {
   if ('ping' in task) {
@@ -335,6 +340,10 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
   lane = new Promise<void>((r) => (release = r));
   try {
     await turn;
+    if (task.cpu) {
+      await takeCpu(task.cpu.budget, task.cpu.held, gaveBack);
+      gaveBack = false;
+    }
     const tTask = performance.now();
     const stage = loaded.get(`${task.module}#${task.work}`) ?? (await loadStage(task.module, task.work));
     const inKeys = task.batch.columns.find((c) => c.name === 'key')!;
@@ -355,6 +364,7 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.
     return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
   } finally {
+    if (task.cpu && giveCpu(task.cpu.budget, task.cpu.held)) gaveBack = true;
     process.nextTick(release);
   }
 }

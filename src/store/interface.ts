@@ -128,6 +128,15 @@ export interface EngineEventRecord {
   detail: unknown;
 }
 
+/** The rows a learned priority is fitted on (see {@link QueueStore.trainingRows}). */
+export interface TrainingRows {
+  keys: string[];
+  /** Feature values, `x[row][feature]`. */
+  x: number[][];
+  /** The target column of the finished downstream row. */
+  y: number[];
+}
+
 /**
  * A stage worker (`fracflow worker`: one stage's pool in one process, on any host that reaches the
  * store) as it registers itself.
@@ -261,6 +270,13 @@ export interface QueueStore {
   /** Current cutoffs of a stage. */
   cutoffs(stage: string): Promise<Record<string, number>>;
   recordEvent(stage: string | null, kind: string, detail: unknown, now?: number): Promise<void>;
+  /**
+   * A learned priority's training rows: the stage's rows (their `features` columns, all non-null) whose
+   * key has a done row in `target.table` with a non-null `target.column`, in key order.
+   */
+  trainingRows(stage: string, target: { table: string; column: string }, features: readonly string[]): Promise<TrainingRows>;
+  /** Per feature column, its mean over the stage's rows that have it (null: none has). */
+  featureMeans(stage: string, features: readonly string[]): Promise<(number | null)[]>;
   /** Per stage (all registered, or those named): counts, failed rows that died, workers, rate, ETA. */
   status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now?: number): Promise<StageStatus[]>;
 

@@ -6,6 +6,7 @@
  * the stage keys hold the structure's content hash and the parameters, so rows whose inputs did not
  * change are found present and not recomputed.
  */
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Engine, haltMessage, type RunReport } from '../engine/engine.js';
 import type { StageStatus } from '../store/interface.js';
@@ -34,8 +35,14 @@ export interface ScreenOptions extends Partial<ScreenParams> {
   /** IDPP mode of the descriptors and images stages (`exact`: the DDI numbers; `fast`). Default {@link DEFAULT_SCREEN_IDPP}. */
   idpp?: IdppMode;
   mode?: 'fractured' | 'fixed';
-  /** Worker threads per stage (fractured) or workflows at a time (fixed). Default 2. */
+  /**
+   * Worker threads per stage (fractured) or workflows at a time (fixed). Default os.availableParallelism():
+   * each stage may take every core while the others have nothing to do; the CPU budget keeps the
+   * stages together within the cores.
+   */
   workers?: number;
+  /** Batches of the CPU-bound stages running at once across stages (EngineOptions.cpuBudget). Default os.availableParallelism(). */
+  cpuBudget?: number;
   progress?: ProgressMode;
   progressEverySec?: number;
   /** Skip the checkpoint (tests that only look at the tables). */
@@ -114,13 +121,13 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const last = SCREEN_STAGE_NAMES.indexOf(until);
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
   const idpp = idppModeParam(opts.idpp);
-  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng, idpp }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
+  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng, idpp }, opts.workers ?? availableParallelism(), { maxSites: opts.maxSites }).slice(0, last + 1);
   const store = openStore(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
-    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread });
+    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread, cpuBudget: opts.cpuBudget });
     opts.onEngine?.(engine);
-    const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2, signal: opts.signal });
+    const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? availableParallelism(), signal: opts.signal });
     const status = await store.queue.status(stages.map((s) => s.name));
     const incomplete = incompleteReasons(run, status, opts.db);
     const finished = !run.stopped && run.halted.length === 0;

@@ -34,7 +34,8 @@ interface ScreenOpts {
   db: string;
   out: string;
   mode: 'fractured' | 'fixed';
-  workers: number;
+  workers?: number;
+  cpuBudget?: number;
   supercellMin: number;
   top: number;
   progress: ProgressMode;
@@ -96,7 +97,8 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .option('--out <dir>', 'output folder (images/ per pathway, checkpoint/)', 'screen-out')
     .addOption(new Option('--mode <mode>', 'architecture: fractured (stage tables, ranked queues) or fixed (one structure depth-first)').choices(['fractured', 'fixed']).default('fractured'))
-    .option('--workers <n>', 'worker threads per stage (fixed: workflows at a time)', integer('--workers', 1), 2)
+    .option('--workers <n>', 'worker threads per stage (fixed: workflows at a time); default: the number of cores', integer('--workers', 1))
+    .option('--cpu-budget <n>', 'CPU-bound batches running at once across stages (the stages share the cores); default: the number of cores', integer('--cpu-budget', 1))
     .option('--supercell-min <angstrom>', 'supercell rule length of the images and DFT inputs, Å', positiveNumber('--supercell-min'), 7)
     .addOption(new Option('--idpp <mode>', 'IDPP of descriptors and images: fast (converged L-BFGS, independent of cell setting and format) or exact (pymatgen\'s IDPPSolver, reproduces the DDI numbers)').choices([...IDPP_MODES]).default(DEFAULT_SCREEN_IDPP))
     .option('--top <n>', 'pathways printed', integer('--top', 0), 20)
@@ -129,7 +131,7 @@ export function register(program: Command): void {
       try {
         r = await runScreen({
           db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
-          workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
+          workers: opts.workers, cpuBudget: opts.cpuBudget, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
           until: opts.until, maxSites: opts.maxSites, idpp: opts.idpp,
           limits: { maxSites: Math.max(DEFAULT_READ_LIMITS.maxSites, opts.maxSites), maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * MIB },
           signal: stop.signal, onEngine: (e) => (signals.hardStop = () => e.abandon()),

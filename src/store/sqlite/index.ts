@@ -7,7 +7,7 @@
 import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
 import type {
   BatchJobRecord, BatchOutcome, BroadenResult, Claim, ClaimRequest, DashboardStore, EngineEventRecord, ErrorGroup, ExchangeResult, PathwayDetail, PathwayPage, PathwayQuery,
-  QueueEntry, QueueStore, RowHistory, StageControl, StageRegistration, StageStatus, StateCounts, StructureHops, ThroughputPoint, WorkerRecord, WorkerRegistration,
+  QueueEntry, QueueStore, RowHistory, StageControl, StageRegistration, StageStatus, StateCounts, StructureHops, ThroughputPoint, TrainingRows, WorkerRecord, WorkerRegistration,
 } from '../interface.js';
 import * as workers from './workers.js';
 import type { SqlDb } from './connection.js';
@@ -20,6 +20,7 @@ import { checkUpstream, emitterOf, ensureEmitted, ensureStage, isStageTable } fr
 import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js';
 import { planOf, type StagePlan } from './plan.js';
 import { stageStatus } from './status.js';
+import { featureMeans, trainingRows } from './training.js';
 import * as ops from './ops.js';
 import { pathwaysPage } from './dashboard/pathways-page.js';
 import { pathwayDetail } from './dashboard/pathway-detail.js';
@@ -203,6 +204,14 @@ export class SqliteQueueStore implements QueueStore, DashboardStore {
 
   async recordEvent(stage: string | null, kind: string, detail: unknown, now = Date.now()): Promise<void> {
     recordEvent(this.sql, stage, kind, detail, now);
+  }
+
+  async trainingRows(stage: string, target: { table: string; column: string }, features: readonly string[]): Promise<TrainingRows> {
+    return trainingRows(this.sql, stage, target, features);
+  }
+
+  async featureMeans(stage: string, features: readonly string[]): Promise<(number | null)[]> {
+    return featureMeans(this.sql, stage, features);
   }
 
   async status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): Promise<StageStatus[]> {

@@ -1,0 +1,85 @@
+/**
+ * The machine's CPU as a budget shared by every pool of a run: a batch of a CPU-bound stage (one that
+ * queues batches in its threads, `queueInThread`) begins its work only while it holds one of `tokens`
+ * CPU tokens, so the stages' threads together run at most that many work functions at once instead of
+ * oversubscribing the cores (each stage's worker count is then its share: the most it may hold). The
+ * default is os.availableParallelism().
+ *
+ * The budget lives in shared memory ([free tokens, waiting threads]); worker threads take and give
+ * back tokens themselves (no round trip through the main thread). A thread that gives a token back
+ * while others wait lets one of them take it before it asks again, so a busy stage does not starve the
+ * others. Each batch carries a flag saying whether it holds a token: a batch whose thread is ended
+ * (a restart, a stop) has its token given back by the main thread, once, from that flag.
+ */
+import { availableParallelism } from 'node:os';
+
+// Atomics.waitAsync (Node 16+) is not in the TypeScript library this project targets.
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs?: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+
+const FREE = 0;
+const WAITING = 1;
+
+/** The shared state of a budget: Int32Array [free, waiting] over a SharedArrayBuffer. */
+export type CpuBudgetState = Int32Array;
+
+export function createCpuBudget(tokens: number = availableParallelism()): CpuBudgetState {
+  if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`cpuBudget must be a positive integer, got ${JSON.stringify(tokens)}`);
+  const s = new Int32Array(new SharedArrayBuffer(8));
+  s[FREE] = tokens;
+  return s;
+}
+
+/** A batch's own flag: 1 while it holds a token. */
+export function tokenFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+function tryTake(s: CpuBudgetState): boolean {
+  for (;;) {
+    const n = Atomics.load(s, FREE);
+    if (n <= 0) return false;
+    if (Atomics.compareExchange(s, FREE, n, n - 1) === n) return true;
+  }
+}
+
+/**
+ * Wait for a token and mark the batch as holding it. `justGaveBack`: this thread gave one back a moment
+ * ago; while others wait, it lets one of them take it first (for up to 20 ms).
+ */
+export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean): Promise<void> {
+  if (justGaveBack && Atomics.load(s, WAITING) > 0) {
+    const n = Atomics.load(s, FREE);
+    if (n > 0) {
+      const w = waitAsync(s, FREE, n, 20);
+      if (w.async) await w.value;
+    }
+  }
+  Atomics.add(s, WAITING, 1);
+  try {
+    for (;;) {
+      if (tryTake(s)) {
+        Atomics.store(held, 0, 1);
+        // Wakes a thread that gave this token back and waits for it to be taken.
+        Atomics.notify(s, FREE);
+        return;
+      }
+      const w = waitAsync(s, FREE, 0);
+      if (w.async) await w.value;
+    }
+  } finally {
+    Atomics.sub(s, WAITING, 1);
+  }
+}
+
+/** Give back the token the batch holds, if it holds one (once: the flag is cleared atomically). */
+export function giveCpu(s: CpuBudgetState, held: Int32Array): boolean {
+  if (Atomics.compareExchange(held, 0, 1, 0) !== 1) return false;
+  Atomics.add(s, FREE, 1);
+  Atomics.notify(s, FREE);
+  return true;
+}
+
+/** Tokens free now (for tests and diagnostics). */
+export function freeCpu(s: CpuBudgetState): number {
+  return Atomics.load(s, FREE);
+}
