@@ -18,6 +18,9 @@ import { planOf, type StagePlan } from './plan.js';
 import { stageStatus } from './status.js';
 import * as ops from './ops.js';
 
+/** How often {@link SqliteQueueStore.waitForWork} looks at the queues (ms). */
+export const WAIT_POLL_MS = 50;
+
 export class SqliteQueueStore implements QueueStore {
   readonly sql: SqlDb;
   readonly location: string;
@@ -180,8 +183,8 @@ export class SqliteQueueStore implements QueueStore {
     return r;
   }
 
-  async broaden(stage: string, now = Date.now()): Promise<BroadenResult | null> {
-    return broaden(this.sql, this.plan(stage), this.priority(stage), now);
+  async broaden(stage: string, now = Date.now(), expected?: Readonly<Record<string, number>>): Promise<BroadenResult | null> {
+    return broaden(this.sql, this.plan(stage), this.priority(stage), now, expected);
   }
 
   async cutoffs(stage: string): Promise<Record<string, number>> {
@@ -194,6 +197,17 @@ export class SqliteQueueStore implements QueueStore {
 
   async status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): Promise<StageStatus[]> {
     return stageStatus(this.sql, stages, liveWorkers, now);
+  }
+
+  /** Polls the stages' ready rows every {@link WAIT_POLL_MS} (SQLite has no notifications across processes). */
+  async waitForWork(stages: readonly string[], timeoutMs: number): Promise<void> {
+    const end = Date.now() + Math.max(0, timeoutMs);
+    for (;;) {
+      const now = Date.now();
+      for (const s of stages) if (isStageTable(this.sql, s) && counts(this.sql, s, now).ready > 0) return;
+      if (now >= end) return;
+      await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, end - now)));
+    }
   }
 
   async stageNames(): Promise<string[]> {
