@@ -50,7 +50,8 @@ export type { EngineOptions, RunOptions, RunReport, StageReport } from './engine
 export { defineStage, forkStage, configureStage, registerPriority, isStage, StageError, COLUMN_TYPES } from './stage-kit/stage.js';
 export type { Stage, StageDeclaration, StageInput, InputColumn, AdmissionFilter, Cutoff, PrioritySpec, RetryPolicy, WorkFunction, WorkContext, ColumnType } from './stage-kit/stage.js';
 export type { QueueStore, Claim, RowState, StateCounts } from './store/interface.js';
-export { openQueueStore } from './store/index.js';
+export { openQueueStore, openQueue, openStores, describeLocation } from './store/index.js';
+export type { DiffusionStore, CalcRow } from './store/diffusion.js';
 export { openStore, openSql, Store, StoreError, CODE_VERSION } from './store/sqlite/diffusion.js';
 export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './store/sqlite/diffusion.js';
 export { IMPORT_ERRORS } from './store/sqlite/diffusion.js';

@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { QueueStore } from '../store/interface.js';
-import { openQueueStore, SqliteQueueStore } from '../store/index.js';
+import { openQueue, SqliteQueueStore } from '../store/index.js';
 import type { SqlDb } from '../store/sqlite/connection.js';
 import { RunCore, type RunReport } from './core.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
@@ -26,7 +26,7 @@ export { haltMessage } from './runtime.js';
 export { BATCHES_AHEAD_PER_WORKER, TASKS_PER_THREAD } from './fractured.js';
 
 export interface EngineOptions {
-  /** The store: an open one, an SQLite connection, or a path (SQLite file or `:memory:`) the engine opens and closes. */
+  /** The store: an open one, an SQLite connection, or a location (SQLite file, `:memory:`, PostgreSQL URL) the engine opens and closes. */
   db: string | QueueStore | SqlDb;
   stages: readonly Stage[];
   /** Lease holder name. Default `host:pid:random`. */
@@ -108,7 +108,7 @@ export class Engine {
   static async open(opts: EngineOptions): Promise<Engine> {
     if (opts.stages.length === 0) throw new StageError('engine: no stages given');
     const owns = typeof opts.db === 'string';
-    const store = typeof opts.db === 'string' ? openQueueStore(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
+    const store = typeof opts.db === 'string' ? await openQueue(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
       const e = new Engine(opts, store, owns);
       await store.ensure(e.rts.map((rt) => rt.stage));

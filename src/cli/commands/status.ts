@@ -1,7 +1,7 @@
 /** `fracflow status`: per stage pending/running/done/failed, rows/s, ETA and worker count. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 import { formatTable } from '../table.js';
 
 function eta(s: number | null): string {
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .option('--json', 'JSON instead of a table')
     .addOption(dbOption())
     .action(async (opts: { json?: boolean; db: string }) => {
-      const store = openQueueStore(opts.db, { readonly: true });
+      const store = await openQueue(opts.db, { readonly: true });
       try {
         const rows = await store.status();
         if (opts.json) {

@@ -11,7 +11,7 @@ import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
 import { claim, claimKeys, claimSuspect } from './claim.js';
 import { fail, finish, insertEmitted } from './complete.js';
 import { broaden, readControl, recordEvent, setPriority } from './control.js';
-import { counts, lastFinished, othersRunning, unfinished } from './counts.js';
+import { counts, hasReady, lastFinished, othersRunning, unfinished } from './counts.js';
 import { checkUpstream, emitterOf, ensureEmitted, ensureStage, isStageTable } from './ensure.js';
 import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js';
 import { planOf, type StagePlan } from './plan.js';
@@ -204,7 +204,7 @@ export class SqliteQueueStore implements QueueStore {
     const end = Date.now() + Math.max(0, timeoutMs);
     for (;;) {
       const now = Date.now();
-      for (const s of stages) if (isStageTable(this.sql, s) && counts(this.sql, s, now).ready > 0) return;
+      for (const s of stages) if (isStageTable(this.sql, s) && hasReady(this.sql, s, now)) return;
       if (now >= end) return;
       await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, end - now)));
     }
