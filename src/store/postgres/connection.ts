@@ -177,9 +177,9 @@ export class PgDb {
 
   /**
    * Run `fn` in one transaction on one connection; transient failures (see {@link isTransient}) run it
-   * again from the start until `retryMs` has passed.
+   * again from the start until `retryMs` (default: the store's) has passed.
    */
-  async transaction<T>(fn: (tx: PgTx) => Promise<T>, isolation: Isolation = 'read committed'): Promise<T> {
+  async transaction<T>(fn: (tx: PgTx) => Promise<T>, isolation: Isolation = 'read committed', retryMs = this.retryMs): Promise<T> {
     const t0 = Date.now();
     let wait = 50;
     for (;;) {
@@ -201,7 +201,7 @@ export class PgDb {
             client.release(true);
           }
         }
-        if (this.closed || !isTransient(e) || Date.now() - t0 > this.retryMs) throw this.translate(e);
+        if (this.closed || !isTransient(e) || Date.now() - t0 > retryMs) throw this.translate(e);
         await new Promise((r) => setTimeout(r, wait));
         wait = Math.min(2000, wait * 2);
       }

@@ -28,6 +28,12 @@ export const PG_LATEST_MIGRATION = Math.max(...PG_MIGRATIONS.map((m) => m.versio
 
 const text = (name: string) => readFileSync(new URL(`./migrations/${name}`, import.meta.url), 'utf8');
 
+/**
+ * How long opening a store retries a server that refuses connections (ms): a command given a wrong
+ * host or port says so at once; a worker already running rides out a restart (the store's own retry).
+ */
+const OPEN_RETRY_MS = 1500;
+
 /** Key of the advisory lock migrations take (any constant; "ffmg"). */
 const MIGRATION_LOCK = 0x66666d67;
 
@@ -54,7 +60,7 @@ export async function migratePg(db: PgDb, components: readonly ('engine' | 'diff
       await tx.run('INSERT INTO schema_migrations (version, name) VALUES (@v, @n)', { v: m.version, n: m.name });
       await tx.exec(text(m.file));
     }
-  });
+  }, 'read committed', OPEN_RETRY_MS);
 }
 
 /** A store opened for reading only must be a fracflow store at this version's schema: a PgStoreError with the way out. */
@@ -66,5 +72,5 @@ export async function checkPgSchema(db: PgDb, components: readonly ('engine' | '
     const at = Math.max(0, ...done);
     const missing = PG_MIGRATIONS.find((m) => components.includes(m.component) && !done.has(m.version));
     if (missing) throw new PgStoreError(`store ${db.display}: schema version ${at} is older than this fracflow's (it lacks migration ${missing.version}, ${missing.name}); run a command that writes to the store (e.g. \`fracflow engine run\`) to migrate it`, 'FRACFLOW_OLD_SCHEMA');
-  });
+  }, 'read committed', OPEN_RETRY_MS);
 }
