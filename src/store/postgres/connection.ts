@@ -157,6 +157,9 @@ export class PgDb {
     // An idle connection the server closed (a restart): the pool drops it and opens another when
     // needed. Without a listener the 'error' event would end the process.
     this.pool.on('error', () => undefined);
+    // A connection that drops while checked out (a restart during a query) also emits 'error' on its
+    // client; the query's own rejection is what the transaction handles (and retries).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /** The error as the user sees it: the store named without its password, the password scrubbed from every text. */
