@@ -31,19 +31,18 @@ export async function finish(tx: PgTx, plan: StagePlan, by: string, ids: readonl
   const types = outs.map((c) => ARRAY_TYPE[PG_TYPE[plan.stage.output[c]!]]!);
   const values: PgValue[] = [[...ids] as number[], now, by];
   for (let c = 0; c < outs.length; c++) values.push(outputs[c]!.map(toPg) as unknown as PgValue);
-  const text = `UPDATE ${t} SET state = 'done'${outs.map((c) => `, ${c} = v.${c}`).join('')}, finished_at = $2, updated_at = $2,
-      lease_until = NULL, last_error = NULL
-    FROM unnest($1::bigint[]${types.map((ty, c) => `, $${c + 4}::${ty}`).join('')}) AS v(id${outs.map((c) => ', ' + c).join('')})
-    WHERE ${t}.id = v.id AND ${t}.claimed_by = $3 AND ${t}.state = 'running'
-    RETURNING ${t}.id, ${t}.key, ${t}.attempts, ${t}.started_at`;
+  // One statement (one round trip): the guarded UPDATE, and the history rows of what it wrote.
+  const text = `WITH fin AS (
+      UPDATE ${t} SET state = 'done'${outs.map((c) => `, ${c} = v.${c}`).join('')}, finished_at = $2, updated_at = $2,
+          lease_until = NULL, last_error = NULL
+        FROM unnest($1::bigint[]${types.map((ty, c) => `, $${c + 4}::${ty}`).join('')}) AS v(id${outs.map((c) => ', ' + c).join('')})
+        WHERE ${t}.id = v.id AND ${t}.claimed_by = $3 AND ${t}.state = 'running'
+        RETURNING ${t}.id, ${t}.key, ${t}.attempts, ${t}.started_at),
+    hist AS (
+      INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error)
+        SELECT '${t}', id, key, attempts, $3, started_at, $2, 'done', NULL FROM fin ORDER BY id)
+    SELECT id FROM fin`;
   const rows = await tx.raw(text, values);
-  if (rows.length > 0)
-    await tx.run(
-      `INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error)
-       SELECT $1, r.id, r.key, r.attempt, $2, r.started_at, $3, 'done', NULL
-         FROM unnest($4::bigint[], $5::text[], $6::integer[], $7::double precision[]) AS r(id, key, attempt, started_at)`,
-      [t, by, now, rows.map((r) => r[0] as number), rows.map((r) => r[1] as string), rows.map((r) => r[2] as number), rows.map((r) => r[3] as number) as unknown as PgValue],
-    );
   const written = new Set(rows.map((r) => r[0] as number));
   return ids.filter((id) => written.has(id));
 }
