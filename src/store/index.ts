@@ -41,7 +41,7 @@ function openPgDb(url: string, display: string, options: StoreOpenOptions) {
  */
 export function openQueueStore(location: string, options: OpenOptions = {}): SqliteQueueStore {
   const l = parseLocation(location);
-  if (l.kind === 'postgres') throw new Error(`openQueueStore opens SQLite stores; ${l.display} is a PostgreSQL database (use openQueue)`);
+  if (l.kind === 'postgres') throw new Error(`store ${l.display}: a PostgreSQL database, and this opens SQLite stores only (\`serve\` and \`plot\` do not run on PostgreSQL yet; the library opens it with openQueue)`);
   const readonly = options.readonly === true && location !== ':memory:';
   const sql = openSql(location, { ...options, readonly });
   try {
