@@ -260,28 +260,8 @@ export class FracturedScheduler {
     await this.checkDone();
   }
 
-  /**
-   * The next tick in `delay` ms — or sooner, when the engine is idle (nothing in flight or waiting to
-   * be written) and the store says work arrived for one of its stages (PostgreSQL: a NOTIFY from
-   * another process's commit; SQLite: a look at the queues), so idle workers wake on new rows instead
-   * of polling fast.
-   */
   private scheduleTick(delay = this.o.tickMs): void {
-    let fired = false;
-    const go = () => {
-      if (fired || this.over) return;
-      fired = true;
-      if (this.tickTimer) clearTimeout(this.tickTimer);
-      void this.tick();
-    };
-    this.tickTimer = setTimeout(go, delay);
-    const idle = delay > 0 && !this.stopping && this.core.pending.length === 0 && this.rts.every((rt) => rt.inflight.size === 0);
-    if (idle) {
-      this.core.store.waitForWork(this.rts.filter((rt) => !rt.halted).map((rt) => rt.stage.name), delay).then(go, (e: unknown) => {
-        // The timer still fires: a failed wait only loses the early wake-up.
-        this.core.logger.warn(`waiting for work: ${messageOf(e)}`);
-      });
-    }
+    this.tickTimer = setTimeout(() => void this.tick(), delay);
   }
 
   /** The control tick, then new claims, progress and the end check; the next tick is set when this one ends. */
