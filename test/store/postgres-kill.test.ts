@@ -25,7 +25,7 @@ before(async () => {
 after(() => server?.stop());
 
 const slowModule = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'slow-stage.ts');
-const ROWS = 4000;
+const ROWS = 6000;
 
 test('kill -9 of workers at random moments and a PostgreSQL restart mid-run lose and duplicate nothing', { skip, timeout: 8 * 60_000 }, async (t) => {
   const seed = Number(process.env['FRACFLOW_SEED'] ?? Date.now() % 100000);
