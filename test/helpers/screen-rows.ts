@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { runScreen } from '../../src/workflow/screen.js';
 import { openQueue } from '../../src/store/index.js';
+import type { IdppMode } from '../../src/kernels/idpp.js';
 
 export type Row = Record<string, unknown>;
 
@@ -46,11 +47,14 @@ function digest(dir: string): string {
   return h.digest('hex').slice(0, 32);
 }
 
-/** Screen the bundled `curated` dataset into `dir` and read back its rows. */
-export async function screenRows(dir: string, mode: 'fractured' | 'fixed'): Promise<ScreenRows> {
-  const db = join(dir, `${mode}.db`);
-  const out = join(dir, `${mode}-out`);
-  await runScreen({ db, source: { kind: 'bundled', datasets: ['curated'] }, outDir: out, mode, checkpoint: false, top: 0 });
+/**
+ * Screen the bundled `curated` dataset into `dir` and read back its rows. The IDPP mode is always
+ * named: the fixture holds the exact mode's rows (the DDI numbers), whatever the screen's default.
+ */
+export async function screenRows(dir: string, mode: 'fractured' | 'fixed', idpp: IdppMode = 'exact'): Promise<ScreenRows> {
+  const db = join(dir, `${mode}-${idpp}.db`);
+  const out = join(dir, `${mode}-${idpp}-out`);
+  await runScreen({ db, source: { kind: 'bundled', datasets: ['curated'] }, outDir: out, mode, checkpoint: false, top: 0, idpp });
   const sql = openSql(db, { readonly: true });
   try {
     const tables = {} as ScreenRows['tables'];
@@ -76,8 +80,8 @@ function comparable(rows: Row[], out: string): Row[] {
  * The same screen on any store (`db`: an SQLite path or a PostgreSQL URL), its rows read back through
  * the store's own export (JSON lines), so that both backends are read the same way.
  */
-export async function screenRowsAt(db: string, out: string, mode: 'fractured' | 'fixed' = 'fractured', workers = 2): Promise<ScreenRows> {
-  await runScreen({ db, source: { kind: 'bundled', datasets: ['curated'] }, outDir: out, mode, workers, checkpoint: false, top: 0 });
+export async function screenRowsAt(db: string, out: string, mode: 'fractured' | 'fixed' = 'fractured', workers = 2, idpp: IdppMode = 'exact'): Promise<ScreenRows> {
+  await runScreen({ db, source: { kind: 'bundled', datasets: ['curated'] }, outDir: out, mode, workers, checkpoint: false, top: 0, idpp });
   const store = await openQueue(db, { readonly: true });
   try {
     const tables = {} as ScreenRows['tables'];
