@@ -33,7 +33,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../src/store/sqlite/diffusion.js';
+import { openStore, SqliteDiffusionStore } from '../src/store/sqlite/diffusion.js';
 import { readStructuresLenient } from '../src/structure/io.js';
 import { bundledPath } from '../src/io/bundled.js';
 import type { Structure } from '../src/structure/structure.js';
@@ -123,7 +123,7 @@ async function child(c: ChildConfig): Promise<void> {
   let imports;
   const ti = performance.now();
   try {
-    imports = await importStructures(store, c.source);
+    imports = await importStructures(new SqliteDiffusionStore(store), c.source);
   } finally {
     store.close();
   }

@@ -3,6 +3,7 @@
  */
 import { Option, InvalidArgumentError } from 'commander';
 import { readStructure, STRUCTURE_FORMATS, type StructureFormat } from '../structure/io.js';
+import { DEFAULT_DB } from '../store/location.js';
 
 /** Parser for a strictly positive number option; the message names the option and the value. */
 export function positiveNumber(name: string) {
@@ -16,8 +17,13 @@ export function positiveNumber(name: string) {
 /** `--format`: force the input format. */
 export const formatOption = () => new Option('--format <format>', 'input format (default: detected from name and content)').choices([...STRUCTURE_FORMATS]);
 
-/** `--db`: the store. */
-export const dbOption = () => new Option('--db <path>', 'store: SQLite file or :memory:').default('fracflow.db');
+/**
+ * `--db`: the store — an SQLite file, `:memory:`, or `postgres://user@host:port/db` (the password from
+ * PGPASSWORD, PGPASSFILE/~/.pgpass or the URL; PGHOST, PGPORT, PGUSER, PGDATABASE fill in what the URL
+ * leaves out); `FRACFLOW_DB` when the option is not given.
+ */
+export const dbOption = () =>
+  new Option('--db <location>', 'store: SQLite file, :memory:, or postgres://user@host:port/db').env('FRACFLOW_DB').default(DEFAULT_DB);
 
 export interface ReadOpts {
   format?: StructureFormat;

@@ -1,5 +1,5 @@
 /** Terminal summaries printed by the store commands. */
-import type { Store } from '../store/sqlite/diffusion.js';
+import type { DiffusionStore } from '../store/diffusion.js';
 import type { ImportReport } from '../workflow/import.js';
 import { formatTable } from './table.js';
 
@@ -19,14 +19,14 @@ export function printImport(reports: ImportReport[]): void {
   }
 }
 
-export function printSummary(store: Store): void {
-  const rows = store.structureSummary();
+export async function printSummary(store: DiffusionStore): Promise<void> {
+  const rows = await store.structureSummary();
   console.log('');
   console.log(formatTable(
     ['dataset', 'structures', 'duplicates', 'sites', 'min sites', 'max sites', 'with E_hull'],
     rows.map((r) => [r.dataset, String(r.structures), String(r.duplicates), String(r.sites), String(r.minSites), String(r.maxSites), String(r.withEnergyAboveHull)]),
   ));
-  const errors = store.importErrors();
+  const errors = await store.importErrors();
   if (errors.length > 0) {
     console.log('');
     console.log(`${errors.length} records could not be imported:`);

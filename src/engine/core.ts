@@ -346,9 +346,13 @@ export class RunCore {
       for (;;) {
         // Cheapest checks first: counts() scans the table, and runs on every tick.
         if (rt.halted || rt.inflight.size > 0 || !(await this.canBroaden(rt))) break;
+        // The cutoffs in force before the stage is seen drained: another process that broadens it
+        // after this read makes the broaden below a no-op (the stage is broadened once), and one that
+        // broadened before it left rows that the counts see.
+        const seen = await this.store.cutoffs(rt.stage.name);
         const c = await this.store.counts(rt.stage.name, this.clock.now());
         if (c.pending > 0 || c.running > 0 || !(await this.upstreamExhausted(rt))) break;
-        const r = await this.store.broaden(rt.stage.name, this.clock.now());
+        const r = await this.store.broaden(rt.stage.name, this.clock.now(), seen);
         if (!r) break;
         for (const ch of r.changes) {
           this.report.broadened.push({ stage: rt.stage.name, ...ch });

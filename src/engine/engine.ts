@@ -9,7 +9,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import type { QueueStore } from '../store/interface.js';
-import { openQueueStore, SqliteQueueStore } from '../store/index.js';
+import { openQueue, SqliteQueueStore } from '../store/index.js';
 import type { SqlDb } from '../store/sqlite/connection.js';
 import { systemClock, type Clock } from './clock.js';
 import { RunCore, type RunReport } from './core.js';
@@ -32,7 +32,7 @@ export { LearnedPriority, fitRidge, learnedExpression, checkLearnedSpec, LEARNED
 export { threadRunner, threadRunnerWith, type BatchPool, type BatchRunner, type BatchRunOptions, type BatchTask } from './runner.js';
 
 export interface EngineOptions {
-  /** The store: an open one, an SQLite connection, or a path (SQLite file or `:memory:`) the engine opens and closes. */
+  /** The store: an open one, an SQLite connection, or a location (SQLite file, `:memory:`, PostgreSQL URL) the engine opens and closes. */
   db: string | QueueStore | SqlDb;
   stages: readonly Stage[];
   /** Lease holder name. Default `host:pid:random`. */
@@ -172,7 +172,7 @@ export class Engine {
     const bpt = opts.batchesPerThread;
     if (bpt !== undefined && !(Number.isInteger(bpt) && bpt >= 1 && bpt <= 64)) throw new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${JSON.stringify(bpt)}`);
     const owns = typeof opts.db === 'string';
-    const store = typeof opts.db === 'string' ? openQueueStore(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
+    const store = typeof opts.db === 'string' ? await openQueue(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
       const e = new Engine(opts, store, owns);
       await store.ensure(e.rts.map((rt) => rt.stage), (opts.clock ?? systemClock).now());

@@ -1,8 +1,8 @@
 /**
  * The store interface: what the engine and the operator commands ask of a store, in the queue's own
- * words. One implementation per backend (src/store/sqlite/, one module per verb); the engine knows
+ * words. One implementation per backend (src/store/sqlite/ and src/store/postgres/, one module per verb); the engine knows
  * nothing else of the database, and no SQL text exists outside src/store/ except the portable
- * priority and filter expressions users write (src/engine/expressions.ts).
+ * priority and filter expressions users write (src/stage-kit/expressions.ts).
  *
  * Row lifecycle of a stage table: `pending → running (holder, lease, attempt + 1) → done | failed`.
  * A failed attempt (the work threw) goes back to `pending` after a back-off while attempts remain; a
@@ -265,8 +265,13 @@ export interface QueueStore {
   isStageTable(table: string): Promise<boolean>;
   /** Swap a stage's priority: recorded, pending rows re-scored, an event. */
   setPriority(stage: string, priority: PrioritySpec, now?: number): Promise<{ from: PrioritySpec; rescored: number }>;
-  /** Widen every cutoff that has room by its step, record it, and admit what the wider filter lets in; null when none can widen. */
-  broaden(stage: string, now?: number): Promise<BroadenResult | null>;
+  /**
+   * Widen every cutoff that has room by its step, record it, and admit what the wider filter lets in;
+   * null when none can widen. With `expected` (the cutoffs the caller saw when it found the stage
+   * drained), null also when the cutoffs in force differ: another process broadened first, so two
+   * processes broadening at once broaden once.
+   */
+  broaden(stage: string, now?: number, expected?: Readonly<Record<string, number>>): Promise<BroadenResult | null>;
   /** Current cutoffs of a stage. */
   cutoffs(stage: string): Promise<Record<string, number>>;
   recordEvent(stage: string | null, kind: string, detail: unknown, now?: number): Promise<void>;
@@ -279,6 +284,13 @@ export interface QueueStore {
   featureMeans(stage: string, features: readonly string[]): Promise<(number | null)[]>;
   /** Per stage (all registered, or those named): counts, failed rows that died, workers, rate, ETA. */
   status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now?: number): Promise<StageStatus[]>;
+  /**
+   * Wait until one of `stages` may have new ready rows, at most `timeoutMs`: an idle worker's sleep.
+   * PostgreSQL wakes on LISTEN/NOTIFY (admissions, releases, sweeps, requeues and submits notify at
+   * commit); SQLite looks at the queues every few milliseconds. Resolves early or on time, never
+   * rejects for the lack of work; the caller claims afterwards either way.
+   */
+  waitForWork(stages: readonly string[], timeoutMs: number): Promise<void>;
 
   // ---- operator verbs (the commands `status`, `errors`, `requeue`, `submit`, `scale`, `reset`,
   // `cleanup`, `export`, `checkpoint`): they need no stage module, only the registry ----

@@ -18,13 +18,13 @@
  *   `#<index>` (0-based) for each record of a file that holds more than one (`user:runs/a.cif#1`).
  * Re-importing the same source updates its row in place (or leaves it, when the content is the same).
  * Two sources with the same content are both kept; the later one is marked `duplicate_of` the first
- * (see Store.upsertStructures), counted as a duplicate in the report, and not screened again.
+ * (see DiffusionStore.upsertStructures), counted as a duplicate in the report, and not screened again.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { statSync } from 'node:fs';
 import { readFolderFiles, type FolderFileResult } from '../io/folder-import.js';
 import { mpSummaryPages, type MpApiOptions } from '../io/mp-api.js';
-import type { DuplicatePair, ImportCounts, Store, StructureRow } from '../store/sqlite/diffusion.js';
+import type { DiffusionStore, DuplicatePair, ImportCounts, StructureRow } from '../store/diffusion.js';
 import { readStructuresLenient, type StructureFormat } from '../structure/io.js';
 import { bundledDataset, bundledPath } from '../io/bundled.js';
 import { readLimits, type ReadLimits } from '../structure/limits.js';
@@ -114,7 +114,7 @@ export function fileSourceId(dataset: string, file: string, index?: number, cwd 
 // ---------------------------------------------------------------------------------------------
 
 /** Import one bundled dataset (see BUNDLED_DATASETS); one transaction for the file. */
-export function importBundled(store: Store, name: string): ImportReport {
+export async function importBundled(store: DiffusionStore, name: string): Promise<ImportReport> {
   bundledDataset(name);
   const file = bundledPath(name);
   const report = emptyReport(name);
@@ -122,9 +122,9 @@ export function importBundled(store: Store, name: string): ImportReport {
   const seen = new Set<string>();
   const rows = structures.map(({ structure, index }) => ({ sourceId: recordSourceId(structure, name, index, seen), dataset: name, structure }));
   for (const e of errors) {
-    store.recordImportError(name, e.id !== undefined ? `${name}:${e.id}` : `${name}:#${e.index}`, e.message, { file, record: e.index, recordId: e.id });
+    await store.recordImportError(name, e.id !== undefined ? `${name}:${e.id}` : `${name}:#${e.index}`, e.message, { file, record: e.index, recordId: e.id });
   }
-  add(report, store.upsertStructures(rows));
+  add(report, await store.upsertStructures(rows));
   report.failed = errors.length;
   return report;
 }
@@ -133,15 +133,15 @@ export function importBundled(store: Store, name: string): ImportReport {
  * Import from the live Materials Project API (paginated summary query by element, see mp-api.ts):
  * each page is written as it arrives, documents that fail validation are recorded as failed.
  */
-export async function importMpApi(store: Store, options: MpApiOptions = {}, dataset = 'mp-api'): Promise<ImportReport> {
+export async function importMpApi(store: DiffusionStore, options: MpApiOptions = {}, dataset = 'mp-api'): Promise<ImportReport> {
   const total = emptyReport(dataset);
   const seen = new Set<string>();
   for await (const page of mpSummaryPages({ ...options, lenient: true })) {
     for (const e of page.errors) {
-      store.recordImportError(dataset, e.id !== undefined ? `${dataset}:${e.id}` : `${dataset}:#${e.index}`, e.message, { file: `page ${page.page}`, record: e.index, recordId: e.id });
+      await store.recordImportError(dataset, e.id !== undefined ? `${dataset}:${e.id}` : `${dataset}:#${e.index}`, e.message, { file: `page ${page.page}`, record: e.index, recordId: e.id });
     }
     const rows = page.structures.map(({ structure, index }) => ({ sourceId: recordSourceId(structure, dataset, index, seen), dataset, structure }));
-    add(total, store.upsertStructures(rows));
+    add(total, await store.upsertStructures(rows));
     total.failed += page.errors.length;
   }
   return total;
@@ -152,16 +152,16 @@ export async function importMpApi(store: Store, options: MpApiOptions = {}, data
 // ---------------------------------------------------------------------------------------------
 
 /** Store what one file gave: its structures in one transaction, each failure as an import_errors row. */
-function storeFile(store: Store, dataset: string, f: FolderFileResult, cwd: string, total: ImportReport): void {
+async function storeFile(store: DiffusionStore, dataset: string, f: FolderFileResult, cwd: string, total: ImportReport): Promise<void> {
   const multi = f.items > 1;
   // Files were read relative to the process's working directory; `cwd` only says how ids write them.
   const rows: StructureRow[] = f.structures.map(({ structure, index }) => ({ sourceId: fileSourceId(dataset, resolve(f.file), multi ? index : undefined, cwd), dataset, structure }));
   for (const e of f.errors) {
     const record = e.index !== undefined && multi ? e.index : undefined;
-    store.recordImportError(dataset, fileSourceId(dataset, resolve(e.file), record, cwd), e.message, { file: e.file, record: e.index, recordId: e.id });
+    await store.recordImportError(dataset, fileSourceId(dataset, resolve(e.file), record, cwd), e.message, { file: e.file, record: e.index, recordId: e.id });
   }
   total.failed += f.errors.length;
-  if (rows.length > 0) add(total, store.upsertStructures(rows));
+  if (rows.length > 0) add(total, await store.upsertStructures(rows));
 }
 
 /** One file given by the user, whatever it holds: never throws for its content. */
@@ -190,7 +190,7 @@ function readFile(file: string, options: ImportOptions): FolderFileResult {
  * stored before the next is read. A folder without any structure file is a failure of its own.
  * Throws an {@link ImportError} naming them when paths do not exist (before importing anything).
  */
-export function importFiles(store: Store, files: readonly string[], dataset = 'user', format?: StructureFormat, options: ImportOptions = {}): ImportReport {
+export async function importFiles(store: DiffusionStore, files: readonly string[], dataset = 'user', format?: StructureFormat, options: ImportOptions = {}): Promise<ImportReport> {
   const opts: ImportOptions = { ...options, format: format ?? options.format, limits: readLimits(options.limits) };
   const cwd = options.cwd ?? process.cwd();
   const missing: string[] = [];
@@ -208,10 +208,10 @@ export function importFiles(store: Store, files: readonly string[], dataset = 'u
   });
   if (missing.length > 0) throw new ImportError(`no such file or folder: ${missing.join(', ')}`);
   const total = emptyReport(dataset);
-  files.forEach((f, k) => {
+  for (const [k, f] of files.entries()) {
     if (kinds[k] === 'file') {
-      storeFile(store, dataset, readFile(f, opts), cwd, total);
-      return;
+      await storeFile(store, dataset, readFile(f, opts), cwd, total);
+      continue;
     }
     let structureFiles = 0;
     const skipped: string[] = [];
@@ -221,14 +221,14 @@ export function importFiles(store: Store, files: readonly string[], dataset = 'u
         continue;
       }
       structureFiles++;
-      storeFile(store, dataset, r, cwd, total);
+      await storeFile(store, dataset, r, cwd, total);
     }
     if (structureFiles === 0) {
       const shown = skipped.slice(0, 5).join(', ') + (skipped.length > 5 ? `, … (${skipped.length} in all)` : '');
       const message = `${f}: no structure file in the folder${skipped.length > 0 ? ` (not structure files: ${shown})` : ' (it is empty)'}${opts.recursive ? '' : '; sub-folders are read with --recursive'}`;
-      store.recordImportError(dataset, fileSourceId(dataset, resolve(f), undefined, cwd), message, { file: f });
+      await store.recordImportError(dataset, fileSourceId(dataset, resolve(f), undefined, cwd), message, { file: f });
       total.failed++;
     }
-  });
+  }
   return total;
 }

@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Engine, haltMessage, type RunReport } from '../engine/engine.js';
 import type { StageStatus } from '../store/interface.js';
-import { openStore, type RankedPathway, type Store } from '../store/sqlite/diffusion.js';
+import { openStores, describeLocation, DEFAULT_DB } from '../store/index.js';
+import type { DiffusionStore, RankedPathway } from '../store/diffusion.js';
 import type { ProgressMode } from '../engine/progress.js';
 import { StageError, configureStage, type Stage } from '../stage-kit/stage.js';
 import type { ImportReport } from './import.js';
@@ -22,7 +23,7 @@ import type { IdppMode } from '../kernels/idpp.js';
 import { imagesParams, imagesStage } from '../stages/images.js';
 
 export interface ScreenOptions extends Partial<ScreenParams> {
-  /** Store path (SQLite file or `:memory:`). */
+  /** Store: an SQLite file, `:memory:`, or a PostgreSQL URL (`postgres://user@host:port/db`). */
   db: string;
   /** Structures to import first; omitted: none (screen what the store holds). */
   source?: StructureSource;
@@ -101,13 +102,13 @@ export function screenStages(params: Partial<ScreenParams> = {}, images: { outDi
   ];
 }
 
-export type { RankedPathway } from '../store/sqlite/diffusion.js';
+export type { RankedPathway } from '../store/diffusion.js';
 
 /**
  * The top `n` pathways of the current parameters by the images stage's priority (ewald_energy
  * ascending, then nsites_777), with their descriptors.
  */
-export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n = 20, idpp: IdppMode = DEFAULT_SCREEN_IDPP): RankedPathway[] {
+export function topPathways(store: DiffusionStore, params: Partial<ScreenParams> = {}, n = 20, idpp: IdppMode = DEFAULT_SCREEN_IDPP): Promise<RankedPathway[]> {
   return store.topPathways({ ...screenParams(params), idpp: idppModeParam(idpp) }, n);
 }
 
@@ -122,7 +123,7 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
   const idpp = idppModeParam(opts.idpp);
   const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng, idpp }, opts.workers ?? availableParallelism(), { maxSites: opts.maxSites }).slice(0, last + 1);
-  const store = openStore(opts.db);
+  const store = await openStores(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
     const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread, cpuBudget: opts.cpuBudget });
@@ -132,9 +133,9 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
     const incomplete = incompleteReasons(run, status, opts.db);
     const finished = !run.stopped && run.halted.length === 0;
     const checkpointFiles = opts.checkpoint === false || !finished ? [] : await store.queue.checkpoint(join(outDir, 'checkpoint'));
-    return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top, idpp) : [], incomplete };
+    return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? await topPathways(store, params, top, idpp) : [], incomplete };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -160,14 +161,14 @@ export async function seedScreen(opts: Omit<ScreenOptions, 'mode' | 'progress' |
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
   const idpp = idppModeParam(opts.idpp);
   const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng, idpp }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
-  const store = openStore(opts.db);
+  const store = await openStores(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
     const engine = await Engine.open({ db: store.queue, stages });
     const admitted = await engine.feedAll();
     return { imports, stages: stages.map((s) => s.name), admitted, params };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -177,7 +178,8 @@ export async function seedScreen(opts: Omit<ScreenOptions, 'mode' | 'progress' |
  */
 export function incompleteReasons(run: RunReport, status: readonly StageStatus[], db: string): string[] {
   const out: string[] = [];
-  const dbArg = db === 'fracflow.db' ? '' : ` --db ${db}`;
+  // The store as the user may type it again: never with its password.
+  const dbArg = db === DEFAULT_DB ? '' : ` --db ${describeLocation(db)}`;
   if (run.stopped) out.push(`stopped before the end: ${run.released} rows in flight were given back unrun (no attempt counted); run the same command again to resume`);
   for (const h of run.halted) out.push(`${h.stage} halted: ${haltMessage(h)}; its rows were given back unrun, none failed: free space or fix the permission, then run the same command again to resume`);
   for (const s of status) {

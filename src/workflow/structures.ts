@@ -13,7 +13,7 @@
  * symprec 0.1, LLL, wrap, electronegativity order) and the space group belong to the `pathways` stage,
  * which works in the sanitised cell: the stored structure is the one the user gave.
  */
-import type { Store } from '../store/sqlite/diffusion.js';
+import type { DiffusionStore } from '../store/diffusion.js';
 import type { MpApiOptions } from '../io/mp-api.js';
 import { BUNDLED_DATASETS } from '../io/bundled.js';
 import { ImportError, importBundled, importFiles, importMpApi, type ImportOptions, type ImportReport } from './import.js';
@@ -33,15 +33,19 @@ export const DEFAULT_BUNDLED = BUNDLED_DATASETS.filter((d) => d.default).map((d)
  * their failures are recorded: there is nothing to screen. A path that does not exist throws before
  * anything is imported.
  */
-export async function importStructures(store: Store, source: StructureSource, options: Pick<ImportOptions, 'limits'> = {}): Promise<ImportReport[]> {
+export async function importStructures(store: DiffusionStore, source: StructureSource, options: Pick<ImportOptions, 'limits'> = {}): Promise<ImportReport[]> {
   switch (source.kind) {
     case 'bundled':
-      return (source.datasets ?? DEFAULT_BUNDLED).map((name) => importBundled(store, name));
+    {
+      const out: ImportReport[] = [];
+      for (const name of source.datasets ?? DEFAULT_BUNDLED) out.push(await importBundled(store, name));
+      return out;
+    }
     case 'files': {
-      const since = store.lastImportErrorId();
-      const r = importFiles(store, source.paths, source.dataset ?? 'user', undefined, { recursive: source.recursive ?? false, limits: options.limits });
+      const since = await store.lastImportErrorId();
+      const r = await importFiles(store, source.paths, source.dataset ?? 'user', undefined, { recursive: source.recursive ?? false, limits: options.limits });
       if (r.inserted + r.updated + r.unchanged === 0) {
-        const errors = store.importErrors(since);
+        const errors = await store.importErrors(since);
         const first = errors[0] ? `; the first: ${errors[0].message}` : '';
         throw new ImportError(
           `nothing to screen: ${source.paths.join(', ')} gave no structure (${r.failed} ${r.failed === 1 ? 'failure' : 'failures'} recorded in the store's import_errors, listed by \`fracflow errors import_errors\`${first})`,

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MIGRATIONS, migrate, openSql, openStore, structureHash } from '../../src/store/sqlite/diffusion.js';
+import { MIGRATIONS, migrate, openSql, openStore, SqliteDiffusionStore, structureHash } from '../../src/store/sqlite/diffusion.js';
 import { importFiles, importBundled } from '../../src/workflow/import.js';
 import { createStructure } from '../../src/structure/structure.js';
 
@@ -77,7 +77,7 @@ test('content duplicates: kept under their own ids, marked duplicate_of the firs
   s.close();
 });
 
-test('a file with one bad record imports the others and records the bad one with its file, record and cause', () => {
+test('a file with one bad record imports the others and records the bad one with its file, record and cause', async () => {
   const dir = tmp();
   const good = (id: string, x = 0.5) => ({ material_id: id, lattice: [[4, 0, 0], [0, 4, 0], [0, 0, 4]], species: ['Li', 'F'], frac_coords: [[0, 0, 0], [x, 0.5, 0.5]] });
   const bad = { material_id: 'mp-3', lattice: [[4, 0, 0], [0, 4, 0], [0, 0, 4]], species: ['Li', 'F'], frac_coords: [[0, 0, 0], [0.01, 0.01, 0.01]] };
@@ -85,7 +85,7 @@ test('a file with one bad record imports the others and records the bad one with
   const file = join(dir, 'dump.jsonl.gz');
   writeFileSync(file, gzipSync([good('mp-1'), bad, good('mp-2', 0.4), nan].map((r) => JSON.stringify(r)).join('\n') + '\n'));
   const s = openStore(':memory:');
-  const report = importFiles(s, [file], 'dump');
+  const report = await importFiles(new SqliteDiffusionStore(s), [file], 'dump');
   assert.deepEqual(report, { dataset: 'dump', inserted: 2, updated: 0, unchanged: 0, duplicates: 0, failed: 2, duplicateExamples: [] });
   // A temporary folder is not below the working directory: the path is absolute; each record of the
   // multi-record file carries its index.
@@ -98,21 +98,22 @@ test('a file with one bad record imports the others and records the bad one with
   s.close();
   // `cwd` says what the ids are relative to; the file is still read where it is.
   const t = openStore(':memory:');
-  importFiles(t, [file], 'dump', undefined, { cwd: dir });
+  await importFiles(new SqliteDiffusionStore(t), [file], 'dump', undefined, { cwd: dir });
   assert.deepEqual(t.sql.all('SELECT source_id FROM structures ORDER BY id'), [{ source_id: 'dump:dump.jsonl.gz#0' }, { source_id: 'dump:dump.jsonl.gz#2' }]);
   assert.equal(t.importErrors()[0]!.sourceId, 'dump:dump.jsonl.gz#1');
   t.close();
 });
 
-test('bundled datasets import under dataset-qualified ids: colliding MP ids are kept apart, content duplicates reported', () => {
+test('bundled datasets import under dataset-qualified ids: colliding MP ids are kept apart, content duplicates reported', async () => {
   const s = openStore(':memory:');
-  const mp = importBundled(s, 'mp');
+  const a = new SqliteDiffusionStore(s);
+  const mp = await importBundled(a, 'mp');
   assert.deepEqual(mp, { dataset: 'mp', inserted: 450, updated: 0, unchanged: 0, duplicates: 0, failed: 0, duplicateExamples: [] });
   // Before, the 16 curated records with an MP id "updated" (or left) the MP rows of that id.
-  const cur = importBundled(s, 'curated');
+  const cur = await importBundled(a, 'curated');
   assert.deepEqual([cur.inserted, cur.updated, cur.unchanged, cur.duplicates, cur.failed], [43, 0, 0, 21, 0]);
   assert.deepEqual(cur.duplicateExamples[0], { sourceId: 'curated:mp-1138', duplicateOf: 'mp:mp-1138' });
-  const task = importBundled(s, 'mp-task');
+  const task = await importBundled(a, 'mp-task');
   assert.deepEqual([task.inserted, task.updated, task.unchanged, task.duplicates, task.failed], [483, 0, 0, 73, 0]);
   assert.equal(s.structureCount(), 976);
   assert.equal(s.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM structures WHERE duplicate_of IS NULL')!.n, 882, 'distinct contents: what a screen computes');
@@ -125,7 +126,7 @@ test('bundled datasets import under dataset-qualified ids: colliding MP ids are 
   ]);
   // Curated records without an id are numbered by their record.
   assert.ok(s.getStructure('curated:#17'));
-  const again = importBundled(s, 'curated');
+  const again = await importBundled(a, 'curated');
   assert.deepEqual([again.inserted, again.updated, again.unchanged, again.duplicates], [0, 0, 43, 21]);
   s.close();
 });

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { runScreen } from '../../src/workflow/screen.js';
+import { openQueue } from '../../src/store/index.js';
 import type { IdppMode } from '../../src/kernels/idpp.js';
 
 export type Row = Record<string, unknown>;
@@ -57,18 +58,40 @@ export async function screenRows(dir: string, mode: 'fractured' | 'fixed', idpp:
   const sql = openSql(db, { readonly: true });
   try {
     const tables = {} as ScreenRows['tables'];
-    for (const [t, cols] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, readonly string[]][]) {
-      tables[t] = sql.all<Row>(`SELECT ${cols.join(', ')} FROM ${t}`).map((r) => {
-        for (const c of JSON_COLUMNS) if (typeof r[c] === 'string') r[c] = JSON.parse(r[c] as string);
-        if (typeof r['out_dir'] === 'string') {
-          r['files_digest'] = digest(r['out_dir'] as string);
-          r['out_dir'] = relative(out, r['out_dir'] as string);
-        }
-        return r;
-      }).sort((a, b) => String(a['key']).localeCompare(String(b['key'])));
-    }
+    for (const [t, cols] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, readonly string[]][]) tables[t] = comparable(sql.all<Row>(`SELECT ${cols.join(', ')} FROM ${t}`), out);
     return { dataset: 'curated', tables };
   } finally {
     sql.close();
+  }
+}
+
+function comparable(rows: Row[], out: string): Row[] {
+  return rows.map((r) => {
+    for (const c of JSON_COLUMNS) if (typeof r[c] === 'string') r[c] = JSON.parse(r[c] as string);
+    if (typeof r['out_dir'] === 'string') {
+      r['files_digest'] = digest(r['out_dir'] as string);
+      r['out_dir'] = relative(out, r['out_dir'] as string);
+    }
+    return r;
+  }).sort((a, b) => String(a['key']).localeCompare(String(b['key'])));
+}
+
+/**
+ * The same screen on any store (`db`: an SQLite path or a PostgreSQL URL), its rows read back through
+ * the store's own export (JSON lines), so that both backends are read the same way.
+ */
+export async function screenRowsAt(db: string, out: string, mode: 'fractured' | 'fixed' = 'fractured', workers = 2, idpp: IdppMode = 'exact'): Promise<ScreenRows> {
+  await runScreen({ db, source: { kind: 'bundled', datasets: ['curated'] }, outDir: out, mode, workers, checkpoint: false, top: 0, idpp });
+  const store = await openQueue(db, { readonly: true });
+  try {
+    const tables = {} as ScreenRows['tables'];
+    for (const [t, cols] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, readonly string[]][]) {
+      const text = Buffer.from(await store.exportTable(t, 'json')).toString('utf8');
+      const all = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+      tables[t] = comparable(all.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null]))), out);
+    }
+    return { dataset: 'curated', tables };
+  } finally {
+    await store.close();
   }
 }

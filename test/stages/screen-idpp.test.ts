@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { openStore, SqliteDiffusionStore } from '../../src/store/sqlite/diffusion.js';
 import { openQueueStore } from '../../src/store/index.js';
 import { fileSourceId } from '../../src/workflow/import.js';
 import { StageError } from '../../src/stage-kit/stage.js';
@@ -39,7 +39,7 @@ test('screen --idpp fast: keyed and parameterised apart from exact rows; images 
       for (const r of images) assert.equal(JSON.parse(r.params).idpp, r.key.endsWith('@idpp-fast') ? 'fast' : 'exact', r.key);
       assert.ok(fast.top.length > 0 && fast.top.every((r) => r.key.endsWith('@idpp-fast')));
       assert.ok(exact.top.length > 0 && exact.top.every((r) => !r.key.endsWith('@idpp-fast')));
-      assert.deepEqual(topPathways(store, {}, 100, 'fast').map((r) => r.key), fast.top.map((r) => r.key));
+      assert.deepEqual((await topPathways(new SqliteDiffusionStore(store), {}, 100, 'fast')).map((r) => r.key), fast.top.map((r) => r.key));
       // The idpp column of a fast row was converged by the fast mode.
       const it = store.sql.all<{ key: string; it: number }>('SELECT key, idpp_iterations AS it FROM descriptors WHERE idpp_iterations IS NOT NULL');
       assert.equal(it.filter((r) => !r.key.endsWith('@idpp-fast')).length, 9, 'exact: every pathway with oxidation states (9 of 10)');

@@ -5,7 +5,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
 import { Engine } from '../../engine/engine.js';
-import { openStore, type CalcRow } from '../../store/sqlite/diffusion.js';
+import { describeLocation, openStores } from '../../store/index.js';
+import type { CalcRow } from '../../store/diffusion.js';
 import type { ProgressMode } from '../../engine/progress.js';
 import { CALC_INPUT_TABLE, calcStages, type CalcDesign, type CalcFolderSource } from '../../stages/calc.js';
 import { trackProcessGroups } from '../../engine/executor.js';
@@ -74,24 +75,25 @@ export function register(program: Command): void {
       }
       const wanted: CalcDesign[] = opts.design === 'both' ? ['static', 'neb'] : [opts.design];
       // Check the input contract before the engine creates anything in the store.
-      const store = openStore(opts.db);
+      const store = await openStores(opts.db);
+      const where = describeLocation(opts.db);
       let designs: CalcDesign[];
       let folders: CalcFolderSource;
       let upstreamUnfinished = 0;
       try {
-        const source = store.calcSource(CALC_INPUT_TABLE);
+        const source = await store.calcSource(CALC_INPUT_TABLE);
         const cols = new Set(source.columns);
-        if (cols.size === 0) throw new InvalidArgumentError(`calc: ${opts.db} has no ${CALC_INPUT_TABLE} table (run the images stage first; calc reads ${CALC_INPUT_TABLE}(id, key, static_dir, neb_dir))`);
-        for (const c of ['id', 'key']) if (!cols.has(c)) throw new InvalidArgumentError(`calc: table ${CALC_INPUT_TABLE} in ${opts.db} has no column ${c}`);
+        if (cols.size === 0) throw new InvalidArgumentError(`calc: ${where} has no ${CALC_INPUT_TABLE} table (run the images stage first; calc reads ${CALC_INPUT_TABLE}(id, key, static_dir, neb_dir))`);
+        for (const c of ['id', 'key']) if (!cols.has(c)) throw new InvalidArgumentError(`calc: table ${CALC_INPUT_TABLE} in ${where} has no column ${c}`);
         // The folder columns of the contract win; the images stage's own out_dir is the other layout.
         folders = wanted.some((d) => cols.has(DIR_COLUMN[d])) || !cols.has('out_dir') ? 'columns' : 'out_dir';
         designs = folders === 'out_dir' ? wanted : wanted.filter((d) => cols.has(DIR_COLUMN[d]));
         if (designs.length === 0 || (opts.design !== 'both' && designs.length < wanted.length)) {
-          throw new InvalidArgumentError(`calc: table ${CALC_INPUT_TABLE} in ${opts.db} has no column ${wanted.map((d) => DIR_COLUMN[d]).join(' or ')} (--design ${opts.design}) and no out_dir`);
+          throw new InvalidArgumentError(`calc: table ${CALC_INPUT_TABLE} in ${where} has no column ${wanted.map((d) => DIR_COLUMN[d]).join(' or ')} (--design ${opts.design}) and no out_dir`);
         }
         upstreamUnfinished = source.unfinished ?? 0;
       } catch (e) {
-        store.close();
+        await store.close();
         throw e;
       }
       const batch = { ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(opts.account !== undefined ? { account: opts.account } : {}), ...(opts.cpusPerJob !== undefined ? { cpus: opts.cpusPerJob } : {}), ...(opts.poll !== undefined ? { pollSec: opts.poll } : {}) };
@@ -106,7 +108,7 @@ export function register(program: Command): void {
       try {
         e = await Engine.open({ db: store.queue, stages, progress: opts.progress, tickMs: 250 });
       } catch (err) {
-        store.close();
+        await store.close();
         throw err;
       }
       // A stop (Ctrl-C) ends the worker threads; the programs they started are killed here.
@@ -128,7 +130,7 @@ export function register(program: Command): void {
         }, 200);
         await running;
         const report: Record<string, CalcRow[]> = {};
-        for (const s of stages) report[s.name] = store.calcRows(s.name as 'calc_static' | 'calc_neb');
+        for (const s of stages) report[s.name] = await store.calcRows(s.name as 'calc_static' | 'calc_neb');
         if (opts.json) {
           for (const [stage, rows] of Object.entries(report)) for (const r of rows) console.log(JSON.stringify({ stage, ...r }));
         } else {
@@ -153,7 +155,7 @@ export function register(program: Command): void {
         jobs.close();
         signals.dispose();
         await e.close();
-        store.close();
+        await store.close();
       }
     });
 }

@@ -1,7 +1,7 @@
 /** `fracflow cleanup --older-than 7d`: purge run metadata of finished rows; results stay. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 import { parseDuration } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     })
     .addOption(dbOption())
     .action(async (opts: { olderThan: number; db: string }) => {
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       try {
         const r = await store.cleanup(opts.olderThan);
         console.log(`purged ${r.attempts} attempt records, ${r.events} events, bookkeeping of ${r.rows} rows`);

@@ -8,7 +8,7 @@ import { dbOption } from '../common.js';
 import { Engine, haltMessage } from '../../engine/engine.js';
 import { SignalStop } from '../signals.js';
 import { selectStages } from '../../engine/load.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 import type { ProgressMode } from '../../engine/progress.js';
 
 function positiveInt(name: string) {
@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .argument('<expr>', 'SQL expression, e.g. "1.0 / (1 + hop_length_ang)" (one starting with "-" goes after --)')
     .addOption(dbOption())
     .action(async (stage: string, expr: string, opts: { db: string }) => {
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       try {
         const r = await store.setPriority(stage, expr);
         console.log(`${stage}: priority ${JSON.stringify(r.from)} -> ${JSON.stringify(expr)}, ${r.rescored} pending rows re-scored`);

@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
-import { importErrorGroups, IMPORT_ERRORS } from '../../store/sqlite/diffusion.js';
+import { importErrorGroupsOf, openQueue } from '../../store/index.js';
+import { IMPORT_ERRORS } from '../../store/error-groups.js';
 import type { ErrorGroup } from '../../store/interface.js';
 
 function describe(g: ErrorGroup): string {
@@ -27,9 +27,9 @@ export function register(program: Command): void {
     .option('--json', 'JSON instead of text')
     .addOption(dbOption())
     .action(async (stage: string | undefined, opts: { json?: boolean; db: string }) => {
-      const store = openQueueStore(opts.db, { readonly: true });
+      const store = await openQueue(opts.db, { readonly: true });
       try {
-        const groups = stage === IMPORT_ERRORS ? importErrorGroups(store) : [...(await store.errorGroups(stage)), ...(stage === undefined ? importErrorGroups(store) : [])];
+        const groups = stage === IMPORT_ERRORS ? await importErrorGroupsOf(store) : [...(await store.errorGroups(stage)), ...(stage === undefined ? await importErrorGroupsOf(store) : [])];
         if (opts.json) console.log(JSON.stringify(groups));
         else if (groups.length === 0) console.log(stage === IMPORT_ERRORS ? 'no import errors' : 'no failed rows');
         else for (const g of groups) console.log(describe(g));

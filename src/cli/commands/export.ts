@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 
 type ExportFormat = 'csv' | 'arrow' | 'json';
 
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'write here instead of stdout')
     .addOption(dbOption())
     .action(async (table: string, opts: { format: ExportFormat; out?: string; db: string }) => {
-      const store = openQueueStore(opts.db, { readonly: true });
+      const store = await openQueue(opts.db, { readonly: true });
       try {
         const bytes = await store.exportTable(table, opts.format);
         if (opts.out) writeFileSync(opts.out, bytes);

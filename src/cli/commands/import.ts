@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { dbOption, formatOption } from '../common.js';
 import type { StructureFormat } from '../../structure/io.js';
 import { isElement } from '../../structure/elements.js';
-import { openStore } from '../../store/sqlite/diffusion.js';
+import { openStores } from '../../store/index.js';
 import { importFiles, importMpApi, type ImportReport } from '../../workflow/import.js';
 import type { MpRetryEvent } from '../../io/mp-api.js';
 import { printImport } from '../report.js';
@@ -58,11 +58,11 @@ export function register(program: Command): void {
       const useApi = opts.mpApi === true || opts.mpApiKey !== undefined;
       if (!useApi && paths.length === 0) throw new InvalidArgumentError('give structure files or folders to import, or --mp-api / --mp-api-key');
       const limits = { maxSites: opts.maxSites, maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * MIB };
-      const store = openStore(opts.db);
+      const store = await openStores(opts.db);
       try {
-        const since = store.lastImportErrorId();
+        const since = await store.lastImportErrorId();
         const reports: ImportReport[] = [];
-        if (paths.length > 0) reports.push(importFiles(store, paths, opts.dataset ?? 'user', opts.format, { recursive: opts.recursive, limits }));
+        if (paths.length > 0) reports.push(await importFiles(store, paths, opts.dataset ?? 'user', opts.format, { recursive: opts.recursive, limits }));
         if (useApi) {
           reports.push(
             await importMpApi(
@@ -73,13 +73,13 @@ export function register(program: Command): void {
           );
         }
         printImport(reports);
-        const failed = store.importErrors(since);
+        const failed = await store.importErrors(since);
         if (failed.length > 0) {
           for (const e of failed) console.error(`failed: ${e.sourceId ?? ''}: ${e.message}`);
           process.exitCode = 1;
         }
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 import { describeStates, launchScript, liveTasks, queueStates, storeLocationForJobs, submitScript, type LaunchSpec, type Scheduler } from '../../engine/batch.js';
 import { parseDurationMs } from './worker.js';
 
@@ -70,7 +70,7 @@ function register1(parent: Command, scheduler: Scheduler): void {
       // An SQLite store is a file on a filesystem the nodes share: its absolute path.
       const db = /^postgres(ql)?:\/\//i.test(opts.db) ? storeLocationForJobs(opts.db) : opts.db === ':memory:' ? (() => { throw new InvalidArgumentError('--db: workers on other hosts cannot share :memory:; give a store file on a shared filesystem or a PostgreSQL URL'); })() : resolve(opts.db);
       const outDir = resolve(opts.out);
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       try {
         if (!(await store.registration(opts.stage))) {
           const names = await store.stageNames();

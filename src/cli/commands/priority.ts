@@ -5,7 +5,7 @@
  * finished target rows until the stage has nothing pending or running.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 import { LEARNED_MODELS, LearnedPriority, type LearnedModel, type PriorityFit } from '../../engine/engine.js';
 import { dbOption } from '../common.js';
 
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--high-first', 'a higher target value ranks first (default: lower first, as for barriers)')
     .addOption(dbOption())
     .action(async (stage: string, o: PriorityOpts) => {
-      const store = openQueueStore(o.db);
+      const store = await openQueue(o.db);
       try {
         const names = await store.stageNames();
         if (!names.includes(stage)) throw new InvalidArgumentError(`priority: no stage ${JSON.stringify(stage)} in ${o.db} (stages: ${names.join(', ') || 'none'})`);

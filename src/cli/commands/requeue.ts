@@ -1,7 +1,7 @@
 /** `fracflow requeue STAGE (--failed | --stale)`: put failed or stale rows back in the queue. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 
 export function register(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(async (stage: string, opts: { failed?: boolean; stale?: boolean; db: string }) => {
       if (opts.failed === opts.stale) throw new InvalidArgumentError('requeue: give exactly one of --failed or --stale');
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       try {
         const n = await store.requeue(stage, opts.failed ? 'failed' : 'stale');
         console.log(`${stage}: ${n} ${opts.failed ? 'failed' : 'stale'} rows back to pending`);

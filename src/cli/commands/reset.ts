@@ -1,7 +1,7 @@
 /** `fracflow reset --yes`: drop every stage table and the engine's run metadata (structures stay). */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 
 export function register(program: Command): void {
   program
@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(async (opts: { yes?: boolean; db: string }) => {
       if (!opts.yes) throw new InvalidArgumentError('reset drops every stage table and its results; add --yes to confirm');
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       try {
         const dropped = await store.reset();
         console.log(dropped.length ? `dropped ${dropped.length} stage tables: ${dropped.join(', ')}` : 'no stage tables to drop');

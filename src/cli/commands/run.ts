@@ -1,7 +1,7 @@
 /** `fracflow run`: the main job on the bundled data. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../store/sqlite/diffusion.js';
+import { describeLocation, openStores } from '../../store/index.js';
 import { importBundled, type ImportReport } from '../../workflow/import.js';
 import { BUNDLED_DATASETS } from '../../io/bundled.js';
 import { printImport, printSummary } from '../report.js';
@@ -12,16 +12,16 @@ export function register(program: Command): void {
     .description('the main job on the bundled data: import every bundled fluoride structure into the store and print a summary')
     .addOption(dbOption())
     .option('--datasets <names>', `comma-separated bundled datasets (${BUNDLED_DATASETS.map((d) => d.name).join(', ')})`, BUNDLED_DATASETS.filter((d) => d.default).map((d) => d.name).join(','))
-    .action((opts: { db: string; datasets: string }) => {
-      const store = openStore(opts.db);
+    .action(async (opts: { db: string; datasets: string }) => {
+      const store = await openStores(opts.db);
       try {
         const reports: ImportReport[] = [];
-        for (const name of opts.datasets.split(',').map((s) => s.trim()).filter(Boolean)) reports.push(importBundled(store, name));
+        for (const name of opts.datasets.split(',').map((s) => s.trim()).filter(Boolean)) reports.push(await importBundled(store, name));
         printImport(reports);
-        printSummary(store);
-        console.log(`store: ${opts.db}`);
+        await printSummary(store);
+        console.log(`store: ${describeLocation(opts.db)}`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

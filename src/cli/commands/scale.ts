@@ -1,7 +1,7 @@
 /** `fracflow scale STAGE=N ...`: change worker counts; running engines apply it within a tick. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 
 export function register(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function register(program: Command): void {
         if (!m) throw new InvalidArgumentError(`scale: expected STAGE=N (N a positive integer), got ${JSON.stringify(s)}`);
         return { stage: m[1]!, n: Number(m[2]) };
       });
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       try {
         for (const p of parsed) {
           const r = await store.scale(p.stage, p.n);

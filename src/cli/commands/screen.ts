@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
+import { DEFAULT_DB, describeLocation } from '../../store/location.js';
 import { runScreen, seedScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../workflow/screen.js';
 import { DEFAULT_BUNDLED, type StructureSource } from '../../workflow/structures.js';
 import { DEFAULT_SCREEN_PARAMS } from '../../stages/pathways.js';
@@ -159,8 +160,8 @@ export function register(program: Command): void {
       } else console.log(`stopped after ${opts.until}: no ranking (it needs the images stage); the pathways table lists one row per pathway`);
       console.log('');
       const science = r.status.reduce((n, x) => n + x.failed - x.failedDied, 0);
-      if (science > 0) console.log(`${science} rows failed as results of the science (e.g. no ${opts.ion} in the structure, a path through an atom): \`fracflow errors${opts.db === 'fracflow.db' ? '' : ` --db ${opts.db}`}\` lists them`);
-      console.log(`store: ${opts.db}; images and DFT inputs: ${opts.out}/images; checkpoint: ${r.checkpointFiles.length ? `${opts.out}/checkpoint` : 'not written (the run did not finish)'}`);
+      if (science > 0) console.log(`${science} rows failed as results of the science (e.g. no ${opts.ion} in the structure, a path through an atom): \`fracflow errors${opts.db === DEFAULT_DB ? '' : ` --db ${describeLocation(opts.db)}`}\` lists them`);
+      console.log(`store: ${describeLocation(opts.db)}; images and DFT inputs: ${opts.out}/images; checkpoint: ${r.checkpointFiles.length ? `${opts.out}/checkpoint` : 'not written (the run did not finish)'}`);
       for (const line of r.incomplete) console.log(`incomplete: ${line}`);
     });
 }

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 import { formatTable } from '../table.js';
 
 function eta(s: number | null): string {
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--json', 'JSON instead of tables: one object per stage, its registered workers under `processes` and its batch jobs under `jobs`')
     .addOption(dbOption())
     .action(async (opts: { json?: boolean; db: string }) => {
-      const store = openQueueStore(opts.db, { readonly: true });
+      const store = await openQueue(opts.db, { readonly: true });
       try {
         const now = Date.now();
         const rows = await store.status(undefined, undefined, now);

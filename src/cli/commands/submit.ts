@@ -1,7 +1,7 @@
 /** `fracflow submit STAGE KEY`: put one entity at the head of a stage's queue. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 
 export function register(program: Command): void {
   program
@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .argument('<key>', 'entity key')
     .addOption(dbOption())
     .action(async (stage: string, key: string, opts: { db: string }) => {
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       try {
         await store.submit(stage, key);
         console.log(`${stage}: ${key} is at the head of the queue`);

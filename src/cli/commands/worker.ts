@@ -8,7 +8,7 @@ import { dbOption } from '../common.js';
 import { Engine, haltMessage } from '../../engine/engine.js';
 import { registeredStage } from '../../engine/load.js';
 import { batchJobOfEnv } from '../../engine/batch.js';
-import { openQueueStore } from '../../store/index.js';
+import { openQueue } from '../../store/index.js';
 import { SignalStop } from '../signals.js';
 import { trackProcessGroups } from '../../engine/executor.js';
 import { trackBatchJobs } from '../../engine/batch-executor.js';
@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option('--json', 'print the run report as JSON')
     .addOption(dbOption())
     .action(async (opts: WorkerOpts) => {
-      const store = openQueueStore(opts.db);
+      const store = await openQueue(opts.db);
       let e: Engine;
       try {
         const stage = await registeredStage(store, opts.stage, opts.module);

@@ -50,12 +50,15 @@ export function setPriority(sql: SqlDb, stage: string, p: PrioritySpec, now: num
 
 /**
  * Adaptive broadening: raise every cutoff that has room by its step (capped at its max), record the
- * change, and admit what the wider filter lets in. Null when no cutoff can widen any more.
+ * change, and admit what the wider filter lets in. Null when no cutoff can widen any more, or when the
+ * cutoffs in force are no longer `expected` (the ones the caller saw: another process broadened the
+ * stage first, and two processes broadening at once broaden once).
  */
-export function broaden(sql: SqlDb, plan: StagePlan, priority: PrioritySpec, now: number): BroadenResult | null {
+export function broaden(sql: SqlDb, plan: StagePlan, priority: PrioritySpec, now: number, expected?: Readonly<Record<string, number>>): BroadenResult | null {
   const spec = plan.stage.filter?.cutoffs ?? {};
   return sql.transaction(() => {
     const current = cutoffs(sql, plan.table);
+    if (expected && Object.entries(expected).some(([n, v]) => (current[n] ?? spec[n]?.initial) !== v)) return null;
     const changes: { name: string; from: number; to: number }[] = [];
     for (const [name, c] of Object.entries(spec)) {
       const v = current[name] ?? c.initial;

@@ -34,3 +34,8 @@ export function unfinished(sql: SqlDb, table: string): number {
   if (emitter !== null) return unfinished(sql, emitter);
   return sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE state IN ('pending', 'running')`)!.n;
 }
+
+/** Has the stage a pending row whose back-off has ended? One probe of the queue index. */
+export function hasReady(sql: SqlDb, table: string, now: number): boolean {
+  return sql.get(`SELECT 1 AS x FROM ${table} WHERE state = 'pending' AND available_at <= ? LIMIT 1`, [now]) !== undefined;
+}

@@ -8,9 +8,11 @@
 import { structureHash } from '../../structure/hash.js';
 import { openSql, StoreError, type OpenOptions, type SqlDb } from './connection.js';
 import type { Structure } from '../../structure/structure.js';
-import { createStructure, density, formula, reducedFormula, siteCount, volume } from '../../structure/structure.js';
+import { createStructure } from '../../structure/structure.js';
 
-export const CODE_VERSION = '0.1.0';
+export { CODE_VERSION } from '../diffusion.js';
+export type { StructureRow, ImportCounts, DuplicatePair, ImportErrorSource, ImportErrorRow, DatasetSummary, RankedPathway, CalcRow } from '../diffusion.js';
+import { blobF64, structureColumns, type CalcRow, type DatasetSummary, type DiffusionStore, type DuplicatePair, type ImportCounts, type ImportErrorRow, type ImportErrorSource, type RankedPathway, type RankingParams, type StructureRow } from '../diffusion.js';
 
 export { openSql, StoreError } from './connection.js';
 export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './connection.js';
@@ -18,71 +20,11 @@ export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './connection.js';
 export { migrate, migrateStore, MIGRATIONS, type Migration } from './migrations.js';
 import { checkSchema, migrate, missingMigration, MIGRATIONS } from './migrations.js';
 import { SqliteQueueStore } from './index.js';
-import { addToGroup, errorCause, errorGroups as stageErrorGroups, sortedGroups, type Grouping } from './ops.js';
+import { errorGroups as stageErrorGroups } from './ops.js';
+import { groupImportErrors, IMPORT_ERRORS } from '../error-groups.js';
 import type { ErrorGroup } from '../interface.js';
 
-export interface StructureRow {
-  sourceId: string;
-  dataset: string;
-  structure: Structure;
-}
-
-export interface ImportCounts {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  /**
-   * Of the rows written or found unchanged, those whose content equals a structure imported
-   * earlier under another source id (`duplicate_of` set): kept, and not screened again.
-   */
-  duplicates: number;
-}
-
-/** A structure whose content equals an earlier one's. */
-export interface DuplicatePair {
-  sourceId: string;
-  duplicateOf: string;
-}
-
-/** Where an import error comes from (columns of `import_errors`). */
-export interface ImportErrorSource {
-  /** The file, as given or found in a folder. */
-  file?: string;
-  /** 0-based record, data block or frame within the file; absent when the whole file failed. */
-  record?: number;
-  /** The record's own id (material_id, block name) when known. */
-  recordId?: string;
-}
-
-export interface ImportErrorRow extends ImportErrorSource {
-  dataset: string;
-  sourceId: string | null;
-  message: string;
-}
-
-export interface DatasetSummary {
-  dataset: string;
-  structures: number;
-  /** Structures whose content equals an earlier-imported one's. */
-  duplicates: number;
-  sites: number;
-  minSites: number;
-  maxSites: number;
-  withEnergyAboveHull: number;
-}
-
 export { structureHash };
-
-function f64Blob(a: Float64Array): Buffer {
-  return Buffer.from(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
-}
-
-function blobF64(b: Buffer): Float64Array {
-  // Copy: a Buffer from SQLite need not be 8-byte aligned for a Float64Array view.
-  const out = new Float64Array(b.byteLength / 8);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 export class Store {
   private queueStore: SqliteQueueStore | null = null;
@@ -142,8 +84,7 @@ export class Store {
        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
     this.sql.transaction(() => {
       for (const r of rows) {
-        const s = r.structure;
-        const hash = structureHash(s);
+        const hash = structureHash(r.structure);
         const prev = this.sql.get<{ content_hash: string }>(findSql, [r.sourceId]);
         touched.add(hash);
         if (prev && prev.content_hash === hash) {
@@ -152,25 +93,7 @@ export class Store {
         }
         if (prev) touched.add(prev.content_hash);
         written.push(r.sourceId);
-        const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-        this.sql.run(insertSql, {
-          sourceId: r.sourceId,
-          dataset: r.dataset,
-          formula: formula(s),
-          reducedFormula: reducedFormula(s),
-          nsites: siteCount(s),
-          volume: volume(s),
-          density: density(s),
-          eAboveHull: num(s.info['e_above_hull'] ?? s.info['energy_above_hull']),
-          formationEnergy: num(s.info['formation_energy_per_atom']),
-          lattice: f64Blob(s.lattice),
-          species: s.species.join(' '),
-          frac: f64Blob(s.frac),
-          oxi: s.oxidationStates ? f64Blob(s.oxidationStates) : null,
-          info: JSON.stringify(s.info),
-          hash,
-          codeVersion: CODE_VERSION,
-        });
+        this.sql.run(insertSql, structureColumns(r, hash));
         if (prev) counts.updated++;
         else counts.inserted++;
       }
@@ -293,7 +216,7 @@ export class Store {
    * given. Rows of structures re-imported since with other content are left out (their keys carry the
    * old content hash).
    */
-  topPathways(p: { ion: string; maxLengthAng: number; limit: number; idpp: string }, n: number): RankedPathway[] {
+  topPathways(p: RankingParams, n: number): RankedPathway[] {
     if (!this.sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'images'")) return [];
     return this.sql.all<RankedPathway>(
       `SELECT i.key, i.state, d.structure_id, d.formula, d.hop_index, d.length, d.multiplicity, d.nsites, d.nsites_777,
@@ -327,41 +250,7 @@ export class Store {
   }
 }
 
-/** One row of a calc stage as `fracflow calc` reports it. */
-export interface CalcRow {
-  key: string;
-  state: string;
-  barrier_ev: number | null;
-  energy_start_ev: number | null;
-  energy_mid_ev: number | null;
-  energy_end_ev: number | null;
-  exit_code: number | null;
-  last_error: string | null;
-}
-
-/** The pseudo-stage name under which `errors` lists import errors (the table's name). */
-export const IMPORT_ERRORS = 'import_errors';
-
-/** One row of a screen's ranking: a pathway that reached the images stage, with its descriptors. */
-export interface RankedPathway {
-  key: string;
-  state: string;
-  structure_id: string;
-  formula: string;
-  hop_index: number;
-  length: number;
-  multiplicity: number;
-  nsites: number;
-  nsites_777: number;
-  oxidation_state: number | null;
-  dimensionality: number;
-  dimensionality_cumlengths: number;
-  dimensionality_cumbarriers: number | null;
-  ewald_energy: number | null;
-  ionic_radii_overlap_cations: number | null;
-  ionic_radii_overlap_anions: number | null;
-  out_dir: string | null;
-}
+export { IMPORT_ERRORS } from '../error-groups.js';
 
 /** Import errors grouped by dataset and cause, most frequent first (none in a store without the table). */
 export function importErrorGroups(store: SqlDb | SqliteQueueStore): ErrorGroup[] {
@@ -370,18 +259,62 @@ export function importErrorGroups(store: SqlDb | SqliteQueueStore): ErrorGroup[]
   const rows = sql.all<{ dataset: string; source_id: string | null; message: string; file: string | null; record: number | null; record_id: string | null }>(
     'SELECT dataset, source_id, message, file, record, record_id FROM import_errors ORDER BY id',
   );
-  const groups = new Map<string, Grouping>();
-  for (const r of rows) {
-    const paths: string[] = [];
-    const message = errorCause(r.message, [[r.source_id, '<id>'], [r.file, '<file>'], [r.record_id, '<record>']], paths);
-    if (r.file !== null) paths.unshift(r.file);
-    addToGroup(groups, `${r.dataset}\n${message}`, () => ({ stage: IMPORT_ERRORS, dataset: r.dataset, message, rows: 0, examples: [], paths: [], attempts: 1 }), r.source_id ?? r.file ?? '?', [...new Set(paths)], 1);
-  }
-  return sortedGroups(groups);
+  return groupImportErrors(rows);
 }
-
 
 /** Open (and migrate) the store at `path` (`:memory:` for a throw-away one). */
 export function openStore(path: string, options: OpenOptions = {}): Store {
   return new Store(path, options);
+}
+
+/**
+ * The asynchronous workflow store ({@link DiffusionStore}) over a synchronous {@link Store}: every
+ * promise is settled when returned (better-sqlite3 is synchronous).
+ */
+export class SqliteDiffusionStore implements DiffusionStore {
+  readonly store: Store;
+  readonly location: string;
+  constructor(store: Store) {
+    this.store = store;
+    this.location = store.path;
+  }
+  get queue(): SqliteQueueStore {
+    return this.store.queue;
+  }
+  async upsertStructures(rows: readonly StructureRow[]): Promise<ImportCounts & { duplicatePairs: DuplicatePair[] }> {
+    return this.store.upsertStructures(rows);
+  }
+  async recordImportError(dataset: string, sourceId: string | null, message: string, from?: ImportErrorSource): Promise<void> {
+    this.store.recordImportError(dataset, sourceId, message, from);
+  }
+  async importErrors(sinceId?: number): Promise<ImportErrorRow[]> {
+    return this.store.importErrors(sinceId);
+  }
+  async lastImportErrorId(): Promise<number> {
+    return this.store.lastImportErrorId();
+  }
+  async structureSummary(): Promise<DatasetSummary[]> {
+    return this.store.structureSummary();
+  }
+  async structureCount(): Promise<number> {
+    return this.store.structureCount();
+  }
+  async getStructure(sourceId: string): Promise<Structure | null> {
+    return this.store.getStructure(sourceId);
+  }
+  async importErrorGroups(): Promise<ErrorGroup[]> {
+    return importErrorGroups(this.store.sql);
+  }
+  async topPathways(p: RankingParams, n: number): Promise<RankedPathway[]> {
+    return this.store.topPathways(p, n);
+  }
+  async calcSource(table: string): Promise<{ columns: string[]; unfinished: number | null }> {
+    return this.store.calcSource(table);
+  }
+  async calcRows(stage: 'calc_static' | 'calc_neb'): Promise<CalcRow[]> {
+    return this.store.calcRows(stage);
+  }
+  async close(): Promise<void> {
+    this.store.close();
+  }
 }

@@ -15,7 +15,7 @@ import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
 import { claim, claimKeys, claimSuspect } from './claim.js';
 import { fail, finish, insertEmitted } from './complete.js';
 import { broaden, readControl, recordEvent, setPriority } from './control.js';
-import { counts, lastFinished, othersRunning, unfinished } from './counts.js';
+import { counts, hasReady, lastFinished, othersRunning, unfinished } from './counts.js';
 import { checkUpstream, emitterOf, ensureEmitted, ensureStage, isStageTable } from './ensure.js';
 import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js';
 import { planOf, type StagePlan } from './plan.js';
@@ -31,6 +31,9 @@ import { throughputHistory } from './dashboard/throughput.js';
 import { recentEvents } from './dashboard/events.js';
 import { changeMark } from './dashboard/change-mark.js';
 import { prepareDashboard } from './dashboard/prepare.js';
+
+/** How often {@link SqliteQueueStore.waitForWork} looks at the queues (ms). */
+export const WAIT_POLL_MS = 50;
 
 export class SqliteQueueStore implements QueueStore, DashboardStore {
   readonly sql: SqlDb;
@@ -194,8 +197,8 @@ export class SqliteQueueStore implements QueueStore, DashboardStore {
     return r;
   }
 
-  async broaden(stage: string, now = Date.now()): Promise<BroadenResult | null> {
-    return broaden(this.sql, this.plan(stage), this.priority(stage), now);
+  async broaden(stage: string, now = Date.now(), expected?: Readonly<Record<string, number>>): Promise<BroadenResult | null> {
+    return broaden(this.sql, this.plan(stage), this.priority(stage), now, expected);
   }
 
   async cutoffs(stage: string): Promise<Record<string, number>> {
@@ -216,6 +219,17 @@ export class SqliteQueueStore implements QueueStore, DashboardStore {
 
   async status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): Promise<StageStatus[]> {
     return stageStatus(this.sql, stages, liveWorkers, now);
+  }
+
+  /** Polls the stages' ready rows every {@link WAIT_POLL_MS} (SQLite has no notifications across processes). */
+  async waitForWork(stages: readonly string[], timeoutMs: number): Promise<void> {
+    const end = Date.now() + Math.max(0, timeoutMs);
+    for (;;) {
+      const now = Date.now();
+      for (const s of stages) if (isStageTable(this.sql, s) && hasReady(this.sql, s, now)) return;
+      if (now >= end) return;
+      await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, end - now)));
+    }
   }
 
   async stageNames(): Promise<string[]> {

@@ -6,7 +6,8 @@
 import { join, resolve } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { openSql, type SqlDb } from './connection.js';
-import { encodeFile, makeTable, type ColumnDef } from '../../stage-kit/arrow.js';
+import { encodeFile, makeTable } from '../../stage-kit/arrow.js';
+import { csvOf, jsonLinesOf, specColumnTypes, tableData, type TableData } from '../table-files.js';
 import { makeOutputDir, writeOutputFile } from '../../io/output-files.js';
 import { setPriority as setStagePriority } from './control.js';
 import { expireDeadLocalLeases, sweep as sweepRows } from './lease.js';
@@ -30,65 +31,16 @@ function requireStage(sql: SqlDb, stage: string): void {
 }
 
 import type { ErrorGroup } from '../interface.js';
+import { groupStageErrors } from '../error-groups.js';
 export type { ErrorGroup } from '../interface.js';
 
-const ABSOLUTE_PATH = /(^|[\s'"`(=[,])((?:\/|[A-Za-z]:\\)[^\s'"`,;:()[\]{}<>]*[^\s'"`,;:()[\]{}<>.])/g;
-
-function escapeRegExp(t: string): string {
-  return t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * `message` with each value of `parts` (where it stands as a whole word) replaced by its
- * placeholder, absolute paths by `<path>` (collected into `paths`), `:<digits>` after a path or file
- * placeholder by `:<line>`, and `[<digits>]` by `[<i>]`.
- */
-export function errorCause(message: string, parts: readonly [string | null | undefined, string][], paths: string[]): string {
-  // Paths first: a path that holds the key (an output folder named after it) goes out whole.
-  let m = message.replace(ABSOLUTE_PATH, (all: string, pre: string, path: string) => {
-    if (parts.some(([v]) => v === path)) return all;
-    paths.push(path);
-    return `${pre}<path>`;
-  });
-  // Longest first, so that a key holding the structure id is replaced as a whole.
-  for (const [value, placeholder] of [...parts].sort((a, b) => (b[0]?.length ?? 0) - (a[0]?.length ?? 0))) {
-    if (!value || value.length < 2) continue;
-    m = m.replace(new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(value)}(?![A-Za-z0-9_])`, 'g'), placeholder);
-  }
-  return m.replace(/(<path>|<file>):\d+(?=:)/g, '$1:<line>').replace(/\[\d+\]/g, '[<i>]');
-}
-
-export interface Grouping {
-  group: ErrorGroup;
-  paths: Set<string>;
-}
-
-export function addToGroup(groups: Map<string, Grouping>, key: string, make: () => ErrorGroup, example: string, paths: readonly string[], attempts: number): void {
-  let g = groups.get(key);
-  if (!g) groups.set(key, (g = { group: make(), paths: new Set() }));
-  g.group.rows++;
-  if (g.group.examples.length < 3) g.group.examples.push(example);
-  g.group.attempts = Math.max(g.group.attempts, attempts);
-  for (const p of paths) if (g.paths.size < 3) g.paths.add(p);
-}
-
-export function sortedGroups(groups: Map<string, Grouping>): ErrorGroup[] {
-  return [...groups.values()]
-    .map((g) => ({ ...g.group, paths: [...g.paths] }))
-    .sort((a, b) => b.rows - a.rows || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
-}
+export { errorCause, addToGroup, sortedGroups, type Grouping } from '../error-groups.js';
 
 /** Failed rows of one stage grouped by cause, most frequent first. */
 function stageErrorGroups(sql: SqlDb, stage: string): ErrorGroup[] {
   const hasId = sql.get('SELECT 1 AS x FROM pragma_table_info(?) WHERE name = ?', [stage, 'structure_id']) !== undefined;
   const rows = sql.allRaw(`SELECT key, last_error, attempts${hasId ? ', structure_id' : ''} FROM ${stage} WHERE state = 'failed' ORDER BY id`);
-  const groups = new Map<string, Grouping>();
-  for (const [key, error, attempts, id] of rows as [string, string | null, number, string | null | undefined][]) {
-    const paths: string[] = [];
-    const message = error === null ? '(no message)' : errorCause(error, [[key, '<key>'], [id, '<id>']], paths);
-    addToGroup(groups, message, () => ({ stage, message, rows: 0, examples: [], paths: [], attempts: 0 }), key, paths, attempts);
-  }
-  return sortedGroups(groups);
+  return groupStageErrors(stage, rows as [string, string | null, number, string | null | undefined][]);
 }
 
 /**
@@ -231,40 +183,13 @@ export function viewNames(sql: SqlDb): string[] {
   return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name`).map((r) => r.name);
 }
 
-/** The column type of values whose SQL type is not declared (view columns computed by expressions). */
-function inferredType(values: readonly unknown[]): ColumnType {
-  let kind: ColumnType | null = null;
-  for (const v of values) {
-    if (v === null || v === undefined) continue;
-    const k: ColumnType = typeof v === 'number' || typeof v === 'bigint' ? 'float64' : v instanceof Uint8Array ? 'binary' : 'utf8';
-    if (kind !== null && kind !== k) return 'utf8';
-    kind = k;
-  }
-  return kind ?? 'utf8';
-}
-
 /**
  * The declared types of a stage table's input and output columns (its `engine_stages` spec), so
  * int32 and bool columns export as such rather than as SQLite's INTEGER. Empty for other tables.
  */
 function stageColumnTypes(sql: SqlDb, table: string): Map<string, ColumnType> {
-  const out = new Map<string, ColumnType>();
-  if (!sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'engine_stages'")) return out;
-  const row = sql.get<{ spec_json: string }>('SELECT spec_json FROM engine_stages WHERE name = ?', [table]);
-  if (!row) return out;
-  let spec: { input?: { columns?: Record<string, { type?: unknown } | unknown> }; output?: Record<string, unknown> };
-  try {
-    spec = JSON.parse(row.spec_json) as typeof spec;
-  } catch {
-    return out;
-  }
-  const known = (t: unknown): t is ColumnType => t === 'float64' || t === 'int32' || t === 'utf8' || t === 'binary' || t === 'bool';
-  for (const [name, c] of Object.entries(spec.input?.columns ?? {})) {
-    const t = typeof c === 'object' && c !== null ? (c as { type?: unknown }).type : c;
-    if (known(t)) out.set(name, t);
-  }
-  for (const [name, t] of Object.entries(spec.output ?? {})) if (known(t)) out.set(name, t);
-  return out;
+  if (!sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'engine_stages'")) return new Map();
+  return specColumnTypes(sql.get<{ spec_json: string }>('SELECT spec_json FROM engine_stages WHERE name = ?', [table])?.spec_json);
 }
 
 /**
@@ -272,26 +197,13 @@ function stageColumnTypes(sql: SqlDb, table: string): Map<string, ColumnType> {
  * exceed int32). Tables come in rowid order, views in their own order; a view column without a
  * declared type takes the type of its values (mixed values are written as text).
  */
-export function readTable(sql: SqlDb, table: string): { defs: ColumnDef[]; columns: unknown[][] } {
+export function readTable(sql: SqlDb, table: string): TableData {
   if (!exportableTables(sql).includes(table)) throw new StageError(`no table named ${JSON.stringify(table)} (tables: ${exportableTables(sql).join(', ')})`);
   const view = viewNames(sql).includes(table);
-  const declaredByStage = stageColumnTypes(sql, table);
   const info = sql.all<{ name: string; type: string }>('SELECT name, type FROM pragma_table_info(?) ORDER BY cid', [table]);
   const rows = sql.allRaw(`SELECT ${info.map((c) => `"${c.name}"`).join(', ')} FROM ${table}${view ? '' : ' ORDER BY rowid'}`);
   const columns = info.map((_, c) => rows.map((r) => r[c]));
-  const defs = info.map((c, i) => {
-    // A stage's int32 or bool column keeps its type only when every value fits it (a column whose
-    // declaration changed may still hold older values): otherwise SQLite's own type, exact.
-    const byStage = declaredByStage.get(c.name);
-    const fits = byStage === 'int32' ? columns[i]!.every((v) => v === null || (Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647))
-      : byStage === 'bool' ? columns[i]!.every((v) => v === null || v === 0 || v === 1)
-      : byStage !== undefined;
-    const declared = (fits ? byStage : undefined) ?? SQLITE_TO_COLUMN[c.type.toUpperCase()];
-    const type = declared ?? (view ? inferredType(columns[i]!) : 'utf8');
-    if (type === 'utf8') columns[i] = columns[i]!.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : String(v)));
-    return { name: c.name, type };
-  });
-  return { defs, columns };
+  return tableData(info.map((c) => c.name), info.map((c) => SQLITE_TO_COLUMN[c.type.toUpperCase()]), stageColumnTypes(sql, table), columns, view);
 }
 
 export function tableAsArrow(sql: SqlDb, table: string): Table {
@@ -299,36 +211,14 @@ export function tableAsArrow(sql: SqlDb, table: string): Table {
   return makeTable(defs, columns);
 }
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** RFC 4180 CSV (header row; BLOBs as base64; NULL as an empty cell). */
 export function tableAsCsv(sql: SqlDb, table: string): string {
-  const { defs, columns } = readTable(sql, table);
-  const n = columns[0]?.length ?? 0;
-  const lines = [defs.map((d) => csvCell(d.name)).join(',')];
-  for (let r = 0; r < n; r++) lines.push(columns.map((c) => csvCell(c[r])).join(','));
-  return lines.join('\n') + '\n';
+  return csvOf(readTable(sql, table));
 }
 
 /** JSON lines, one object per row (BLOBs as base64). */
 export function tableAsJsonLines(sql: SqlDb, table: string): string {
-  const { defs, columns } = readTable(sql, table);
-  const n = columns[0]?.length ?? 0;
-  const out: string[] = [];
-  for (let r = 0; r < n; r++) {
-    const o: Record<string, unknown> = {};
-    defs.forEach((d, c) => {
-      const v = columns[c]![r];
-      o[d.name] = v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v;
-    });
-    out.push(JSON.stringify(o));
-  }
-  return out.length ? out.join('\n') + '\n' : '';
+  return jsonLinesOf(readTable(sql, table));
 }
 
 export type ExportFormat = 'csv' | 'arrow' | 'json';

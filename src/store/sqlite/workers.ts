@@ -4,7 +4,8 @@
  * --submit` records the jobs it submitted and the states the scheduler reports for them.
  */
 import { hostname } from 'node:os';
-import { WORKER_STALE_MS, type BatchJobRecord, type WorkerRecord, type WorkerRegistration } from '../interface.js';
+import { isStale } from '../worker-liveness.js';
+import type { BatchJobRecord, WorkerRecord, WorkerRegistration } from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { recordEvent } from './control.js';
 
@@ -18,20 +19,6 @@ interface WorkerRow {
   heartbeat_at: number;
   rows_done: number;
   job: string | null;
-}
-
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as { code?: string }).code === 'ESRCH';
-  }
-}
-
-/** Stale: no heartbeat for WORKER_STALE_MS, or a process of this host that no longer exists. */
-export function isStale(w: { host: string; pid: number; heartbeatAt: number }, now: number, host = hostname()): boolean {
-  return now - w.heartbeatAt > WORKER_STALE_MS || (w.host === host && processGone(w.pid));
 }
 
 export function registerWorker(sql: SqlDb, w: WorkerRegistration, now: number): void {
