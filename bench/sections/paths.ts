@@ -35,7 +35,7 @@ function block(title: string, rows: Row[]): string[] {
   }
   out.push('');
   out.push(`Target ≥ 50× per structure at L = 5 Å: ${s5.filter((x) => x >= 50).length} of ${s5.length} structures reach it; median ${median(s5).toFixed(1)}× — ${median(s5) >= 50 ? 'met at the median' : '**not met at the median**'}. ` +
-    'findHops gets the operations and equivalence classes of a primitive cell from its own operation search (src/structure/symops.ts: the same operations, translations to 1e-6, and orbits as moyo on every reference and bundled structure up to 200 sites, test/structure/symops.test.ts) and leaves the space group and Wyckoff symbols, which only moyo\'s identification and standardisation give, to the first read of those fields. ' +
+    'findHops gets the operations and equivalence classes of a primitive cell from its own operation search (src/structure/symops.ts: spglib\'s rules, the same operations and equivalent sites as spglib on every reference and bundled structure, test/structure/spglib-agreement.test.ts) and leaves the space group and Wyckoff symbols, which moyo names from the symmetrised cell, to the first read of those fields. ' +
     (wy.length === rows.length ? `With them read the median is ${median(sWy).toFixed(1)}× (${sWy.filter((x) => x >= 50).length} of ${sWy.length} at ≥ 50×): the moyo call alone exceeds pymatgen's time / 50 on ${rows.filter((x) => x.symmetry_ms > x.pymatgen_l5_ms / 50).length} of ${rows.length} structures.` : ''), '');
   return out;
 }
