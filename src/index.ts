@@ -60,15 +60,15 @@ export { idpp, IdppGuardError, IdppShiftError, IDPP_DEFAULTS } from './kernels/i
 export { pymatgenPairShifts } from './kernels/idpp-ts.js';
 export type { IdppOptions, IdppResult } from './kernels/idpp.js';
 export { symmetry, moyoSymmetry, primitiveReduction, sitePermutations, symmetryOrbits, clearSymmetryCache, symmetryCacheSize, checkSymprec, SymmetryError, DEFAULT_SYMPREC, MOYO_WHOLE_CELL_MAX_SITES } from './structure/symmetry.js';
-export { searchOperations, pureTranslationLattice } from './structure/symops.js';
+export { searchOperations, pureTranslationLattice, delaunayReduce, DEFAULT_ANGLE_TOLERANCE_DEG } from './structure/symops.js';
 export type { PureTranslations } from './structure/symops.js';
 export type { SymmetryInfo, SymmetryOptions, PrimitiveReduction, SitePermutations } from './structure/symmetry.js';
 export { lllReduce, LLL_DELTA } from './structure/lll.js';
 export type { LllResult } from './structure/lll.js';
 export { sanitize } from './structure/sanitize.js';
 export type { SanitizeOptions, SanitizeResult, SanitizeTransform } from './structure/sanitize.js';
-export { findHops, autoCutoff, ionElement, PathfinderError, DEFAULT_MAX_LENGTH_ANG, DEFAULT_HOP_LIMIT } from './analysis/pathfinder.js';
-export type { Hop, HopResult, FindHopsOptions, Vec3 } from './analysis/pathfinder.js';
+export { findHops, autoCutoff, ionElement, PathfinderError, DEFAULT_MAX_LENGTH_ANG, DEFAULT_HOP_LIMIT, HOP_EQUIVALENCES } from './analysis/pathfinder.js';
+export type { Hop, HopResult, FindHopsOptions, HopEquivalence, Vec3 } from './analysis/pathfinder.js';
 export { DEFAULT_MAX_SITES, SiteLimitError } from './analysis/site-limit.js';
 export type { ProgressEvent, ProgressCallback } from './analysis/progress.js';
 export { hopImages, pymatgenHopImages, pymatgenSupercellFrac, hopBetween, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';

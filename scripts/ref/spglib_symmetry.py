@@ -13,7 +13,7 @@ test/fixtures/reference/structures.jsonl, what pymatgen's
   number, hall_number, international  the space group
   n_operations                       operations in the given cell (pure translations included)
   rotations                          one string per operation: the 9 integers, row-major, "," separated
-  translations                       3 per operation, in [0, 1), rounded to 1e-6
+  translations                       3 per operation, as spglib returns them (full precision)
   equivalent_atoms                   for each site, the representative site of its orbit (spglib's)
   classes                            pymatgen's ``SymmetrizedStructure.equivalent_indices`` (classes in
                                      order of their lowest index)
@@ -88,7 +88,6 @@ def analyse(r):
         return {"error": spglib.get_error_message()}
     rot = d["rotations"]
     tr = d["translations"]
-    tr = np.round(tr - np.floor(tr), 6) % 1.0
     classes = [list(map(int, c)) for c in sga.get_symmetrized_structure().equivalent_indices]
     return {
         "number": int(d["number"]),

@@ -31,7 +31,7 @@ import { minLengthScaling } from '../kernels/supercell.js';
 import { ewaldSiteEnergy } from '../kernels/ewald.js';
 import { radiiOverlap } from '../kernels/overlap.js';
 import { IdppGuardError } from '../kernels/idpp.js';
-import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_LENGTH_TOL_ANG, findHops, ionElement, type Hop, type HopResult, type Vec3 } from './pathfinder.js';
+import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_EQUIVALENCES, HOP_LENGTH_TOL_ANG, findHops, ionElement, type Hop, type HopEquivalence, type HopResult, type Vec3 } from './pathfinder.js';
 import { hopImages, pymatgenHopImages, type HopImages } from './hop-images.js';
 import { dimensionalityCumCosts, dimensionalityCumLengths, dimensionalityOfClass, firstPercolationLengths, hopGraph, type HopGraph } from './percolation.js';
 import { checkSiteCount, maxSitesProblem } from './site-limit.js';
@@ -66,6 +66,11 @@ export interface DescriptorOptions {
   supercellMinLengthAng?: number;
   /** Symmetry tolerance, Å. Default 0.1. */
   symprec?: number;
+  /**
+   * Which hops are distinct (`findHops`' `equivalence`): `fracflow` (default) merges the members of a
+   * symmetry orbit, `pymatgen` lists DistinctPathFinder's hops (the DDI pathway set).
+   */
+  equivalence?: HopEquivalence;
   /**
    * Most sites the structure may have, counted as given (before the primitive reduction). Default
    * {@link DEFAULT_MAX_SITES}; a larger one is refused with a SiteLimitError naming the count and the limit.
@@ -164,6 +169,9 @@ function checkOptions(o: DescriptorOptions): void {
     throw new DescriptorError(`supercellMinLengthAng must be a positive number of Å, got ${String(o.supercellMinLengthAng)}`);
   }
   if (o.ion !== undefined && typeof o.ion !== 'string') throw new DescriptorError(`ion must be an element symbol, got ${String(o.ion)}`);
+  if (o.equivalence !== undefined && !HOP_EQUIVALENCES.includes(o.equivalence)) {
+    throw new DescriptorError(`equivalence must be ${HOP_EQUIVALENCES.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(o.equivalence)}`);
+  }
   const limitProblem = maxSitesProblem(o.maxSites, 'maxSites');
   if (limitProblem) throw new DescriptorError(limitProblem);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new DescriptorError(`onProgress must be a function, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
@@ -233,7 +241,7 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
   progress?.({ phase: `${options.sanitize === false ? 'primitive cell and symmetry' : 'sanitize: primitive cell and symmetry'} (${structure.species.length} sites)` });
   let s = options.sanitize === false ? structure : sanitize(structure, { symprec }).structure;
   const reduction = primitiveReduction(s, { symprec });
-  const hops = findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, onProgress: progress });
+  const hops = findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, equivalence: options.equivalence, onProgress: progress });
 
   progress?.({ phase: `oxidation states (${s.species.length} sites)` });
   let oxidation: DescriptorContext['oxidation'];
