@@ -6,7 +6,7 @@ import { readJson, f, median } from '../report-util.js';
 interface Row {
   id: string; group: string; n_sites: number; hops_l5: number;
   l5_ms: number; l35_ms: number; symmetry_ms: number; l5_reduced_ms: number;
-  l5_warm_ms?: number; own_ops_ms?: number | null; l5_wyckoff_ms?: number;
+  l5_warm_ms?: number; own_ops_ms?: number | null; l5_wyckoff_ms?: number; l5_pymatgen_mode_ms?: number;
   pymatgen_l5_ms: number; pymatgen_l35_ms: number | null;
 }
 interface PathsResult { machine: Record<string, unknown>; cold_first_call_ms: number; structures: number; per_structure: Row[] }
@@ -23,6 +23,9 @@ function block(title: string, rows: Row[]): string[] {
   const wy = rows.filter((x) => typeof x.l5_wyckoff_ms === 'number');
   const sWy = wy.map((x) => x.pymatgen_l5_ms / x.l5_wyckoff_ms!);
   if (wy.length === rows.length) out.push(`| the same, space group and Wyckoff symbols read (moyo included) | ${f(median(wy.map((x) => x.l5_wyckoff_ms!)), 4)} | ${f(Math.max(...wy.map((x) => x.l5_wyckoff_ms!)))} | ${median(sWy).toFixed(1)}× | ${Math.min(...sWy).toFixed(1)}× |`);
+  const pm = rows.filter((x) => typeof x.l5_pymatgen_mode_ms === 'number');
+  const sPm = pm.map((x) => x.pymatgen_l5_ms / x.l5_pymatgen_mode_ms!);
+  if (pm.length === rows.length) out.push(`| the same, \`equivalence: 'pymatgen'\` (DistinctPathFinder's list) | ${f(median(pm.map((x) => x.l5_pymatgen_mode_ms!)), 4)} | ${f(Math.max(...pm.map((x) => x.l5_pymatgen_mode_ms!)))} | ${median(sPm).toFixed(1)}× | ${Math.min(...sPm).toFixed(1)}× |`);
   out.push(`| fracflow \`findHops\`, L = 3.5 Å | ${f(median(rows.map((x) => x.l35_ms)), 4)} | ${f(Math.max(...rows.map((x) => x.l35_ms)))} | ${s35.length ? median(s35).toFixed(1) + '×' : '–'} | ${s35.length ? Math.min(...s35).toFixed(1) + '×' : '–'} |`);
   const own = rows.filter((x) => typeof x.own_ops_ms === 'number');
   if (own.length > 0) out.push(`| operation search alone (${own.length} structures it answers; moyo used for the rest) | ${f(median(own.map((x) => x.own_ops_ms!)), 4)} | ${f(Math.max(...own.map((x) => x.own_ops_ms!)))} | | |`);

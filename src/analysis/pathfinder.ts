@@ -458,6 +458,30 @@ class SiteBins {
   }
 }
 
+/**
+ * The same hops as {@link neighborsOf} (to the last bit: the same arithmetic per site and image),
+ * unsorted, found through the cell list `bins`: linear in the neighbours instead of in the sites.
+ */
+function neighborsAround(bins: SiteBins, center: number, ion: string, radius: number): Candidate[] {
+  const s = bins.s, L = s.lattice, f = s.frac;
+  const cx = f[3 * center]!, cy = f[3 * center + 1]!, cz = f[3 * center + 2]!;
+  const r2 = (radius + NEIGHBOR_TOL_ANG) * (radius + NEIGHBOR_TOL_ANG);
+  const out: Candidate[] = [];
+  bins.around([cx, cy, cz], radius + NEIGHBOR_TOL_ANG, (j, n0, n1, n2) => {
+    if (s.species[j] !== ion) return;
+    const da = f[3 * j]! - cx + n0, db = f[3 * j + 1]! - cy + n1, dc = f[3 * j + 2]! - cz + n2;
+    const x = da * L[0]! + db * L[3]! + dc * L[6]!;
+    const y = da * L[1]! + db * L[4]! + dc * L[7]!;
+    const z = da * L[2]! + db * L[5]! + dc * L[8]!;
+    const d2 = x * x + y * y + z * z;
+    if (d2 > r2) return;
+    const d = Math.sqrt(d2);
+    if (d < NEIGHBOR_TOL_ANG) return;
+    out.push({ start: center, end: j, image: [n0, n1, n2], length: d });
+  });
+  return out;
+}
+
 /** Sorted (Z, distance) pairs of every atom within `radius` of a fractional point. */
 function environment(bins: SiteBins, p: Vec3, radius: number): number[] {
   const s = bins.s;
@@ -599,11 +623,12 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
     const q = red.siteToPrimitive[i]!;
     if (firstCopy[q] === -1) firstCopy[q] = i;
   }
+  const centers: number[] = [];
+  for (let i = 0; i < s.species.length; i++) if (s.species[i] === ion && !(exact && firstCopy[red.siteToPrimitive[i]!] !== i)) centers.push(i);
+  // Many centres (a large primitive cell): a cell list instead of a scan of every site per centre.
+  const bins = centers.length > 16 ? new SiteBins(s, Math.max(1, cutoff / 2)) : null;
   const candidates: Candidate[] = [];
-  for (let i = 0; i < s.species.length; i++) {
-    if (s.species[i] !== ion || (exact && firstCopy[red.siteToPrimitive[i]!] !== i)) continue;
-    candidates.push(...neighborsOf(s, i, ion, cutoff));
-  }
+  for (const i of centers) candidates.push(...(bins ? neighborsAround(bins, i, ion, cutoff) : neighborsOf(s, i, ion, cutoff)));
   // Each distinct hop is a cluster of a symmetry orbit (see clusterOrbit), reported by its shortest
   // member; members within LENGTH_TIE_ANG of the shortest tie, and the tie goes to the lowest start
   // site, end site and image (the class's first site in an exactly symmetric cell).
