@@ -16,7 +16,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createStructure } from '../src/structure/structure.js';
-import { loadBundled } from '../src/structure/bundled.js';
+import { loadBundled } from '../src/io/bundled.js';
 import { hopBetween } from '../src/analysis/hop-images.js';
 import { descriptorContext, descriptorsForHop, pathwayDescriptors } from '../src/analysis/descriptors.js';
 import { benchDir, writeResults, quick } from './common.js';

@@ -81,6 +81,7 @@ async function main(): Promise<void> {
 
   const recs = records();
   const rows: Record<string, unknown>[] = [];
+  const fastRows: Record<string, unknown>[] = [];
   for (const c of IDPP_CASES) {
     const [s, e] = hopEndpoints(recs.get(c.id)!, c.isite, c.esite);
     const first = idpp(s, e, { backend: 'wasm' });
@@ -89,6 +90,12 @@ async function main(): Promise<void> {
     const r = timeInterleaved(() => void idpp(s, e, { backend: 'wasm' }), () => void idpp(s, e, { backend: 'ts' }), quick ? 50 : 300, quick ? 3 : 9);
     rows.push({ case: c.case, n_sites: s.species.length, images: 5, iterations: first.iterations, converged: first.converged, wasm_ms: r.wasm, ts_ms: r.ts });
     console.log(`${c.case.padEnd(18)} N=${String(s.species.length).padStart(3)} iterations ${first.iterations} converged ${first.converged}  wasm ${r.wasm.toFixed(3)} ms  ts ${r.ts.toFixed(3)} ms`);
+    // The fast mode (assembly/idpp-fast.ts) on the same hop: its WASM kernel against its TS twin.
+    const fastOpts = (backend: 'wasm' | 'ts'): IdppOptions => ({ backend, mode: 'fast' });
+    const ff = idpp(s, e, fastOpts('wasm'));
+    const rf = timeInterleaved(() => void idpp(s, e, fastOpts('wasm')), () => void idpp(s, e, fastOpts('ts')), quick ? 50 : 300, quick ? 3 : 9);
+    fastRows.push({ case: c.case, n_sites: s.species.length, images: 5, iterations: ff.iterations, converged: ff.converged, wasm_ms: rf.wasm, ts_ms: rf.ts });
+    console.log(`${c.case.padEnd(18)} fast mode: ${ff.iterations} force evaluations, converged ${ff.converged}  wasm ${rf.wasm.toFixed(3)} ms  ts ${rf.ts.toFixed(3)} ms`);
   }
 
   // The whole jittered conformance set, one call per hop.
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
   writeResults('idpp', {
     cold_compile_instantiate_ms: coldMs,
     cases: rows,
+    fast_cases: fastRows,
     jittered_set: { hops: hops.length, iterations, total_wasm_ms: set.wasm, total_ts_ms: set.ts },
   });
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createStructure, cartesian, type Structure } from '../src/structure/structure.js';
 import { neighborSearchWasm, neighborSearchTs } from '../src/kernels/neighbors.js';
-import { loadBundled } from '../src/structure/bundled.js';
+import { loadBundled } from '../src/io/bundled.js';
 import { wasmPath } from '../src/paths.js';
 import { writeResults, quick, timePair } from './common.js';
 

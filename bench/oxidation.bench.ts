@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { createStructure, type Structure } from '../src/structure/structure.js';
 import { clearSymmetryCache, symmetry, symmetryOrbits } from '../src/structure/symmetry.js';
 import { searchOperations } from '../src/structure/symops.js';
-import { bondValenceStates, oxidationStates, compositionGuessStates, clearOxidationCache } from '../src/structure/oxidation.js';
+import { bondValenceStates, oxidationStates, compositionGuessStates, clearOxidationCache } from '../src/analysis/oxidation.js';
 import { benchDir, perCall, writeResults, quick } from './common.js';
 
 interface Rec {

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createStructure, type Structure } from '../src/structure/structure.js';
-import { loadBundled } from '../src/structure/bundled.js';
+import { loadBundled } from '../src/io/bundled.js';
 import { hopGraph, dimensionality, firstPercolationLengths, type HopGraph } from '../src/analysis/percolation.js';
 import { wasmPath } from '../src/paths.js';
 import { benchDir, perCall, writeResults, quick } from './common.js';

@@ -30,23 +30,26 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../src/engine/store.js';
+import { openStore } from '../src/store/sqlite/diffusion.js';
 import { readStructuresLenient } from '../src/structure/io.js';
-import { bundledPath } from '../src/structure/bundled.js';
+import { bundledPath } from '../src/io/bundled.js';
 import type { Structure } from '../src/structure/structure.js';
-import { recordSourceId } from '../src/stages/import.js';
+import { recordSourceId } from '../src/workflow/import.js';
 import { structureHash } from '../src/structure/hash.js';
-import { DEFAULT_BUNDLED, importStructures, type StructureSource } from '../src/stages/structures.js';
-import { runScreen, type ScreenStageName } from '../src/stages/pipeline.js';
+import { DEFAULT_BUNDLED, importStructures, type StructureSource } from '../src/workflow/structures.js';
+import { runScreen, type ScreenStageName } from '../src/workflow/screen.js';
+import type { IdppMode } from '../src/kernels/idpp.js';
 import { writeResults, quick } from './common.js';
 
 /** Python stack on this machine (the issue's figures), for scale. */
 const PYTHON = { path_finding_s_per_structure: 0.14, idpp_5image_95atom_s: 1.1, ewald_96atom_acc3_s: 0.04, s_per_pathway_per_core: 1.4 };
 const TARGETS = { corpus_structures: 10000, corpus_pathways_s: 120, descriptors_pathways_per_s: 10, peak_rss_bytes: 1.5 * 1024 ** 3 };
 
-interface ChildConfig {
+export interface ChildConfig {
   name: string;
   set: 'bundled' | 'corpus';
+  /** IDPP mode of the descriptors and images stages (default: the screen's). */
+  idpp?: IdppMode;
   mode: 'fractured' | 'fixed';
   until: ScreenStageName;
   source: StructureSource;
@@ -74,6 +77,7 @@ export interface StageFigures {
 export interface RunFigures {
   name: string;
   set: 'bundled' | 'corpus';
+  idpp?: IdppMode;
   mode: 'fractured' | 'fixed';
   until: ScreenStageName;
   structures_in: number;
@@ -115,7 +119,7 @@ async function child(c: ChildConfig): Promise<void> {
   }
   const importMs = performance.now() - ti;
   const ts = performance.now();
-  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5 });
+  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp });
   const screenMs = performance.now() - ts;
   const wallMs = performance.now() - t0;
   const maxRss = process.resourceUsage().maxRSS * 1024;
@@ -153,6 +157,7 @@ async function child(c: ChildConfig): Promise<void> {
   const out: RunFigures = {
     name: c.name,
     set: c.set,
+    idpp: c.idpp,
     mode: c.mode,
     until: c.until,
     structures_in: c.structuresIn,
@@ -176,7 +181,7 @@ async function child(c: ChildConfig): Promise<void> {
  * them: every record under its dataset-qualified id, content duplicates left out (the first of
  * each content wins, as the find_paths stage admits only the original).
  */
-function defaultSet(): { id: string; structure: Structure }[] {
+export function defaultSet(): { id: string; structure: Structure }[] {
   const out: { id: string; structure: Structure }[] = [];
   const hashes = new Set<string>();
   for (const name of DEFAULT_BUNDLED) {
@@ -193,13 +198,14 @@ function defaultSet(): { id: string; structure: Structure }[] {
 }
 
 /** One record of the bundled-data schema (what the records reader takes back unchanged). */
-function record(id: string, s: Structure): string {
+export function record(id: string, s: Structure): string {
   const triples = (a: Float64Array) => Array.from({ length: a.length / 3 }, (_, k) => [a[3 * k]!, a[3 * k + 1]!, a[3 * k + 2]!]);
   return JSON.stringify({ material_id: id, lattice: triples(s.lattice), species: s.species, frac_coords: triples(s.frac), oxidation_states: s.oxidationStates ? Array.from(s.oxidationStates) : null });
 }
 
-function runChild(c: ChildConfig): RunFigures {
-  console.log(`-- ${c.name}: ${c.structuresIn} structures, ${c.mode}, until ${c.until}`);
+/** Runs one configuration in a child process of this module and returns its figures. */
+export function runChild(c: ChildConfig): RunFigures {
+  console.log(`-- ${c.name}: ${c.structuresIn} structures, ${c.mode}, until ${c.until}${c.idpp ? `, idpp ${c.idpp}` : ''}`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
@@ -265,5 +271,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--child') await child(JSON.parse(process.argv[3]!) as ChildConfig);
-else await main();
+if (process.argv[1]?.endsWith('pipeline.bench.ts')) {
+  if (process.argv[2] === '--child') await child(JSON.parse(process.argv[3]!) as ChildConfig);
+  else await main();
+}

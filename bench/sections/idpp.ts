@@ -17,6 +17,8 @@ interface IdppResultFile {
   machine: Record<string, unknown>;
   cold_compile_instantiate_ms: number;
   cases: IdppCase[];
+  /** The fast mode on the same hops (absent in results from before it existed). */
+  fast_cases?: IdppCase[];
   jittered_set: { hops: number; iterations: number; total_wasm_ms: number; total_ts_ms: number };
 }
 
@@ -54,6 +56,15 @@ function idppSection(r: IdppResultFile, ref: AseRef | null): string[] {
     );
   }
   out.push('');
+  if (r.fast_cases?.length) {
+    out.push('Fast mode (`mode: \'fast\'`, assembly/idpp-fast.ts: L-BFGS to gtol 1e-5; "iterations" are force evaluations) on the same hops:', '');
+    out.push('| hop | atoms | iterations | WASM ms | TS twin ms | WASM vs TS | exact-mode WASM ms |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const c of r.fast_cases) {
+      const ex = r.cases.find((x) => x.case === c.case);
+      out.push(`| ${c.case} | ${c.n_sites} | ${c.iterations}${c.converged ? ' (converged)' : ''} | ${f(c.wasm_ms)} | ${f(c.ts_ms)} | ${ratio(c.ts_ms, c.wasm_ms)} | ${f(ex?.wasm_ms)} |`);
+    }
+    out.push('');
+  }
   const j = r.jittered_set;
   out.push(`Whole conformance set (${j.hops} jittered vacancy hops, ${j.iterations} iterations in all): WASM ${f(j.total_wasm_ms, 0)} ms, TS twin ${f(j.total_ts_ms, 0)} ms (${ratio(j.total_ts_ms, j.total_wasm_ms)}).`, '');
   out.push(

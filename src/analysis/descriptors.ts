@@ -26,13 +26,13 @@
 import { withChanges, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction, sitePermutations, type PrimitiveReduction, type SitePermutations } from '../structure/symmetry.js';
-import { BondValenceError, bondValenceStates, oxidationStates, type OxidationMethod, type OxidationResult } from '../structure/oxidation.js';
+import { BondValenceError, bondValenceStates, oxidationStates, type OxidationMethod, type OxidationResult } from './oxidation.js';
 import { minLengthScaling } from '../kernels/supercell.js';
 import { ewaldSiteEnergy } from '../kernels/ewald.js';
 import { radiiOverlap } from '../kernels/overlap.js';
-import { IdppGuardError } from '../kernels/idpp.js';
+import { IdppGuardError, IDPP_MODES, type IdppMode } from '../kernels/idpp.js';
 import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_EQUIVALENCES, HOP_LENGTH_TOL_ANG, findHops, ionElement, type Hop, type HopEquivalence, type HopResult, type Vec3 } from './pathfinder.js';
-import { hopImages, pymatgenHopImages, type HopImages } from './hop-images.js';
+import { hopImages, screenHopImages, type HopImages } from './hop-images.js';
 import { dimensionalityCumCosts, dimensionalityCumLengths, dimensionalityOfClass, firstPercolationLengths, hopGraph, type HopGraph } from './percolation.js';
 import { checkSiteCount, maxSitesProblem } from './site-limit.js';
 import type { ProgressCallback } from './progress.js';
@@ -71,6 +71,19 @@ export interface DescriptorOptions {
    * symmetry orbit, `pymatgen` lists DistinctPathFinder's hops (the DDI pathway set).
    */
   equivalence?: HopEquivalence;
+  /**
+   * The distinct hops of the (sanitised) cell, found already by `findHops` with these options (the
+   * screen's find_paths stage): used as they are instead of searching again. Give them with
+   * `sanitize: false` and the cell they were found in.
+   */
+  hops?: HopResult;
+  /**
+   * IDPP mode of the images (src/kernels/idpp.ts): `exact` (default) reproduces pymatgen's IDPPSolver
+   * and so the DDI numbers, including their sensitivity to the last bits of the input in high-symmetry
+   * cells; `fast` converges the same objective with L-BFGS, ~2–3× fewer force evaluations, and gives
+   * the same descriptors for any cell setting, orientation or format of the structure.
+   */
+  idpp?: IdppMode;
   /**
    * Most sites the structure may have, counted as given (before the primitive reduction). Default
    * {@link DEFAULT_MAX_SITES}; a larger one is refused with a SiteLimitError naming the count and the limit.
@@ -137,6 +150,8 @@ export interface DescriptorContext {
   ion: string;
   maxLengthAng: number;
   supercellMinLengthAng: number;
+  /** IDPP mode of the images. */
+  idpp: IdppMode;
   hops: HopResult;
   oxidation: { states: Float64Array | null; method: OxidationMethod | null; reason: string | null };
   /** Every hop of the ion up to max(maxLength, longest kept hop) + 1e-5 Å. */
@@ -172,9 +187,14 @@ function checkOptions(o: DescriptorOptions): void {
   if (o.equivalence !== undefined && !HOP_EQUIVALENCES.includes(o.equivalence)) {
     throw new DescriptorError(`equivalence must be ${HOP_EQUIVALENCES.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(o.equivalence)}`);
   }
+  // Hops found in the other mode would be a different pathway set under this option's name.
+  if (o.equivalence !== undefined && o.hops !== undefined && o.hops.equivalence !== o.equivalence) {
+    throw new DescriptorError(`equivalence '${o.equivalence}' does not match the given hops, found with equivalence ${JSON.stringify(o.hops.equivalence)}`);
+  }
   const limitProblem = maxSitesProblem(o.maxSites, 'maxSites');
   if (limitProblem) throw new DescriptorError(limitProblem);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new DescriptorError(`onProgress must be a function, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
+  if (o.idpp !== undefined && !IDPP_MODES.includes(o.idpp)) throw new DescriptorError(`idpp must be 'exact' or 'fast', got ${JSON.stringify(o.idpp)}`);
 }
 
 type Move = { start: number; end: number; image: Vec3 };
@@ -241,7 +261,8 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
   progress?.({ phase: `${options.sanitize === false ? 'primitive cell and symmetry' : 'sanitize: primitive cell and symmetry'} (${structure.species.length} sites)` });
   let s = options.sanitize === false ? structure : sanitize(structure, { symprec }).structure;
   const reduction = primitiveReduction(s, { symprec });
-  const hops = findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, equivalence: options.equivalence, onProgress: progress });
+  // Hops found already (the screen's find_paths stage, on this same cell) are taken as they are.
+  const hops = options.hops ?? findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, equivalence: options.equivalence, onProgress: progress });
 
   progress?.({ phase: `oxidation states (${s.species.length} sites)` });
   let oxidation: DescriptorContext['oxidation'];
@@ -273,7 +294,7 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
     const image: Vec3 = [graph.image[3 * e]!, graph.image[3 * e + 1]!, graph.image[3 * e + 2]!];
     edgeKeys.push(primitiveKey(reduction, { start: graph.siteIndex[graph.i[e]!]!, end: graph.siteIndex[graph.j[e]!]!, image }));
   }
-  return { structure: s, ion, maxLengthAng, supercellMinLengthAng, hops, oxidation, graph, percolation, reduction, permutations, edgeKeys };
+  return { structure: s, ion, maxLengthAng, supercellMinLengthAng, idpp: options.idpp ?? 'exact', hops, oxidation, graph, percolation, reduction, permutations, edgeKeys };
 }
 
 /**
@@ -360,13 +381,14 @@ export function imageDescriptors(images: Structure[]): ImageDescriptors {
  * ion = site 0) in the DDI supercell, as pymatgen-analysis-diffusion's `get_structures(nimages=5,
  * vac_mode=True, idpp=True)` gives them: supercell and endpoint coordinates with pymatgen's rounding
  * and pymatgen's choice between equally near periodic images of a pair (pairs at half a supercell
- * vector), which otherwise moves the relaxed path by up to tenths of an Å. Only a non-finite
- * relaxation (a straight line through another atom, where pymatgen yields NaN) is refused
- * (IdppGuardError); close approaches that pymatgen relaxes are relaxed here too. Needs oxidation
- * states only for what is computed on the images, not for the images themselves.
+ * vector), which otherwise moves the relaxed path by up to tenths of an Å. With `ctx.idpp` 'fast' the
+ * fast IDPP mode instead (see screenHopImages). Only a non-finite relaxation (a straight line through
+ * another atom, where pymatgen yields NaN) is refused (IdppGuardError); close approaches that pymatgen
+ * relaxes are relaxed here too. Needs oxidation states only for what is computed on the images, not
+ * for the images themselves.
  */
 export function descriptorImages(ctx: DescriptorContext, hop: Hop): HopImages {
-  return pymatgenHopImages(ctx.structure, hop, { images: DDI_IMAGES, supercellMinLength: ctx.supercellMinLengthAng });
+  return screenHopImages(ctx.structure, hop, { images: DDI_IMAGES, supercellMinLength: ctx.supercellMinLengthAng, idpp: ctx.idpp });
 }
 
 /**

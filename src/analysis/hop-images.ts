@@ -17,7 +17,7 @@ import { writeCif } from '../structure/cif.js';
 import { fracToCart } from '../structure/lattice.js';
 import { numpyDot3, numpyInv3, pyMod1 } from '../structure/numpy-arith.js';
 import { supercell, minLengthScaling } from '../kernels/supercell.js';
-import { idpp, IdppShiftError, type IdppOptions } from '../kernels/idpp.js';
+import { idpp, IdppShiftError, IDPP_MODES, type IdppMode, type IdppOptions } from '../kernels/idpp.js';
 import { HOP_EQUIVALENCES, PathfinderError, type Hop, type HopEquivalence, type HopResult, type Vec3 } from './pathfinder.js';
 
 /** Sites closer than this (Å, periodic) to a hop endpoint are taken as that endpoint's site. */
@@ -274,6 +274,19 @@ export function pymatgenHopImages(structure: Structure, hop: Hop, options: { ima
   }
 }
 
+/**
+ * The IDPP images the screen computes for `hop` (vacancy mode, supercell with every axis ≥
+ * `supercellMinLength` Å): with `idpp: 'exact'` {@link pymatgenHopImages} (the DDI numbers); with
+ * `'fast'` the supercell in exact fractional arithmetic relaxed by the fast IDPP mode, which needs no
+ * pymatgen rounding (tied pair images share the weight). One definition for the descriptors and the
+ * images stage, so the path written is the path described.
+ */
+export function screenHopImages(structure: Structure, hop: Hop, options: { images: number; supercellMinLength: number; idpp: IdppMode }): HopImages {
+  if (!IDPP_MODES.includes(options.idpp)) throw new HopImagesError(`idpp must be 'exact' or 'fast', got ${JSON.stringify(options.idpp)}`);
+  if (options.idpp === 'exact') return pymatgenHopImages(structure, hop, options);
+  return hopImages(structure, hop, { images: options.images, supercellMinLength: options.supercellMinLength, idpp: { mode: 'fast', minDistanceAng: 0 } });
+}
+
 /** Multi-frame extended XYZ of the images (one frame per image, in order). */
 export function imagesToExtxyz(images: readonly Structure[]): string {
   return images.map((s) => writeExtxyz(s)).join('');
@@ -303,7 +316,7 @@ export function imagesToOverlayCif(images: readonly Structure[]): string {
   return writeCif(overlay);
 }
 
-const HOP_JSON_FORMAT = 'fracflow-hops/1';
+export const HOP_JSON_FORMAT = 'fracflow-hops/1';
 
 /** A hop list as JSON text (all fields, full double precision); {@link hopsFromJson} reads it back. */
 export function hopsToJson(result: HopResult): string {

@@ -25,7 +25,7 @@
  * - KPOINTS: the set's rule `length: 25` → VASP's fully automatic scheme (`Kpoints.automatic`);
  *   with `kpoints: { gridDensity }` the `Kpoints.automatic_density` grid instead.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataPath } from '../paths.js';
 import { element, isElement } from '../structure/elements.js';
@@ -444,28 +444,27 @@ export function renderPotcarSpec(symbols: readonly string[]): string {
   return symbols.join('\n');
 }
 
-function writeInputs(dir: string, set: VaspInputSet, poscars: { sub: string; structure: Structure }[]): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'INCAR'), renderIncar(set.incar));
-  writeFileSync(join(dir, 'KPOINTS'), renderKpoints(set.kpoints));
-  writeFileSync(join(dir, 'POTCAR.spec'), renderPotcarSpec(set.potcarSymbols));
-  for (const p of poscars) {
-    const d = p.sub ? join(dir, p.sub) : dir;
-    mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, 'POSCAR'), writePoscar(p.structure));
-  }
+/** A folder's files by relative path (`/`-separated). */
+export type FolderFiles = Record<string, string>;
+
+/** The files of one input folder: INCAR, KPOINTS, POTCAR.spec, and a POSCAR per structure (in `sub`, or the folder itself). */
+function inputFiles(set: VaspInputSet, poscars: { sub: string; structure: Structure }[], prefix = ''): FolderFiles {
+  const files: FolderFiles = {};
+  files[`${prefix}INCAR`] = renderIncar(set.incar);
+  files[`${prefix}KPOINTS`] = renderKpoints(set.kpoints);
+  files[`${prefix}POTCAR.spec`] = renderPotcarSpec(set.potcarSymbols);
+  for (const p of poscars) files[`${prefix}${p.sub ? `${p.sub}/` : ''}POSCAR`] = writePoscar(p.structure);
+  return files;
 }
 
-/**
- * Write one VASP input folder (INCAR, KPOINTS, POSCAR, POTCAR.spec) for `structure` with the
- * `static` or `relax` design. Returns the input set written.
- */
-export function writeVaspFolder(dir: string, structure: Structure, design: 'static' | 'relax', overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): VaspInputSet {
+
+/** The files of one VASP input folder (INCAR, KPOINTS, POSCAR, POTCAR.spec) for `structure` with the `static` or `relax` design. */
+export function vaspFolderFiles(structure: Structure, design: 'static' | 'relax', overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): { set: VaspInputSet; files: FolderFiles } {
   if (design !== 'static' && design !== 'relax') throw new VaspInputError(`writeVaspFolder: design must be static or relax (use writeNebFolder for neb), got ${JSON.stringify(design)}`);
   const set = vaspInputSet(structure, design, overrides, options);
-  writeInputs(dir, set, [{ sub: '', structure: set.structure }]);
-  return set;
+  return { set, files: inputFiles(set, [{ sub: '', structure: set.structure }]) };
 }
+
 
 /** `s` sorted as pymatgen sorts it, checked to list the same species in the same order as the start image `ref`. */
 function sameOrder(s: Structure, ref: Structure, what: string): Structure {
@@ -477,30 +476,41 @@ function sameOrder(s: Structure, ref: Structure, what: string): Structure {
 }
 
 /**
- * The endpoint-relax + 1-image NEB design in `dir`: `relax_start/` and `relax_end/` (the `relax`
- * design on the endpoints) and `neb/` (INCAR/KPOINTS/POTCAR.spec of the `neb` design from the
- * start image, POSCARs in `neb/00`, `neb/01`, `neb/02`). `images` = [start, mid, end].
+ * The files of the endpoint-relax + 1-image NEB design: `relax_start/` and `relax_end/` (the `relax`
+ * design on the endpoints) and `neb/` (INCAR/KPOINTS/POTCAR.spec of the `neb` design from the start
+ * image, POSCARs in `neb/00`, `neb/01`, `neb/02`). `images` = [start, mid, end].
  */
-export function writeNebFolder(dir: string, images: readonly Structure[], overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): { relaxStart: VaspInputSet; relaxEnd: VaspInputSet; neb: VaspInputSet } {
+export function nebFolderFiles(images: readonly Structure[], overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): { relaxStart: VaspInputSet; relaxEnd: VaspInputSet; neb: VaspInputSet; files: FolderFiles } {
   if (images.length !== 3) throw new VaspInputError(`writeNebFolder: expected 3 images (start, midpoint, end), got ${images.length}`);
   const neb = vaspInputSet(images[0]!, 'neb', overrides, options);
   const mid = sameOrder(images[1]!, neb.structure, 'midpoint');
   const end = sameOrder(images[2]!, neb.structure, 'end');
-  const relaxStart = writeVaspFolder(join(dir, 'relax_start'), images[0]!, 'relax', overrides, options);
-  const relaxEnd = writeVaspFolder(join(dir, 'relax_end'), images[2]!, 'relax', overrides, options);
-  writeInputs(join(dir, 'neb'), neb, [
+  const rs = vaspFolderFiles(images[0]!, 'relax', overrides, options);
+  const re = vaspFolderFiles(images[2]!, 'relax', overrides, options);
+  const files: FolderFiles = {};
+  for (const [n, t] of Object.entries(rs.files)) files[`relax_start/${n}`] = t;
+  for (const [n, t] of Object.entries(re.files)) files[`relax_end/${n}`] = t;
+  Object.assign(files, inputFiles(neb, [
     { sub: '00', structure: neb.structure },
     { sub: '01', structure: mid },
     { sub: '02', structure: end },
-  ]);
-  return { relaxStart, relaxEnd, neb };
+  ], 'neb/'));
+  return { relaxStart: rs.set, relaxEnd: re.set, neb, files };
 }
 
+
 /**
- * The static start/mid/end design in `dir`: `start/`, `mid/`, `end/`, each a complete `static`
+ * The files of the static start/mid/end design: `start/`, `mid/`, `end/`, each a complete `static`
  * folder. `images` = [start, mid, end].
  */
-export function writeStaticFolders(dir: string, images: readonly Structure[], overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): VaspInputSet[] {
+export function staticFolderFiles(images: readonly Structure[], overrides: IncarOverrides = {}, options: VaspInputSetOptions = {}): { sets: VaspInputSet[]; files: FolderFiles } {
   if (images.length !== 3) throw new VaspInputError(`writeStaticFolders: expected 3 images (start, midpoint, end), got ${images.length}`);
-  return (['start', 'mid', 'end'] as const).map((name, k) => writeVaspFolder(join(dir, name), images[k]!, 'static', overrides, options));
+  const files: FolderFiles = {};
+  const sets = (['start', 'mid', 'end'] as const).map((name, k) => {
+    const f = vaspFolderFiles(images[k]!, 'static', overrides, options);
+    for (const [n, t] of Object.entries(f.files)) files[`${name}/${n}`] = t;
+    return f.set;
+  });
+  return { sets, files };
 }
+

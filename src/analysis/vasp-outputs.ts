@@ -1,6 +1,7 @@
 /**
- * Final energies of VASP runs, read back from vasprun.xml (preferred) or OUTCAR, and the
- * start/mid/end barrier of the static design.
+ * Final energies of VASP runs, parsed from the bytes of vasprun.xml (preferred) or OUTCAR, and the
+ * start/mid/end barrier of the static design. Pure: the caller reads the files (src/io/vasp-outputs.ts
+ * from this machine's disk, the calc stage through its executor).
  *
  * "Final energy" follows pymatgen 2022.11.7 exactly:
  * - vasprun.xml (`Vasprun.final_energy`): `e_0_energy` of the `<energy>` block that closes the
@@ -20,7 +21,6 @@
  * an error only when no complete calculation with an energy is left. Files ending in `.gz` are
  * decompressed. The file is scanned once as text (no DOM), keeping only the energies.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 
@@ -57,10 +57,8 @@ export interface VaspRunResult {
   truncation: string | null;
 }
 
-function readText(file: string): string {
-  if (!existsSync(file)) throw new VaspOutputError(file, 'file not found');
-  if (!statSync(file).isFile()) throw new VaspOutputError(file, 'not a regular file');
-  const raw = readFileSync(file);
+/** The text of a VASP output file's bytes, decompressed when `file` ends in `.gz`. */
+function decode(raw: Uint8Array, file: string): string {
   if (file.endsWith('.gz')) {
     try {
       // A gzip stream cut short (the run was killed while compressing) is read as far as it goes.
@@ -69,7 +67,7 @@ function readText(file: string): string {
       throw new VaspOutputError(file, `cannot decompress: ${(e as Error).message}`);
     }
   }
-  return raw.toString('latin1');
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
 }
 
 /** Python `float()` of a vasprun number; `****` (Fortran overflow) is NaN as in pymatgen. */
@@ -106,12 +104,12 @@ function lineAt(text: string, index: number, cache: { idx: number; line: number 
 }
 
 /**
- * Read a vasprun.xml (or vasprun.xml.gz). Throws {@link VaspOutputError} naming the file when it
- * is missing, is not a vasprun.xml, has mismatched tags, or has no complete calculation with a
- * final energy.
+ * Parse the bytes of a vasprun.xml (or, when `file` ends in `.gz`, vasprun.xml.gz); `file` names it
+ * in the result and in errors. Throws {@link VaspOutputError} naming the file when it is not a
+ * vasprun.xml, has mismatched tags, or has no complete calculation with a final energy.
  */
-export function readVasprun(file: string): VaspRunResult {
-  const text = readText(file);
+export function parseVasprun(raw: Uint8Array, file: string): VaspRunResult {
+  const text = decode(raw, file);
   const stack: string[] = [];
   const lc = { idx: 0, line: 1 };
   const calcs: Calculation[] = [];
@@ -239,11 +237,11 @@ function lastEnergy(text: string, re: RegExp, file: string): number | null {
 }
 
 /**
- * Read the final energies of an OUTCAR (or OUTCAR.gz). Throws {@link VaspOutputError} when the
- * file is missing or holds no `energy(sigma->0)` line.
+ * Parse the final energies of an OUTCAR's bytes (OUTCAR.gz when `file` ends in `.gz`). Throws
+ * {@link VaspOutputError} when it holds no `energy(sigma->0)` line.
  */
-export function readOutcar(file: string): VaspRunResult {
-  const text = readText(file);
+export function parseOutcar(raw: Uint8Array, file: string): VaspRunResult {
+  const text = decode(raw, file);
   const e0 = lastEnergy(text, /energy\(sigma->0\)\s*=\s+([\d\-.]+)/g, file);
   if (e0 === null) throw new VaspOutputError(file, 'no "energy(sigma->0) =" line: no energy found (not an OUTCAR, or VASP stopped before the first electronic step converged)');
   const finished = /General timing and accounting informations for this job/.test(text);
@@ -261,31 +259,26 @@ export function readOutcar(file: string): VaspRunResult {
   };
 }
 
-const VASPRUN_NAMES = ['vasprun.xml', 'vasprun.xml.gz'];
-const OUTCAR_NAMES = ['OUTCAR', 'OUTCAR.gz'];
+/** The output files of one VASP run folder, in the order they are tried. */
+export const VASP_OUTPUT_FILES: readonly { name: string; parse: (raw: Uint8Array, file: string) => VaspRunResult }[] = [
+  { name: 'vasprun.xml', parse: parseVasprun },
+  { name: 'vasprun.xml.gz', parse: parseVasprun },
+  { name: 'OUTCAR', parse: parseOutcar },
+  { name: 'OUTCAR.gz', parse: parseOutcar },
+];
 
 /**
- * Final energy of the VASP run in folder `dir`: vasprun.xml(.gz) when present and readable,
- * else OUTCAR(.gz). When both fail, the error names both files and their causes.
+ * Final energy of one VASP run folder `dir` from its output files: `found[k]` holds the bytes of
+ * `VASP_OUTPUT_FILES[k]` (null when that file does not exist). vasprun.xml(.gz) wins when readable,
+ * else OUTCAR(.gz); when all fail the error names each file and its cause.
  */
-export function readVaspRun(dir: string): VaspRunResult {
-  if (!existsSync(dir)) throw new VaspOutputError(dir, 'folder not found');
+export function finalEnergyOfFolder(dir: string, found: readonly (Uint8Array | null)[]): VaspRunResult {
   const errors: string[] = [];
-  for (const n of VASPRUN_NAMES) {
-    const f = join(dir, n);
-    if (!existsSync(f)) continue;
+  for (let k = 0; k < VASP_OUTPUT_FILES.length; k++) {
+    const raw = found[k];
+    if (raw === null || raw === undefined) continue;
     try {
-      return readVasprun(f);
-    } catch (e) {
-      if (!(e instanceof VaspOutputError)) throw e;
-      errors.push(e.message);
-    }
-  }
-  for (const n of OUTCAR_NAMES) {
-    const f = join(dir, n);
-    if (!existsSync(f)) continue;
-    try {
-      return readOutcar(f);
+      return VASP_OUTPUT_FILES[k]!.parse(raw, join(dir, VASP_OUTPUT_FILES[k]!.name));
     } catch (e) {
       if (!(e instanceof VaspOutputError)) throw e;
       errors.push(e.message);

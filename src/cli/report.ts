@@ -1,6 +1,6 @@
 /** Terminal summaries printed by the store commands. */
-import type { Store } from '../engine/store.js';
-import type { ImportReport } from '../stages/import.js';
+import type { Store } from '../store/sqlite/diffusion.js';
+import type { ImportReport } from '../workflow/import.js';
 import { formatTable } from './table.js';
 
 /**

@@ -37,7 +37,12 @@ export class SignalStop {
     process.on('SIGTERM', this.onSignal);
   }
 
+  /**
+   * Stop listening. After a first signal the handlers stay: the command is on its way out, and a
+   * second signal arriving now still exits with the first one's code, not with Node's default.
+   */
   dispose(): void {
+    if (this.exitCode !== null) return;
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
   }

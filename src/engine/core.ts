@@ -11,7 +11,7 @@ import type { ClaimRequest, QueueStore } from '../store/interface.js';
 import type { EngineEvent, Logger } from './events.js';
 import type { Progress } from './progress.js';
 import { haltMessage, messageOf, outcomeOf, type Runtime } from './runtime.js';
-import type { PrioritySpec } from './stage.js';
+import type { PrioritySpec } from '../stage-kit/stage.js';
 import type { TaskHalt, TaskResult } from './worker.js';
 import type { Claim } from '../store/interface.js';
 

@@ -18,7 +18,7 @@ import { FixedScheduler } from './fixed.js';
 import { FracturedScheduler } from './fractured.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { emptyReport, type Runtime } from './runtime.js';
-import { StageError, type PrioritySpec, type Stage } from './stage.js';
+import { StageError, type PrioritySpec, type Stage } from '../stage-kit/stage.js';
 
 export type { RunReport, StageHalt } from './core.js';
 export type { StageReport } from './runtime.js';
@@ -90,9 +90,11 @@ export class Engine {
       this.byName.set(s.name, rt);
       this.rts.push(rt);
     }
+    // A stage fed by another's emitted table has that stage upstream.
+    const emitter = new Map(this.rts.filter((rt) => rt.stage.emits).map((rt) => [rt.stage.emits!.table, rt]));
     for (const rt of this.rts) {
       const from = rt.stage.input.from;
-      const up = from ? this.byName.get(from) : undefined;
+      const up = from ? this.byName.get(from) ?? emitter.get(from) : undefined;
       if (up) {
         rt.upstream = up;
         up.downstream.push(rt);

@@ -13,7 +13,7 @@ import type { RunCore } from './core.js';
 import { runBatch } from './fractured.js';
 import { StagePool } from './pool.js';
 import { endedWithThread, inQuarantine, messageOf, type Runtime } from './runtime.js';
-import { StageError } from './stage.js';
+import { StageError } from '../stage-kit/stage.js';
 import type { TaskResult } from './worker.js';
 
 let taskSeq = 0;

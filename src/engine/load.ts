@@ -10,7 +10,7 @@
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isStage, StageError, type Stage } from './stage.js';
+import { isStage, StageError, type Stage } from '../stage-kit/stage.js';
 
 /** Import a module given as a file URL or a path (relative to the working directory). */
 export async function importModule(url: string): Promise<Record<string, unknown>> {

@@ -2,7 +2,7 @@
  * Live progress of a run: one bar per stage redrawn in place on a terminal, plain periodic lines
  * otherwise (logs, CI). No dependency: ANSI cursor-up and erase-line only.
  */
-import type { StageStatus } from './ops.js';
+import type { StageStatus } from '../store/sqlite/ops.js';
 
 export type ProgressMode = 'auto' | 'bars' | 'lines' | 'off';
 

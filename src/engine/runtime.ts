@@ -4,9 +4,9 @@
  * claims split so that suspect rows run alone, the messages of halts.
  */
 import type { BatchOutcome, Claim } from '../store/interface.js';
-import type { ColumnDef } from './arrow.js';
+import type { ColumnDef } from '../stage-kit/arrow.js';
 import type { StagePool } from './pool.js';
-import type { Stage } from './stage.js';
+import type { Stage } from '../stage-kit/stage.js';
 import { wireValues } from './wire.js';
 import type { TaskHalt, TaskResult } from './worker.js';
 
@@ -74,7 +74,24 @@ export function outcomeOf(rt: Runtime, claim: Claim, result: TaskResult): BatchO
       okIdx.push(i);
     } else failed.push({ id, error: errors[i]! });
   }
-  return { stage: rt.stage.name, done: { ids: okIds, outputs: outs.map((col) => okIdx.map((i) => col[i])) }, failed };
+  const outcome: BatchOutcome = { stage: rt.stage.name, done: { ids: okIds, outputs: outs.map((col) => okIdx.map((i) => col[i])) }, failed };
+  if (result.emit && rt.stage.emits) {
+    const e = result.emit;
+    const ekeys = wireValues(e, 'key') as string[];
+    const source = wireValues(e, 'source') as string[];
+    const cols = Object.keys(rt.stage.emits.columns).map((c) => wireValues(e, c));
+    const keep: number[] = [];
+    source.forEach((k, i) => {
+      if (idOf.has(k)) keep.push(i);
+    });
+    outcome.emitted = {
+      keys: keep.map((i) => ekeys[i]!),
+      sourceIds: keep.map((i) => idOf.get(source[i]!)!),
+      sourceKeys: keep.map((i) => source[i]!),
+      columns: cols.map((col) => keep.map((i) => col[i])),
+    };
+  }
+  return outcome;
 }
 
 /** The rows `idx` of a claim, as a claim of their own. */

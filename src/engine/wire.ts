@@ -12,8 +12,8 @@
  * (arrow.ts).
  */
 import { Binary, Bool, Data, Field, Float64, Int32, RecordBatch, Schema, Struct, Utf8, type DataType } from 'apache-arrow';
-import type { ColumnType } from './stage.js';
-import { columnValues, makeBatch, type ColumnDef } from './arrow.js';
+import type { ColumnType } from '../stage-kit/stage.js';
+import { columnValues, makeBatch, type ColumnDef } from '../stage-kit/arrow.js';
 
 export interface WireColumn {
   name: string;

@@ -14,9 +14,11 @@
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { RecordBatch } from 'apache-arrow';
 import { performance } from 'node:perf_hooks';
-import { columnValues, type ColumnDef } from './arrow.js';
+import { columnValues, type ColumnDef } from '../stage-kit/arrow.js';
 import { fromWire, nullColumn, sameUtf8, wireFromBatch, wireFromColumns, type WireBatch, type WireColumn } from './wire.js';
-import { isStage, type Stage } from './stage.js';
+import { isStage, type FanOut, type Stage, type WorkContext } from '../stage-kit/stage.js';
+import { localExecutor } from './executor.js';
+import { writeRowFiles } from './sink.js';
 import { importModule } from './load.js';
 
 export interface WorkTask {
@@ -65,6 +67,8 @@ export interface TaskResult {
   batch: WireBatch | null;
   /** Set when the batch was stopped by its environment (see {@link TaskHalt}). */
   halt?: TaskHalt;
+  /** A fan-out stage's emitted rows: `key`, `source` (the input row's key), then the emitted columns. */
+  emit?: WireBatch;
   /** Time inside the work function (ms). */
   workMs: number;
   /** Time in the thread from the batch's turn to its result packed (decode, work, result batch) (ms). */
@@ -94,6 +98,27 @@ interface Piece {
   keys: unknown[];
   errors: (string | null)[];
   outputs: unknown[][];
+  /** A sink stage's packed files per row (aligned with keys). */
+  files: unknown[] | null;
+  /** A fan-out stage's emitted rows. */
+  emit: { keys: unknown[]; source: unknown[]; columns: unknown[][] } | null;
+}
+
+function emptyPiece(stage: Stage): Piece {
+  return {
+    keys: [], errors: [], outputs: [], files: stage.sink ? [] : null,
+    emit: stage.emits ? { keys: [], source: [], columns: Object.keys(stage.emits.columns).map(() => []) } : null,
+  };
+}
+
+function concat(stage: Stage, a: Piece, b: Piece): Piece {
+  const out = emptyPiece(stage);
+  out.keys = a.keys.concat(b.keys);
+  out.errors = a.errors.concat(b.errors);
+  out.outputs = a.outputs.map((col, c) => col.concat(b.outputs[c]!));
+  if (out.files) out.files = a.files!.concat(b.files!);
+  if (out.emit) out.emit = { keys: a.emit!.keys.concat(b.emit!.keys), source: a.emit!.source.concat(b.emit!.source), columns: a.emit!.columns.map((col, c) => col.concat(b.emit!.columns[c]!)) };
+  return out;
 }
 
 /** Time inside work functions, summed per task (a synchronous one timed around the call itself). */
@@ -101,15 +126,24 @@ interface WorkClock {
   ms: number;
 }
 
-type Ctx = { params: Readonly<Record<string, unknown>>; stage: string };
+type Ctx = WorkContext;
 
-/** The work function on one batch, timed; throws what it throws, or when it returns no batch. */
-async function callWork(stage: Stage, batch: RecordBatch, ctx: Ctx, clock: WorkClock): Promise<RecordBatch> {
+type Result = RecordBatch | FanOut;
+
+const isBatch = (x: unknown): x is RecordBatch => !!x && typeof (x as RecordBatch).getChild === 'function';
+
+/** The work function on one batch, timed; throws what it throws, or when it returns no batch (or no FanOut for a fan-out stage). */
+async function callWork(stage: Stage, batch: RecordBatch, ctx: Ctx, clock: WorkClock): Promise<Result> {
   const t0 = performance.now();
   const ret = stage.work(batch, ctx);
   const out = ret instanceof Promise ? await ret : ret;
   clock.ms += performance.now() - t0;
-  if (!out || typeof (out as RecordBatch).getChild !== 'function') throw new Error(`work function of stage ${ctx.stage} returned ${typeof out}, not an Arrow RecordBatch`);
+  if (stage.emits) {
+    const f = out as FanOut | null;
+    if (!f || !isBatch(f.rows) || !isBatch(f.emit)) throw new Error(`work function of stage ${ctx.stage} (emits into ${stage.emits.table}) must return { rows, emit }, two Arrow RecordBatches`);
+    return f;
+  }
+  if (!isBatch(out)) throw new Error(`work function of stage ${ctx.stage} returned ${typeof out}, not an Arrow RecordBatch`);
   return out;
 }
 
@@ -117,7 +151,8 @@ async function callWork(stage: Stage, batch: RecordBatch, ctx: Ctx, clock: WorkC
  * The rows of a work function's result, checked against its input: a key that is not in the input,
  * or twice, throws; an input key with no row gets an error of its own.
  */
-function toPiece(out: RecordBatch, batch: RecordBatch, ctx: Ctx, output: ColumnDef[]): Piece {
+function toPiece(stage: Stage, result: Result, batch: RecordBatch, ctx: Ctx, output: ColumnDef[]): Piece {
+  const out = isBatch(result) ? result : result.rows;
   const inKeys = new Set(columnValues(batch, 'key'));
   const keys = columnValues(out, 'key');
   const seen = new Set<unknown>();
@@ -127,14 +162,34 @@ function toPiece(out: RecordBatch, batch: RecordBatch, ctx: Ctx, output: ColumnD
     seen.add(k);
   }
   const outputs = output.map((d) => columnValues(out, d.name));
+  let files: unknown[] | null = null;
+  if (stage.sink) {
+    if (!out.schema.fields.some((f) => f.name === stage.sink!.column)) throw new Error(`work function of stage ${ctx.stage} returned no column ${stage.sink.column} (its packed files)`);
+    files = columnValues(out, stage.sink.column);
+  }
   const errors: (string | null)[] = keys.map(() => null);
   for (const k of inKeys) {
     if (seen.has(k)) continue;
     keys.push(k);
     errors.push(`work function of stage ${ctx.stage} returned no row for key ${JSON.stringify(k)}`);
     for (const o of outputs) o.push(null);
+    files?.push(null);
   }
-  return { keys, errors, outputs };
+  let emit: Piece['emit'] = null;
+  if (stage.emits) {
+    const e = (result as FanOut).emit;
+    const ekeys = columnValues(e, 'key');
+    const source = columnValues(e, 'source');
+    const eseen = new Set<unknown>();
+    ekeys.forEach((k, i) => {
+      if (typeof k !== 'string' || k === '') throw new Error(`work function of stage ${ctx.stage} emitted a row without a key (row ${i})`);
+      if (eseen.has(k)) throw new Error(`work function of stage ${ctx.stage} emitted key ${JSON.stringify(k)} twice`);
+      eseen.add(k);
+      if (!inKeys.has(source[i])) throw new Error(`work function of stage ${ctx.stage} emitted ${JSON.stringify(k)} from source ${JSON.stringify(source[i])}, which is not in its input batch`);
+    });
+    emit = { keys: ekeys, source, columns: Object.keys(stage.emits.columns).map((c) => columnValues(e, c)) };
+  }
+  return { keys, errors, outputs, files, emit };
 }
 
 /** A halting error travels up through the bisection untouched. */
@@ -153,19 +208,51 @@ async function isolate(stage: Stage, batch: RecordBatch, ctx: Ctx, output: Colum
   if (halt) throw new Halt(halt);
   if (batch.numRows <= 1) {
     const message = e instanceof Error ? e.message : String(e);
-    return { keys: columnValues(batch, 'key'), errors: [message || 'work function threw'], outputs: output.map(() => [null]) };
+    const p = emptyPiece(stage);
+    p.keys = columnValues(batch, 'key');
+    p.errors = [message || 'work function threw'];
+    p.outputs = output.map(() => [null]);
+    p.files?.push(null);
+    return p;
   }
   const mid = batch.numRows >> 1;
   const a = await runIsolating(stage, batch.slice(0, mid), ctx, output, clock);
   const b = await runIsolating(stage, batch.slice(mid), ctx, output, clock);
-  return { keys: a.keys.concat(b.keys), errors: a.errors.concat(b.errors), outputs: a.outputs.map((col, c) => col.concat(b.outputs[c]!)) };
+  return concat(stage, a, b);
 }
 
 async function runIsolating(stage: Stage, batch: RecordBatch, ctx: Ctx, output: ColumnDef[], clock: WorkClock): Promise<Piece> {
   try {
-    return toPiece(await callWork(stage, batch, ctx, clock), batch, ctx, output);
+    return toPiece(stage, await callWork(stage, batch, ctx, clock), batch, ctx, output);
   } catch (e) {
     return isolate(stage, batch, ctx, output, clock, e);
+  }
+}
+
+/**
+ * The engine's sink (Stage.sink): each finished row's files written under the stage's root folder,
+ * its folder and file count into the declared output columns. A malformed packed value fails its row;
+ * an error of the file system halts the stage (it travels as a Halt).
+ */
+function applySink(stage: Stage, piece: Piece, ctx: Ctx, output: ColumnDef[]): void {
+  const sink = stage.sink!;
+  const root = ctx.params[sink.rootParam];
+  if (typeof root !== 'string' || root === '') throw new Error(`stage ${ctx.stage}: parameter ${sink.rootParam} (the sink's root folder) must be a path, got ${JSON.stringify(root)}`);
+  const dirAt = output.findIndex((d) => d.name === sink.dirColumn);
+  const countAt = sink.countColumn === undefined ? -1 : output.findIndex((d) => d.name === sink.countColumn);
+  for (let i = 0; i < piece.keys.length; i++) {
+    if (piece.errors[i] !== null) continue;
+    const packed = piece.files![i];
+    try {
+      if (!(packed instanceof Uint8Array)) throw new Error(`returned no packed files in ${sink.column}`);
+      const w = writeRowFiles(root, String(piece.keys[i]), packed);
+      piece.outputs[dirAt]![i] = w.dir;
+      if (countAt >= 0) piece.outputs[countAt]![i] = w.count;
+    } catch (e) {
+      const halt = haltOf(e);
+      if (halt) throw new Halt(halt);
+      piece.errors[i] = `${String(piece.keys[i])}: ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
 }
 
@@ -174,32 +261,49 @@ async function runIsolating(stage: Stage, batch: RecordBatch, ctx: Ctx, output: 
  * the declared types) copies the work function's buffers as they are; anything else is checked row
  * by row (toPiece), and a batch that throws is bisected.
  */
-async function resultOf(stage: Stage, input: RecordBatch, inKeys: WireColumn, ctx: Ctx, output: ColumnDef[], clock: WorkClock): Promise<{ wire: WireBatch; transfer: ArrayBuffer[] }> {
+async function resultOf(stage: Stage, input: RecordBatch, inKeys: WireColumn, ctx: Ctx, output: ColumnDef[], clock: WorkClock): Promise<Packed> {
   let piece: Piece;
-  let out: RecordBatch;
+  let out: Result;
   try {
     out = await callWork(stage, input, ctx, clock);
   } catch (e) {
-    piece = await isolate(stage, input, ctx, output, clock, e);
-    return wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...output], [piece.keys, piece.errors, ...piece.outputs]);
+    return pack(stage, await isolate(stage, input, ctx, output, clock, e), ctx, output);
   }
-  // A Table (or another object with getChild) takes the checked path.
-  const keyAt = out instanceof RecordBatch ? out.schema.fields.findIndex((f) => f.name === 'key') : -1;
-  if (keyAt >= 0 && out.numRows === inKeys.length && sameUtf8(out.data.children[keyAt]!, inKeys)) {
-    const fast = wireFromBatch(out, [{ name: 'key', type: 'utf8' }, ...output]);
-    if (fast) {
-      fast.wire.columns.splice(1, 0, nullColumn('_error', 'utf8', out.numRows));
-      const e = fast.wire.columns[1]!;
-      fast.transfer.push(e.values.buffer as ArrayBuffer, e.valueOffsets!.buffer as ArrayBuffer, e.nullBitmap!.buffer as ArrayBuffer);
-      return fast;
+  // A plain stage's batch (a Table or another object with getChild takes the checked path).
+  if (out instanceof RecordBatch && !stage.sink) {
+    const keyAt = out.schema.fields.findIndex((f) => f.name === 'key');
+    if (keyAt >= 0 && out.numRows === inKeys.length && sameUtf8(out.data.children[keyAt]!, inKeys)) {
+      const fast = wireFromBatch(out, [{ name: 'key', type: 'utf8' }, ...output]);
+      if (fast) {
+        fast.wire.columns.splice(1, 0, nullColumn('_error', 'utf8', out.numRows));
+        const e = fast.wire.columns[1]!;
+        fast.transfer.push(e.values.buffer as ArrayBuffer, e.valueOffsets!.buffer as ArrayBuffer, e.nullBitmap!.buffer as ArrayBuffer);
+        return { ...fast, emit: null };
+      }
     }
   }
   try {
-    piece = toPiece(out, input, ctx, output);
+    piece = toPiece(stage, out, input, ctx, output);
   } catch (e) {
     piece = await isolate(stage, input, ctx, output, clock, e);
   }
-  return wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...output], [piece.keys, piece.errors, ...piece.outputs]);
+  return pack(stage, piece, ctx, output);
+}
+
+interface Packed {
+  wire: WireBatch;
+  transfer: ArrayBuffer[];
+  emit: WireBatch | null;
+}
+
+/** A checked result as wire batches (rows; a fan-out stage's emitted rows), the sink's files written first. */
+function pack(stage: Stage, piece: Piece, ctx: Ctx, output: ColumnDef[]): Packed {
+  if (stage.sink) applySink(stage, piece, ctx, output);
+  const rows = wireFromColumns([{ name: 'key', type: 'utf8' }, { name: '_error', type: 'utf8' }, ...output], [piece.keys, piece.errors, ...piece.outputs]);
+  if (!piece.emit) return { ...rows, emit: null };
+  const defs: ColumnDef[] = [{ name: 'key', type: 'utf8' }, { name: 'source', type: 'utf8' }, ...Object.entries(stage.emits!.columns).map(([name, type]) => ({ name, type }))];
+  const emit = wireFromColumns(defs, [piece.emit.keys, piece.emit.source, ...piece.emit.columns]);
+  return { wire: rows.wire, transfer: [...rows.transfer, ...emit.transfer], emit: emit.wire };
 }
 
 // Stage modules named by the pool start loading as the thread starts; a `ping` task waits for them,
@@ -235,19 +339,19 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     const stage = loaded.get(`${task.module}#${task.work}`) ?? (await loadStage(task.module, task.work));
     const inKeys = task.batch.columns.find((c) => c.name === 'key')!;
     const input = fromWire(task.batch);
-    const ctx = { params: task.params, stage: task.stage };
+    const ctx: Ctx = { params: task.params, stage: task.stage, exec: localExecutor };
     if (task.began) Atomics.store(task.began, 0, BigInt(Date.now()));
     const clock: WorkClock = { ms: 0 };
-    let packed: { wire: WireBatch; transfer: ArrayBuffer[] };
+    let packed: Packed;
     try {
       packed = await resultOf(stage, input, inKeys, ctx, task.output, clock);
     } catch (e) {
       if (!(e instanceof Halt)) throw e;
       return { batch: null, halt: e.halt, workMs: clock.ms, taskMs: performance.now() - tTask } satisfies TaskResult;
     }
-    const { wire, transfer } = packed;
+    const { wire, transfer, emit } = packed;
     // The benchmark splits a task's round trip with taskMs.
-    const result: TaskResult = { batch: wire, workMs: clock.ms, taskMs: performance.now() - tTask };
+    const result: TaskResult = { batch: wire, ...(emit ? { emit } : {}), workMs: clock.ms, taskMs: performance.now() - tTask };
     // piscina moves (not copies) the buffers listed under transferableSymbol and resolves with valueSymbol.
     return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
   } finally {

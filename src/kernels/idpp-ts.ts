@@ -29,6 +29,8 @@ export const IDPP_STATUS = {
   TOO_MANY_IMAGES: -5,
   /** A given pair image (IDPP_FLAG_GIVEN_SHIFTS) is not a nearest one (info: image, i, j, its length). */
   SHIFT_NOT_NEAREST: -6,
+  /** Fast mode, WASM only: more tie terms than the scratch holds (info[3]: the number needed). */
+  EXTRA_TERMS: -7,
 } as const;
 
 /** Flag: interpolate along minimum-image displacements (start → nearest image of the end position). */

@@ -15,10 +15,25 @@ import { isElement } from '../structure/elements.js';
 import { cartToFrac } from '../structure/lattice.js';
 import { loadKernel, type Arena } from './wasm.js';
 import { IDPP_FLAG_GIVEN_SHIFTS, IDPP_FLAG_MIC, IDPP_STATUS, idppKernelTs, idppScratchBytesTs, pymatgenPairShifts } from './idpp-ts.js';
+import { idppFastKernelTs } from './idpp-fast-ts.js';
 
 export { IDPP_STATUS } from './idpp-ts.js';
 
+/** `exact`: pymatgen's IDPPSolver step for step. `fast`: the same objective minimised to convergence (see {@link IdppOptions.mode}). */
+export type IdppMode = 'exact' | 'fast';
+export const IDPP_MODES: readonly IdppMode[] = ['exact', 'fast'];
+
 export interface IdppOptions {
+  /**
+   * `exact` (default): pymatgen-analysis-diffusion's IDPPSolver step for step (capped steepest
+   * descent, its tie between equally near pair images, its sensitivity to the last bits of the
+   * input). `fast`: the same endpoints, images, objective, NEB force and convergence measure,
+   * minimised with L-BFGS to gtol 1e-5 (assembly/idpp-fast.ts): tied pair images share the pair's
+   * weight, rigid translations of an image are projected out, so the result does not depend on the
+   * cell setting, orientation or the last bits of the coordinates. `step` and `maxDisplacementAng`
+   * belong to the exact mode, `maxStepAng` to the fast one.
+   */
+  mode?: IdppMode;
   /** Interior images between the endpoints (pymatgen's `nimages`). Integer >= 1, default 5. */
   images?: number;
   /**
@@ -33,11 +48,13 @@ export interface IdppOptions {
   step?: number;
   /** Largest displacement of one Cartesian component per iteration, Å (pymatgen `max_disp`). Default 0.05. */
   maxDisplacementAng?: number;
-  /** Iteration limit (pymatgen `maxiter`). Integer >= 0, default 1000. */
+  /** Fast mode: largest displacement of one atom per L-BFGS step, Å. Default 0.1. */
+  maxStepAng?: number;
+  /** Iteration limit (pymatgen `maxiter`; fast mode: force evaluations). Integer >= 0, default 1000. */
   maxIter?: number;
-  /** Stop when Σ_images |Δ objective| < tol … (pymatgen `tol`). Default 1e-5. */
+  /** Stop when Σ_images |Δ objective| < tol … (pymatgen `tol`). Default 1e-5; fast mode 1e-9. */
   tol?: number;
-  /** … and the largest force component < gtol (pymatgen `gtol`). Default 1e-3. */
+  /** … and the largest force component < gtol (pymatgen `gtol`). Default 1e-3; fast mode 1e-5. */
   gtol?: number;
   /** Only sites of these elements move; the others stay on the straight line. Default: all move. */
   species?: string[];
@@ -46,7 +63,7 @@ export interface IdppOptions {
    * than this, Å. Default 0.5; 0 disables it (non-finite results are still refused).
    */
   minDistanceAng?: number;
-  /** `wasm` (default) or the plain-TypeScript twin `ts`. */
+  /** `wasm` (default) or the plain-TypeScript twin `ts` (both modes). */
   backend?: 'wasm' | 'ts';
   /**
    * Which of two equally near periodic images of an atom pair the run keeps (pairs at exactly half a
@@ -55,7 +72,8 @@ export interface IdppOptions {
    * the largest fractional displacement, independent of rounding and orientation. `pymatgen`: the
    * image pymatgen-analysis-diffusion's `IDPPSolver` keeps, decided from the coordinates given here
    * with pymatgen 2022.11.7's own arithmetic (see pymatgenPairShifts); with fractional coordinates
-   * bit-identical to pymatgen's this reproduces its images. Not with `mic`.
+   * bit-identical to pymatgen's this reproduces its images. Not with `mic`. Exact mode only: the fast
+   * mode has no tie to break (tied images share the weight).
    */
   tieBreak?: 'fractional' | 'pymatgen';
 }
@@ -68,6 +86,13 @@ export interface IdppResult {
   /** True when tol and gtol were both met before maxIter. */
   converged: boolean;
 }
+
+/**
+ * Defaults of the fast mode where they differ from {@link IDPP_DEFAULTS}: converged to gtol 1e-5 (the
+ * descriptors then agree to ~1e-5 between cell settings and 1e-9 Å perturbations; at the exact mode's
+ * 1e-3 they differ by up to ~1e-2), maxIter a safety cap (the median run needs ~150 force evaluations).
+ */
+export const IDPP_FAST_DEFAULTS = { maxIter: 1000, tol: 1e-9, gtol: 1e-5, maxStepAng: 0.1 } as const;
 
 /** Defaults of pymatgen-analysis-diffusion's `IDPPSolver.run` (and 5 images, 0.5 Å guard). */
 export const IDPP_DEFAULTS = {
@@ -125,13 +150,16 @@ function statusError(status: number, info: ArrayLike<number>, species: readonly 
       return new IdppGuardError('non-finite', image, i, j, v,
         j >= 0
           ? `idpp: image ${image}: atoms ${site(species, i)} and ${site(species, j)} are at distance ${v}, so the objective is not finite`
-          : `idpp: image ${image}: the force on atom ${site(species, i)} is not finite (${v})`);
+          : i >= 0 ? `idpp: image ${image}: the force on atom ${site(species, i)} is not finite (${v})`
+            : `idpp: image ${image}: the objective or a force is not finite (${v}; a path through another atom)`);
     case IDPP_STATUS.SINGULAR_CELL:
       return new RangeError('idpp: the lattice is singular or not finite');
     case IDPP_STATUS.SCRATCH_TOO_SMALL:
       return new RangeError('idpp: kernel scratch buffer too small');
     case IDPP_STATUS.TOO_MANY_IMAGES:
       return new RangeError(`idpp: image ${image}: the minimum image of atoms ${site(species, i)} and ${site(species, j)} lies more than 64 cells away (degenerate cell)`);
+    case IDPP_STATUS.EXTRA_TERMS:
+      return new RangeError(`idpp: ${v} tie terms do not fit the kernel scratch`);
     case IDPP_STATUS.SHIFT_NOT_NEAREST:
       return new IdppShiftError(`idpp: image ${image}: the given periodic image of atoms ${site(species, i)} and ${site(species, j)} is ${v} Å away, not a nearest one`);
     default:
@@ -173,9 +201,75 @@ function bindKernel(): BoundKernel {
   return kernel;
 }
 
+type IdppFastFn = (
+  cell: number, start: number, end: number, n: number, nInterior: number, moving: number,
+  spring: number, maxStep: number, maxIter: number, tol: number, gtol: number, minDist: number, flags: number,
+  scratch: number, scratchBytes: number, extraCap: number, out: number, endUsed: number, info: number,
+) => number;
+
+interface BoundFastKernel {
+  arena: Arena;
+  run: IdppFastFn;
+  scratchBytes: (n: number, nInterior: number, extraCap: number) => number;
+}
+
+let fastKernel: BoundFastKernel | null = null;
+
+function bindFastKernel(): BoundFastKernel {
+  const k = loadKernel('idpp-fast');
+  fastKernel = { arena: k.arena, run: k.exports['idppFast'] as IdppFastFn, scratchBytes: k.exports['idppFastScratchBytes'] as BoundFastKernel['scratchBytes'] };
+  return fastKernel;
+}
+
+/**
+ * Room for tie terms in the first fast-mode call: 4 per site and image (a 2×2×2 supercell of a cubic
+ * cell needs ~19/2 per site and image, most cells none); a run that needs more is called again with
+ * room for exactly what the kernel counted (the set-up pass is ~5 % of a run).
+ */
+function firstExtraCap(n: number, nInterior: number): number {
+  return 4 * n * nInterior + 64;
+}
+
+function idppFastRawWasm(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[], n: number): IdppRaw {
+  const k = fastKernel ?? bindFastKernel();
+  const nImg = p.nInterior + 2;
+  const flags = p.mic ? IDPP_FLAG_MIC : 0;
+  let extraCap = firstExtraCap(n, p.nInterior);
+  for (;;) {
+    const a = k.arena;
+    a.reset();
+    const scratchBytes = k.scratchBytes(n, p.nInterior, extraCap);
+    if (scratchBytes < 0) throw tooLarge(n, p.nInterior);
+    const cellPtr = a.alloc(72);
+    const startPtr = a.alloc(24 * n);
+    const endPtr = a.alloc(24 * n);
+    const movPtr = a.alloc(4 * n);
+    const outPtr = a.alloc(24 * n * nImg);
+    const endUsedPtr = a.alloc(24 * n);
+    const infoPtr = a.alloc(32);
+    const scratch = a.alloc(scratchBytes);
+    a.writeF64(cellPtr, cell);
+    a.writeF64(startPtr, start);
+    a.writeF64(endPtr, end);
+    a.i32(movPtr, n).set(moving);
+    const st = k.run(cellPtr, startPtr, endPtr, n, p.nInterior, movPtr, p.spring, p.maxStep, p.maxIter, p.tol, p.gtol, p.minDist,
+      flags, scratch, scratchBytes, extraCap, outPtr, endUsedPtr, infoPtr);
+    const info = a.copyF64(infoPtr, 4);
+    if (st === IDPP_STATUS.EXTRA_TERMS && info[3]! > extraCap) {
+      extraCap = info[3]!;
+      continue;
+    }
+    if (st < 0) throw statusError(st, info, species, p.minDist);
+    return { coords: a.copyF64(outPtr, 3 * n * nImg), endUsed: a.copyF64(endUsedPtr, 3 * n), iterations: st, converged: info[0] === 1 };
+  }
+}
+
 /** Resolved numeric parameters of one run. */
 export interface IdppParams {
+  mode: IdppMode;
   nInterior: number;
+  /** Fast mode: largest displacement of one atom per step, Å. */
+  maxStep: number;
   spring: number;
   step: number;
   maxDisp: number;
@@ -209,6 +303,10 @@ function checkShifts(shifts: ArrayLike<number> | null, n: number, nInterior: num
  */
 export function idppRawWasm(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[], shifts: ArrayLike<number> | null = null): IdppRaw {
   const n = checkRaw(cell, start, end, moving, species);
+  if (p.mode === 'fast') {
+    if (shifts !== null) throw new RangeError('idpp: pair images cannot be given in fast mode (tied images share the weight)');
+    return idppFastRawWasm(cell, start, end, moving, p, species, n);
+  }
   const flags = checkShifts(shifts, n, p.nInterior) | (p.mic ? IDPP_FLAG_MIC : 0);
   const k = kernel ?? bindKernel();
   const nImg = p.nInterior + 2;
@@ -240,6 +338,17 @@ export function idppRawWasm(cell: ArrayLike<number>, start: ArrayLike<number>, e
 /** The same run with the plain-TypeScript twin. */
 export function idppRawTs(cell: ArrayLike<number>, start: ArrayLike<number>, end: ArrayLike<number>, moving: ArrayLike<number>, p: IdppParams, species: readonly string[], shifts: ArrayLike<number> | null = null): IdppRaw {
   const n = checkRaw(cell, start, end, moving, species);
+  if (p.mode === 'fast') {
+    if (shifts !== null) throw new RangeError('idpp: pair images cannot be given in fast mode (tied images share the weight)');
+    if (idppScratchBytesTs(n, p.nInterior) < 0) throw tooLarge(n, p.nInterior);
+    const coords = new Float64Array(3 * n * (p.nInterior + 2));
+    const endUsed = new Float64Array(3 * n);
+    const info = new Float64Array(4);
+    const st = idppFastKernelTs(cell, start, end, n, p.nInterior, moving, p.spring, p.maxStep, p.maxIter, p.tol, p.gtol, p.minDist,
+      p.mic ? IDPP_FLAG_MIC : 0, coords, endUsed, info);
+    if (st < 0) throw statusError(st, info, species, p.minDist);
+    return { coords, endUsed, iterations: st, converged: info[0] === 1 };
+  }
   const flags = checkShifts(shifts, n, p.nInterior) | (p.mic ? IDPP_FLAG_MIC : 0);
   if (idppScratchBytesTs(n, p.nInterior) < 0) throw tooLarge(n, p.nInterior);
   const coords = new Float64Array(3 * n * (p.nInterior + 2));
@@ -258,10 +367,14 @@ function checkNumber(name: string, v: unknown, ok: (x: number) => boolean, what:
 
 /** Validates the options (each message names the option and the value) and fills in defaults. */
 export function resolveIdppOptions(options: IdppOptions): IdppParams {
-  const d = IDPP_DEFAULTS;
+  const mode = options.mode ?? 'exact';
+  if (!IDPP_MODES.includes(mode)) throw new RangeError(`idpp: mode must be 'exact' or 'fast', got ${String(mode)}`);
+  const d = mode === 'fast' ? { ...IDPP_DEFAULTS, ...IDPP_FAST_DEFAULTS } : IDPP_DEFAULTS;
   const finitePos = (x: number) => Number.isFinite(x) && x > 0;
   const finiteNonNeg = (x: number) => Number.isFinite(x) && x >= 0;
   return {
+    mode,
+    maxStep: checkNumber('maxStepAng', options.maxStepAng ?? IDPP_FAST_DEFAULTS.maxStepAng, finitePos, 'a positive finite number of Å'),
     nInterior: checkNumber('images', options.images ?? d.images, (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer from 1 to 1000'),
     spring: checkNumber('spring', options.spring ?? d.spring, finiteNonNeg, 'a finite number >= 0'),
     step: checkNumber('step', options.step ?? d.step, finitePos, 'a positive finite number'),
@@ -293,6 +406,7 @@ export function idpp(start: Structure, end: Structure, options: IdppOptions = {}
   const tieBreak = options.tieBreak ?? 'fractional';
   if (tieBreak !== 'fractional' && tieBreak !== 'pymatgen') throw new RangeError(`idpp: tieBreak must be 'fractional' or 'pymatgen', got ${String(tieBreak)}`);
   if (tieBreak === 'pymatgen' && p.mic) throw new RangeError("idpp: tieBreak 'pymatgen' interpolates the coordinates as given; it cannot be combined with mic");
+  if (tieBreak === 'pymatgen' && p.mode === 'fast') throw new RangeError("idpp: tieBreak 'pymatgen' belongs to the exact mode; the fast mode gives tied pair images equal weight");
   const n = start.species.length;
   if (end.species.length !== n) throw new RangeError(`idpp: start has ${n} sites but end has ${end.species.length}; the endpoints must list the same sites in the same order`);
   for (let i = 0; i < n; i++) {

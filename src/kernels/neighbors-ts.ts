@@ -331,20 +331,3 @@ export function describeStatus(status: number, cutoff: number): string {
       return `neighbour search: status ${status}`;
   }
 }
-
-/**
- * The closest pair (any images, including a site and its own image) if it is nearer than `limitAng`,
- * else null. Used by structure validation.
- */
-export function minimumPairDistance(
-  cell: ArrayLike<number>,
-  pos: ArrayLike<number>,
-  limitAng: number,
-): { i: number; j: number; distance: number } | null {
-  const r = neighborSearchTs(cell, pos, limitAng);
-  if (r.count === 0) return null;
-  let best = 0;
-  for (let p = 1; p < r.count; p++) if (r.d![p]! < r.d![best]!) best = p;
-  const i = r.i[best]!, j = r.j[best]!;
-  return { i: Math.min(i, j), j: Math.max(i, j), distance: r.d![best]! };
-}

@@ -20,8 +20,8 @@
  * - neb: `relax_start`, `relax_end`, then `neb` (after copying each relaxed CONTCAR, when one was
  *   written, to `neb/00/POSCAR` and `neb/02/POSCAR` so the NEB starts from the relaxed endpoints);
  *   E_start / E_end from the relaxations, E_mid from `neb/01` (the single image).
- * Energies are readVaspRun's final energies (vasprun.xml preferred, else OUTCAR);
- * barrier = max(E_mid − E_start, E_mid − E_end) (vasp-outputs.ts `barrier`).
+ * Energies are pymatgen's final energies (vasprun.xml preferred, else OUTCAR; finalEnergyOfFolder in
+ * src/analysis/vasp-outputs.ts); barrier = max(E_mid − E_start, E_mid − E_end) (`barrier` there).
  *
  * The command: a string runs through `/bin/sh -c` (the user wrote a shell command line: pipes,
  * variables and `mpirun -n 16 vasp_std` all work); an array of strings is an argv run directly,
@@ -31,18 +31,16 @@
  * stdout+stderr. Failed rows are not retried by default (a crashed or timed-out DFT run mostly fails
  * the same way again); `fracflow requeue calc_static --failed` queues them again.
  *
- * The work function spawns processes in the folders it is given and awaits them (spawn, not
- * spawnSync, so a timed-out run can be killed as a group); it writes nothing itself except the two
- * POSCAR copies of the NEB design.
+ * The work function runs the program through the engine's executor (`ctx.exec`: time limit, process
+ * group kill, output) in the folders it is given and awaits it, and reads the outputs through the same
+ * executor; the only files it writes (through the executor) are the two POSCAR copies of the NEB design.
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { BroadcastChannel } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
-import { columnValues, makeBatch, type ColumnDef } from '../engine/arrow.js';
-import { configureStage, defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
-import { barrier, readVaspRun, type VaspRunResult } from '../analysis/vasp-outputs.js';
+import { OutputTail, type Executor, type RunOutcome } from '../stage-kit/exec.js';
+import { columnValues, makeBatch, type ColumnDef } from '../stage-kit/arrow.js';
+import { configureStage, defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../stage-kit/stage.js';
+import { barrier, finalEnergyOfFolder, VASP_OUTPUT_FILES, type VaspRunResult } from '../analysis/vasp-outputs.js';
 
 export type CalcDesign = 'static' | 'neb';
 export const CALC_DESIGNS: readonly CalcDesign[] = ['static', 'neb'];
@@ -102,152 +100,17 @@ export function checkCalcParams(p: Readonly<Record<string, unknown>>): CheckedPa
   };
 }
 
-/** Keeps the last `cap` bytes written to it. */
-export class OutputTail {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly cap: number) {}
-
-  push(b: Buffer): void {
-    this.chunks.push(b);
-    this.size += b.length;
-    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= this.cap) this.size -= this.chunks.shift()!.length;
-  }
-
-  text(): string {
-    const all = Buffer.concat(this.chunks);
-    return all.subarray(Math.max(0, all.length - this.cap)).toString('utf8');
-  }
-}
-
-/**
- * Process groups of running commands, announced on a BroadcastChannel: the engine stops a batch by
- * terminating its worker thread, which runs no JavaScript on the way out, and a detached group would
- * outlive it (an orphaned `mpirun` keeps its nodes). The process that runs the engine listens with
- * {@link trackCalcProcesses} and kills what is still running when it stops.
- */
-const GROUPS_CHANNEL = 'fracflow.calc.process-groups';
-let announcer: BroadcastChannel | null = null;
-
-function announce(pid: number, running: boolean): void {
-  if (!announcer) {
-    announcer = new BroadcastChannel(GROUPS_CHANNEL);
-    // A worker thread with nothing else to do may end while the channel is open.
-    (announcer as unknown as { unref(): void }).unref();
-  }
-  announcer.postMessage({ pid, running });
-}
-
-/** Listens for calc process groups started in any thread of this process; `killAll` ends those still running. */
-export function trackCalcProcesses(): { running(): number[]; killAll(signal?: NodeJS.Signals): number[]; close(): void } {
-  const live = new Set<number>();
-  const ch = new BroadcastChannel(GROUPS_CHANNEL);
-  ch.onmessage = (ev) => {
-    const m = (ev as MessageEvent).data as { pid: number; running: boolean };
-    if (m.running) live.add(m.pid);
-    else live.delete(m.pid);
-  };
-  (ch as unknown as { unref(): void }).unref();
-  return {
-    running: () => [...live],
-    killAll: (signal = 'SIGKILL') => {
-      const killed: number[] = [];
-      for (const pid of live) {
-        try {
-          process.kill(-pid, signal);
-          killed.push(pid);
-        } catch {
-          // Already gone.
-        }
-      }
-      live.clear();
-      return killed;
-    },
-    close: () => ch.close(),
-  };
-}
-
-export interface RunOutcome {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  elapsedSec: number;
-}
-
-/**
- * Run `command` in `cwd` as the leader of a new process group, stdout and stderr into `tail`. On
- * timeout the group gets SIGTERM, then SIGKILL after the grace time. Resolves when the leader has
- * exited and its output pipes are closed (or one second after its exit, should a descendant that
- * left the group still hold them).
- */
-export function runCommand(command: string | readonly string[], cwd: string, timeLimitSec: number, killGraceSec: number, tail: OutputTail): Promise<RunOutcome> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = typeof command === 'string'
-      ? spawn('/bin/sh', ['-c', command], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(command[0]!, command.slice(1), { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid !== undefined) announce(child.pid, true);
-    let timedOut = false;
-    let settled = false;
-    let killTimer: NodeJS.Timeout | null = null;
-    let exitTimer: NodeJS.Timeout | null = null;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    const killGroup = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, sig);
-      } catch {
-        // The group is gone already.
-      }
-    };
-    const limit = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), killGraceSec * 1000);
-    }, timeLimitSec * 1000);
-    const finish = () => {
-      if (settled || exit === null) return;
-      settled = true;
-      clearTimeout(limit);
-      if (killTimer) clearTimeout(killTimer);
-      if (exitTimer) clearTimeout(exitTimer);
-      // Descendants left behind by a leader that exited (a background rank) go with the group.
-      killGroup('SIGKILL');
-      if (child.pid !== undefined) announce(child.pid, false);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      resolve({ exitCode: exit.code, signal: exit.signal, timedOut, elapsedSec: (Date.now() - t0) / 1000 });
-    };
-    child.stdout!.on('data', (b: Buffer) => tail.push(b));
-    child.stderr!.on('data', (b: Buffer) => tail.push(b));
-    child.on('error', (e) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(limit);
-      if (killTimer) clearTimeout(killTimer);
-      reject(e);
-    });
-    child.on('exit', (code, signal) => {
-      exit = { code, signal };
-      exitTimer = setTimeout(finish, 1000);
-    });
-    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
-      exit ??= { code, signal };
-      finish();
-    });
-  });
-}
-
 interface Step {
   /** Step folder name, relative to the row's folder. */
   name: string;
   /** Before the run (NEB: relaxed endpoints into the NEB folder). */
-  before?: (dir: string) => void;
+  before?: (dir: string, exec: Executor) => Promise<void>;
 }
 
-function copyContcar(dir: string, from: string, to: string): void {
-  const src = join(dir, from, 'CONTCAR');
+async function copyContcar(exec: Executor, dir: string, from: string, to: string): Promise<void> {
+  const contcar = await exec.readFile(join(dir, from, 'CONTCAR'));
   // VASP creates CONTCAR empty and fills it at the end of each ionic step: an empty one is no structure.
-  if (existsSync(src) && statSync(src).size > 0) copyFileSync(src, join(dir, 'neb', to, 'POSCAR'));
+  if (contcar !== null && contcar.length > 0) await exec.writeFile(join(dir, 'neb', to, 'POSCAR'), contcar);
 }
 
 const STEPS: Readonly<Record<CalcDesign, { steps: Step[]; start: string; mid: string; end: string }>> = {
@@ -256,7 +119,7 @@ const STEPS: Readonly<Record<CalcDesign, { steps: Step[]; start: string; mid: st
     steps: [
       { name: 'relax_start' },
       { name: 'relax_end' },
-      { name: 'neb', before: (dir) => { copyContcar(dir, 'relax_start', '00'); copyContcar(dir, 'relax_end', '02'); } },
+      { name: 'neb', before: async (dir, exec) => { await copyContcar(exec, dir, 'relax_start', '00'); await copyContcar(exec, dir, 'relax_end', '02'); } },
     ],
     start: 'relax_start',
     mid: join('neb', '01'),
@@ -286,22 +149,23 @@ function describeCommand(c: string | readonly string[]): string {
  * Run one row: the design's steps in `dir`, then read the three energies. Throws a {@link CalcError}
  * whose message names the key, the step folder, the cause and the output tail.
  */
-export async function runCalc(key: string, dir: string, design: string, params: Readonly<Record<string, unknown>>): Promise<CalcResult> {
+export async function runCalc(key: string, dir: string, design: string, params: Readonly<Record<string, unknown>>, exec: Executor): Promise<CalcResult> {
   const p = checkCalcParams(params);
   if (!(CALC_DESIGNS as readonly string[]).includes(design)) throw new CalcError(`calc ${key}: design must be one of ${CALC_DESIGNS.join(', ')}, got ${JSON.stringify(design)}`);
   const plan = STEPS[design as CalcDesign];
-  if (typeof dir !== 'string' || dir === '' || !existsSync(dir) || !statSync(dir).isDirectory()) throw new CalcError(`calc ${key}: folder ${JSON.stringify(dir)} does not exist`);
+  if (typeof dir !== 'string' || dir === '' || !(await exec.isDirectory(dir))) throw new CalcError(`calc ${key}: folder ${JSON.stringify(dir)} does not exist`);
   const tail = new OutputTail(p.tailBytes);
+  const onOutput = (b: Buffer) => tail.push(b);
   const failure = (what: string) => new CalcError(`calc ${key}: ${what}; output tail:\n${tail.text()}`);
   let runtimeSec = 0;
   for (const step of plan.steps) {
     const cwd = join(dir, step.name);
-    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) throw failure(`step folder ${cwd} does not exist (a ${design} design needs ${plan.steps.map((s) => s.name).join(', ')})`);
-    step.before?.(dir);
+    if (!(await exec.isDirectory(cwd))) throw failure(`step folder ${cwd} does not exist (a ${design} design needs ${plan.steps.map((s) => s.name).join(', ')})`);
+    await step.before?.(dir, exec);
     tail.push(Buffer.from(`[fracflow calc] ${step.name}$ ${describeCommand(p.command)}\n`));
     let r: RunOutcome;
     try {
-      r = await runCommand(p.command, cwd, p.timeLimitSec, p.killGraceSec, tail);
+      r = await exec.run(p.command, cwd, { timeLimitSec: p.timeLimitSec, killGraceSec: p.killGraceSec, onOutput });
     } catch (e) {
       throw failure(`command ${describeCommand(p.command)} could not start in ${cwd}: ${(e as Error).message}`);
     }
@@ -310,16 +174,18 @@ export async function runCalc(key: string, dir: string, design: string, params: 
     if (r.signal !== null) throw failure(`command was killed by ${r.signal} in ${cwd}`);
     if (r.exitCode !== 0) throw failure(`command exited with code ${String(r.exitCode)} in ${cwd}`);
   }
-  const read = (sub: string): VaspRunResult => {
+  const read = async (sub: string): Promise<VaspRunResult> => {
+    const folder = join(dir, sub);
     try {
-      return readVaspRun(join(dir, sub));
+      if (!(await exec.isDirectory(folder))) throw new Error(`${folder}: folder not found`);
+      return finalEnergyOfFolder(folder, await Promise.all(VASP_OUTPUT_FILES.map((f) => exec.readFile(join(folder, f.name)))));
     } catch (e) {
       throw failure(`unparsable output: ${(e as Error).message}`);
     }
   };
-  const s = read(plan.start);
-  const m = read(plan.mid);
-  const e = read(plan.end);
+  const s = await read(plan.start);
+  const m = await read(plan.mid);
+  const e = await read(plan.end);
   const runs = [s, m, e];
   const conv = runs.map((r) => (r.electronicConverged === null ? null : r.electronicConverged && r.finished));
   let b: number;
@@ -361,10 +227,11 @@ const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entri
 async function work(batch: RecordBatch, ctx: WorkContext): Promise<RecordBatch> {
   const keys = columnValues(batch, 'key') as string[];
   const dirs = columnValues(batch, 'dir') as string[];
+  const subs = columnValues(batch, 'sub') as (string | null)[];
   const designs = columnValues(batch, 'design') as string[];
   const cols: unknown[][] = OUTPUT_DEFS.map(() => []);
   for (let i = 0; i < keys.length; i++) {
-    const r = await runCalc(keys[i]!, dirs[i]!, designs[i]!, ctx.params);
+    const r = await runCalc(keys[i]!, subs[i] ? join(dirs[i]!, subs[i]!) : dirs[i]!, designs[i]!, ctx.params, ctx.exec);
     const row = [keys[i], r.energyStartEv, r.energyMidEv, r.energyEndEv, r.barrierEv, r.exitCode, r.runtimeSec, r.electronicConverged, r.energyFiles, r.outputTail];
     row.forEach((v, c) => cols[c]!.push(v));
   }
@@ -392,9 +259,10 @@ export function calcLeaseMs(timeLimitSec: number, killGraceSec = 10): number {
 export type CalcFolderSource = 'columns' | 'out_dir';
 export const CALC_FOLDER_SOURCES: readonly CalcFolderSource[] = ['columns', 'out_dir'];
 
-const DIR_EXPR: Readonly<Record<CalcFolderSource, Readonly<Record<CalcDesign, string>>>> = {
-  columns: { static: 'u.static_dir', neb: 'u.neb_dir' },
-  out_dir: { static: "u.out_dir || '/vasp_static'", neb: "u.out_dir || '/vasp_neb'" },
+/** The `images` column naming a row's folder, and the sub-folder of it that holds the design. */
+const DIR_COLUMN: Readonly<Record<CalcFolderSource, Readonly<Record<CalcDesign, { column: string; sub: string | null }>>>> = {
+  columns: { static: { column: 'static_dir', sub: null }, neb: { column: 'neb_dir', sub: null } },
+  out_dir: { static: { column: 'out_dir', sub: 'vasp_static' }, neb: { column: 'out_dir', sub: 'vasp_neb' } },
 };
 
 const STAGE_NAME: Readonly<Record<CalcDesign, string>> = { static: 'calc_static', neb: 'calc_neb' };
@@ -402,15 +270,15 @@ const STAGE_NAME: Readonly<Record<CalcDesign, string>> = { static: 'calc_static'
 // The workers find the work function by stage name among this module's exports, so a stage declared
 // with another folder source under the same name runs the same work.
 function declare(design: CalcDesign, source: CalcFolderSource): Stage {
-  const dirExpr = DIR_EXPR[source][design];
+  const dir = DIR_COLUMN[source][design];
   return defineStage({
     module: import.meta.url,
     name: STAGE_NAME[design],
     input: {
       from: CALC_INPUT_TABLE,
-      columns: { dir: { type: 'utf8', expr: dirExpr }, design: { type: 'utf8', expr: `'${design}'` } },
+      columns: { dir: { type: 'utf8', from: dir.column }, sub: { type: 'utf8', value: dir.sub }, design: { type: 'utf8', value: design } },
     },
-    filter: { sql: `(${dirExpr}) IS NOT NULL` },
+    filter: { sql: `${dir.column} IS NOT NULL` },
     output: OUTPUT,
     work,
     workers: 1,

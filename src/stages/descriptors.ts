@@ -1,14 +1,16 @@
 /**
  * Stage 3, `descriptors`: the DDI descriptors of every pathway (src/analysis/descriptors.ts), one row
- * per pathway: the rows of the `pathways` view, admitted from the `hops_json` array of each done
- * `find_paths` row.
+ * per row of the `pathways` table (emitted by find_paths) of the screen's parameters.
  *
  * `dimensionality_cumbarriers` needs the ewald_energy of every hop class of the structure, so the
- * descriptors are computed per structure (`pathwayDescriptors` on the same stored structure and
- * parameters the find_paths stage used: same sanitised cell, same hops) and each row takes its hop; the
- * rows of one structure share a priority and are adjacent in the queue, so they usually share a batch, and a
- * per-thread memo of recent structures covers the rest. Each row checks that its hop is the one the
- * find_paths stage recorded (index and length), so a change in the pathfinder cannot mix up pathways.
+ * descriptors are computed per structure (`pathwayDescriptors` on the sanitised cell and the hop list
+ * the pathways row carries: nothing is sanitised or searched again) and each row takes its hop; the
+ * rows of one structure share a priority and are adjacent in the queue, so they usually share a batch,
+ * and a per-thread memo of recent structures covers the rest.
+ *
+ * The IDPP mode (`exact`, pymatgen's IDPPSolver and the DDI numbers, or `fast`) is a stage parameter
+ * ({@link descriptorsStage}); a fast row's key ends in `@idpp-fast`, so the two modes are different
+ * rows and switching mode is new work, never a silent mix.
  *
  * A missing radius or a failed bond-valence assignment leaves that column null with its `*_reason`;
  * the row is still done. Default priority: nsites_777, structure nsites, then length, all ascending —
@@ -16,10 +18,11 @@
  * within a structure, so that a structure's pathways stay adjacent in the queue.
  */
 import type { RecordBatch } from 'apache-arrow';
-import type { ColumnDef } from '../engine/arrow.js';
-import { defineStage, type ColumnType, type Stage } from '../engine/stage.js';
+import type { ColumnDef } from '../stage-kit/arrow.js';
+import { defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../stage-kit/stage.js';
 import { pathwayDescriptors, type PathwayDescriptors } from '../analysis/descriptors.js';
-import { STRUCTURE_INPUTS, batchRows, mapRows, rowsBatch, screenParams, structureFromColumns } from './pathways.js';
+import { IDPP_MODES, type IdppMode } from '../kernels/idpp.js';
+import { STRUCTURE_INPUTS, batchRows, mapRows, rowHops, rowsBatch, screenParams, structureFromColumns, type ScreenParams } from './pathways.js';
 
 const OUTPUT = {
   oxidation_state: 'float64',
@@ -45,18 +48,43 @@ const OUTPUT = {
 } as const satisfies Record<string, ColumnType>;
 const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entries(OUTPUT).map(([name, type]) => ({ name, type }))];
 
-/** Per-thread memo: find_paths key → descriptor rows of its structure. */
+/** IDPP mode of the screen's descriptors and images stages unless told otherwise. */
+export const DEFAULT_SCREEN_IDPP: IdppMode = 'exact';
+
+/** The IDPP mode parameter, validated; the message names the parameter and the value. */
+export function idppModeParam(v: unknown): IdppMode {
+  const mode = v ?? DEFAULT_SCREEN_IDPP;
+  if (!IDPP_MODES.includes(mode as IdppMode)) throw new StageError(`idpp must be 'exact' or 'fast', got ${JSON.stringify(v)}`);
+  return mode as IdppMode;
+}
+
+/** Suffix of a descriptors (and so images) row key per IDPP mode: the exact keys are those of earlier stores. */
+export function idppKeySuffix(mode: IdppMode): string {
+  return mode === 'exact' ? '' : `@idpp-${mode}`;
+}
+
+/** The parameters of a descriptors stage (its stage parameters). */
+export interface DescriptorsParams extends ScreenParams {
+  idpp: IdppMode;
+}
+
+/** Per-thread memo: find_paths key and mode → descriptor rows of its structure. */
 const byStructure = new Map<string, PathwayDescriptors[]>();
 const byRow = new Map<string, Record<string, unknown>>();
 
-function structureRows(row: Record<string, unknown>): PathwayDescriptors[] {
-  const k = String(row['find_paths_key']);
+/**
+ * The descriptors of every pathway of the row's structure: computed once per structure (the rows of
+ * one structure are adjacent in the queue and mostly share a batch; a per-thread memo covers the rest)
+ * on the sanitised cell and the hop list the pathways row carries, so nothing is sanitised or searched
+ * again.
+ */
+function structureRows(row: Record<string, unknown>, p: DescriptorsParams): PathwayDescriptors[] {
+  const k = `${String(row['find_paths_key'])}${idppKeySuffix(p.idpp)}`;
   let rows = byStructure.get(k);
   if (!rows) {
-    const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
     const s = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
     // The site limit is find_paths' (this row passed it); not checked again with the default.
-    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, maxSites: s.species.length });
+    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, idpp: p.idpp, sanitize: false, hops: rowHops(row), maxSites: s.species.length });
     if (byStructure.size >= 256) byStructure.clear();
     byStructure.set(k, rows);
   }
@@ -64,70 +92,89 @@ function structureRows(row: Record<string, unknown>): PathwayDescriptors[] {
 }
 
 /** The descriptor columns of one pathway row. */
-export function descriptorsOfRow(row: Record<string, unknown>): Record<string, unknown> {
+export function descriptorsOfRow(row: Record<string, unknown>, p: DescriptorsParams): Record<string, unknown> {
   const index = row['hop_index'] as number;
-  const d = structureRows(row).find((r) => r.hop_index === index);
-  if (!d) throw new Error(`hop ${index} is not among the structure's pathways any more (recompute the find_paths stage)`);
-  if (d.length !== row['length']) throw new Error(`hop ${index} has length ${d.length} Å here but ${String(row['length'])} Å in the find_paths stage`);
+  const d = structureRows(row, p).find((r) => r.hop_index === index);
+  if (!d) throw new Error(`hop ${index} is not among the hops of its pathways row (${String(row['find_paths_key'])})`);
   const out: Record<string, unknown> = { key: row['key'] };
   for (const c of Object.keys(OUTPUT)) out[c] = (d as unknown as Record<string, unknown>)[c] ?? null;
   out['supercell_scaling'] = d.supercell_scaling.join('x');
   return out;
 }
 
-function work(batch: RecordBatch): RecordBatch {
-  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), byRow, descriptorsOfRow));
+/** The parameters of a descriptors stage, validated. */
+export function descriptorsParams(v: Readonly<Record<string, unknown>>): DescriptorsParams {
+  return { ...screenParams(v as Partial<ScreenParams>), idpp: idppModeParam(v['idpp']) };
 }
 
-const hop = (path: string) => `json_extract(h.value, '$.${path}')`;
+function work(batch: RecordBatch, ctx: WorkContext): RecordBatch {
+  const p = descriptorsParams(ctx.params);
+  // Row keys carry the mode, so one memo serves both.
+  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), byRow, (row) => descriptorsOfRow(row, p)));
+}
 
-/** The descriptors stage (fed by `pathways`; the parameters travel in the rows). */
-export const descriptors: Stage = defineStage({
-  module: import.meta.url,
-  name: 'descriptors',
-  input: {
-    from: 'find_paths',
-    join: 'JOIN json_each(u.hops_json) h',
-    key: `u.key || '#' || ${hop('hop_index')}`,
-    columns: {
-      find_paths_key: { type: 'utf8', expr: 'u.key' },
-      structure_id: 'utf8',
-      content_hash: 'utf8',
-      formula: 'utf8',
-      // Sites of the sanitised cell the pathways and descriptors are computed in.
-      nsites: { type: 'int32', expr: 'u.sanitized_nsites' },
-      ion: 'utf8',
-      max_length: 'float64',
-      hop_limit: 'int32',
-      space_group: 'utf8',
-      hop_index: { type: 'int32', expr: hop('hop_index') },
-      start_frac: { type: 'utf8', expr: hop('start_frac') },
-      end_frac: { type: 'utf8', expr: hop('end_frac') },
-      end_image: { type: 'utf8', expr: hop('end_image') },
-      length: { type: 'float64', expr: hop('length') },
-      multiplicity: { type: 'int32', expr: hop('multiplicity') },
-      ion_fraction: 'float64',
-      nsites_777: 'int32',
-      nsites_101010: 'int32',
-      nsites_121212: 'int32',
-      dmin: 'float64',
-      length_rel_dmin: { type: 'float64', expr: hop('length_rel_dmin') },
-      ...STRUCTURE_INPUTS,
+/**
+ * The descriptors stage (fed by `pathways`) for the screen's parameters and IDPP mode `idpp`: it admits
+ * the pathways of those parameters, and its rows are keyed by mode (the exact keys are the pathway keys,
+ * those of earlier stores; the fast keys end in `@idpp-fast`), so switching mode is new work, never a mix.
+ */
+export function descriptorsStage(idpp: IdppMode = DEFAULT_SCREEN_IDPP, params: Partial<ScreenParams> = {}): Stage {
+  const mode = idppModeParam(idpp);
+  const p = screenParams(params);
+  return defineStage({
+    module: import.meta.url,
+    name: 'descriptors',
+    input: {
+      from: 'pathways',
+      key: `{key}${idppKeySuffix(mode)}`,
+      columns: {
+        find_paths_key: { type: 'utf8', from: 'source_key' },
+        structure_id: 'utf8',
+        content_hash: 'utf8',
+        formula: 'utf8',
+        // Sites of the sanitised cell the pathways and descriptors are computed in.
+        nsites: 'int32',
+        ion: 'utf8',
+        max_length: 'float64',
+        hop_limit: 'int32',
+        space_group: 'utf8',
+        hop_index: 'int32',
+        start_frac: 'utf8',
+        end_frac: 'utf8',
+        end_image: 'utf8',
+        length: 'float64',
+        multiplicity: 'int32',
+        ion_fraction: 'float64',
+        nsites_777: 'int32',
+        nsites_101010: 'int32',
+        nsites_121212: 'int32',
+        dmin: 'float64',
+        length_rel_dmin: 'float64',
+        ...STRUCTURE_INPUTS,
+        hops_json: 'utf8',
+        idpp: { type: 'utf8', value: mode },
+      },
     },
-  },
-  // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; nsites exact while
-  // below 10^6; dmin resolved to ~1e-4 Å at nsites_777 ≈ 5000, finer for smaller cells), then the row
-  // id: a structure's pathways are admitted
-  // together in hop order (ascending length), so they stay adjacent in the queue and mostly share a
-  // batch. Ranking by each hop's own length across structures interleaved structures of equal size,
-  // so each batch recomputed the descriptors of several structures for one hop each (descriptors are
-  // computed per structure: dimensionality_cumbarriers needs every hop's ewald_energy): the whole
-  // bundled set ran at 5.4 pathways/s that way, against 17.9 pathways/s with structures kept together.
-  priority: '-(nsites_777 * 1e6 + nsites + min(dmin, 99.999999) / 100)',
-  output: OUTPUT,
-  work,
-  workers: 2,
-  // At most 5 pathways per structure by default: 10 rows are about two whole structures.
-  batchSize: 10,
-  retry: { maxAttempts: 1, backoffMs: 0 },
-});
+    // The pathways of this screen's parameters (a store may hold those of other runs too).
+    filter: { sql: `ion = '${p.ion}' AND max_length = ${p.maxLengthAng} AND hop_limit = ${p.limit}` },
+    // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; nsites exact while
+    // below 10^6; dmin resolved to ~1e-4 Å at nsites_777 ≈ 5000, finer for smaller cells), then the row
+    // id: a structure's pathways are admitted
+    // together in hop order (ascending length), so they stay adjacent in the queue and mostly share a
+    // batch. Ranking by each hop's own length across structures interleaved structures of equal size,
+    // so each batch recomputed the descriptors of several structures for one hop each (descriptors are
+    // computed per structure: dimensionality_cumbarriers needs every hop's ewald_energy): the whole
+    // bundled set ran at 5.4 pathways/s that way, against 17.9 pathways/s with structures kept together.
+    priority: '-(nsites_777 * 1e6 + nsites + min(dmin, 99.999999) / 100)',
+    output: OUTPUT,
+    work,
+    workers: 2,
+    // At most 5 pathways per structure by default: 10 rows are about two whole structures.
+    batchSize: 10,
+    retry: { maxAttempts: 1, backoffMs: 0 },
+    params: { ...p, idpp: mode },
+  });
+}
+
+/** The descriptors stage in the default IDPP mode; workers find the work function under its name. */
+export const descriptors: Stage = descriptorsStage();

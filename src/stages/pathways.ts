@@ -1,28 +1,28 @@
 /**
  * Stage 2: `find_paths` finds the distinct hops of the migrating ion (default F) up to `maxLength` Å,
  * the `limit` shortest per structure, in the sanitised cell (primitive at symprec 0.1, LLL, wrapped,
- * electronegativity order); the `pathways` table (a view over it) has one row per pathway.
+ * electronegativity order), and emits the `pathways` table: one row per pathway.
  *
  * The stage's unit of work is a structure: one `find_paths` row per (structure, ion, maxLength, limit,
- * content hash) of every structure that is not a content duplicate of an earlier one, holding the per-structure columns (space group, ion fraction, nsites_777/_101010/
- * _121212, dmin) and the hops as a JSON array (`hops_json`); a structure without the ion, or whose
- * symmetry search fails, is a failed row with the reason. `pathways` expands the done rows into one row
- * per pathway with the per-pathway columns (hop index in canonical order, start/end fractional
- * coordinates, end image, length, multiplicity, (length − dmin)/dmin) next to the structure's, so it can
- * never disagree with the stage's results; the descriptors stage admits the same rows.
+ * content hash) of every structure that is not a content duplicate of an earlier one, holding the
+ * per-structure columns (space group, hop counts, ion fraction, nsites_777/_101010/_121212, dmin); a
+ * structure without the ion, or whose symmetry search fails, is a failed row with the reason. The
+ * `pathways` rows of a structure are written in the same unit of work as its find_paths row, each
+ * with its own key (`<find_paths key>#<hop index>`), and carry the sanitised cell and the hop list, so
+ * the descriptors and images stages take them as they are.
  *
  * The key holds the parameters and the content hash, so a changed structure or another ion/length/limit
  * is new work, and a rerun with the same inputs finds every key present and recomputes nothing.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { columnValues, makeBatch, type ColumnDef } from '../engine/arrow.js';
-import { defineStage, StageError, type ColumnType, type Stage, type WorkContext } from '../engine/stage.js';
-import type { SqlDb } from '../engine/store.js';
+import { columnValues, makeBatch, type ColumnDef } from '../stage-kit/arrow.js';
+import { defineStage, StageError, type ColumnType, type FanOut, type Stage, type WorkContext } from '../stage-kit/stage.js';
 import { createStructure, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction } from '../structure/symmetry.js';
 import { minLengthScaling } from '../kernels/supercell.js';
 import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, findHops, ionElement, type HopResult } from '../analysis/pathfinder.js';
+import { HOP_JSON_FORMAT, hopsFromJson } from '../analysis/hop-images.js';
 import { DEFAULT_MAX_SITES, checkSiteCount, maxSitesProblem } from '../analysis/site-limit.js';
 
 /** Parameters shared by the pathway, descriptor and image stages. */
@@ -46,22 +46,6 @@ export function screenParams(p: Partial<ScreenParams> = {}): ScreenParams {
   const limit = p.limit ?? DEFAULT_SCREEN_PARAMS.limit;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new StageError(`limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
   return { ion: ionElement(ion), maxLengthAng, limit };
-}
-
-/** SQL literal of a parameter (validated above: element symbols and finite numbers only). */
-function lit(v: string | number): string {
-  return typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`;
-}
-
-/** One hop of the `hops_json` array. */
-export interface PathwayHop {
-  hop_index: number;
-  start_frac: [number, number, number];
-  end_frac: [number, number, number];
-  end_image: [number, number, number];
-  length: number;
-  multiplicity: number;
-  length_rel_dmin: number;
 }
 
 /** The sanitised cell of a structure and its distinct hops: the one definition the later stages reuse. */
@@ -154,50 +138,133 @@ const OUTPUT = {
   nsites_101010: 'int32',
   nsites_121212: 'int32',
   dmin: 'float64',
-  hops_json: 'utf8',
 } as const satisfies Record<string, ColumnType>;
 const OUTPUT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, ...Object.entries(OUTPUT).map(([name, type]) => ({ name, type }))];
 
-const memo = new Map<string, Record<string, unknown>>();
+/**
+ * The `pathways` table: one row per pathway, emitted by find_paths — the structure's identity and
+ * per-structure columns, the hop (index in canonical order, end sites, start/end fractional
+ * coordinates and end image as JSON arrays, length, multiplicity, (length − dmin)/dmin), the sanitised
+ * cell itself (so that the stages after it never sanitise again) and the structure's whole hop list
+ * (`hops_json`, the pathfinder's result, so that they never search again).
+ */
+export const PATHWAY_COLUMNS = {
+  structure_id: 'utf8',
+  content_hash: 'utf8',
+  formula: 'utf8',
+  ion: 'utf8',
+  max_length: 'float64',
+  hop_limit: 'int32',
+  space_group: 'utf8',
+  nsites: 'int32',
+  hop_index: 'int32',
+  start_site: 'int32',
+  end_site: 'int32',
+  start_frac: 'utf8',
+  end_frac: 'utf8',
+  end_image: 'utf8',
+  length: 'float64',
+  multiplicity: 'int32',
+  ion_fraction: 'float64',
+  nsites_777: 'int32',
+  nsites_101010: 'int32',
+  nsites_121212: 'int32',
+  dmin: 'float64',
+  length_rel_dmin: 'float64',
+  ...STRUCTURE_INPUTS,
+  hops_json: 'utf8',
+} as const satisfies Record<string, ColumnType>;
+const EMIT_DEFS: ColumnDef[] = [{ name: 'key', type: 'utf8' }, { name: 'source', type: 'utf8' }, ...Object.entries(PATHWAY_COLUMNS).map(([name, type]) => ({ name, type }))];
 
 function nsitesFor(s: Structure, lengthAng: number): number {
   const sc = minLengthScaling(s, lengthAng);
   return s.species.length * sc[0] * sc[1] * sc[2];
 }
 
+function f64Bytes(a: Float64Array): Uint8Array {
+  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+}
+
+/** The parameters of find_paths (its stage parameters). */
+export interface FindPathsParams extends ScreenParams {
+  /** Structures with more sites fail with a SiteLimitError. Default {@link DEFAULT_MAX_SITES}. */
+  maxSites: number;
+}
+
 /**
- * The pathways of one row (inputs: structure columns, ion, max_length, hop_limit). A structure of
- * more than `maxSites` sites is refused (SiteLimitError: a failed row whose message names the count,
- * the limit and the option that raises it).
+ * The per-structure columns of one find_paths row and its pathways rows (inputs: the stored
+ * structure and its identity columns). A structure of more than `maxSites` sites is refused
+ * (SiteLimitError: a failed row whose message names the count, the limit and the option that raises it).
  */
-export function pathwaysOfRow(row: Record<string, unknown>, maxSites = DEFAULT_MAX_SITES): Record<string, unknown> {
-  const p = screenParams({ ion: row['ion'] as string, maxLengthAng: row['max_length'] as number, limit: row['hop_limit'] as number });
+export function pathwaysOfRow(row: Record<string, unknown>, p: FindPathsParams): { row: Record<string, unknown>; pathways: Record<string, unknown>[] } {
   const input = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
-  checkSiteCount(input, maxSites, 'the find_paths stage', 'then `fracflow requeue find_paths --failed` and screen again');
+  checkSiteCount(input, p.maxSites, 'the find_paths stage', 'then `fracflow requeue find_paths --failed` and screen again');
   const { structure: s, hops } = structurePathways(input, p);
   const dmin = hops.hops.length > 0 ? hops.hops[0]!.lengthAng : null;
-  const list: PathwayHop[] = hops.hops.map((h) => ({
-    hop_index: h.index,
-    start_frac: [...h.startFrac],
-    end_frac: [...h.endFrac],
-    end_image: [...h.image],
-    length: h.lengthAng,
-    multiplicity: h.multiplicity,
-    length_rel_dmin: (h.lengthAng - dmin!) / dmin!,
-  }));
-  return {
+  const out = {
     key: row['key'],
     space_group: `${hops.spaceGroup.symbol} (${hops.spaceGroup.number})`,
     sanitized_nsites: s.species.length,
-    n_hops: list.length,
+    n_hops: hops.hops.length,
     distinct_hops: hops.distinctCount,
     ion_fraction: s.species.filter((x) => x === p.ion).length / s.species.length,
     nsites_777: nsitesFor(s, 7),
     nsites_101010: nsitesFor(s, 10),
     nsites_121212: nsitesFor(s, 12),
     dmin,
-    hops_json: JSON.stringify(list),
   };
+  const structure = {
+    lattice: f64Bytes(s.lattice),
+    species: s.species.join(' '),
+    frac_coords: f64Bytes(s.frac),
+    oxidation_states: s.oxidationStates ? f64Bytes(s.oxidationStates) : null,
+    hops_json: JSON.stringify({ format: HOP_JSON_FORMAT, ...hops }),
+  };
+  const pathways = hops.hops.map((h) => ({
+    key: `${String(row['key'])}#${h.index}`,
+    source: row['key'],
+    structure_id: row['structure_id'],
+    content_hash: row['content_hash'],
+    formula: row['formula'],
+    ion: row['ion'],
+    max_length: row['max_length'],
+    hop_limit: row['hop_limit'],
+    space_group: out.space_group,
+    nsites: out.sanitized_nsites,
+    hop_index: h.index,
+    start_site: h.startSite,
+    end_site: h.endSite,
+    start_frac: JSON.stringify(h.startFrac),
+    end_frac: JSON.stringify(h.endFrac),
+    end_image: JSON.stringify(h.image),
+    length: h.lengthAng,
+    multiplicity: h.multiplicity,
+    ion_fraction: out.ion_fraction,
+    nsites_777: out.nsites_777,
+    nsites_101010: out.nsites_101010,
+    nsites_121212: out.nsites_121212,
+    dmin,
+    length_rel_dmin: (h.lengthAng - dmin!) / dmin!,
+    ...structure,
+  }));
+  return { row: out, pathways };
+}
+
+const memo = new Map<string, { row: Record<string, unknown>; pathways: Record<string, unknown>[] }>();
+
+/** The parameters of a find_paths stage, validated (the message names the parameter and the value). */
+export function findPathsParams(v: Readonly<Record<string, unknown>>): FindPathsParams {
+  const p = screenParams(v as Partial<ScreenParams>);
+  const maxSites = v['maxSites'] ?? DEFAULT_MAX_SITES;
+  const problem = maxSitesProblem(maxSites as number, 'maxSites');
+  if (problem) throw new StageError(problem);
+  return { ...p, maxSites: maxSites as number };
+}
+
+function work(batch: RecordBatch, ctx: WorkContext): FanOut {
+  const p = findPathsParams(ctx.params);
+  const results = mapRows(batchRows(batch), memo, (row) => pathwaysOfRow(row, p));
+  return { rows: rowsBatch(OUTPUT_DEFS, results.map((r) => r.row)), emit: rowsBatch(EMIT_DEFS, results.flatMap((r) => r.pathways)) };
 }
 
 /** Run settings of find_paths that do not change its results (so they are not part of the key). */
@@ -206,14 +273,9 @@ export interface FindPathsSettings {
   maxSites?: number;
 }
 
-function work(batch: RecordBatch, ctx: WorkContext): RecordBatch {
-  const maxSites = (ctx.params as FindPathsSettings).maxSites ?? DEFAULT_MAX_SITES;
-  return rowsBatch(OUTPUT_DEFS, mapRows(batchRows(batch), memo, (row) => pathwaysOfRow(row, maxSites)));
-}
-
 /**
- * The find_paths stage for `params` (the key and the constant input columns carry them) and
- * `settings` (stage parameters).
+ * The find_paths stage for `params` (the key and the constant input columns record them) and
+ * `settings`; all of them are its stage parameters.
  */
 export function findPathsStage(params: Partial<ScreenParams> = {}, settings: FindPathsSettings = {}): Stage {
   const p = screenParams(params);
@@ -224,26 +286,27 @@ export function findPathsStage(params: Partial<ScreenParams> = {}, settings: Fin
     name: 'find_paths',
     input: {
       from: 'structures',
-      key: `u.source_id || '|' || ${lit(p.ion)} || '|' || ${lit(p.maxLengthAng)} || '|' || ${lit(p.limit)} || '|' || substr(u.content_hash, 1, 12)`,
+      key: `{source_id}|${p.ion}|${p.maxLengthAng}|${p.limit}|{content_hash:12}`,
       columns: {
-        structure_id: { type: 'utf8', expr: 'u.source_id' },
-        content_hash: { type: 'utf8', expr: 'u.content_hash' },
-        formula: { type: 'utf8', expr: 'u.reduced_formula' },
-        nsites: { type: 'int32', expr: 'u.nsites' },
-        ion: { type: 'utf8', expr: lit(p.ion) },
-        max_length: { type: 'float64', expr: lit(p.maxLengthAng) },
-        hop_limit: { type: 'int32', expr: lit(p.limit) },
+        structure_id: { type: 'utf8', from: 'source_id' },
+        content_hash: 'utf8',
+        formula: { type: 'utf8', from: 'reduced_formula' },
+        nsites: 'int32',
+        ion: { type: 'utf8', value: p.ion },
+        max_length: { type: 'float64', value: p.maxLengthAng },
+        hop_limit: { type: 'int32', value: p.limit },
         ...STRUCTURE_INPUTS,
       },
     },
     // A structure whose content equals an earlier-imported one (`duplicate_of`, set by the import) is
     // not screened a second time; its original's rows stand for it.
-    filter: { sql: 'u.duplicate_of IS NULL' },
+    filter: { sql: 'duplicate_of IS NULL' },
     // Structures with fewer sites first: the most rows per second reach the later stages early.
     priority: '-nsites',
     output: OUTPUT,
+    emits: { table: 'pathways', columns: PATHWAY_COLUMNS },
     work,
-    params: { maxSites: settings.maxSites ?? DEFAULT_MAX_SITES },
+    params: { ...p, maxSites: settings.maxSites ?? DEFAULT_MAX_SITES },
     workers: 2,
     batchSize: 16,
     // A missing ion or a failed symmetry search fails the same way every time: no retries.
@@ -254,28 +317,7 @@ export function findPathsStage(params: Partial<ScreenParams> = {}, settings: Fin
 /** The stage with the default parameters; workers find the work function under its name. */
 export const findPaths: Stage = findPathsStage();
 
-const hopField = (path: string) => `json_extract(h.value, '$.${path}')`;
-
-/** The `pathways` view: one row per pathway of every done `find_paths` row, in structure and hop order. */
-export const PATHWAYS_VIEW_SQL = `CREATE VIEW IF NOT EXISTS pathways AS
-  SELECT u.key || '#' || ${hopField('hop_index')} AS key, u.key AS find_paths_key,
-         u.structure_id, u.content_hash, u.formula, u.ion, u.max_length, u.hop_limit, u.space_group,
-         u.sanitized_nsites AS nsites,
-         ${hopField('hop_index')} AS hop_index, ${hopField('start_frac')} AS start_frac, ${hopField('end_frac')} AS end_frac,
-         ${hopField('end_image')} AS end_image, ${hopField('length')} AS length, ${hopField('multiplicity')} AS multiplicity,
-         u.ion_fraction, u.nsites_777, u.nsites_101010, u.nsites_121212, u.dmin, ${hopField('length_rel_dmin')} AS length_rel_dmin
-    FROM find_paths u JOIN json_each(u.hops_json) h
-   WHERE u.state = 'done'
-   ORDER BY u.id, h.key`;
-
-/**
- * Create the `pathways` view (once the `find_paths` table exists). A store from before the
- * find_paths stage holds a per-structure `pathways` stage table under that name: refused, naming the
- * way out, rather than exporting the old table as if it were the view.
- */
-export function ensurePathwaysView(sql: SqlDb): void {
-  if (sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'pathways'")) {
-    throw new StageError('this store has a `pathways` table from an earlier fracflow (one row per structure); the pathways are now a view over the find_paths stage: run `fracflow reset --yes` (imported structures stay) and screen again');
-  }
-  sql.exec(PATHWAYS_VIEW_SQL);
+/** The hop list of a pathways row (`hops_json`), as the pathfinder gave it. */
+export function rowHops(row: Record<string, unknown>): HopResult {
+  return hopsFromJson(String(row['hops_json']));
 }

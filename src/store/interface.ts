@@ -2,7 +2,7 @@
  * The store interface: what the engine and the operator commands ask of a store, in the queue's own
  * words. One implementation per backend (src/store/sqlite/, one module per verb); the engine knows
  * nothing else of the database, and no SQL text exists outside src/store/ except the portable
- * priority and filter expressions users write (src/store/expressions.ts).
+ * priority and filter expressions users write (src/engine/expressions.ts).
  *
  * Row lifecycle of a stage table: `pending → running (holder, lease, attempt + 1) → done | failed`.
  * A failed attempt (the work threw) goes back to `pending` after a back-off while attempts remain; a
@@ -13,7 +13,7 @@
  * Times are milliseconds since the Unix epoch. Every method is asynchronous; an implementation runs
  * each call as one unit of work (one transaction), and nothing of the caller's runs inside it.
  */
-import type { ColumnType, PrioritySpec, Stage } from '../engine/stage.js';
+import type { ColumnType, PrioritySpec, Stage } from '../stage-kit/stage.js';
 
 export type RowState = 'pending' | 'running' | 'done' | 'failed';
 
@@ -48,8 +48,8 @@ export interface BatchOutcome {
   done: { ids: number[]; outputs: unknown[][] };
   /** Rows whose work threw: an attempt each. */
   failed: { id: number; error: string }[];
-  /** Rows of the stage's emitted table, `columns[c][k]`: key, the id of the row that emitted it, then the declared columns. */
-  emitted?: { keys: string[]; sourceIds: number[]; columns: unknown[][] };
+  /** Rows of the stage's emitted table: their keys, the id of the row that emitted each, and the declared columns `columns[c][k]`. */
+  emitted?: { keys: string[]; sourceIds: number[]; sourceKeys: string[]; columns: unknown[][] };
 }
 
 export interface ExchangeResult {
@@ -100,13 +100,24 @@ export interface StageStatus {
 }
 
 export interface ErrorGroup {
+  /** The stage, or `import_errors` for inputs that could not be imported. */
   stage: string;
+  /**
+   * The cause: the message with what differs from row to row taken out — the row's key and
+   * structure id (`<key>`, `<id>`), for import errors the source id, file and record (`<id>`,
+   * `<file>`, `<record>`), absolute paths (`<path>`), line numbers after a file (`:<line>`) and
+   * list indices (`[<i>]`).
+   */
   message: string;
   rows: number;
-  /** Up to three keys with this message. */
+  /** Up to three keys (source ids for import errors) with this cause, in the order they failed. */
   examples: string[];
-  /** Highest attempt count among them. */
+  /** Up to three distinct files or paths the messages named. */
+  paths: string[];
+  /** Highest attempt count among them (1 for import errors: an input is read once per import). */
   attempts: number;
+  /** Import errors only: the dataset. */
+  dataset?: string;
 }
 
 /** One entry of the run's event log: a control change, a broadening, a halt, a requeue. */
@@ -185,6 +196,33 @@ export interface QueueStore {
   recordEvent(stage: string | null, kind: string, detail: unknown, now?: number): Promise<void>;
   /** Per stage (all registered, or those named): counts, failed rows that died, workers, rate, ETA. */
   status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now?: number): Promise<StageStatus[]>;
+
+  // ---- operator verbs (the commands `status`, `errors`, `requeue`, `submit`, `scale`, `reset`,
+  // `cleanup`, `export`, `checkpoint`): they need no stage module, only the registry ----
+
+  /** Stage tables registered in the store, in registration order. */
+  stageNames(): Promise<string[]>;
+  /** Failed rows grouped by cause (key, structure id and paths moved out of the message); one stage or all. */
+  errorGroups(stage?: string): Promise<ErrorGroup[]>;
+  /**
+   * Back to pending: `failed` rows (attempts and deaths restart, history kept), or `stale` running rows
+   * whose holder is gone (lease expired, or a process of this host that no longer runs), a death each.
+   */
+  requeue(stage: string, which: 'failed' | 'stale', now?: number): Promise<number>;
+  /** One key at the head of a stage's queue (a failed one queued again). */
+  submit(stage: string, key: string, now?: number): Promise<void>;
+  /** A stage's worker count; running engines apply it within a tick. */
+  scale(stage: string, workers: number, now?: number): Promise<{ from: number; to: number }>;
+  /** Drop every stage table and emitted table and the run metadata; returns the tables dropped. */
+  reset(): Promise<string[]>;
+  /** Purge run metadata of finished rows older than `olderThanMs`; results stay. */
+  cleanup(olderThanMs: number, now?: number): Promise<{ attempts: number; events: number; rows: number }>;
+  /** Tables and views `export` takes. */
+  tables(): Promise<string[]>;
+  /** One table or view as CSV, JSON lines or an Arrow IPC file. */
+  exportTable(table: string, format: 'csv' | 'arrow' | 'json'): Promise<Uint8Array>;
+  /** A consistent snapshot in `dir`: the store itself and every stage, emitted table and view as CSV and Arrow. */
+  checkpoint(dir: string): Promise<string[]>;
 
   close(): Promise<void>;
 }

@@ -34,7 +34,7 @@ import { formatSpecies } from './pymatgen-json.js';
 import { buildItems, checkId, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
 import { MAX_ABS_FRACTIONAL, MAX_LATTICE_VECTOR_ANG, RAISE_SITES, readLimits } from './limits.js';
 import { overlapError } from './poscar.js';
-import { minimumPairDistance } from '../kernels/neighbors-ts.js';
+import { minimumPairDistance } from './pair-distance.js';
 
 /** Symmetry-equivalent images closer than this (Å, periodic) are the same atom. */
 export const CIF_MERGE_TOLERANCE_ANG = 0.01;

@@ -19,7 +19,7 @@ import { StructureError, type StructureErrorLocation } from './errors.js';
 import { isElement } from './elements.js';
 import { cartesian, createStructure, MIN_SITE_DISTANCE_ANG, type Structure } from './structure.js';
 import { overlapError } from './poscar.js';
-import { minimumPairDistance } from '../kernels/neighbors-ts.js';
+import { minimumPairDistance } from './pair-distance.js';
 import { buildItems, checkId, checkSiteCount, itemStructures, type ReadItem, type ReaderOptions } from './read-common.js';
 import type { ReadLimits } from './limits.js';
 

@@ -22,7 +22,7 @@ import { StructureError, type StructureErrorLocation } from './errors.js';
 import { isElement } from './elements.js';
 import { det3 } from './lattice.js';
 import { cartesian, createStructure, MIN_SITE_DISTANCE_ANG, reducedFormula, type Structure, type StructureInput } from './structure.js';
-import { minimumPairDistance } from '../kernels/neighbors-ts.js';
+import { minimumPairDistance } from './pair-distance.js';
 import type { ReadLimits } from './limits.js';
 import { checkSiteCount } from './read-common.js';
 

@@ -7,7 +7,7 @@
 import { StructureError, type StructureErrorLocation } from './errors.js';
 import { element, isElement } from './elements.js';
 import { det3, fracToCart } from './lattice.js';
-import { minimumPairDistance } from '../kernels/neighbors-ts.js';
+import { minimumPairDistance } from './pair-distance.js';
 import { MAX_ABS_FRACTIONAL, MAX_ABS_OXIDATION_STATE, MAX_ID_LENGTH, MAX_LATTICE_VECTOR_ANG } from './limits.js';
 
 /** Closest allowed distance between two sites (Å); closer sites are taken as a broken structure. */

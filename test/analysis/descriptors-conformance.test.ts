@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { referenceDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { cartToFrac } from '../../src/structure/lattice.js';
-import { parseSpecies } from '../../src/structure/oxidation.js';
+import { parseSpecies } from '../../src/analysis/oxidation.js';
 import { hopBetween, hopImages } from '../../src/analysis/hop-images.js';
 import { descriptorContext, descriptorImages, descriptorsForHop, imageDescriptors, pathwayDescriptors } from '../../src/analysis/descriptors.js';
 import { fracToCart } from '../../src/structure/lattice.js';

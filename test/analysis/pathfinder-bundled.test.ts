@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { findHops, type HopResult } from '../../src/analysis/pathfinder.js';
 import { crystalOperations, pyLimitDenominator, pymatgenHops, pymatgenNeighbors, pymatgenRounded, type CellOperations } from '../../src/analysis/pymatgen-hops.js';
-import { pathwayDescriptors } from '../../src/analysis/descriptors.js';
+import { DescriptorError, pathwayDescriptors } from '../../src/analysis/descriptors.js';
 import { primitiveReduction, symmetry } from '../../src/structure/symmetry.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import type { Structure } from '../../src/structure/structure.js';
 import { referenceDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 
@@ -155,4 +155,7 @@ test('findHops and pathwayDescriptors check the equivalence option and name the 
   const s = loadBundled('mp')[0]!;
   assert.throws(() => findHops(s, { equivalence: 'spglib' as never }), /equivalence must be 'fracflow' or 'pymatgen', got "spglib"/);
   assert.throws(() => pathwayDescriptors(s, { equivalence: 'DDI' as never }), /equivalence must be 'fracflow' or 'pymatgen', got "DDI"/);
+  // Hops handed over (the screen's find_paths rows) must be of the mode asked for.
+  const hops = findHops(s, { equivalence: 'pymatgen' });
+  assert.throws(() => pathwayDescriptors(s, { sanitize: false, hops, equivalence: 'fracflow' }), new DescriptorError(`equivalence 'fracflow' does not match the given hops, found with equivalence "pymatgen"`));
 });

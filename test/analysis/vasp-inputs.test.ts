@@ -19,11 +19,9 @@ import {
   renderKpoints,
   renderPotcarSpec,
   vaspInputSet,
-  writeNebFolder,
-  writeStaticFolders,
-  writeVaspFolder,
   type VaspDesign,
 } from '../../src/analysis/vasp-inputs.js';
+import { writeNebFolder, writeStaticFolders, writeVaspFolder } from '../../src/io/vasp-folders.js';
 import { readPoscar } from '../../src/structure/poscar.js';
 import { findHops } from '../../src/analysis/pathfinder.js';
 import { hopImages } from '../../src/analysis/hop-images.js';

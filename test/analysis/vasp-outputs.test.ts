@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { barrier, readOutcar, readVaspRun, readVasprun, VaspOutputError } from '../../src/analysis/vasp-outputs.js';
+import { readOutcar, readVaspRun, readVasprun } from '../../src/io/vasp-outputs.js';
+import { barrier, VaspOutputError } from '../../src/analysis/vasp-outputs.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/vasp/', import.meta.url));
 interface RefRun { final_energy: number; converged_electronic: boolean; converged_ionic: boolean; n_ionic_steps: number; bad_xml: boolean }

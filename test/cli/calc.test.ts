@@ -10,12 +10,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { runCli } from '../helpers/cli.js';
-import { openSql } from '../../src/engine/store.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { register } from '../../src/cli/commands/calc.js';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
-import { defineStage } from '../../src/engine/stage.js';
-import { barrier, readVaspRun } from '../../src/analysis/vasp-outputs.js';
+import { defineStage } from '../../src/stage-kit/stage.js';
+import { readVaspRun } from '../../src/io/vasp-outputs.js';
+import { barrier } from '../../src/analysis/vasp-outputs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const standIn = join(here, '..', 'fixtures', 'calc', 'stand-in.mjs');

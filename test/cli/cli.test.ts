@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/reference.js';
-import { openStore } from '../../src/engine/store.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
 import { readStructure } from '../../src/structure/io.js';
 import { neighborList } from '../../src/kernels/neighbors.js';
 

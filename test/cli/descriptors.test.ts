@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readStructure, writeStructure } from '../../src/structure/io.js';
 import { pathwayDescriptors } from '../../src/analysis/descriptors.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 
 const cli = (args: string[]) => runCli(args);
 
@@ -101,4 +101,16 @@ test('descriptors --equivalence pymatgen: DistinctPathFinder\'s pathways (perov5
   assert.equal(pm.length, 3);
   const table = await cliInProcess(['descriptors', file, '--no-sanitize', '--equivalence', 'pymatgen']);
   assert.match(table.stdout, /3 F pathways up to 5 Å \(equivalence pymatgen; percolation/);
+});
+
+test('descriptors --idpp fast: rows of the fast mode (the library call with idpp fast), exact by default', () => {
+  const fast = cli(['descriptors', caf2, '--json', '--idpp', 'fast', '--limit', '1']);
+  assert.equal(fast.status, 0, fast.stderr);
+  const row = JSON.parse(fast.stdout.trim().split('\n')[0]!) as { ewald_energy: number; idpp_converged: boolean };
+  const lib = pathwayDescriptors(readStructure(caf2), { idpp: 'fast', limit: 1 })[0]!;
+  assert.equal(row.ewald_energy, lib.ewald_energy);
+  assert.equal(row.idpp_converged, true);
+  const bad = cli(['descriptors', caf2, '--idpp', 'slow']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /option '--idpp <mode>' argument 'slow' is invalid\. Allowed choices are exact, fast\./);
 });

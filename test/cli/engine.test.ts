@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { cli, toyModule } from '../engine/fixtures/run.js';
-import { openSql } from '../../src/engine/store.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { squareOf, toyRows } from '../engine/fixtures/toy-stages.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-cli-engine-'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, toyModule } from '../engine/fixtures/run.js';
 import { toyRows } from '../engine/fixtures/toy-stages.js';
-import { openSql } from '../../src/engine/store.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { fixturesDir } from '../helpers/reference.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-cli-errors-'));

@@ -173,3 +173,20 @@ test('idpp reports a path through an atom, bad options and mismatched endpoints 
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /nope\.json/);
 });
+
+test('idpp --idpp fast: the fast mode through the CLI, its result that of the library; an unknown mode is refused', () => {
+  const { start, end } = writeEndpoints(0);
+  const r = runIdppHere([start, end, '--idpp', 'fast', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { images: { frac_coords: number[][] }[]; iterations: number; converged: boolean };
+  const [s, e] = endpoints(0);
+  const lib = idpp(s, e, { mode: 'fast' });
+  assert.equal(out.iterations, lib.iterations);
+  assert.equal(out.converged, lib.converged);
+  assert.deepEqual(out.images[3]!.frac_coords.flat(), Array.from(lib.images[3]!.frac));
+  const text = runIdppHere([start, end, '--idpp', 'fast', '--maxiter', '7']);
+  assert.match(text.stdout, /^IDPP \(fast mode\): 11 sites, 5 interior images, 7 iterations, not converged \(maxiter 7\)$/m);
+  const bad = runIdppHere([start, end, '--idpp', 'slow']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /option '--idpp <mode>' argument 'slow' is invalid\. Allowed choices are exact, fast\./);
+});

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { repoRoot, runCli, tsxLoader } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/reference.js';
 import { bundledMpDocuments, startMpServer } from '../helpers/mp-server.js';
-import { openStore } from '../../src/engine/store.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-import-'));
 

@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, runCommandsInProcess } from '../helpers/cli.js';
 import { fixturesDir } from '../helpers/reference.js';
-import { hopsFromJson } from '../../src/analysis/hop-images.js';
+import { hopsFromJson, hopImages, screenHopImages, HopImagesError } from '../../src/analysis/hop-images.js';
+import { pathwayDescriptors, DescriptorError } from '../../src/analysis/descriptors.js';
 import { findHops } from '../../src/analysis/pathfinder.js';
 import { readStructure, writeStructure } from '../../src/structure/io.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import { readExtxyz } from '../../src/structure/extxyz.js';
 
 const cli = (args: string[]) => runCli(args);
@@ -121,4 +122,29 @@ test('paths --equivalence pymatgen lists DistinctPathFinder\'s hops; a bad mode 
   delete old['equivalence'];
   assert.equal(hopsFromJson(JSON.stringify(old)).equivalence, 'fracflow');
   assert.throws(() => hopsFromJson(JSON.stringify({ ...old, equivalence: 'x' })), /hop list: "equivalence" must be "fracflow" or "pymatgen", got "x"/);
+});
+
+test('path-images --idpp [mode]: a bare --idpp is exact, --idpp fast the fast mode (the library result), another word is named', async () => {
+  const s = readStructure(caf2);
+  const hop = findHops(s, { ion: 'F' }).hops[0]!;
+  const framesOf = (text: string) => readExtxyz(text);
+  const bare = await cliInProcess(['path-images', caf2, '--hop', '0', '--images', '3', '--supercell-min', '7', '--idpp']);
+  assert.equal(bare.status, 0, bare.stderr);
+  const fast = await cliInProcess(['path-images', caf2, '--hop', '0', '--images', '3', '--supercell-min', '7', '--idpp', 'fast']);
+  assert.equal(fast.status, 0, fast.stderr);
+  const lib = (mode: 'exact' | 'fast') => hopImages(s, hop, { images: 3, supercellMinLength: 7, idpp: { mode } }).images;
+  const mid = (text: string) => Array.from(framesOf(text)[2]!.frac);
+  const near = (a: number[], b: ArrayLike<number>) => a.every((x, q) => Math.abs(x - b[q]!) < 1e-9);
+  assert.ok(near(mid(bare.stdout), lib('exact')[2]!.frac));
+  assert.ok(near(mid(fast.stdout), lib('fast')[2]!.frac));
+  const bad = await cliInProcess(['path-images', caf2, '--hop', '0', '--idpp', 'slow']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--idpp must be exact or fast, got "slow"/);
+});
+
+test('the IDPP mode is checked where it enters the library: screenHopImages and pathwayDescriptors name the value', () => {
+  const s = readStructure(caf2);
+  const hop = findHops(s, { ion: 'F' }).hops[0]!;
+  assert.throws(() => screenHopImages(s, hop, { images: 5, supercellMinLength: 7, idpp: 'slow' as 'fast' }), new HopImagesError(`idpp must be 'exact' or 'fast', got "slow"`));
+  assert.throws(() => pathwayDescriptors(s, { idpp: 'slow' as 'fast' }), new DescriptorError(`idpp must be 'exact' or 'fast', got "slow"`));
 });

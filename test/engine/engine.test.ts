@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine, haltMessage } from '../../src/engine/engine.js';
-import { openStore } from '../../src/engine/store.js';
-import { scale, setPriority } from '../../src/engine/ops.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { scale, setPriority } from '../../src/store/sqlite/ops.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { StagePool } from '../../src/engine/pool.js';
 import { wireFromColumns, wireValues } from '../../src/engine/wire.js';
-import { configureStage, forkStage } from '../../src/engine/stage.js';
+import { configureStage, forkStage } from '../../src/stage-kit/stage.js';
 import { square, plusOne, flaky, hangOnce, crashOnce, spin, spinNext, threadIdStage, waits, ghostStage, toyRows, squareOf, fullDisk, fullDiskNext, diesOnThree } from './fixtures/toy-stages.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-engine-'));

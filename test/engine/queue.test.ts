@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryQueues } from '../helpers/queue.js';
-import { configureStage, defineStage, forkStage, StageError, type StageDeclaration } from '../../src/engine/stage.js';
+import { configureStage, defineStage, forkStage, StageError, type StageDeclaration } from '../../src/stage-kit/stage.js';
 import { square, plusOne, toyRows } from './fixtures/toy-stages.js';
 
 async function setup(stages = [square, plusOne]) {
@@ -104,7 +104,7 @@ test('rows in quarantine (two deaths or more) are left out of claims and claimed
 });
 
 test('a row whose work threw its last attempt is failed with fail_kind error; requeue --failed gives back its attempts and deaths', async () => {
-  const { requeue } = await import('../../src/engine/ops.js');
+  const { requeue } = await import('../../src/store/sqlite/ops.js');
   const s = configureStage(square, { leaseMs: 10, retry: { maxAttempts: 1, maxDeaths: 5 } });
   const { sql, tables: [sq] } = await setup([s]);
   await sq!.enqueue(toyRows(0, 1));
@@ -118,7 +118,7 @@ test('a row whose work threw its last attempt is failed with fail_kind error; re
 });
 
 test('submit puts one key at the head of the queue above every priority; failed keys go back too', async () => {
-  const { submit, scale } = await import('../../src/engine/ops.js');
+  const { submit, scale } = await import('../../src/store/sqlite/ops.js');
   const { sql, tables: [sq] } = await setup();
   await sq!.enqueue(toyRows(0, 5));
   submit(sql, 'square', 'k1');
@@ -128,7 +128,7 @@ test('submit puts one key at the head of the queue above every priority; failed 
   assert.throws(() => submit(sql, 'square', 'nope'), /stage square has no row with key "nope" \(not admitted yet\?\)/);
   assert.throws(() => submit(sql, 'cube', 'k1'), /no stage named "cube" in this store \(stages: square, plus_one\)/);
   assert.deepEqual(scale(sql, 'square', 4), { from: 1, to: 4 });
-  const { requeue } = await import('../../src/engine/ops.js');
+  const { requeue } = await import('../../src/store/sqlite/ops.js');
   const held = await sq!.claim('gone', 1, 1000);
   assert.equal(requeue(sql, 'square', 'stale', 1000 + 299_999), 0, 'lease still running');
   assert.equal(requeue(sql, 'square', 'stale', 1000 + 300_001), 1);
@@ -201,12 +201,13 @@ test('priority swaps at run time re-score pending rows: SQL expression or regist
   assert.deepEqual(JSON.parse(sql.get<{ priority: string }>("SELECT priority FROM engine_stages WHERE name = 'square'")!.priority), 'x % 3');
   assert.equal(sql.all("SELECT * FROM engine_events WHERE kind = 'priority'").length, 2);
   await assert.rejects(sq!.setPriority({ fn: 'nope' }), /stage square: priority function "nope" is not registered \(registered: .*negative_x/);
-  const { setPriority } = await import('../../src/engine/ops.js');
+  const { setPriority } = await import('../../src/store/sqlite/ops.js');
   await sq!.enqueue(toyRows(6, 9));
   // Swapped from the registry side (the CLI, another process): the pending rows are re-scored at once.
   assert.deepEqual(setPriority(sql, 'square', '-x'), { from: 'x % 3', rescored: 3 });
   assert.deepEqual((await sq!.claim('A', 3)).keys, ['k6', 'k7', 'k8']);
-  assert.throws(() => setPriority(sql, 'square', 'no_such_column'), /store :memory:: no such column: no_such_column \(SQLITE_ERROR\)/);
+  assert.throws(() => setPriority(sql, 'square', 'no_such_column'), /stage square: priority "no_such_column": no column no_such_column \(columns: key, x, y\)/);
+  assert.throws(() => setPriority(sql, 'square', 'x; DELETE FROM square'), /stage square: priority "x; DELETE FROM square": one expression only \(no ";"\)/);
   assert.throws(() => setPriority(sql, 'square', ''), /stage square: priority must be one SQL expression, got ""/);
   const withFn = forkStage(square, { name: 'square_by_fn', priority: { fn: 'negative_x' } });
   const { tables: [t] } = await setup([withFn]);
@@ -244,7 +245,18 @@ test('stage declarations: every bad option is named with its value', async () =>
     [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < :c', cutoffs: { c: { initial: 1, step: -1 } } } }, /stage s: cutoff c: step must be a non-negative number, got -1/],
     [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < :c', cutoffs: { c: { initial: 1, max: 0 } } } }, /stage s: cutoff c: max must be a number >= initial \(1\), got 0/],
     [{ input: { from: 'up', columns: {} }, filter: { sql: 'u.x < 1', cutoffs: { c: { initial: 1 } } } }, /stage s: cutoff c is not used in filter.sql \(write :c\)/],
-    [{ priority: 'x; DROP TABLE s' }, /stage s: priority must be one SQL expression, got "x; DROP TABLE s"/],
+    [{ priority: 'x; DROP TABLE s' }, /stage s: priority "x; DROP TABLE s": one expression only \(no ";"\)/],
+    [{ priority: 'random() * x' }, /stage s: priority "random\(\) \* x": function random\(\) is not in the portable subset/],
+    [{ priority: 'z + 1' }, /stage s: priority "z \+ 1": no column z \(columns: key, x, y\)/],
+    [{ input: { from: 'up', columns: {} }, filter: { sql: 'x IN (SELECT 1)' } }, /stage s: filter "x IN \(SELECT 1\)": expected "\)" before 1/],
+    [{ input: { from: 'up', columns: { x: { type: 'float64', expr: 'u.x * 2' } as never } } }, /stage s: input column x: SQL expressions are not allowed in a declaration any more/],
+    [{ input: { from: 'up', key: '{key', columns: {} } }, /stage s: input.key "\{key": unmatched "\{"/],
+    [{ input: { from: 'up', key: 'fixed', columns: {} } }, /stage s: input.key "fixed" names no column/],
+    [{ input: { from: 'up', key: '{key:0}', columns: {} } }, /stage s: input.key "\{key:0\}": \{key:0\} must be \{column\} or \{column:N\}/],
+    [{ input: { from: 'up', join: 'JOIN t', columns: {} } as never }, /stage s: input.join is not allowed any more/],
+    [{ emits: { table: 's', columns: { a: 'utf8' } } }, /stage s: emits.table "s" is taken/],
+    [{ emits: { table: 'e', columns: { key: 'utf8' } } }, /stage s: emitted column "key" is reserved/],
+    [{ sink: { column: 'y', rootParam: 'out', dirColumn: 'y' } }, /stage s: sink.column must name the result's packed-files column, not an input or output column, got "y"/],
     [{ priority: { name: 'f' } }, /stage s: priority must be a SQL expression or \{ fn: name \}, got \{"name":"f"\}/],
     [{ workers: 0 }, /stage s: workers must be a positive integer, got 0/],
     [{ batchSize: 1.5 }, /stage s: batchSize must be a positive integer, got 1.5/],

@@ -6,7 +6,7 @@
  * write lock; `requeue --stale` taking back rows of a dead local holder (an `expired` attempt each,
  * back to pending even at the last attempt) and leaving live holders alone; status rates and ETA; exports that keep a
  * stage's declared int32 and bool columns; a checkpoint that is one self-contained database file plus
- * the tables read from it; no module but the store's imports the SQLite driver.
+ * the tables read from it; stores older or newer than the code refused with the way out.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,12 +15,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate, openSql, openStore, StoreError, type SqlDb } from '../../src/engine/store.js';
+import { migrate, openSql, openStore, StoreError, type SqlDb } from '../../src/store/sqlite/diffusion.js';
 import { SqliteQueueStore } from '../../src/store/sqlite/index.js';
+import { LATEST_MIGRATION } from '../../src/store/sqlite/migrations.js';
 import { stageQueue } from '../helpers/queue.js';
-import type { Stage } from '../../src/engine/stage.js';
-import { checkpoint, exportTable, requeue, stageStatus } from '../../src/engine/ops.js';
-import { configureStage, defineStage } from '../../src/engine/stage.js';
+import type { Stage } from '../../src/stage-kit/stage.js';
+import { checkpoint, exportTable, requeue, stageStatus } from '../../src/store/sqlite/ops.js';
+import { configureStage, defineStage } from '../../src/stage-kit/stage.js';
 import { tableFromIPC } from 'apache-arrow';
 import { flaky, square, toyRows } from './fixtures/toy-stages.js';
 import { runCli } from '../helpers/cli.js';
@@ -31,14 +32,41 @@ function tmp(): string {
 
 test('a migration and its record commit together: a failing one leaves neither, and runs again once fixed', () => {
   const sql = openSql(':memory:');
-  const good = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER);' };
-  const bad = { version: 2, name: 'two', sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);' };
+  const good = { version: 1, name: 'one', component: 'engine' as const, sql: 'CREATE TABLE a (x INTEGER);' };
+  const bad = { version: 2, name: 'two', component: 'engine' as const, sql: 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);' };
   assert.throws(() => migrate(sql, [good, bad]), (e: unknown) => e instanceof StoreError && /no such table: nowhere/.test(e.message));
   assert.deepEqual(sql.all('SELECT version FROM schema_migrations ORDER BY version'), [{ version: 1 }]);
   assert.equal(sql.get("SELECT name FROM sqlite_master WHERE name = 'b'"), undefined, 'the failed migration left no table');
   migrate(sql, [good, { ...bad, sql: 'CREATE TABLE b (x INTEGER);' }]);
   assert.deepEqual(sql.all('SELECT version FROM schema_migrations ORDER BY version'), [{ version: 1 }, { version: 2 }]);
   sql.close();
+});
+
+test('a store older than the code is refused read-only with the way out; one newer than the code is refused by every open', () => {
+  const dir = tmp();
+  try {
+    const path = join(dir, 's.db');
+    openStore(path).close();
+    const raw = new Database(path);
+    raw.exec('DELETE FROM schema_migrations WHERE version = 5');
+    raw.close();
+    assert.throws(() => openStore(path, { readonly: true }), (e: unknown) => e instanceof StoreError && e.code === 'FRACFLOW_OLD_SCHEMA' && /lacks migration 5, emitted tables/.test(e.message));
+    openStore(path).close(); // a writing open migrates it
+    const newer = new Database(path);
+    newer.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(LATEST_MIGRATION + 1, 'from the future');
+    newer.close();
+    const refusal = (e: unknown) => e instanceof StoreError && e.code === 'FRACFLOW_NEW_SCHEMA' && e.message.includes(`newer than this fracflow's ${LATEST_MIGRATION}`);
+    assert.throws(() => openStore(path), refusal);
+    assert.throws(() => openStore(path, { readonly: true }), refusal);
+    const cli = runCli(['status', '--db', path]);
+    assert.notEqual(cli.status, 0);
+    assert.match(cli.stderr, /newer than this fracflow's/);
+    const check = new Database(path, { readonly: true });
+    assert.equal((check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v, LATEST_MIGRATION + 1, 'nothing was changed');
+    check.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a file store runs in WAL with synchronous=NORMAL and a 10 s busy timeout', () => {
@@ -189,20 +217,6 @@ test('an Arrow export keeps a stage\'s declared int32 and bool columns; a checkp
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test('the SQLite connection module of the store is the only importer of the SQLite driver', () => {
-  const src = join(import.meta.dirname, '..', '..', 'src');
-  const importers: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.ts$/.test(e.name) && /from ['"]better-sqlite3['"]|require\(['"]better-sqlite3['"]\)/.test(readFileSync(p, 'utf8'))) importers.push(p.slice(src.length + 1));
-    }
-  };
-  walk(src);
-  assert.deepEqual(importers, ['store/sqlite/connection.ts']);
 });
 
 test('a checkpoint into the store\'s own directory is refused before anything is written', async () => {

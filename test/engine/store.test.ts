@@ -9,8 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MIGRATIONS, migrate, openSql, openStore, structureHash } from '../../src/engine/store.js';
-import { importFiles, importBundled } from '../../src/stages/import.js';
+import { MIGRATIONS, migrate, openSql, openStore, structureHash } from '../../src/store/sqlite/diffusion.js';
+import { importFiles, importBundled } from '../../src/workflow/import.js';
 import { createStructure } from '../../src/structure/structure.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fracflow-store-'));
@@ -28,11 +28,11 @@ function caf2(shift = 0) {
 test('migrations are recorded once and a reopened file keeps its schema and rows', () => {
   const db = join(tmp(), 's.db');
   const a = openStore(db);
-  assert.deepEqual(a.schemaVersions(), [1, 2, 3, 4]);
+  assert.deepEqual(a.schemaVersions(), [1, 2, 3, 4, 5]);
   a.upsertStructures([{ sourceId: 'mp-1', dataset: 't', structure: caf2() }]);
   a.close();
   const b = openStore(db);
-  assert.deepEqual(b.schemaVersions(), [1, 2, 3, 4]);
+  assert.deepEqual(b.schemaVersions(), [1, 2, 3, 4, 5]);
   assert.equal(b.structureCount(), 1);
   assert.equal(b.sql.pragma('journal_mode'), 'wal');
   b.close();
@@ -147,7 +147,7 @@ test('a store made before dataset-qualified ids: migration 3 marks its content d
   }
   seed.close();
   const s = openStore(db);
-  assert.deepEqual(s.schemaVersions(), [1, 2, 3, 4]);
+  assert.deepEqual(s.schemaVersions(), [1, 2, 3, 4, 5]);
   assert.deepEqual(s.sql.all('SELECT source_id, duplicate_of FROM structures ORDER BY id'), [
     { source_id: 'mp-2741', duplicate_of: null },
     { source_id: 'curated:3', duplicate_of: 'mp-2741' },

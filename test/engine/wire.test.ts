@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Field, Float32, RecordBatch, Schema, Struct, makeData, makeVector } from 'apache-arrow';
-import { columnValues, makeBatch, type ColumnDef } from '../../src/engine/arrow.js';
+import { columnValues, makeBatch, type ColumnDef } from '../../src/stage-kit/arrow.js';
 import { fromWire, nullColumn, toWire, wireFromBatch, wireFromColumns, wireValues, type WireBatch } from '../../src/engine/wire.js';
 
 const defs: ColumnDef[] = [

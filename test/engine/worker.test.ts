@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { transferableSymbol, valueSymbol } from 'piscina';
 import runTask, { type TaskResult, type WorkTask } from '../../src/engine/worker.js';
 import { wireFromColumns, wireValues } from '../../src/engine/wire.js';
-import type { ColumnDef } from '../../src/engine/arrow.js';
+import type { ColumnDef } from '../../src/stage-kit/arrow.js';
 
 const M = new URL('./fixtures/result-shapes.ts', import.meta.url).href;
 

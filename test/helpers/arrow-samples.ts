@@ -5,9 +5,9 @@
  * test/fixtures/reference/arrow-readers were written from these by `scripts/ref/arrow_samples.ts`
  * and read with pyarrow and polars by `scripts/ref/arrow_readers.py`.
  */
-import { encodeFile, makeTable, type ColumnDef } from '../../src/engine/arrow.js';
-import { tableAsArrow } from '../../src/engine/ops.js';
-import { openSql } from '../../src/engine/store.js';
+import { encodeFile, makeTable, type ColumnDef } from '../../src/stage-kit/arrow.js';
+import { tableAsArrow } from '../../src/store/sqlite/ops.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
 
 export interface ArrowSample {
   name: string;

@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import { writeStructure } from '../../src/structure/io.js';
 
 /** A scripted answer to the n-th request (1-based, counting every request the server receives). */

@@ -6,7 +6,7 @@ import type { Claim } from '../../src/store/interface.js';
 import { SqliteQueueStore } from '../../src/store/sqlite/index.js';
 import { openSql, type SqlDb } from '../../src/store/sqlite/connection.js';
 import { migrateStore } from '../../src/store/sqlite/migrations.js';
-import type { PrioritySpec, Stage } from '../../src/engine/stage.js';
+import type { PrioritySpec, Stage } from '../../src/stage-kit/stage.js';
 
 export function stageQueue(store: SqliteQueueStore, stage: string) {
   const empty = (): Claim => ({ stage, ids: [], keys: [], attempts: [], deaths: [], inputs: [] });

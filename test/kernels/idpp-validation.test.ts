@@ -51,10 +51,17 @@ test('option validation names the option and the value', () => {
     [{ species: ['Li', 'Na'] }, /^idpp: species \["Li","Na"\]: none of these elements is in the structure$/],
     [{ tieBreak: 'nearest' as 'pymatgen' }, /^idpp: tieBreak must be 'fractional' or 'pymatgen', got nearest$/],
     [{ tieBreak: 'pymatgen', mic: true }, /^idpp: tieBreak 'pymatgen' interpolates the coordinates as given; it cannot be combined with mic$/],
+    [{ mode: 'slow' as 'fast' }, /^idpp: mode must be 'exact' or 'fast', got slow$/],
+    [{ mode: 'fast', maxStepAng: 0 }, /^idpp: maxStepAng must be a positive finite number of Å, got 0$/],
+    [{ mode: 'fast', tieBreak: 'pymatgen' }, /^idpp: tieBreak 'pymatgen' belongs to the exact mode; the fast mode gives tied pair images equal weight$/],
   ];
   for (const [opts, re] of cases) throwsMessage(() => idpp(start, end, opts), re);
   // Defaults are pymatgen's IDPPSolver.run defaults.
-  assert.deepEqual(resolveIdppOptions({}), { nInterior: 5, spring: 5, step: 0.05, maxDisp: 0.05, maxIter: 1000, tol: 1e-5, gtol: 1e-3, minDist: 0.5, mic: false });
+  assert.deepEqual(resolveIdppOptions({}), { mode: 'exact', maxStep: 0.1, nInterior: 5, spring: 5, step: 0.05, maxDisp: 0.05, maxIter: 1000, tol: 1e-5, gtol: 1e-3, minDist: 0.5, mic: false });
+  // The fast mode converges further; its own step limit.
+  assert.deepEqual(resolveIdppOptions({ mode: 'fast' }), { mode: 'fast', maxStep: 0.1, nInterior: 5, spring: 5, step: 0.05, maxDisp: 0.05, maxIter: 1000, tol: 1e-9, gtol: 1e-5, minDist: 0.5, mic: false });
+  assert.throws(() => idppRawWasm([10, 0, 0, 0, 10, 0, 0, 0, 10], [0, 0, 0, 0.5, 0.5, 0.5], [0, 0, 0, 0.6, 0.5, 0.5], [1, 1], resolveIdppOptions({ mode: 'fast' }), ['F', 'F'], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    /^RangeError: idpp: pair images cannot be given in fast mode \(tied images share the weight\)$/);
 });
 
 test('endpoint validation: site count, species order, lattice, identical coordinates', () => {

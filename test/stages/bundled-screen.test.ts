@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSql } from '../../src/engine/store.js';
-import { runScreen } from '../../src/stages/pipeline.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
+import { runScreen } from '../../src/workflow/screen.js';
 
 type Row = Record<string, unknown>;
 

@@ -11,9 +11,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
-import { openSql } from '../../src/engine/store.js';
-import { barrier, readVaspRun } from '../../src/analysis/vasp-outputs.js';
-import { calcLeaseMs, calcNeb, calcStages, calcStatic, checkCalcParams, runCalc, trackCalcProcesses, CalcError } from '../../src/stages/calc.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
+import { readVaspRun } from '../../src/io/vasp-outputs.js';
+import { barrier } from '../../src/analysis/vasp-outputs.js';
+import { calcLeaseMs, calcNeb, calcStages, calcStatic, checkCalcParams, runCalc as runCalcWith, CalcError } from '../../src/stages/calc.js';
+import { localExecutor, trackProcessGroups } from '../../src/engine/executor.js';
+
+const runCalc = (key: string, dir: string, design: string, params: Readonly<Record<string, unknown>>) => runCalcWith(key, dir, design, params, localExecutor);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const standIn = join(here, '..', 'fixtures', 'calc', 'stand-in.mjs');
@@ -178,7 +182,8 @@ test('calc stage parameters: every validation branch names the option and the va
   assert.throws(() => calcStages({ command: 'x', designs: ['relax' as 'static'] }), { message: 'calc: designs must be a non-empty list of static, neb, got ["relax"]' });
   assert.throws(() => calcStages({ command: 'x', folders: 'dirs' as 'columns' }), { message: 'calc: folders must be one of columns, out_dir, got "dirs"' });
   const [so, no] = calcStages({ command: 'x', folders: 'out_dir' });
-  assert.deepEqual([so!.name, so!.input.columns['dir']!.expr, so!.filter!.sql, no!.input.columns['dir']!.expr], ['calc_static', "u.out_dir || '/vasp_static'", "(u.out_dir || '/vasp_static') IS NOT NULL", "u.out_dir || '/vasp_neb'"]);
+  const dirOf = (st: typeof so) => [st!.input.columns['dir']!.from, st!.input.columns['sub']!.value];
+  assert.deepEqual([so!.name, dirOf(so), so!.filter!.sql, dirOf(no)], ['calc_static', ['out_dir', 'vasp_static'], 'out_dir IS NOT NULL', ['out_dir', 'vasp_neb']]);
   assert.throws(() => calcStages({ command: 'x', workers: 0 }), { message: 'calc: workers must be a positive integer, got 0' });
   assert.throws(() => calcStages({ command: 5 as unknown as string }), { message: 'calc: command must be a non-empty shell command line or argv array, got 5' });
   const [s, n] = calcStages({ command: 'vasp_std', timeLimitSec: 100, killGraceSec: 5, workers: 3 });
@@ -186,7 +191,7 @@ test('calc stage parameters: every validation branch names the option and the va
   assert.equal(s!.leaseMs, calcLeaseMs(100, 5));
   assert.ok(s!.leaseMs > 2 * 3 * 105 * 1000, 'a queued batch behind a running one, three steps each, fits in the lease');
   assert.deepEqual(s!.params, { command: 'vasp_std', timeLimitSec: 100, killGraceSec: 5, tailBytes: 4096 });
-  assert.deepEqual([calcStatic.input.from, calcNeb.input.from, calcStatic.input.columns['dir']!.expr, calcNeb.input.columns['dir']!.expr], ['images', 'images', 'u.static_dir', 'u.neb_dir']);
+  assert.deepEqual([calcStatic.input.from, calcNeb.input.from, dirOf(calcStatic), dirOf(calcNeb)], ['images', 'images', ['static_dir', null], ['neb_dir', null]]);
 });
 
 test('runCalc: bad design, missing folder or step folder, a program that cannot start, an unconfigured stage', async () => {
@@ -217,7 +222,7 @@ test('runCalc: bad design, missing folder or step folder, a program that cannot 
   await assert.rejects(runCalc('k', join(root, 'argv'), 'static', { command: 'kill -9 $$' }), { message: /^calc k: command was killed by SIGKILL in .*\/argv\/start; output tail:/ });
 });
 
-test('a stopped engine: the running program is killed with its process group (trackCalcProcesses) and its row goes back to pending', async () => {
+test('a stopped engine: the running program is killed with its process group (trackProcessGroups) and its row goes back to pending', async () => {
   const root = mkdtempSync(join(tmpdir(), 'fracflow-calc-stop-'));
   const d = staticFolder(root, 'long', [{ sleepSec: 60 }, {}, {}]);
   const db = join(root, 'calc.db');
@@ -225,7 +230,7 @@ test('a stopped engine: the running program is killed with its process group (tr
   sql.exec('CREATE TABLE images (id INTEGER PRIMARY KEY, key TEXT NOT NULL, static_dir TEXT, neb_dir TEXT)');
   sql.run('INSERT INTO images (key, static_dir) VALUES (?, ?)', ['p-long', d]);
   sql.close();
-  const groups = trackCalcProcesses();
+  const groups = trackProcessGroups();
   const e = await Engine.open({ db, stages: calcStages({ command: shellCommand, timeLimitSec: 120, designs: ['static'] }), tickMs: 50 });
   const stop = new AbortController();
   const running = e.run({ signal: stop.signal });

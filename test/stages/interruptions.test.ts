@@ -12,8 +12,8 @@ import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { openSql } from '../../src/engine/store.js';
-import { bundledPath } from '../../src/structure/bundled.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
+import { bundledPath } from '../../src/io/bundled.js';
 import { cli, cliAsync, exited } from '../engine/fixtures/run.js';
 import { rng } from '../helpers/random.js';
 

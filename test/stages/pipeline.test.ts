@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/engine/store.js';
-import { runScreen, type ScreenReport } from '../../src/stages/pipeline.js';
-import { fileSourceId } from '../../src/stages/import.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { runScreen, type ScreenReport } from '../../src/workflow/screen.js';
+import { fileSourceId } from '../../src/workflow/import.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const structures = join(here, 'fixtures', 'structures');

@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/engine/store.js';
-import { StageError } from '../../src/engine/stage.js';
-import { runScreen, type ScreenStageName } from '../../src/stages/pipeline.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { StageError } from '../../src/stage-kit/stage.js';
+import { runScreen, type ScreenStageName } from '../../src/workflow/screen.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const structures = join(here, 'fixtures', 'structures');

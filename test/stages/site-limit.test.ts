@@ -11,14 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/engine/store.js';
-import { StageError } from '../../src/engine/stage.js';
-import { errorGroups, requeue } from '../../src/engine/ops.js';
+import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { StageError } from '../../src/stage-kit/stage.js';
+import { errorGroups, requeue } from '../../src/store/sqlite/ops.js';
 import { findPathsStage, pathwaysOfRow } from '../../src/stages/pathways.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { supercell } from '../../src/kernels/supercell.js';
 import { DEFAULT_MAX_SITES } from '../../src/analysis/site-limit.js';
-import { runScreen } from '../../src/stages/pipeline.js';
+import { runScreen } from '../../src/workflow/screen.js';
 import { readStructure } from '../../src/structure/io.js';
 import { SiteLimitError } from '../../src/analysis/site-limit.js';
 
@@ -30,12 +30,12 @@ const blob = (a: ArrayLike<number>) => new Uint8Array(Float64Array.from(a).buffe
 test('pathwaysOfRow refuses a structure above maxSites with a SiteLimitError naming the count, the limit and the way on', () => {
   const s = readStructure(join(structures, 'CaF2_fluorite_Fm-3m.cif'));
   const row = { key: 'k', ion: 'F', max_length: 5, hop_limit: 5, lattice: blob(s.lattice), species: s.species.join(' '), frac_coords: blob(s.frac), oxidation_states: null };
-  assert.throws(() => pathwaysOfRow(row, 11), (e: unknown) => {
+  assert.throws(() => pathwaysOfRow(row, { ion: 'F', maxLengthAng: 5, limit: 5, maxSites: 11 }), (e: unknown) => {
     assert.ok(e instanceof SiteLimitError);
     assert.equal(e.message, 'the structure has 12 sites, more than the limit of 11 sites per structure for the find_paths stage; to analyse it whole, raise the limit with --max-sites 12 (maxSites in the library), then `fracflow requeue find_paths --failed` and screen again');
     return true;
   });
-  assert.equal(pathwaysOfRow(row, 12)['n_hops'], 4);
+  assert.equal(pathwaysOfRow(row, { ion: 'F', maxLengthAng: 5, limit: 5, maxSites: 12 }).row['n_hops'], 4);
   for (const bad of [0, 2.5, -3]) assert.throws(() => findPathsStage({}, { maxSites: bad }), new StageError(`maxSites must be a positive integer (sites per structure), got ${bad}`));
 });
 
@@ -77,10 +77,10 @@ test('regression (default limit applied again after find_paths): a structure abo
     key: 'big|F|5|1|h', find_paths_key: 'big|F|5|1|h', structure_id: 'big', ion: 'F', max_length: 5, hop_limit: 1,
     lattice: blob(s.lattice), species: s.species.join(' '), frac_coords: blob(s.frac), oxidation_states: null,
   };
-  assert.throws(() => pathwaysOfRow(row), /has 6144 sites, more than the limit of 5000 sites per structure for the find_paths stage/);
-  const paths = pathwaysOfRow(row, 6144);
-  assert.equal(paths['sanitized_nsites'], 3);
-  const hops = JSON.parse(paths['hops_json'] as string) as { hop_index: number; length: number }[];
-  const d = descriptorsOfRow({ ...row, hop_index: 0, length: hops[0]!.length });
+  const p = { ion: 'F', maxLengthAng: 5, limit: 1 };
+  assert.throws(() => pathwaysOfRow(row, { ...p, maxSites: DEFAULT_MAX_SITES }), /has 6144 sites, more than the limit of 5000 sites per structure for the find_paths stage/);
+  const paths = pathwaysOfRow(row, { ...p, maxSites: 6144 });
+  assert.equal(paths.row['sanitized_nsites'], 3);
+  const d = descriptorsOfRow({ ...paths.pathways[0]!, find_paths_key: row.key }, { ...p, idpp: 'exact' });
   assert.equal(d['dimensionality'], 3);
 });

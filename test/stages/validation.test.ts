@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStructure } from '../../src/structure/io.js';
-import { StageError } from '../../src/engine/stage.js';
-import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsStage, ensurePathwaysView } from '../../src/stages/pathways.js';
-import { openSql } from '../../src/engine/store.js';
+import { StageError } from '../../src/stage-kit/stage.js';
+import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsStage } from '../../src/stages/pathways.js';
+import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { descriptorsOfRow } from '../../src/stages/descriptors.js';
 import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
-import { fileSourceId, recordSourceId } from '../../src/stages/import.js';
+import { fileSourceId, recordSourceId } from '../../src/workflow/import.js';
 import { createStructure } from '../../src/structure/structure.js';
-import { runScreen, screenStages } from '../../src/stages/pipeline.js';
+import { runScreen, screenStages } from '../../src/workflow/screen.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const caf2File = join(here, 'fixtures', 'structures', 'CaF2_fluorite_Fm-3m.cif');
@@ -107,33 +107,28 @@ test('mapRows: a row that throws names its structure; rows already computed are 
   assert.equal(calls, 3, 'a and b once each, then the failing row');
 });
 
-test('pathwaysOfRow: CaF2 conventional cell -> primitive, 4 hops, nsites_777 24; descriptors/images refuse a hop that changed', () => {
-  const p = pathwaysOfRow(caf2Row());
+const FP = { ion: 'F', maxLengthAng: 5, limit: 5, maxSites: 5000 };
+const DP = { ion: 'F', maxLengthAng: 5, limit: 5, idpp: 'exact' as const };
+
+test('pathwaysOfRow: CaF2 conventional cell -> primitive, 4 hops, nsites_777 24, one pathways row per hop carrying the sanitised cell and the hop list; descriptors and images take them as they are', () => {
+  const { row: p, pathways } = pathwaysOfRow(caf2Row(), FP);
   assert.equal(p['sanitized_nsites'], 3);
   assert.equal(p['n_hops'], 4);
   assert.equal(p['nsites_777'], 24);
   assert.equal(p['space_group'], 'F m -3 m (225)');
-  const hops = JSON.parse(p['hops_json'] as string) as { hop_index: number; length: number }[];
-  assert.equal(hops[0]!.hop_index, 0);
-  assert.equal(p['dmin'], hops[0]!.length);
-  const d = descriptorsOfRow(caf2Row({ key: 'k#0', hop_index: 0, length: hops[0]!.length }));
+  assert.deepEqual(pathways.map((r) => [r['key'], r['source'], r['hop_index']]), [0, 1, 2, 3].map((k) => [`caf2|F|5|5|h#${k}`, 'caf2|F|5|5|h', k]));
+  assert.equal(p['dmin'], pathways[0]!['length']);
+  const cell = structureFromColumns(pathways[0]!['lattice'], pathways[0]!['species'], pathways[0]!['frac_coords'], pathways[0]!['oxidation_states']);
+  assert.equal(cell.species.length, 3, 'the sanitised (primitive) cell');
+  const row0 = { ...pathways[0]!, find_paths_key: pathways[0]!['source'] };
+  const d = descriptorsOfRow(row0, DP);
   assert.equal(d['dimensionality'], 3);
-  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#0', hop_index: 0, length: 2.5 })), new Error(`hop 0 has length ${hops[0]!.length} Å here but 2.5 Å in the find_paths stage`));
-  assert.throws(() => descriptorsOfRow(caf2Row({ key: 'k#7', hop_index: 7, length: 1 })), new Error("hop 7 is not among the structure's pathways any more (recompute the find_paths stage)"));
+  assert.throws(() => descriptorsOfRow({ ...row0, key: 'k#7', hop_index: 7 }, DP), new Error('hop 7 is not among the hops of its pathways row (caf2|F|5|5|h)'));
   const out = mkdtempSync(join(tmpdir(), 'fracflow-images-'));
   const params = imagesParams({ outDir: out });
-  assert.throws(() => imagesOfRow(caf2Row({ hop_index: 0, length: 2.5 }), params), /hop 0 has length .* but 2.5 Å in the find_paths stage/);
-  assert.throws(() => imagesOfRow(caf2Row({ hop_index: 9, length: 1 }), params), /hop 9 is not among the structure's pathways any more/);
-});
-
-test('ensurePathwaysView refuses a store whose pathways table predates the find_paths stage, naming the way out', () => {
-  const sql = openSql(':memory:');
-  try {
-    sql.exec('CREATE TABLE pathways (id INTEGER PRIMARY KEY, key TEXT, hops_json TEXT)');
-    assert.throws(() => ensurePathwaysView(sql), /`pathways` table from an earlier fracflow .*run `fracflow reset --yes`/);
-  } finally {
-    sql.close();
-  }
+  assert.throws(() => imagesOfRow({ ...row0, hop_index: 9 }, params), /hop 9 is not among the hops of its pathways row/);
+  const img = imagesOfRow(row0, params);
+  assert.ok(img['file_set'] instanceof Uint8Array, 'the files go out as data for the sink');
 });
 
 test('fileSourceId: relative below the working directory, absolute elsewhere, normalised, with the record index', () => {
@@ -151,4 +146,21 @@ test('recordSourceId: dataset-qualified id, else orig_id, else the record index;
   assert.equal(recordSourceId(s({ orig_id: 'mvc-1' }), 'mp-task', 1, seen), 'mp-task:mvc-1');
   assert.equal(recordSourceId(s({}), 'curated', 2, seen), 'curated:#2');
   assert.equal(recordSourceId(s({ id: 'mp-1' }), 'mp', 3, seen), 'mp:mp-1#3');
+});
+
+test('a store from before pathways was a table of its own (an earlier fracflow made it a view) is refused with the way out, and reset clears it', async () => {
+  const { Engine } = await import('../../src/engine/engine.js');
+  const { openStore } = await import('../../src/store/sqlite/diffusion.js');
+  const { resetEngine } = await import('../../src/store/sqlite/ops.js');
+  const store = openStore(':memory:');
+  try {
+    await (await Engine.open({ db: store.sql, stages: [findPathsStage()] })).close();
+    store.sql.exec('DROP TABLE pathways; DELETE FROM engine_emits; CREATE VIEW pathways AS SELECT key FROM find_paths');
+    await assert.rejects(Engine.open({ db: store.sql, stages: [findPathsStage()] }), /^StageError: stage find_paths: pathways is a view in this store \(made by an earlier fracflow\); run `fracflow reset --yes` \(imported structures stay\) and run again$/);
+    assert.deepEqual(resetEngine(store.sql), ['find_paths']);
+    await (await Engine.open({ db: store.sql, stages: [findPathsStage()] })).close();
+    assert.deepEqual(store.sql.all("SELECT type, name FROM sqlite_master WHERE name = 'pathways'"), [{ type: 'table', name: 'pathways' }]);
+  } finally {
+    store.close();
+  }
 });

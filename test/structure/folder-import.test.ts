@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readFolder, SNIFF_BYTES } from '../../src/structure/folder-import.js';
+import { readFolder, SNIFF_BYTES } from '../../src/io/folder-import.js';
 import { StructureError } from '../../src/structure/errors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fetchMpStructures, mpSummaryPages, parseRetryAfter, MpApiError, MP_SUMMARY_FIELDS, type MpApiOptions, type MpRetryEvent } from '../../src/structure/mp-api.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { fetchMpStructures, mpSummaryPages, parseRetryAfter, MpApiError, MP_SUMMARY_FIELDS, type MpApiOptions, type MpRetryEvent } from '../../src/io/mp-api.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import type { Structure } from '../../src/structure/structure.js';
 import { bundledMpDocuments, startMpServer, type MpFault, type MpServer } from '../helpers/mp-server.js';
 

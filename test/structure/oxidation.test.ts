@@ -15,10 +15,10 @@ import {
   compositionGuessStates,
   clearOxidationCache,
   parseSpecies,
-} from '../../src/structure/oxidation.js';
+} from '../../src/analysis/oxidation.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { readStructure } from '../../src/structure/io.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import { referenceRecords, referenceStructure, readReferenceJson, fixturesDir } from '../helpers/reference.js';
 import { rng } from '../helpers/random.js';
 

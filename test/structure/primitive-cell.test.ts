@@ -27,7 +27,7 @@ import { sanitize } from '../../src/structure/sanitize.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { det3, fracToCart, inv3, mul3 } from '../../src/structure/lattice.js';
 import { supercell } from '../../src/kernels/supercell.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import { referenceDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 import { fmt, rng } from '../helpers/random.js';
 

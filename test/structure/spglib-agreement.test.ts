@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { symmetry, type SymmetryInfo } from '../../src/structure/symmetry.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import type { Structure } from '../../src/structure/structure.js';
 import { referenceDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 

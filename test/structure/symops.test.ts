@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { delaunayReduce, pureTranslationLattice, searchOperations } from '../../src/structure/symops.js';
 import { clearSymmetryCache, moyoSymmetry, symmetry, symmetryCacheSize, symmetryOrbits, primitiveReduction } from '../../src/structure/symmetry.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
-import { loadBundled } from '../../src/structure/bundled.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import { referenceDir } from '../helpers/reference.js';
 
 const SYMPREC = 0.1;

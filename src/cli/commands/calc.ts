@@ -5,11 +5,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
 import { Engine } from '../../engine/engine.js';
-import { scale } from '../../engine/ops.js';
-import { openStore } from '../../engine/store.js';
-import { isStageTable } from '../../store/sqlite/ensure.js';
+import { openStore, type CalcRow } from '../../store/sqlite/diffusion.js';
 import type { ProgressMode } from '../../engine/progress.js';
-import { CALC_INPUT_TABLE, calcStages, trackCalcProcesses, type CalcDesign, type CalcFolderSource } from '../../stages/calc.js';
+import { CALC_INPUT_TABLE, calcStages, type CalcDesign, type CalcFolderSource } from '../../stages/calc.js';
+import { trackProcessGroups } from '../../engine/executor.js';
 import { formatTable } from '../table.js';
 import { SignalStop } from '../signals.js';
 
@@ -36,16 +35,6 @@ function positiveInt(name: string) {
 
 const num = (v: number | null): string => (v === null ? '' : v.toFixed(6));
 
-interface Row {
-  key: string;
-  state: string;
-  barrier_ev: number | null;
-  energy_start_ev: number | null;
-  energy_mid_ev: number | null;
-  energy_end_ev: number | null;
-  exit_code: number | null;
-  last_error: string | null;
-}
 
 export function register(program: Command): void {
   program
@@ -75,7 +64,8 @@ export function register(program: Command): void {
       let folders: CalcFolderSource;
       let upstreamUnfinished = 0;
       try {
-        const cols = new Set(store.sql.all<{ name: string }>(`SELECT name FROM pragma_table_info('${CALC_INPUT_TABLE}')`).map((r) => r.name));
+        const source = store.calcSource(CALC_INPUT_TABLE);
+        const cols = new Set(source.columns);
         if (cols.size === 0) throw new InvalidArgumentError(`calc: ${opts.db} has no ${CALC_INPUT_TABLE} table (run the images stage first; calc reads ${CALC_INPUT_TABLE}(id, key, static_dir, neb_dir))`);
         for (const c of ['id', 'key']) if (!cols.has(c)) throw new InvalidArgumentError(`calc: table ${CALC_INPUT_TABLE} in ${opts.db} has no column ${c}`);
         // The folder columns of the contract win; the images stage's own out_dir is the other layout.
@@ -84,9 +74,7 @@ export function register(program: Command): void {
         if (designs.length === 0 || (opts.design !== 'both' && designs.length < wanted.length)) {
           throw new InvalidArgumentError(`calc: table ${CALC_INPUT_TABLE} in ${opts.db} has no column ${wanted.map((d) => DIR_COLUMN[d]).join(' or ')} (--design ${opts.design}) and no out_dir`);
         }
-        if (isStageTable(store.sql, CALC_INPUT_TABLE)) {
-          upstreamUnfinished = store.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${CALC_INPUT_TABLE} WHERE state IN ('pending', 'running')`)!.n;
-        }
+        upstreamUnfinished = source.unfinished ?? 0;
       } catch (e) {
         store.close();
         throw e;
@@ -94,13 +82,13 @@ export function register(program: Command): void {
       const stages = calcStages({ command, timeLimitSec: opts.timeLimit, killGraceSec: opts.killGrace, designs, workers: opts.workers, folders });
       let e: Engine;
       try {
-        e = await Engine.open({ db: store.sql, stages, progress: opts.progress, tickMs: 250 });
+        e = await Engine.open({ db: store.queue, stages, progress: opts.progress, tickMs: 250 });
       } catch (err) {
         store.close();
         throw err;
       }
       // A stop (Ctrl-C) ends the worker threads; the programs they started are killed here.
-      const groups = trackCalcProcesses();
+      const groups = trackProcessGroups();
       const stop = new AbortController();
       const signals = new SignalStop(stop);
       signals.hardStop = () => e.abandon();
@@ -108,7 +96,7 @@ export function register(program: Command): void {
       // of this run): stop once no calc row is pending or running.
       let idle: NodeJS.Timeout | null = null;
       try {
-        for (const s of stages) scale(store.sql, s.name, opts.workers);
+        for (const s of stages) await store.queue.scale(s.name, opts.workers);
         const running = e.run({ signal: stop.signal });
         idle = setInterval(() => {
           void Promise.all(stages.map((s) => e.store.counts(s.name))).then((cs) => {
@@ -116,10 +104,8 @@ export function register(program: Command): void {
           });
         }, 200);
         await running;
-        const report: Record<string, Row[]> = {};
-        for (const s of stages) {
-          report[s.name] = store.sql.all<Row>(`SELECT key, state, barrier_ev, energy_start_ev, energy_mid_ev, energy_end_ev, exit_code, last_error FROM ${s.name} ORDER BY id`);
-        }
+        const report: Record<string, CalcRow[]> = {};
+        for (const s of stages) report[s.name] = store.calcRows(s.name as 'calc_static' | 'calc_neb');
         if (opts.json) {
           for (const [stage, rows] of Object.entries(report)) for (const r of rows) console.log(JSON.stringify({ stage, ...r }));
         } else {

@@ -1,8 +1,7 @@
 /** `fracflow checkpoint DIR`: online SQLite backup + every stage table as CSV and Arrow IPC file. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { checkpoint } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
 
 export function register(program: Command): void {
   program
@@ -11,12 +10,12 @@ export function register(program: Command): void {
     .argument('<dir>', 'output directory (created)')
     .addOption(dbOption())
     .action(async (dir: string, opts: { db: string }) => {
-      const store = openStore(opts.db, { readonly: true });
+      const store = openQueueStore(opts.db, { readonly: true });
       try {
-        const files = await checkpoint(store.sql, dir);
+        const files = await store.checkpoint(dir);
         for (const f of files) console.log(f);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

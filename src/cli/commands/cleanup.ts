@@ -1,8 +1,8 @@
 /** `fracflow cleanup --older-than 7d`: purge run metadata of finished rows; results stay. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { cleanup, parseDuration } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
+import { parseDuration } from '../../store/sqlite/ops.js';
 
 export function register(program: Command): void {
   program
@@ -16,13 +16,13 @@ export function register(program: Command): void {
       }
     })
     .addOption(dbOption())
-    .action((opts: { olderThan: number; db: string }) => {
-      const store = openStore(opts.db);
+    .action(async (opts: { olderThan: number; db: string }) => {
+      const store = openQueueStore(opts.db);
       try {
-        const r = cleanup(store.sql, opts.olderThan);
+        const r = await store.cleanup(opts.olderThan);
         console.log(`purged ${r.attempts} attempt records, ${r.events} events, bookkeeping of ${r.rows} rows`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -3,7 +3,7 @@
  * pathway), as a table or, with `--json`, one JSON object per line with the store's snake_case columns.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { basename } from 'node:path';
 import { formatOption, loadStructure, positiveNumber, type ReadOpts } from '../common.js';
 import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, type HopEquivalence } from '../../analysis/pathfinder.js';
@@ -11,6 +11,7 @@ import { equivalenceOption } from './paths.js';
 import { pathwayDescriptors, type PathwayDescriptors } from '../../analysis/descriptors.js';
 import { formatTable } from '../table.js';
 import { addLargeInputOptions, progressLines, type LargeInputOpts } from '../progress.js';
+import { IDPP_MODES, type IdppMode } from '../../kernels/idpp.js';
 
 function nonNegativeInteger(name: string) {
   return (v: string): number => {
@@ -50,10 +51,11 @@ export function register(program: Command): void {
     .option('--supercell-min <angstrom>', 'supercell rule length for the images (floor(L / a_i) + 1 per axis), Å', positiveNumber('--supercell-min'), 7)
     .option('--no-sanitize', 'keep the given cell (default: primitive, LLL-reduced, wrapped)')
     .addOption(equivalenceOption())
+    .addOption(new Option('--idpp <mode>', 'IDPP of the images: exact (pymatgen\'s IDPPSolver, the DDI numbers) or fast (converged L-BFGS, independent of cell setting and format)').choices([...IDPP_MODES]).default('exact'))
     .addOption(formatOption())
     .option('--allow-left-handed', 'accept a lattice with negative determinant')
     .option('--json', 'one JSON object per pathway per line (snake_case columns)'))
-    .action((file: string, opts: ReadOpts & LargeInputOpts & { ion: string; maxLength: number; limit: number; supercellMin: number; sanitize: boolean; equivalence: HopEquivalence; json?: boolean }) => {
+    .action((file: string, opts: ReadOpts & LargeInputOpts & { ion: string; maxLength: number; limit: number; supercellMin: number; sanitize: boolean; equivalence: HopEquivalence; idpp: IdppMode; json?: boolean }) => {
       const s = loadStructure(file, opts);
       const progress = progressLines('descriptors', opts.progress ? opts.progressAfter : null);
       const rows = pathwayDescriptors(s, {
@@ -65,6 +67,7 @@ export function register(program: Command): void {
         maxSites: opts.maxSites,
         equivalence: opts.equivalence,
         onProgress: progress.onProgress,
+        idpp: opts.idpp,
       });
       progress.finish();
       const id = s.info.id ?? basename(file);

@@ -8,8 +8,7 @@ import { dbOption } from '../common.js';
 import { Engine, haltMessage } from '../../engine/engine.js';
 import { SignalStop } from '../signals.js';
 import { selectStages } from '../../engine/load.js';
-import { openStore } from '../../engine/store.js';
-import { setPriority } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
 import type { ProgressMode } from '../../engine/progress.js';
 
 function positiveInt(name: string) {
@@ -65,13 +64,13 @@ export function register(program: Command): void {
     .argument('<stage>', 'stage table')
     .argument('<expr>', 'SQL expression, e.g. "1.0 / (1 + hop_length_ang)" (one starting with "-" goes after --)')
     .addOption(dbOption())
-    .action((stage: string, expr: string, opts: { db: string }) => {
-      const store = openStore(opts.db);
+    .action(async (stage: string, expr: string, opts: { db: string }) => {
+      const store = openQueueStore(opts.db);
       try {
-        const r = setPriority(store.sql, stage, expr);
+        const r = await store.setPriority(stage, expr);
         console.log(`${stage}: priority ${JSON.stringify(r.from)} -> ${JSON.stringify(expr)}, ${r.rescored} pending rows re-scored`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
   engine

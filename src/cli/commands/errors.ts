@@ -5,8 +5,9 @@
  */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { errorGroups, IMPORT_ERRORS, type ErrorGroup } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
+import { importErrorGroups, IMPORT_ERRORS } from '../../store/sqlite/diffusion.js';
+import type { ErrorGroup } from '../../store/interface.js';
 
 function describe(g: ErrorGroup): string {
   const head =
@@ -25,15 +26,15 @@ export function register(program: Command): void {
     .argument('[stage]', `one stage, or ${IMPORT_ERRORS} for the inputs that could not be imported (default: all)`)
     .option('--json', 'JSON instead of text')
     .addOption(dbOption())
-    .action((stage: string | undefined, opts: { json?: boolean; db: string }) => {
-      const store = openStore(opts.db, { readonly: true });
+    .action(async (stage: string | undefined, opts: { json?: boolean; db: string }) => {
+      const store = openQueueStore(opts.db, { readonly: true });
       try {
-        const groups = errorGroups(store.sql, stage);
+        const groups = stage === IMPORT_ERRORS ? importErrorGroups(store) : [...(await store.errorGroups(stage)), ...(stage === undefined ? importErrorGroups(store) : [])];
         if (opts.json) console.log(JSON.stringify(groups));
         else if (groups.length === 0) console.log(stage === IMPORT_ERRORS ? 'no import errors' : 'no failed rows');
         else for (const g of groups) console.log(describe(g));
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

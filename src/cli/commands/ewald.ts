@@ -7,7 +7,7 @@ import type { Structure } from '../../structure/structure.js';
 import { ewald, ewaldParameters, ewaldSiteEnergy, DEFAULT_ACC_FACTOR, type EwaldOptions } from '../../kernels/ewald.js';
 import { volume } from '../../structure/structure.js';
 import { formatTable } from '../table.js';
-import { bondValenceStates } from '../../structure/oxidation.js';
+import { bondValenceStates } from '../../analysis/oxidation.js';
 
 /** A parsed `--oxi` value: oxidation state per element, or `bv` (bond-valence assignment). */
 export type OxiSpec = { kind: 'per-element'; states: Map<string, number> } | { kind: 'bv' };

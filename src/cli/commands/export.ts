@@ -2,8 +2,9 @@
 import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { exportTable, type ExportFormat } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
+
+type ExportFormat = 'csv' | 'arrow' | 'json';
 
 export function register(program: Command): void {
   program
@@ -13,14 +14,14 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'arrow', 'json']).default('csv'))
     .option('--out <file>', 'write here instead of stdout')
     .addOption(dbOption())
-    .action((table: string, opts: { format: ExportFormat; out?: string; db: string }) => {
-      const store = openStore(opts.db, { readonly: true });
+    .action(async (table: string, opts: { format: ExportFormat; out?: string; db: string }) => {
+      const store = openQueueStore(opts.db, { readonly: true });
       try {
-        const bytes = exportTable(store.sql, table, opts.format);
+        const bytes = await store.exportTable(table, opts.format);
         if (opts.out) writeFileSync(opts.out, bytes);
         else process.stdout.write(bytes);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -6,7 +6,7 @@ import { readStructure, STRUCTURE_FORMATS, type StructureFormat } from '../../st
 import { cartesian } from '../../structure/structure.js';
 import { writeExtxyz } from '../../structure/extxyz.js';
 import { fracToCart } from '../../structure/lattice.js';
-import { idpp, IDPP_DEFAULTS, type IdppOptions } from '../../kernels/idpp.js';
+import { idpp, IDPP_DEFAULTS, IDPP_FAST_DEFAULTS, IDPP_MODES, type IdppMode, type IdppOptions } from '../../kernels/idpp.js';
 import { formatTable } from '../table.js';
 
 function integerOption(name: string, min: number) {
@@ -32,10 +32,12 @@ function speciesList(v: string): string[] {
 }
 
 interface IdppCliOpts {
+  idpp: IdppMode;
   images: number;
-  maxiter: number;
-  tol: number;
-  gtol: number;
+  maxiter?: number;
+  tol?: number;
+  gtol?: number;
+  maxStep?: number;
   step: number;
   maxDisp: number;
   spring: number;
@@ -56,12 +58,14 @@ export function register(program: Command): void {
     .description('IDPP-relaxed path between two endpoints with the same sites in the same order (pymatgen-analysis-diffusion IDPPSolver, step for step)')
     .argument('<start>', 'start structure file')
     .argument('<end>', 'end structure file (same lattice and site order; the moving ion may lie outside the cell)')
+    .addOption(new Option('--idpp <mode>', 'exact: pymatgen\'s IDPPSolver step for step; fast: the same objective converged with L-BFGS (independent of cell setting and last-bit rounding)').choices([...IDPP_MODES]).default('exact'))
     .option('--images <n>', 'interior images', integerOption('--images', 1), d.images)
-    .option('--maxiter <n>', 'iteration limit', integerOption('--maxiter', 0), d.maxIter)
-    .option('--tol <x>', 'stop when the summed change of the objectives is below this …', nonNegativeNumber('--tol'), d.tol)
-    .option('--gtol <x>', '… and the largest force component is below this', nonNegativeNumber('--gtol'), d.gtol)
-    .option('--step <x>', 'step size (displacement = step × force)', positiveNumber('--step'), d.step)
-    .option('--max-disp <angstrom>', 'largest displacement of one coordinate per iteration, Å', positiveNumber('--max-disp'), d.maxDisplacementAng)
+    .option('--maxiter <n>', `iteration limit (default ${d.maxIter}; fast: force evaluations, ${IDPP_FAST_DEFAULTS.maxIter})`, integerOption('--maxiter', 0))
+    .option('--tol <x>', `stop when the summed change of the objectives is below this … (default ${d.tol}; fast ${IDPP_FAST_DEFAULTS.tol})`, nonNegativeNumber('--tol'))
+    .option('--gtol <x>', `… and the largest force component is below this (default ${d.gtol}; fast ${IDPP_FAST_DEFAULTS.gtol})`, nonNegativeNumber('--gtol'))
+    .option('--step <x>', 'exact mode: step size (displacement = step × force)', positiveNumber('--step'), d.step)
+    .option('--max-disp <angstrom>', 'exact mode: largest displacement of one coordinate per iteration, Å', positiveNumber('--max-disp'), d.maxDisplacementAng)
+    .option('--max-step <angstrom>', `fast mode: largest displacement of one atom per step, Å (default ${IDPP_FAST_DEFAULTS.maxStepAng})`, positiveNumber('--max-step'))
     .option('--spring <k>', 'spring constant of the band', nonNegativeNumber('--spring'), d.spring)
     .option('--species <list>', 'only these elements move, e.g. F or Li,F (default: all sites)', speciesList)
     .option('--mic', 'interpolate along minimum-image displacements (end moved to the images nearest the start)')
@@ -76,6 +80,8 @@ export function register(program: Command): void {
       const start = read(startFile);
       const end = read(endFile);
       const options: IdppOptions = {
+        mode: opts.idpp,
+        maxStepAng: opts.maxStep,
         images: opts.images,
         maxIter: opts.maxiter,
         tol: opts.tol,
@@ -118,7 +124,7 @@ export function register(program: Command): void {
         return [String(k), best.toFixed(4), best > 0 ? `${at} (${start.species[at]})` : '-'];
       });
       const lines = [
-        `IDPP: ${n} sites, ${r.images.length - 2} interior images, ${r.iterations} iterations, ${r.converged ? 'converged' : `not converged (maxiter ${opts.maxiter})`}`,
+        `IDPP${opts.idpp === 'fast' ? ' (fast mode)' : ''}: ${n} sites, ${r.images.length - 2} interior images, ${r.iterations} iterations, ${r.converged ? 'converged' : `not converged (maxiter ${opts.maxiter ?? (opts.idpp === 'fast' ? IDPP_FAST_DEFAULTS.maxIter : d.maxIter)})`}`,
         formatTable(['image', 'max shift from straight line (Å)', 'site'], rows),
       ];
       process.stdout.write(lines.join('\n') + '\n');

@@ -4,9 +4,9 @@ import { InvalidArgumentError } from 'commander';
 import { dbOption, formatOption } from '../common.js';
 import type { StructureFormat } from '../../structure/io.js';
 import { isElement } from '../../structure/elements.js';
-import { openStore } from '../../engine/store.js';
-import { importFiles, importMpApi, type ImportReport } from '../../stages/import.js';
-import type { MpRetryEvent } from '../../structure/mp-api.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { importFiles, importMpApi, type ImportReport } from '../../workflow/import.js';
+import type { MpRetryEvent } from '../../io/mp-api.js';
 import { printImport } from '../report.js';
 import { DEFAULT_READ_LIMITS, MAX_TEXT_BYTES, MIB } from '../../structure/limits.js';
 

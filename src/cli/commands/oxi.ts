@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { formatOption, loadStructure, type ReadOpts } from '../common.js';
 import { reducedFormula } from '../../structure/structure.js';
-import { oxidationStates, OXIDATION_METHODS, type OxidationMethod } from '../../structure/oxidation.js';
+import { oxidationStates, OXIDATION_METHODS, type OxidationMethod } from '../../analysis/oxidation.js';
 import { formatTable } from '../table.js';
 
 function methodList(v: string): OxidationMethod[] {

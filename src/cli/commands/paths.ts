@@ -113,17 +113,18 @@ export function register(program: Command): void {
   )
     .requiredOption('--hop <k>', 'hop number in the list of `fracflow paths` (0 = shortest)', nonNegativeInteger('--hop'))
     .option('--images <n>', 'interior images', positiveInteger('--images'), 5)
-    .option('--idpp', 'relax the interior images with IDPP')
+    .option('--idpp [mode]', 'relax the interior images with IDPP: exact (pymatgen\'s IDPPSolver, the default when no mode is given) or fast (converged L-BFGS)')
     .option('--supercell-min <angstrom>', 'build a supercell with every lattice vector longer than this first, Å', positiveNumber('--supercell-min'))
     .option('--interstitial', 'interstitial mechanism: remove the other sites of the ion (default: vacancy)')
     .addOption(new Option('--format <format>', 'output format').choices(['extxyz', 'cif', 'poscar-dirs']).default('extxyz'))
     .addOption(new Option('--input-format <format>', 'input format (default: detected from name and content)').choices([...STRUCTURE_FORMATS]))
     .option('--out <path>', 'output file (extxyz, cif; default stdout) or folder (poscar-dirs, required)')
     .action((file: string, opts: HopOpts & {
-      hop: number; images: number; idpp?: boolean; supercellMin?: number; interstitial?: boolean;
+      hop: number; images: number; idpp?: boolean | string; supercellMin?: number; interstitial?: boolean;
       format: 'extxyz' | 'cif' | 'poscar-dirs'; inputFormat?: StructureFormat; out?: string; allowLeftHanded?: boolean;
     }) => {
       if (opts.format === 'poscar-dirs' && !opts.out) throw new InvalidArgumentError('--format poscar-dirs needs --out <folder>');
+      if (typeof opts.idpp === 'string' && opts.idpp !== 'exact' && opts.idpp !== 'fast') throw new InvalidArgumentError(`--idpp must be exact or fast, got ${JSON.stringify(opts.idpp)}`);
       const s = loadStructure(file, { format: opts.inputFormat, allowLeftHanded: opts.allowLeftHanded });
       const progress = progressLines('path-images', opts.progress ? opts.progressAfter : null);
       const res = findHops(s, { ...hopOptions(opts, 0), onProgress: progress.onProgress });
@@ -134,7 +135,7 @@ export function register(program: Command): void {
         images: opts.images,
         vacancyMode: !opts.interstitial,
         supercellMinLength: opts.supercellMin,
-        idpp: opts.idpp === true,
+        idpp: opts.idpp === undefined ? false : { mode: opts.idpp === true ? 'exact' : opts.idpp as 'exact' | 'fast' },
       });
       progress.finish();
       if (opts.format === 'poscar-dirs') {

@@ -1,8 +1,7 @@
 /** `fracflow requeue STAGE (--failed | --stale)`: put failed or stale rows back in the queue. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { requeue } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
 
 export function register(program: Command): void {
   program
@@ -12,14 +11,14 @@ export function register(program: Command): void {
     .option('--failed', 'failed rows')
     .option('--stale', 'running rows whose lease has expired or whose holder (on this host) no longer runs')
     .addOption(dbOption())
-    .action((stage: string, opts: { failed?: boolean; stale?: boolean; db: string }) => {
+    .action(async (stage: string, opts: { failed?: boolean; stale?: boolean; db: string }) => {
       if (opts.failed === opts.stale) throw new InvalidArgumentError('requeue: give exactly one of --failed or --stale');
-      const store = openStore(opts.db);
+      const store = openQueueStore(opts.db);
       try {
-        const n = requeue(store.sql, stage, opts.failed ? 'failed' : 'stale');
+        const n = await store.requeue(stage, opts.failed ? 'failed' : 'stale');
         console.log(`${stage}: ${n} ${opts.failed ? 'failed' : 'stale'} rows back to pending`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

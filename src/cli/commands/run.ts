@@ -1,9 +1,9 @@
 /** `fracflow run`: the main job on the bundled data. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { importBundled, type ImportReport } from '../../stages/import.js';
-import { BUNDLED_DATASETS } from '../../structure/bundled.js';
+import { openStore } from '../../store/sqlite/diffusion.js';
+import { importBundled, type ImportReport } from '../../workflow/import.js';
+import { BUNDLED_DATASETS } from '../../io/bundled.js';
 import { printImport, printSummary } from '../report.js';
 
 export function register(program: Command): void {

@@ -6,9 +6,11 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { dbOption, positiveNumber } from '../common.js';
-import { runScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../stages/pipeline.js';
-import { DEFAULT_BUNDLED, type StructureSource } from '../../stages/structures.js';
+import { runScreen, SCREEN_STAGE_NAMES, type RankedPathway, type ScreenStageName } from '../../workflow/screen.js';
+import { DEFAULT_BUNDLED, type StructureSource } from '../../workflow/structures.js';
 import { DEFAULT_SCREEN_PARAMS } from '../../stages/pathways.js';
+import { DEFAULT_SCREEN_IDPP } from '../../stages/descriptors.js';
+import { IDPP_MODES, type IdppMode } from '../../kernels/idpp.js';
 import type { ProgressMode } from '../../engine/progress.js';
 import { isElement } from '../../structure/elements.js';
 import { statusLine } from '../../engine/progress.js';
@@ -41,6 +43,7 @@ interface ScreenOpts {
   until: ScreenStageName;
   maxSites: number;
   maxFileMb?: number;
+  idpp: IdppMode;
 }
 
 function integer(name: string, min: number) {
@@ -94,6 +97,7 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'architecture: fractured (stage tables, ranked queues) or fixed (one structure depth-first)').choices(['fractured', 'fixed']).default('fractured'))
     .option('--workers <n>', 'worker threads per stage (fixed: workflows at a time)', integer('--workers', 1), 2)
     .option('--supercell-min <angstrom>', 'supercell rule length of the images and DFT inputs, Å', positiveNumber('--supercell-min'), 7)
+    .addOption(new Option('--idpp <mode>', 'IDPP of descriptors and images: exact (pymatgen\'s IDPPSolver, the DDI numbers) or fast (converged L-BFGS, independent of cell setting and format)').choices([...IDPP_MODES]).default(DEFAULT_SCREEN_IDPP))
     .option('--top <n>', 'pathways printed', integer('--top', 0), 20)
     .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'bars', 'lines', 'off']).default('auto'))
     .option('--progress-every <s>', 'seconds between plain progress lines', integer('--progress-every', 1), 10)
@@ -114,7 +118,7 @@ export function register(program: Command): void {
         r = await runScreen({
           db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
           workers: opts.workers, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
-          until: opts.until, maxSites: opts.maxSites,
+          until: opts.until, maxSites: opts.maxSites, idpp: opts.idpp,
           limits: { maxSites: Math.max(DEFAULT_READ_LIMITS.maxSites, opts.maxSites), maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * MIB },
           signal: stop.signal, onEngine: (e) => (signals.hardStop = () => e.abandon()),
         });

@@ -1,8 +1,7 @@
 /** `fracflow status`: per stage pending/running/done/failed, rows/s, ETA and worker count. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { stageStatus } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
 import { formatTable } from '../table.js';
 
 function eta(s: number | null): string {
@@ -16,10 +15,10 @@ export function register(program: Command): void {
     .description('per stage: pending, running, done, failed, rows/s over the last minute, ETA, workers')
     .option('--json', 'JSON instead of a table')
     .addOption(dbOption())
-    .action((opts: { json?: boolean; db: string }) => {
-      const store = openStore(opts.db, { readonly: true });
+    .action(async (opts: { json?: boolean; db: string }) => {
+      const store = openQueueStore(opts.db, { readonly: true });
       try {
-        const rows = stageStatus(store.sql);
+        const rows = await store.status();
         if (opts.json) {
           console.log(JSON.stringify(rows));
           return;
@@ -33,7 +32,7 @@ export function register(program: Command): void {
           rows.map((r) => [r.stage, String(r.pending), String(r.running), String(r.done), String(r.failed), r.rowsPerSec.toFixed(1), eta(r.etaSec), String(r.workers)]),
         ));
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -1,8 +1,7 @@
 /** `fracflow submit STAGE KEY`: put one entity at the head of a stage's queue. */
 import type { Command } from 'commander';
 import { dbOption } from '../common.js';
-import { openStore } from '../../engine/store.js';
-import { submit } from '../../engine/ops.js';
+import { openQueueStore } from '../../store/index.js';
 
 export function register(program: Command): void {
   program
@@ -11,13 +10,13 @@ export function register(program: Command): void {
     .argument('<stage>', 'stage table')
     .argument('<key>', 'entity key')
     .addOption(dbOption())
-    .action((stage: string, key: string, opts: { db: string }) => {
-      const store = openStore(opts.db);
+    .action(async (stage: string, key: string, opts: { db: string }) => {
+      const store = openQueueStore(opts.db);
       try {
-        submit(store.sql, stage, key);
+        await store.submit(stage, key);
         console.log(`${stage}: ${key} is at the head of the queue`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

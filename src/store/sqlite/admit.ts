@@ -6,10 +6,11 @@
  * its parameters (with the cutoffs in force).
  */
 import { createHash } from 'node:crypto';
-import { StageError, priorityFunction, type PrioritySpec } from '../../engine/stage.js';
+import { StageError, priorityExpression, priorityFunction, type PrioritySpec } from '../../stage-kit/stage.js';
+import { renderExpression } from '../../stage-kit/expressions.js';
 import type { SqlDb, SqlValue } from './connection.js';
 import { isStageTable } from './ensure.js';
-import { toSql, type StagePlan } from './plan.js';
+import { UPSTREAM, inputSql, keySql, prioritySql, toSql, type StagePlan } from './plan.js';
 
 function hashInputs(values: readonly unknown[]): string {
   const h = createHash('sha256');
@@ -55,7 +56,7 @@ function insertRows(sql: SqlDb, plan: StagePlan, priority: PrioritySpec, keys: r
     const res = sql.run(insert, [keys[r]!, prio, now, now, hashInputs(row), params, stage.version, ...values]);
     if (res.changes > 0) added.push(keys[r]!);
   }
-  if (!fn && added.length > 0 && priority !== '0') sql.run(`UPDATE ${table} SET priority = COALESCE((${priority as string}), 0) WHERE id > ?`, [before]);
+  if (!fn && added.length > 0 && priority !== '0') sql.run(`UPDATE ${table} SET priority = COALESCE((${prioritySqlOf(plan, priority as string)}), 0) WHERE id > ?`, [before]);
   return added;
 }
 
@@ -79,28 +80,48 @@ interface FeedQuery {
   bounded: boolean;
 }
 
+/** What kind of table an upstream is: a stage table (its done rows feed), a stage's emitted table, or a plain table. */
+export function upstreamKind(sql: SqlDb, table: string): 'stage' | 'emitted' | 'plain' {
+  if (isStageTable(sql, table)) return 'stage';
+  if (sql.get('SELECT 1 AS x FROM engine_emits WHERE name = ?', [table])) return 'emitted';
+  return 'plain';
+}
+
 function feedQuery(sql: SqlDb, plan: StagePlan, upstreamIds?: readonly number[], finishedSince?: number): FeedQuery | null {
   const { stage, table } = plan;
   const from = stage.input.from;
   if (from === null) return null;
-  const keyExpr = stage.input.key;
+  const keyExpr = keySql(stage.input.keyParts);
   const where: string[] = [];
-  const stageUpstream = isStageTable(sql, from);
-  const since = stageUpstream && finishedSince !== undefined;
-  // With a time bound the rows come from the upstream's finished_at index (`+` keeps the planner
-  // off the queue index, which would walk every done row).
-  if (stageUpstream) where.push(since ? `+u.state = 'done'` : `u.state = 'done'`);
-  if (since) where.push('u.finished_at >= @since');
-  if (stage.filter) where.push(`(${stage.filter.sql})`);
+  const kind = upstreamKind(sql, from);
+  const since = kind !== 'plain' && finishedSince !== undefined;
+  // With a time bound the rows come from the upstream's finished_at (created_at) index (`+` keeps
+  // the planner off the queue index, which would walk every done row).
+  if (kind === 'stage') where.push(since ? `+u.state = 'done'` : `u.state = 'done'`);
+  if (since) where.push(kind === 'stage' ? 'u.finished_at >= @since' : 'u.created_at >= @since');
+  if (stage.filter) where.push(`(${renderExpression(stage.filter.expr, UPSTREAM)})`);
   if (upstreamIds) where.push('u.id IN (SELECT value FROM json_each(@ids))');
   where.push(`NOT EXISTS (SELECT 1 FROM ${table} x WHERE x.key = (${keyExpr}))`);
-  const select = `SELECT u.id AS _uid, (${keyExpr}) AS key${plan.inputNames.map((c) => `, (${stage.input.columns[c]!.expr}) AS ${c}`).join('')}
-    FROM ${from} u ${stage.input.join} WHERE ${where.join(' AND ')}`;
+  const select = `SELECT u.id AS _uid, (${keyExpr}) AS key${plan.inputNames.map((c) => `, ${inputSql(stage.input.columns[c]!)} AS ${c}`).join('')}
+    FROM ${from} u WHERE ${where.join(' AND ')}`;
   const cuts = cutoffs(sql, table);
-  const params: Record<string, SqlValue> = { ...cuts };
+  const params: Record<string, SqlValue> = {};
+  for (const c of stage.filter?.expr.cutoffs ?? []) params[c] = cuts[c] ?? stage.filter!.cutoffs[c]!.initial;
   if (upstreamIds) params['ids'] = JSON.stringify(upstreamIds);
   if (since) params['since'] = finishedSince;
   return { select, params, cutoffs: cuts, bounded: since };
+}
+
+/** The SQL of a priority expression in force (validated against the stage's columns, once per text). */
+const parsedPriorities = new Map<string, string>();
+export function prioritySqlOf(plan: StagePlan, text: string): string {
+  const id = `${plan.table}\u0000${text}`;
+  let out = parsedPriorities.get(id);
+  if (out === undefined) {
+    out = prioritySql(plan.stage.priorityExpr && plan.stage.priority === text ? plan.stage.priorityExpr : priorityExpression(plan.stage, text));
+    parsedPriorities.set(id, out);
+  }
+  return out;
 }
 
 /**

@@ -4,6 +4,8 @@
  * 'running'`): a holder whose lease was swept changes nothing. Every ended run is a row of the attempt
  * history (`engine_attempts`), never an overwritten field.
  */
+import type { Stage } from '../../stage-kit/stage.js';
+import type { BatchOutcome } from '../interface.js';
 import type { SqlDb, SqlValue } from './connection.js';
 import { toSql, type StagePlan } from './plan.js';
 
@@ -73,4 +75,30 @@ export function fail(sql: SqlDb, plan: StagePlan, by: string, items: readonly { 
     else retried++;
   }
   return { retried, failed };
+}
+
+/**
+ * Rows of a fan-out stage's emitted table, for the source rows just written done (`written`; emitted
+ * rows of a source row that failed or is no longer held are dropped). A key already in the table is
+ * left alone. Returns the ids of the rows inserted. Runs in the caller's transaction.
+ */
+export function insertEmitted(sql: SqlDb, stage: Stage, written: ReadonlySet<number>, emitted: NonNullable<BatchOutcome['emitted']>, sourceKeys: ReadonlyMap<number, string>, now: number): number[] {
+  const e = stage.emits!;
+  const cols = Object.keys(e.columns);
+  const text = `INSERT OR IGNORE INTO ${e.table} (key, source_id, source_key, created_at${cols.map((c) => ', ' + c).join('')})
+    VALUES (?, ?, ?, ?${cols.map(() => ', ?').join('')})`;
+  const ids: number[] = [];
+  const values: SqlValue[] = new Array<SqlValue>(cols.length + 4);
+  for (let k = 0; k < emitted.keys.length; k++) {
+    const src = emitted.sourceIds[k]!;
+    if (!written.has(src)) continue;
+    values[0] = emitted.keys[k]!;
+    values[1] = src;
+    values[2] = sourceKeys.get(src)!;
+    values[3] = now;
+    for (let c = 0; c < cols.length; c++) values[c + 4] = toSql(emitted.columns[c]![k]);
+    const r = sql.run(text, values);
+    if (r.changes > 0) ids.push(r.lastInsertRowid);
+  }
+  return ids;
 }

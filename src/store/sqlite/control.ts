@@ -3,11 +3,11 @@
  * priorities (`priority`, re-scoring the pending rows), admission cutoffs (broadening), and the event
  * log that records each change.
  */
-import { priorityFunction, type PrioritySpec } from '../../engine/stage.js';
+import { priorityExpression, priorityFunction, type ColumnType, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
 import type { BroadenResult, StageControl } from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { admit, cutoffs } from './admit.js';
-import type { StagePlan } from './plan.js';
+import { prioritySql, type StagePlan } from './plan.js';
 
 /** An entry of the run's event log (`engine_events`). Runs in the caller's transaction when there is one. */
 export function recordEvent(sql: SqlDb, stage: string | null, kind: string, detail: unknown, now: number): void {
@@ -30,7 +30,8 @@ export function setPriority(sql: SqlDb, stage: string, p: PrioritySpec, now: num
     const from = JSON.parse(sql.get<{ priority: string }>('SELECT priority FROM engine_stages WHERE name = ?', [stage])!.priority) as PrioritySpec;
     let rescored = 0;
     if (typeof p === 'string') {
-      rescored = sql.run(`UPDATE ${stage} SET priority = COALESCE((${p}), 0), updated_at = ? WHERE state = 'pending'`, [now]).changes;
+      const expr = prioritySql(priorityExpression(plan?.stage ?? registeredColumns(sql, stage), p));
+      rescored = sql.run(`UPDATE ${stage} SET priority = COALESCE((${expr}), 0), updated_at = ? WHERE state = 'pending'`, [now]).changes;
     } else {
       const fn = priorityFunction(stage, p.fn);
       const names = plan?.inputNames ?? [];
@@ -67,4 +68,11 @@ export function broaden(sql: SqlDb, plan: StagePlan, priority: PrioritySpec, now
     if (changes.length === 0) return null;
     return { changes, admitted: admit(sql, plan, priority, now) };
   }, 'immediate');
+}
+
+/** A registered stage's name and columns, from its registry entry (for a process that has not its module). */
+export function registeredColumns(sql: SqlDb, stage: string): Pick<Stage, 'name' | 'input' | 'output'> {
+  const row = sql.get<{ spec_json: string }>('SELECT spec_json FROM engine_stages WHERE name = ?', [stage]);
+  const spec = row ? (JSON.parse(row.spec_json) as { input?: { columns?: Record<string, unknown> }; output?: Record<string, ColumnType> }) : {};
+  return { name: stage, input: { columns: spec.input?.columns ?? {} } as Stage['input'], output: spec.output ?? {} };
 }

@@ -4,18 +4,19 @@
  * keeps the stages it was given (their plans and the priority in force) and runs each call as one
  * transaction. better-sqlite3 is synchronous, so every promise here is already settled when returned.
  */
-import type { PrioritySpec, Stage } from '../../engine/stage.js';
-import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
+import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
+import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ErrorGroup, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
 import { claim, claimKeys, claimSuspect } from './claim.js';
-import { fail, finish } from './complete.js';
+import { fail, finish, insertEmitted } from './complete.js';
 import { broaden, readControl, recordEvent, setPriority } from './control.js';
 import { counts, lastFinished, othersRunning, unfinished } from './counts.js';
-import { ensureStage, isStageTable } from './ensure.js';
+import { checkUpstream, emitterOf, ensureEmitted, ensureStage, isStageTable } from './ensure.js';
 import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js';
 import { planOf, type StagePlan } from './plan.js';
 import { stageStatus } from './status.js';
+import * as ops from './ops.js';
 
 export class SqliteQueueStore implements QueueStore {
   readonly sql: SqlDb;
@@ -41,15 +42,31 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async ensure(stages: readonly Stage[], now = Date.now()): Promise<void> {
+    const emitted = new Map<string, string>();
     for (const s of stages) {
-      const plan = planOf(s);
-      this.priorities.set(s.name, ensureStage(this.sql, plan, now));
-      this.plans.set(s.name, plan);
+      if (s.emits) {
+        const other = emitted.get(s.emits.table);
+        if (other !== undefined && other !== s.name) throw new StageError(`stage ${s.name}: emits into ${s.emits.table}, as stage ${other} does; give the fork its own emits.table`);
+        emitted.set(s.emits.table, s.name);
+      }
     }
+    const plans = stages.map(planOf);
+    for (const plan of plans) {
+      this.priorities.set(plan.table, ensureStage(this.sql, plan, now));
+      ensureEmitted(this.sql, plan.stage);
+      this.plans.set(plan.table, plan);
+    }
+    // Once every table exists: each admission against its upstream's columns.
+    for (const plan of plans) checkUpstream(this.sql, plan);
     this.downstream.clear();
+    const fedBy = new Map<string, string>();
+    for (const p of this.plans.values()) {
+      fedBy.set(p.table, p.table);
+      if (p.stage.emits) fedBy.set(p.stage.emits.table, p.stage.emits.table);
+    }
     for (const p of this.plans.values()) {
       const from = p.stage.input.from;
-      if (from !== null && this.plans.has(from)) {
+      if (from !== null && fedBy.has(from)) {
         const list = this.downstream.get(from) ?? [];
         list.push(p);
         this.downstream.set(from, list);
@@ -85,6 +102,12 @@ export class SqliteQueueStore implements QueueStore {
         if (o.failed.length) fail(this.sql, plan, holder, o.failed, now);
         written.push(ids);
         if (ids.length) for (const down of this.downstream.get(o.stage) ?? []) admitted.push({ stage: down.table, keys: admit(this.sql, down, this.priority(down.table), now, ids) });
+        const e = plan.stage.emits;
+        if (e && o.emitted && ids.length) {
+          const keys = new Map(o.emitted.sourceIds.map((id, k) => [id, o.emitted!.sourceKeys[k]!]));
+          const rows = insertEmitted(this.sql, plan.stage, new Set(ids), o.emitted, keys, now);
+          if (rows.length) for (const down of this.downstream.get(e.table) ?? []) admitted.push({ stage: down.table, keys: admit(this.sql, down, this.priority(down.table), now, rows) });
+        }
       }
       const claims: Claim[] = [];
       for (const r of requests) {
@@ -148,7 +171,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async isStageTable(table: string): Promise<boolean> {
-    return isStageTable(this.sql, table);
+    return isStageTable(this.sql, table) || emitterOf(this.sql, table) !== null;
   }
 
   async setPriority(stage: string, priority: PrioritySpec, now = Date.now()): Promise<{ from: PrioritySpec; rescored: number }> {
@@ -171,6 +194,46 @@ export class SqliteQueueStore implements QueueStore {
 
   async status(stages?: readonly string[], liveWorkers?: ReadonlyMap<string, number>, now = Date.now()): Promise<StageStatus[]> {
     return stageStatus(this.sql, stages, liveWorkers, now);
+  }
+
+  async stageNames(): Promise<string[]> {
+    return ops.stageNames(this.sql);
+  }
+
+  async errorGroups(stage?: string): Promise<ErrorGroup[]> {
+    return ops.errorGroups(this.sql, stage);
+  }
+
+  async requeue(stage: string, which: 'failed' | 'stale', now = Date.now()): Promise<number> {
+    return ops.requeue(this.sql, stage, which, now);
+  }
+
+  async submit(stage: string, key: string, now = Date.now()): Promise<void> {
+    ops.submit(this.sql, stage, key, now);
+  }
+
+  async scale(stage: string, workers: number, now = Date.now()): Promise<{ from: number; to: number }> {
+    return ops.scale(this.sql, stage, workers, now);
+  }
+
+  async reset(): Promise<string[]> {
+    return ops.resetEngine(this.sql);
+  }
+
+  async cleanup(olderThanMs: number, now = Date.now()): Promise<{ attempts: number; events: number; rows: number }> {
+    return ops.cleanup(this.sql, olderThanMs, now);
+  }
+
+  async tables(): Promise<string[]> {
+    return ops.exportableTables(this.sql);
+  }
+
+  async exportTable(table: string, format: 'csv' | 'arrow' | 'json'): Promise<Uint8Array> {
+    return ops.exportTable(this.sql, table, format);
+  }
+
+  async checkpoint(dir: string): Promise<string[]> {
+    return ops.checkpoint(this.sql, dir);
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,20 @@
 /**
- * Schema changes of the SQLite store: numbered migrations, each recorded in `schema_migrations` in
- * the same immediate transaction that applies it (recorded first, so a failing migration rolls its
- * record back too).
+ * Schema changes of the SQLite store: numbered migrations (src/store/sqlite/migrations/NNN_*.sql, or
+ * code where a change touches the tables the store creates at run time), each recorded in
+ * `schema_migrations` in the same immediate transaction that applies it (recorded first, so a failing
+ * migration rolls its record back too).
+ *
+ * Two components share the numbering: the engine's tables (its registry, events, attempt history,
+ * emitted tables) and the diffusion workflow's (structures, import errors). The engine's store applies
+ * its own ({@link ENGINE_MIGRATIONS}); the workflow's store applies both ({@link MIGRATIONS}).
  */
-import type { SqlDb } from './connection.js';
+import { readFileSync } from 'node:fs';
+import { StoreError, type SqlDb } from './connection.js';
 
 export interface Migration {
   version: number;
   name: string;
+  component: 'engine' | 'diffusion';
   /** Statements to run. */
   sql: string;
   /** Or code, for changes to tables the store creates at run time (stage tables); same transaction. */
@@ -19,6 +26,7 @@ export function migrate(sql: SqlDb, migrations: readonly Migration[]): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL,
     applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))`);
+  refuseNewer(sql.path, sql);
   for (const m of migrations) {
     sql.transaction(() => {
       if (sql.get('SELECT 1 AS x FROM schema_migrations WHERE version = ?', [m.version])) return;
@@ -29,88 +37,16 @@ export function migrate(sql: SqlDb, migrations: readonly Migration[]): void {
   }
 }
 
-export const MIGRATIONS: Migration[] = [
-  {
-    version: 1,
-    name: 'structures',
-    sql: `
-      CREATE TABLE structures (
-        id              INTEGER PRIMARY KEY,
-        source_id       TEXT NOT NULL UNIQUE,
-        dataset         TEXT NOT NULL,
-        formula         TEXT NOT NULL,
-        reduced_formula TEXT NOT NULL,
-        nsites          INTEGER NOT NULL,
-        volume_ang3     REAL NOT NULL,
-        density_g_cm3   REAL NOT NULL,
-        e_above_hull    REAL,
-        formation_energy_per_atom REAL,
-        lattice         BLOB NOT NULL,
-        species         TEXT NOT NULL,
-        frac_coords     BLOB NOT NULL,
-        oxidation_states BLOB,
-        info_json       TEXT NOT NULL,
-        content_hash    TEXT NOT NULL,
-        code_version    TEXT NOT NULL,
-        created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-        updated_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-      );
-      CREATE INDEX structures_dataset ON structures (dataset);
-      CREATE TABLE import_errors (
-        id         INTEGER PRIMARY KEY,
-        dataset    TEXT NOT NULL,
-        source_id  TEXT,
-        message    TEXT NOT NULL,
-        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-      );
-    `,
-  },
-  {
-    version: 2,
-    name: 'engine',
-    sql: `
-      CREATE TABLE engine_stages (
-        name        TEXT PRIMARY KEY,
-        work        TEXT NOT NULL,
-        module      TEXT NOT NULL,
-        spec_json   TEXT NOT NULL,
-        workers     INTEGER NOT NULL,
-        batch_size  INTEGER NOT NULL,
-        priority    TEXT NOT NULL,
-        created_at  REAL NOT NULL,
-        updated_at  REAL NOT NULL
-      );
-      CREATE TABLE engine_cutoffs (
-        stage TEXT NOT NULL,
-        name  TEXT NOT NULL,
-        value REAL NOT NULL,
-        PRIMARY KEY (stage, name)
-      );
-      CREATE TABLE engine_events (
-        id     INTEGER PRIMARY KEY,
-        at     REAL NOT NULL,
-        stage  TEXT,
-        kind   TEXT NOT NULL,
-        detail TEXT NOT NULL
-      );
-      CREATE TABLE engine_attempts (
-        id          INTEGER PRIMARY KEY,
-        stage       TEXT NOT NULL,
-        row_id      INTEGER NOT NULL,
-        key         TEXT NOT NULL,
-        attempt     INTEGER NOT NULL,
-        claimed_by  TEXT,
-        started_at  REAL,
-        finished_at REAL NOT NULL,
-        outcome     TEXT NOT NULL CHECK (outcome IN ('done', 'error', 'expired', 'released')),
-        error       TEXT
-      );
-      CREATE INDEX engine_attempts_stage_row ON engine_attempts (stage, row_id);
-    `,
-  },
+const file = (name: string) => readFileSync(new URL(`./migrations/${name}`, import.meta.url), 'utf8');
+
+/** Every migration of the store, in order. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'structures', component: 'diffusion', sql: file('001_structures.sql') },
+  { version: 2, name: 'engine', component: 'engine', sql: file('002_engine.sql') },
   {
     version: 3,
     name: 'deaths apart from attempts',
+    component: 'engine',
     sql: '',
     // Every stage table gets `deaths` (runs that ended because their holder died, counted apart from
     // attempts) with a partial index over the rows that have some, and `fail_kind` ('error': the work
@@ -129,26 +65,50 @@ export const MIGRATIONS: Migration[] = [
       }
     },
   },
-  {
-    version: 4,
-    name: 'structure identity',
-    // Source ids are dataset-qualified from this version on; rows of earlier imports keep their ids.
-    // `duplicate_of` names the first-imported structure of the same content (NULL for that one):
-    // existing stores get it for their rows here, so a re-import under the new ids is recognised.
-    sql: `
-      ALTER TABLE structures ADD COLUMN duplicate_of TEXT;
-      CREATE INDEX structures_content_hash ON structures (content_hash, id);
-      UPDATE structures SET duplicate_of = (
-        SELECT f.source_id FROM structures f WHERE f.content_hash = structures.content_hash AND f.id < structures.id ORDER BY f.id LIMIT 1);
-      ALTER TABLE import_errors ADD COLUMN file TEXT;
-      ALTER TABLE import_errors ADD COLUMN record INTEGER;
-      ALTER TABLE import_errors ADD COLUMN record_id TEXT;
-    `,
-  },
+  { version: 4, name: 'structure identity', component: 'diffusion', sql: file('004_structure_identity.sql') },
+  { version: 5, name: 'emitted tables', component: 'engine', sql: file('005_emitted_tables.sql') },
 ];
 
-/** Apply every store migration (structures, engine tables) not applied yet. */
+/** The engine's migrations (no domain tables). */
+export const ENGINE_MIGRATIONS: readonly Migration[] = MIGRATIONS.filter((m) => m.component === 'engine');
+
+/** Apply every migration not applied yet (the workflow's store: engine and domain tables). */
 export function migrateStore(sql: SqlDb): void {
   migrate(sql, MIGRATIONS);
 }
 
+/** Apply the engine's migrations not applied yet. */
+export function migrateEngine(sql: SqlDb): void {
+  migrate(sql, ENGINE_MIGRATIONS);
+}
+
+/**
+ * Check a store opened read-only: a fracflow store with every migration of `migrations` applied (a
+ * read-only command creates and migrates nothing). Throws a StoreError naming the way out.
+ */
+export function missingMigration(sql: SqlDb, migrations: readonly Migration[]): { at: number | null; missing: Migration | null } {
+  const has = sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+  if (!has) return { at: null, missing: migrations[0] ?? null };
+  const at = sql.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')!.v ?? 0;
+  const missing = migrations.find((m) => !sql.get('SELECT 1 AS x FROM schema_migrations WHERE version = ?', [m.version])) ?? null;
+  return { at, missing };
+}
+
+/** The newest migration this code knows. */
+export const LATEST_MIGRATION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/**
+ * A store migrated by a newer fracflow (a migration this code does not know) is refused before
+ * anything reads or writes it: its tables may mean what this code cannot tell.
+ */
+function refuseNewer(path: string, sql: SqlDb): void {
+  const unknown = sql.get<{ version: number; name: string }>('SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version LIMIT 1', [LATEST_MIGRATION]);
+  if (unknown) throw new StoreError(`store ${path}: it has migration ${unknown.version} (${unknown.name}), newer than this fracflow's ${LATEST_MIGRATION}: a newer fracflow wrote it; use that version (upgrade fracflow) to open it`, 'FRACFLOW_NEW_SCHEMA');
+}
+
+/** A read-only store that is not a fracflow store, or one older than this fracflow: a StoreError with the way out. */
+export function checkSchema(path: string, m: ReturnType<typeof missingMigration>): void {
+  if (m.at === null) throw new StoreError(`store ${path}: not a fracflow store (no schema_migrations table)`, 'FRACFLOW_NOT_A_STORE');
+  if (m.at > LATEST_MIGRATION) throw new StoreError(`store ${path}: schema version ${m.at} is newer than this fracflow's ${LATEST_MIGRATION}: a newer fracflow wrote it; use that version (upgrade fracflow) to open it`, 'FRACFLOW_NEW_SCHEMA');
+  if (m.missing) throw new StoreError(`store ${path}: schema version ${m.at} is older than this fracflow's (it lacks migration ${m.missing.version}, ${m.missing.name}); run a command that writes to the store (e.g. \`fracflow engine run\`) to migrate it`, 'FRACFLOW_OLD_SCHEMA');
+}

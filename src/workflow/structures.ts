@@ -13,9 +13,9 @@
  * symprec 0.1, LLL, wrap, electronegativity order) and the space group belong to the `pathways` stage,
  * which works in the sanitised cell: the stored structure is the one the user gave.
  */
-import type { Store } from '../engine/store.js';
-import type { MpApiOptions } from '../structure/mp-api.js';
-import { BUNDLED_DATASETS } from '../structure/bundled.js';
+import type { Store } from '../store/sqlite/diffusion.js';
+import type { MpApiOptions } from '../io/mp-api.js';
+import { BUNDLED_DATASETS } from '../io/bundled.js';
 import { ImportError, importBundled, importFiles, importMpApi, type ImportOptions, type ImportReport } from './import.js';
 
 /** Where the structures of a screen come from. */

@@ -322,24 +322,25 @@ function describe(t: Token): string {
 
 /**
  * Check `text` against the portable subset and the names it may use. `what` names the expression in
- * messages (e.g. `stage images: filter`); `columns` are the names the row has; `cutoffs` the named
- * cutoffs (filters). Identifiers may be written `u.name` (the upstream row of a filter).
+ * messages (e.g. `stage images: filter`); `columns` are the names the row has (null: any name, checked
+ * later against the table, as a filter's upstream columns are when the stage is ensured); `cutoffs`
+ * the named cutoffs (filters). Identifiers may be written `u.name` (the upstream row of a filter).
  */
-export function portableExpression(text: string, what: string, columns: Iterable<string>, cutoffs: Iterable<string> = []): PortableExpression {
+export function portableExpression(text: string, what: string, columns: Iterable<string> | null, cutoffs: Iterable<string> = []): PortableExpression {
   if (typeof text !== 'string') throw new ExpressionError(`${what} must be a SQL expression string, got ${JSON.stringify(text)}`);
   const fail = (m: string): never => {
     throw new ExpressionError(`${what} ${JSON.stringify(text)}: ${m}`);
   };
   const tokens = tokenize(text, what).map((t): Token => (t.kind === 'ident' && t.name.startsWith('u.') ? { kind: 'ident', name: t.name.slice(2) } : t));
   new Checker(tokens, fail).all();
-  const known = new Set(columns);
+  const known = columns === null ? null : new Set(columns);
   const cuts = new Set(cutoffs);
   const usedColumns: string[] = [];
   const usedCutoffs: string[] = [];
   for (const t of tokens) {
     if (t.kind === 'ident') {
       if (t.name.includes('.')) fail(`${t.name}: only the row's own columns can be named (write the column name alone)`);
-      if (!known.has(t.name)) fail(`no column ${t.name} (columns: ${[...known].join(', ') || 'none'})`);
+      if (known && !known.has(t.name)) fail(`no column ${t.name} (columns: ${[...known].join(', ') || 'none'})`);
       if (!usedColumns.includes(t.name)) usedColumns.push(t.name);
     } else if (t.kind === 'cutoff') {
       if (!cuts.has(t.name)) fail(`no cutoff :${t.name} (cutoffs: ${[...cuts].map((c) => `:${c}`).join(', ') || 'none'})`);

@@ -19,11 +19,11 @@
  */
 import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
-import { StructureError } from './errors.js';
-import { detectFormat, readStructuresLenient, type StructureFormat } from './io.js';
-import { asStructureError } from './read-common.js';
-import type { ReadLimits } from './limits.js';
-import type { Structure } from './structure.js';
+import { StructureError } from '../structure/errors.js';
+import { detectFormat, readStructuresLenient, type StructureFormat } from '../structure/io.js';
+import { asStructureError } from '../structure/read-common.js';
+import type { ReadLimits } from '../structure/limits.js';
+import type { Structure } from '../structure/structure.js';
 
 /** Bytes of a file without a structure-file name that are examined to recognise its format. */
 export const SNIFF_BYTES = 64 * 1024;

@@ -18,10 +18,10 @@
  * Results are cached by (reduced formula, structure hash, options): the screening pipeline asks for
  * the same structure once per pathway.
  */
-import { structureHash } from './hash.js';
+import { structureHash } from '../structure/hash.js';
 import { readFileSync } from 'node:fs';
 import { dataPath } from '../paths.js';
-import { reducedFormula, type Structure } from './structure.js';
+import { reducedFormula, type Structure } from '../structure/structure.js';
 import { bondValenceStates, BondValenceError, icsdOccurrence, type BondValenceOptions } from './bond-valence.js';
 
 export { bondValenceStates, BondValenceError, parseSpecies } from './bond-valence.js';

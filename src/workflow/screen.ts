@@ -8,16 +8,17 @@
  */
 import { join, resolve } from 'node:path';
 import { Engine, haltMessage, type RunReport } from '../engine/engine.js';
-import { checkpoint, stageStatus, type StageStatus } from '../engine/ops.js';
-import { openStore, type Store } from '../engine/store.js';
+import type { StageStatus } from '../store/interface.js';
+import { openStore, type RankedPathway, type Store } from '../store/sqlite/diffusion.js';
 import type { ProgressMode } from '../engine/progress.js';
-import { StageError, configureStage, type Stage } from '../engine/stage.js';
+import { StageError, configureStage, type Stage } from '../stage-kit/stage.js';
 import type { ImportReport } from './import.js';
 import { importStructures, type StructureSource } from './structures.js';
 import type { ReadLimits } from '../structure/limits.js';
-import { ensurePathwaysView, findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from './pathways.js';
-import { descriptors } from './descriptors.js';
-import { imagesParams, imagesStage } from './images.js';
+import { findPathsStage, screenParams, type FindPathsSettings, type ScreenParams } from '../stages/pathways.js';
+import { DEFAULT_SCREEN_IDPP, descriptorsStage, idppModeParam } from '../stages/descriptors.js';
+import type { IdppMode } from '../kernels/idpp.js';
+import { imagesParams, imagesStage } from '../stages/images.js';
 
 export interface ScreenOptions extends Partial<ScreenParams> {
   /** Store path (SQLite file or `:memory:`). */
@@ -30,6 +31,8 @@ export interface ScreenOptions extends Partial<ScreenParams> {
   outDir?: string;
   /** Supercell rule length of the images stage, Å. Default 7. */
   supercellMinLengthAng?: number;
+  /** IDPP mode of the descriptors and images stages (`exact`: the DDI numbers; `fast`). Default {@link DEFAULT_SCREEN_IDPP}. */
+  idpp?: IdppMode;
   mode?: 'fractured' | 'fixed';
   /** Worker threads per stage (fractured) or workflows at a time (fixed). Default 2. */
   workers?: number;
@@ -79,54 +82,24 @@ export interface ScreenReport {
   incomplete: string[];
 }
 
-/** Stages 2–4 for these parameters, in feed order. */
-export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number } = {}, workers = 2, findPaths: FindPathsSettings = {}): Stage[] {
+/** Stages 2–4 for these parameters, in feed order (`images.idpp`: the IDPP mode of descriptors and images). */
+export function screenStages(params: Partial<ScreenParams> = {}, images: { outDir?: string; supercellMinLengthAng?: number; idpp?: IdppMode } = {}, workers = 2, findPaths: FindPathsSettings = {}): Stage[] {
   if (!Number.isInteger(workers) || workers < 1) throw new StageError(`workers must be a positive integer, got ${JSON.stringify(workers)}`);
   return [
     configureStage(findPathsStage(params, findPaths), { workers }),
-    configureStage(descriptors, { workers }),
+    configureStage(descriptorsStage(images.idpp, params), { workers }),
     configureStage(imagesStage(images), { workers, params: { ...imagesParams(images) } }),
   ];
 }
 
-/** One row of the ranking: a pathway that reached the images stage, with its descriptors. */
-export interface RankedPathway {
-  key: string;
-  state: string;
-  structure_id: string;
-  formula: string;
-  hop_index: number;
-  length: number;
-  multiplicity: number;
-  nsites: number;
-  nsites_777: number;
-  oxidation_state: number | null;
-  dimensionality: number;
-  dimensionality_cumlengths: number;
-  dimensionality_cumbarriers: number | null;
-  ewald_energy: number | null;
-  ionic_radii_overlap_cations: number | null;
-  ionic_radii_overlap_anions: number | null;
-  out_dir: string | null;
-}
+export type { RankedPathway } from '../store/sqlite/diffusion.js';
 
 /**
  * The top `n` pathways of the current parameters by the images stage's priority (ewald_energy
- * ascending, then nsites_777), with their descriptors. Rows of structures re-imported since with other
- * content are left out (their keys carry the old content hash).
+ * ascending, then nsites_777), with their descriptors.
  */
-export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n = 20): RankedPathway[] {
-  const p = screenParams(params);
-  return store.sql.all<RankedPathway>(
-    `SELECT i.key, i.state, d.structure_id, d.formula, d.hop_index, d.length, d.multiplicity, d.nsites, d.nsites_777,
-            d.oxidation_state, d.dimensionality, d.dimensionality_cumlengths, d.dimensionality_cumbarriers,
-            d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
-       FROM images i JOIN descriptors d ON d.key = i.key
-       JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
-      WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ?
-      ORDER BY i.priority DESC, i.id LIMIT ?`,
-    [p.ion, p.maxLengthAng, p.limit, n],
-  );
+export function topPathways(store: Store, params: Partial<ScreenParams> = {}, n = 20, idpp: IdppMode = DEFAULT_SCREEN_IDPP): RankedPathway[] {
+  return store.topPathways({ ...screenParams(params), idpp: idppModeParam(idpp) }, n);
 }
 
 /** Import (when a source is given), run stages 2–4 to the end, and write the checkpoint. */
@@ -138,19 +111,19 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const until = opts.until ?? 'images';
   const last = SCREEN_STAGE_NAMES.indexOf(until);
   if (last < 0) throw new StageError(`until must be one of ${SCREEN_STAGE_NAMES.join(', ')}, got ${JSON.stringify(opts.until)}`);
-  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
+  const idpp = idppModeParam(opts.idpp);
+  const stages = screenStages(params, { outDir: join(outDir, 'images'), supercellMinLengthAng: opts.supercellMinLengthAng, idpp }, opts.workers ?? 2, { maxSites: opts.maxSites }).slice(0, last + 1);
   const store = openStore(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
-    const engine = await Engine.open({ db: store.sql, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
     opts.onEngine?.(engine);
-    ensurePathwaysView(store.sql);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2, signal: opts.signal });
-    const status = stageStatus(store.sql, stages.map((s) => s.name));
+    const status = await store.queue.status(stages.map((s) => s.name));
     const incomplete = incompleteReasons(run, status, opts.db);
     const finished = !run.stopped && run.halted.length === 0;
-    const checkpointFiles = opts.checkpoint === false || !finished ? [] : await checkpoint(store.sql, join(outDir, 'checkpoint'));
-    return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top) : [], incomplete };
+    const checkpointFiles = opts.checkpoint === false || !finished ? [] : await store.queue.checkpoint(join(outDir, 'checkpoint'));
+    return { imports, run, checkpointFiles, params, status, top: until === 'images' && !run.stopped ? topPathways(store, params, top, idpp) : [], incomplete };
   } finally {
     store.close();
   }

@@ -1,28 +1,25 @@
 /**
- * The embedded store: one SQLite file (or `:memory:`) through better-sqlite3. This module is the only
- * importer of the database driver; everything else talks to the small {@link SqlDb} interface
- * (positional or named parameters, synchronous transactions), so a PostgreSQL backend can implement
- * the same interface later.
- *
- * Connection settings: WAL journal (readers never block the writer), `synchronous=NORMAL` (a commit
- * survives a killed process; only an OS crash may lose the last commits), a busy timeout so that two
- * processes on one file wait for each other's write lock instead of failing.
- *
- * Schema changes are numbered migrations, each recorded in `schema_migrations` in the same immediate
- * transaction that applies it (recorded first, so a failing migration rolls its record back too).
+ * The diffusion workflow's store: its own tables — `structures` (one row per imported structure,
+ * dataset-qualified source id, content hash, content duplicates marked) and `import_errors` (inputs
+ * that could not be imported) — on the same SQLite file as the engine's tables, which it reaches through
+ * {@link Store.queue}; its queries over the screen's stage tables (the ranking); and its migrations
+ * (all of them: the engine's and its own).
  */
-import { structureHash } from '../structure/hash.js';
-import { openSql, StoreError, type OpenOptions, type SqlDb } from '../store/sqlite/connection.js';
-import type { Structure } from '../structure/structure.js';
-import { createStructure, density, formula, reducedFormula, siteCount, volume } from '../structure/structure.js';
+import { structureHash } from '../../structure/hash.js';
+import { openSql, StoreError, type OpenOptions, type SqlDb } from './connection.js';
+import type { Structure } from '../../structure/structure.js';
+import { createStructure, density, formula, reducedFormula, siteCount, volume } from '../../structure/structure.js';
 
 export const CODE_VERSION = '0.1.0';
 
-export { openSql, StoreError } from '../store/sqlite/connection.js';
-export type { SqlDb, SqlValue, SqlParams, OpenOptions } from '../store/sqlite/connection.js';
+export { openSql, StoreError } from './connection.js';
+export type { SqlDb, SqlValue, SqlParams, OpenOptions } from './connection.js';
 
-export { migrate, migrateStore, MIGRATIONS, type Migration } from '../store/sqlite/migrations.js';
-import { migrate, MIGRATIONS } from '../store/sqlite/migrations.js';
+export { migrate, migrateStore, MIGRATIONS, type Migration } from './migrations.js';
+import { checkSchema, migrate, missingMigration, MIGRATIONS } from './migrations.js';
+import { SqliteQueueStore } from './index.js';
+import { addToGroup, errorCause, errorGroups as stageErrorGroups, sortedGroups, type Grouping } from './ops.js';
+import type { ErrorGroup } from '../interface.js';
 
 export interface StructureRow {
   sourceId: string;
@@ -88,6 +85,7 @@ function blobF64(b: Buffer): Float64Array {
 }
 
 export class Store {
+  private queueStore: SqliteQueueStore | null = null;
   /** The SQL connection behind the small {@link SqlDb} interface (the only door to the driver). */
   readonly sql: SqlDb;
   readonly path: string;
@@ -103,13 +101,7 @@ export class Store {
     this.sql = openSql(path, { ...options, readonly });
     try {
       if (!readonly) migrate(this.sql, MIGRATIONS);
-      else {
-        const has = this.sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
-        const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-        const at = has ? (this.sql.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')!.v ?? 0) : null;
-        if (at === null) throw new StoreError(`store ${path}: not a fracflow store (no schema_migrations table)`, 'FRACFLOW_NOT_A_STORE');
-        if (at < latest) throw new StoreError(`store ${path}: schema version ${at} is older than this fracflow's ${latest}; run a command that writes to the store (e.g. \`fracflow engine run\`) to migrate it`, 'FRACFLOW_OLD_SCHEMA');
-      }
+      else checkSchema(path, missingMigration(this.sql, MIGRATIONS));
     } catch (e) {
       this.sql.close();
       throw e;
@@ -278,10 +270,116 @@ export class Store {
     );
   }
 
+  /** The engine's queue verbs on this store's connection (stage tables, status, errors, control). */
+  get queue(): SqliteQueueStore {
+    this.queueStore ??= new SqliteQueueStore(this.sql);
+    return this.queueStore;
+  }
+
+  /**
+   * Failed rows of the stages and the inputs that could not be imported, grouped by cause (see
+   * ErrorGroup.message): stage by stage, then the import errors per dataset. `stage` narrows to one
+   * stage, or to the import errors with {@link IMPORT_ERRORS}.
+   */
+  errorGroups(stage?: string): ErrorGroup[] {
+    if (stage === IMPORT_ERRORS) return importErrorGroups(this.sql);
+    if (stage !== undefined) return stageErrorGroups(this.sql, stage);
+    return [...stageErrorGroups(this.sql), ...importErrorGroups(this.sql)];
+  }
+
+  /**
+   * The top `n` pathways of a screen by the images stage's priority (ewald_energy ascending, then
+   * nsites_777), with their descriptors: those of the parameters (ion, maxLength, limit) and IDPP mode
+   * given. Rows of structures re-imported since with other content are left out (their keys carry the
+   * old content hash).
+   */
+  topPathways(p: { ion: string; maxLengthAng: number; limit: number; idpp: string }, n: number): RankedPathway[] {
+    if (!this.sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'images'")) return [];
+    return this.sql.all<RankedPathway>(
+      `SELECT i.key, i.state, d.structure_id, d.formula, d.hop_index, d.length, d.multiplicity, d.nsites, d.nsites_777,
+              d.oxidation_state, d.dimensionality, d.dimensionality_cumlengths, d.dimensionality_cumbarriers,
+              d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
+         FROM images i JOIN descriptors d ON d.key = i.key
+         JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
+        WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ? AND d.idpp = ?
+        ORDER BY i.priority DESC, i.id LIMIT ?`,
+      [p.ion, p.maxLengthAng, p.limit, p.idpp, n],
+    );
+  }
+
+  /**
+   * What the calc stages read: the columns of the `images` table (empty when there is none) and, when
+   * it is a stage table, how many of its rows are not finished yet.
+   */
+  calcSource(table: string): { columns: string[]; unfinished: number | null } {
+    const columns = this.sql.all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [table]).map((r) => r.name);
+    const stage = columns.length > 0 && this.sql.get('SELECT 1 AS x FROM engine_stages WHERE name = ?', [table]) !== undefined;
+    return { columns, unfinished: stage ? this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE state IN ('pending', 'running')`)!.n : null };
+  }
+
+  /** The rows of a calc stage (`calc_static`, `calc_neb`) with their energies and barrier, in admission order. */
+  calcRows(stage: 'calc_static' | 'calc_neb'): CalcRow[] {
+    return this.sql.all<CalcRow>(`SELECT key, state, barrier_ev, energy_start_ev, energy_mid_ev, energy_end_ev, exit_code, last_error FROM ${stage} ORDER BY id`);
+  }
+
   close(): void {
     this.sql.close();
   }
 }
+
+/** One row of a calc stage as `fracflow calc` reports it. */
+export interface CalcRow {
+  key: string;
+  state: string;
+  barrier_ev: number | null;
+  energy_start_ev: number | null;
+  energy_mid_ev: number | null;
+  energy_end_ev: number | null;
+  exit_code: number | null;
+  last_error: string | null;
+}
+
+/** The pseudo-stage name under which `errors` lists import errors (the table's name). */
+export const IMPORT_ERRORS = 'import_errors';
+
+/** One row of a screen's ranking: a pathway that reached the images stage, with its descriptors. */
+export interface RankedPathway {
+  key: string;
+  state: string;
+  structure_id: string;
+  formula: string;
+  hop_index: number;
+  length: number;
+  multiplicity: number;
+  nsites: number;
+  nsites_777: number;
+  oxidation_state: number | null;
+  dimensionality: number;
+  dimensionality_cumlengths: number;
+  dimensionality_cumbarriers: number | null;
+  ewald_energy: number | null;
+  ionic_radii_overlap_cations: number | null;
+  ionic_radii_overlap_anions: number | null;
+  out_dir: string | null;
+}
+
+/** Import errors grouped by dataset and cause, most frequent first (none in a store without the table). */
+export function importErrorGroups(store: SqlDb | SqliteQueueStore): ErrorGroup[] {
+  const sql = store instanceof SqliteQueueStore ? store.sql : store;
+  if (!sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'import_errors'")) return [];
+  const rows = sql.all<{ dataset: string; source_id: string | null; message: string; file: string | null; record: number | null; record_id: string | null }>(
+    'SELECT dataset, source_id, message, file, record, record_id FROM import_errors ORDER BY id',
+  );
+  const groups = new Map<string, Grouping>();
+  for (const r of rows) {
+    const paths: string[] = [];
+    const message = errorCause(r.message, [[r.source_id, '<id>'], [r.file, '<file>'], [r.record_id, '<record>']], paths);
+    if (r.file !== null) paths.unshift(r.file);
+    addToGroup(groups, `${r.dataset}\n${message}`, () => ({ stage: IMPORT_ERRORS, dataset: r.dataset, message, rows: 0, examples: [], paths: [], attempts: 1 }), r.source_id ?? r.file ?? '?', [...new Set(paths)], 1);
+  }
+  return sortedGroups(groups);
+}
+
 
 /** Open (and migrate) the store at `path` (`:memory:` for a throw-away one). */
 export function openStore(path: string, options: OpenOptions = {}): Store {

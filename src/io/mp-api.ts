@@ -22,12 +22,12 @@
  * The API key is never written into messages, errors or callbacks: it travels only in the header,
  * and any echo of it in a server's error body is masked before the body is quoted.
  */
-import { isElement } from './elements.js';
-import { StructureError } from './errors.js';
-import { structureFromMpDocument } from './mp-document.js';
-import { describeJson, isPlainObject } from './read-common.js';
-import { formatBytes, MAX_TEXT_BYTES, MIB } from './limits.js';
-import type { Structure } from './structure.js';
+import { isElement } from '../structure/elements.js';
+import { StructureError } from '../structure/errors.js';
+import { structureFromMpDocument } from '../structure/mp-document.js';
+import { describeJson, isPlainObject } from '../structure/read-common.js';
+import { formatBytes, MAX_TEXT_BYTES, MIB } from '../structure/limits.js';
+import type { Structure } from '../structure/structure.js';
 
 /** Public endpoint of the next-gen Materials Project API. */
 export const MP_API_DEFAULT_BASE_URL = 'https://api.materialsproject.org';

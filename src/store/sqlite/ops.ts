@@ -5,15 +5,16 @@
  */
 import { join, resolve } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { openSql, type SqlDb } from './store.js';
-import { encodeFile, makeTable, type ColumnDef } from './arrow.js';
-import { makeOutputDir, writeOutputFile } from './output-files.js';
-import { expireDeadLocalLeases, sweep as sweepRows } from '../store/sqlite/lease.js';
-import type { RowState } from '../store/interface.js';
-import { StageError, checkPriority, type ColumnType, type PrioritySpec } from './stage.js';
+import { openSql, type SqlDb } from './connection.js';
+import { encodeFile, makeTable, type ColumnDef } from '../../stage-kit/arrow.js';
+import { makeOutputDir, writeOutputFile } from '../../io/output-files.js';
+import { setPriority as setStagePriority } from './control.js';
+import { expireDeadLocalLeases, sweep as sweepRows } from './lease.js';
+import type { RowState } from '../interface.js';
+import { StageError, checkPriority, type ColumnType, type PrioritySpec } from '../../stage-kit/stage.js';
 
-export { RATE_WINDOW_MS, stageStatus } from '../store/sqlite/status.js';
-export type { StageStatus } from '../store/interface.js';
+export { RATE_WINDOW_MS, stageStatus } from './status.js';
+export type { StageStatus } from '../interface.js';
 
 /** Names of the stage tables registered in the store. */
 export function stageNames(sql: SqlDb): string[] {
@@ -27,29 +28,8 @@ function requireStage(sql: SqlDb, stage: string): void {
   }
 }
 
-export interface ErrorGroup {
-  /** The stage, or `import_errors` for inputs that could not be imported. */
-  stage: string;
-  /**
-   * The cause: the message with what differs from row to row taken out — the row's key and
-   * structure id (`<key>`, `<id>`), for import errors the source id, file and record (`<id>`,
-   * `<file>`, `<record>`), absolute paths (`<path>`), line numbers after a file (`:<line>`) and
-   * list indices (`[<i>]`).
-   */
-  message: string;
-  rows: number;
-  /** Up to three keys (source ids for import errors) with this cause, in the order they failed. */
-  examples: string[];
-  /** Up to three distinct files or paths the messages named. */
-  paths: string[];
-  /** Highest attempt count among them (1 for import errors: an input is read once per import). */
-  attempts: number;
-  /** Import errors only: the dataset. */
-  dataset?: string;
-}
-
-/** The pseudo-stage name under which `errors` lists import errors (the table's name). */
-export const IMPORT_ERRORS = 'import_errors';
+import type { ErrorGroup } from '../interface.js';
+export type { ErrorGroup } from '../interface.js';
 
 const ABSOLUTE_PATH = /(^|[\s'"`(=[,])((?:\/|[A-Za-z]:\\)[^\s'"`,;:()[\]{}<>]*[^\s'"`,;:()[\]{}<>.])/g;
 
@@ -62,7 +42,7 @@ function escapeRegExp(t: string): string {
  * placeholder, absolute paths by `<path>` (collected into `paths`), `:<digits>` after a path or file
  * placeholder by `:<line>`, and `[<digits>]` by `[<i>]`.
  */
-function errorCause(message: string, parts: readonly [string | null | undefined, string][], paths: string[]): string {
+export function errorCause(message: string, parts: readonly [string | null | undefined, string][], paths: string[]): string {
   // Paths first: a path that holds the key (an output folder named after it) goes out whole.
   let m = message.replace(ABSOLUTE_PATH, (all: string, pre: string, path: string) => {
     if (parts.some(([v]) => v === path)) return all;
@@ -77,12 +57,12 @@ function errorCause(message: string, parts: readonly [string | null | undefined,
   return m.replace(/(<path>|<file>):\d+(?=:)/g, '$1:<line>').replace(/\[\d+\]/g, '[<i>]');
 }
 
-interface Grouping {
+export interface Grouping {
   group: ErrorGroup;
   paths: Set<string>;
 }
 
-function addToGroup(groups: Map<string, Grouping>, key: string, make: () => ErrorGroup, example: string, paths: readonly string[], attempts: number): void {
+export function addToGroup(groups: Map<string, Grouping>, key: string, make: () => ErrorGroup, example: string, paths: readonly string[], attempts: number): void {
   let g = groups.get(key);
   if (!g) groups.set(key, (g = { group: make(), paths: new Set() }));
   g.group.rows++;
@@ -91,7 +71,7 @@ function addToGroup(groups: Map<string, Grouping>, key: string, make: () => Erro
   for (const p of paths) if (g.paths.size < 3) g.paths.add(p);
 }
 
-function sortedGroups(groups: Map<string, Grouping>): ErrorGroup[] {
+export function sortedGroups(groups: Map<string, Grouping>): ErrorGroup[] {
   return [...groups.values()]
     .map((g) => ({ ...g.group, paths: [...g.paths] }))
     .sort((a, b) => b.rows - a.rows || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
@@ -110,34 +90,17 @@ function stageErrorGroups(sql: SqlDb, stage: string): ErrorGroup[] {
   return sortedGroups(groups);
 }
 
-/** Import errors grouped by dataset and cause, most frequent first. */
-function importErrorGroups(sql: SqlDb): ErrorGroup[] {
-  const rows = sql.all<{ dataset: string; source_id: string | null; message: string; file: string | null; record: number | null; record_id: string | null }>(
-    'SELECT dataset, source_id, message, file, record, record_id FROM import_errors ORDER BY id',
-  );
-  const groups = new Map<string, Grouping>();
-  for (const r of rows) {
-    const paths: string[] = [];
-    const message = errorCause(r.message, [[r.source_id, '<id>'], [r.file, '<file>'], [r.record_id, '<record>']], paths);
-    if (r.file !== null) paths.unshift(r.file);
-    addToGroup(groups, `${r.dataset}\n${message}`, () => ({ stage: IMPORT_ERRORS, dataset: r.dataset, message, rows: 0, examples: [], paths: [], attempts: 1 }), r.source_id ?? r.file ?? '?', [...new Set(paths)], 1);
-  }
-  return sortedGroups(groups);
-}
-
 /**
- * Failed rows grouped by their cause (see {@link ErrorGroup.message}: rows whose messages differ
- * only by their key, structure id or a path form one group), stage by stage, most frequent first;
- * then the import errors grouped the same way per dataset. `stage` narrows to one stage, or to the
- * import errors with {@link IMPORT_ERRORS}.
+ * Failed rows grouped by their cause (see {@link ErrorGroup.message}: rows whose messages differ only
+ * by their key, structure id or a path form one group), stage by stage, most frequent first; `stage`
+ * narrows to one stage.
  */
 export function errorGroups(sql: SqlDb, stage?: string): ErrorGroup[] {
-  if (stage === IMPORT_ERRORS) return importErrorGroups(sql);
   if (stage !== undefined) {
     requireStage(sql, stage);
     return stageErrorGroups(sql, stage);
   }
-  return [...stageNames(sql).flatMap((s) => stageErrorGroups(sql, s)), ...importErrorGroups(sql)];
+  return stageNames(sql).flatMap((s) => stageErrorGroups(sql, s));
 }
 
 /**
@@ -198,25 +161,19 @@ export function scale(sql: SqlDb, stage: string, workers: number, now = Date.now
  */
 export function setPriority(sql: SqlDb, stage: string, expr: string, now = Date.now()): { from: PrioritySpec; rescored: number } {
   requireStage(sql, stage);
-  checkPriority(stage, expr);
-  return sql.transaction(() => {
-    const from = JSON.parse(sql.get<{ priority: string }>('SELECT priority FROM engine_stages WHERE name = ?', [stage])!.priority) as PrioritySpec;
-    const rescored = sql.run(`UPDATE ${stage} SET priority = COALESCE((${expr}), 0), updated_at = ? WHERE state = 'pending'`, [now]).changes;
-    sql.run('UPDATE engine_stages SET priority = ?, updated_at = ? WHERE name = ?', [JSON.stringify(expr), now, stage]);
-    sql.run('INSERT INTO engine_events (at, stage, kind, detail) VALUES (?, ?, ?, ?)', [now, stage, 'priority', JSON.stringify({ from, to: expr })]);
-    return { from, rescored };
-  }, 'immediate');
+  return setStagePriority(sql, stage, expr, now);
 }
 
 /** Drop every stage table and the engine's run metadata; imported structures stay. */
 export function resetEngine(sql: SqlDb): string[] {
-  const names = stageNames(sql);
+  const names = [...stageNames(sql), ...emittedNames(sql)];
   sql.transaction(() => {
-    // Views over stage tables (e.g. `pathways` over `find_paths`) go with them; other views stay.
+    // Views over stage tables (e.g. the `pathways` view of earlier stores over `find_paths`) go with
+    // them; other views stay.
     const over = (text: string) => names.some((n) => new RegExp(`\\b${n}\\b`).test(text));
     for (const v of sql.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'view'")) if (over(v.sql)) sql.exec(`DROP VIEW IF EXISTS ${v.name}`);
     for (const n of names) sql.exec(`DROP TABLE IF EXISTS ${n}`);
-    sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts;');
+    sql.exec('DELETE FROM engine_stages; DELETE FROM engine_cutoffs; DELETE FROM engine_events; DELETE FROM engine_attempts; DELETE FROM engine_emits;');
   }, 'immediate');
   return names;
 }
@@ -253,7 +210,13 @@ export function exportableTables(sql: SqlDb): string[] {
   return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`).map((r) => r.name);
 }
 
-/** Views in the store (derived tables such as `pathways`), by name. */
+/** Emitted tables of fan-out stages (e.g. `pathways`), by name. */
+export function emittedNames(sql: SqlDb): string[] {
+  if (!sql.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'engine_emits'")) return [];
+  return sql.all<{ name: string }>('SELECT name FROM engine_emits ORDER BY rowid').map((r) => r.name);
+}
+
+/** Views in the store, by name. */
 export function viewNames(sql: SqlDb): string[] {
   return sql.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name`).map((r) => r.name);
 }
@@ -366,8 +329,8 @@ export function exportTable(sql: SqlDb, table: string, format: ExportFormat): Ui
 }
 
 /**
- * A checkpoint in `dir`: an online SQLite backup (`fracflow.db`) plus every stage table and every view
- * (derived tables such as `pathways`) as CSV and as an Arrow IPC file. Returns the files written.
+ * A checkpoint in `dir`: an online SQLite backup (`fracflow.db`) plus every stage table, every
+ * emitted table (e.g. `pathways`) and every view as CSV and as an Arrow IPC file. Returns the files written.
  */
 export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   const db = join(dir, 'fracflow.db');
@@ -384,7 +347,7 @@ export async function checkpoint(sql: SqlDb, dir: string): Promise<string[]> {
   const copy = openSql(db);
   try {
     copy.pragma('journal_mode = DELETE');
-    for (const s of [...stageNames(copy), ...viewNames(copy)]) {
+    for (const s of [...stageNames(copy), ...emittedNames(copy), ...viewNames(copy)]) {
       const csv = join(dir, `${s}.csv`);
       writeOutputFile(csv, tableAsCsv(copy, s));
       const arrow = join(dir, `${s}.arrow`);

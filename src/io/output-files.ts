@@ -1,9 +1,8 @@
 /**
- * Files a stage writes as its output (the images stage's extxyz, CIF and VASP folders). A write that
- * fails for a reason of the file system (a full disk, a read-only or forbidden folder) carries the
- * path it was writing: Node's own error names it for `open` and `mkdir` but not for `write`, which is
- * where a full disk shows. The engine halts the stage on such an error (worker.ts `HALT_CODES`) and
- * names the path.
+ * Output files (the engine's sink, checkpoints). A write that fails for a reason of the file system (a
+ * full disk, a read-only or forbidden folder) carries the path it was writing: Node's own error names
+ * it for `open` and `mkdir` but not for `write`, which is where a full disk shows. The engine halts a
+ * stage on such an error (worker.ts `HALT_CODES`) and names the path.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -47,11 +46,4 @@ export function makeOutputDir(path: string): void {
   }
 }
 
-/** Run `write` (which writes under `path`); an error of the file system without a path of its own names `path`. */
-export function withOutputPath<T>(path: string, write: () => T): T {
-  try {
-    return write();
-  } catch (e) {
-    throw withPath(e, path);
-  }
-}
+

@@ -3,8 +3,8 @@
  * readers as user files.
  */
 import { dataPath } from '../paths.js';
-import { readStructures } from './io.js';
-import type { Structure } from './structure.js';
+import { readStructures } from '../structure/io.js';
+import type { Structure } from '../structure/structure.js';
 
 export interface BundledDataset {
   /** Short name used on the command line and in the `dataset` column. */

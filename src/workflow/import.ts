@@ -22,11 +22,11 @@
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { statSync } from 'node:fs';
-import { readFolderFiles, type FolderFileResult } from '../structure/folder-import.js';
-import { mpSummaryPages, type MpApiOptions } from '../structure/mp-api.js';
-import type { DuplicatePair, ImportCounts, Store, StructureRow } from '../engine/store.js';
+import { readFolderFiles, type FolderFileResult } from '../io/folder-import.js';
+import { mpSummaryPages, type MpApiOptions } from '../io/mp-api.js';
+import type { DuplicatePair, ImportCounts, Store, StructureRow } from '../store/sqlite/diffusion.js';
 import { readStructuresLenient, type StructureFormat } from '../structure/io.js';
-import { bundledDataset, bundledPath } from '../structure/bundled.js';
+import { bundledDataset, bundledPath } from '../io/bundled.js';
 import { readLimits, type ReadLimits } from '../structure/limits.js';
 import { asStructureError } from '../structure/read-common.js';
 import { StructureError } from '../structure/errors.js';

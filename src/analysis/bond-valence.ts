@@ -28,9 +28,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dataPath } from '../paths.js';
-import { symmetryOrbits, SymmetryError } from './symmetry.js';
-import { element } from './elements.js';
-import type { Structure } from './structure.js';
+import { symmetryOrbits, SymmetryError } from '../structure/symmetry.js';
+import { element } from '../structure/elements.js';
+import type { Structure } from '../structure/structure.js';
 import { neighborList } from '../kernels/neighbors.js';
 
 /** O'Keeffe & Brese's electronegative elements: a bond counts only if one end is one of these. */
