@@ -56,6 +56,8 @@ export interface ChildConfig {
   structuresIn: number;
   db: string;
   outDir: string;
+  /** Fractured mode: batches per thread (EngineOptions.batchesPerThread; default the engine's). */
+  batchesPerThread?: number;
 }
 
 export interface StageFigures {
@@ -119,7 +121,7 @@ async function child(c: ChildConfig): Promise<void> {
   }
   const importMs = performance.now() - ti;
   const ts = performance.now();
-  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp });
+  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp, batchesPerThread: c.batchesPerThread });
   const screenMs = performance.now() - ts;
   const wallMs = performance.now() - t0;
   const maxRss = process.resourceUsage().maxRSS * 1024;

@@ -62,3 +62,19 @@ test('each database driver has one importer: better-sqlite3 the SQLite connectio
   assert.deepEqual(importers('better-sqlite3'), ['store/sqlite/connection.ts']);
   assert.ok(importers('pg').every((p) => p.startsWith('store/postgres/')), importers('pg').join(', '));
 });
+
+/** Identifiers written as code in README.md (inline `…` spans and fenced blocks). */
+function documentedNames(): Set<string> {
+  const readme = readFileSync(join(SRC, '..', 'README.md'), 'utf8');
+  const spans = [...readme.matchAll(/```[\s\S]*?```|`[^`]+`/g)].map((m) => m[0]);
+  return new Set(spans.flatMap((s) => s.match(/[A-Za-z_$][\w$]*/g) ?? []));
+}
+
+test('the library entry point exports the documented API only: every runtime name is written as code in README.md', async () => {
+  const api = await import('../src/index.js');
+  const names = Object.keys(api);
+  assert.ok(names.length > 40, `the entry point exports ${names.length} names`);
+  const documented = documentedNames();
+  assert.ok(documented.has('readStructure') && documented.has('defineStage'), 'README names the API as code');
+  assert.deepEqual(names.filter((n) => !documented.has(n)).sort(), []);
+});

@@ -45,6 +45,12 @@ export interface EngineOptions {
    * no work, and batches finishing within it share one commit.
    */
   flushMs?: number;
+  /**
+   * Fractured mode: batches handed to each worker thread at once (one more waits in the pool's queue),
+   * so a thread starts its next batch without a round trip through the main thread. Default 3; 1 hands
+   * a thread one batch at a time. Stages that wait on something else (`queueInThread: false`) take one.
+   */
+  batchesPerThread?: number;
   /** Where the engine's warnings go. Default stderr. */
   logger?: Logger;
   /** Lifecycle events of each run (claims, completions, deaths, halts, broadening, scaling, ...). */
@@ -107,6 +113,8 @@ export class Engine {
   /** An engine over `opts.db` with its stages' tables created and registered. */
   static async open(opts: EngineOptions): Promise<Engine> {
     if (opts.stages.length === 0) throw new StageError('engine: no stages given');
+    const bpt = opts.batchesPerThread;
+    if (bpt !== undefined && !(Number.isInteger(bpt) && bpt >= 1 && bpt <= 64)) throw new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${JSON.stringify(bpt)}`);
     const owns = typeof opts.db === 'string';
     const store = typeof opts.db === 'string' ? openQueueStore(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
@@ -183,7 +191,7 @@ export class Engine {
       const tickMs = this.opts.tickMs ?? 250;
       try {
         if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
-        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, signal: options.signal }).run();
+        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, signal: options.signal }).run();
       } finally {
         this.core = null;
         if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name)));

@@ -44,6 +44,8 @@ export function runBatch(rt: Runtime, pool: StagePool, claim: Claim, opts: { sig
 export interface FracturedOptions {
   tickMs: number;
   flushMs: number;
+  /** Batches handed to each thread at once (stages with `queueInThread`); one more waits in the pool's queue. Default {@link TASKS_PER_THREAD}. */
+  batchesPerThread?: number;
   signal?: AbortSignal;
 }
 
@@ -65,13 +67,17 @@ export class FracturedScheduler {
     this.o = o;
   }
 
+  private get perThread(): number {
+    return this.o.batchesPerThread ?? TASKS_PER_THREAD;
+  }
+
   private get rts(): readonly Runtime[] {
     return this.core.rts;
   }
 
   async run(): Promise<void> {
     const { report } = this.core;
-    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? TASKS_PER_THREAD : 1);
+    for (const rt of this.rts) rt.pool = new StagePool(rt.workers, [{ module: rt.stage.module, work: rt.stage.workName }], rt.stage.queueInThread ? this.perThread : 1);
     const t0 = performance.now();
     await Promise.all(this.rts.map((rt) => rt.pool!.ready()));
     report.startupMs = performance.now() - t0;
@@ -130,7 +136,7 @@ export class FracturedScheduler {
     const out: ClaimRequest[] = [];
     for (const rt of this.rts) {
       if (rt.halted) continue;
-      const ahead = rt.workers * (rt.stage.queueInThread ? BATCHES_AHEAD_PER_WORKER : 2);
+      const ahead = rt.workers * (rt.stage.queueInThread ? this.perThread + 1 : 2);
       const batches = Math.max(0, ahead - rt.inflight.size);
       const suspect = rt.quarantined === 0;
       if (batches > 0 || suspect) out.push({ stage: rt.stage.name, batchSize: rt.stage.batchSize, batches, suspect });

@@ -57,6 +57,8 @@ export interface ScreenOptions extends Partial<ScreenParams> {
    * `abandon()` (finished results written, every row in flight given back) before it exits.
    */
   onEngine?: (engine: Engine) => void;
+  /** Fractured mode: batches handed to each worker thread at once (EngineOptions.batchesPerThread). Default 3. */
+  batchesPerThread?: number;
   /** find_paths refuses structures with more sites (a failed row naming the limit). Default DEFAULT_MAX_SITES (5000). */
   maxSites?: number;
 }
@@ -116,7 +118,7 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const store = openStore(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
-    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec });
+    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread });
     opts.onEngine?.(engine);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? 2, signal: opts.signal });
     const status = await store.queue.status(stages.map((s) => s.name));

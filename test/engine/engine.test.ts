@@ -202,12 +202,12 @@ test('forks: the same work under another table with its own priority; scale chan
   const other = openStore(db);
   scale(other.sql, 'spin', 2);
   const t0 = Date.now();
-  while (e.workerCounts()['spin'] !== 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+  while (e.workerCounts()['spin'] !== 2 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
   assert.equal(e.workerCounts()['spin'], 2);
   // A priority swapped by another connection is adopted by the running engine within a tick.
   setPriority(other.sql, 'spin', '-x');
   const adopted = () => events.some((ev) => ev.type === 'priority' && ev.stage === 'spin' && ev.to === '-x');
-  while (!adopted() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+  while (!adopted() && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
   assert.ok(adopted(), 'the running engine adopted the new priority');
   assert.ok(events.some((ev) => ev.type === 'scale' && ev.stage === 'spin' && ev.from === 1 && ev.to === 2), 'a scale event');
   while (other.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM square_rev WHERE state = 'done'")!.n < 10) await new Promise((r) => setTimeout(r, 20));
@@ -344,4 +344,17 @@ test('a row that kills its worker thread every time ends failed (fail_kind died)
   const deaths = sqlOf(e).all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired' AND key = 'k3'");
   assert.equal(deaths.length, 3, 'every death is in the attempt history');
   await e.close();
+});
+
+test('batchesPerThread: one batch per thread at a time runs every row once; a value out of range is refused naming it', async () => {
+  const e = await Engine.open({ db: ':memory:', stages: [configureStage(square, { workers: 2, batchSize: 4 })], tickMs: 20, batchesPerThread: 1 });
+  await e.enqueue('square', toyRows(0, 50));
+  await e.run();
+  const rows = sqlOf(e).all<{ x: number; y: number; state: string; attempts: number }>('SELECT x, y, state, attempts FROM square ORDER BY x');
+  assert.equal(rows.length, 50);
+  assert.ok(rows.every((r) => r.state === 'done' && r.y === squareOf(r.x) && r.attempts === 1));
+  await e.close();
+  for (const bad of [0, 1.5, 65]) {
+    await assert.rejects(Engine.open({ db: ':memory:', stages: [square], batchesPerThread: bad }), new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${bad}`));
+  }
 });
