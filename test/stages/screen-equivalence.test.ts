@@ -77,6 +77,25 @@ test('screen --equivalence pymatgen: keyed and parameterised apart from the defa
   }
 });
 
+test('a store whose find_paths and pathways tables predate the equivalence column is refused with the way out', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fracflow-equivalence-old-'));
+  const db = join(dir, 'screen.db');
+  try {
+    await runScreen({ db, source: { kind: 'files', paths: [caf2] }, outDir: join(dir, 'out'), until: 'find_paths', checkpoint: false });
+    const store = openStore(db);
+    try {
+      // The tables as the previous release made them: the same columns without `equivalence`.
+      store.sql.exec('ALTER TABLE find_paths DROP COLUMN equivalence');
+      store.sql.exec('ALTER TABLE pathways DROP COLUMN equivalence');
+    } finally {
+      store.close();
+    }
+    await assert.rejects(runScreen({ db, outDir: join(dir, 'out'), until: 'find_paths', checkpoint: false }), new StageError('stage find_paths: table find_paths exists with other columns (missing equivalence); run `fracflow reset --yes` or rename the stage'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an unknown equivalence mode is named by the stage factory and the screen', async () => {
   assert.throws(() => findPathsStage({ equivalence: 'ddi' as 'pymatgen' }), new StageError(`equivalence must be 'fracflow' or 'pymatgen', got "ddi"`));
   await assert.rejects(runScreen({ db: ':memory:', equivalence: 'ddi' as 'pymatgen' }), new StageError(`equivalence must be 'fracflow' or 'pymatgen', got "ddi"`));
