@@ -1,20 +1,29 @@
 /**
  * The layers of src/, enforced in CI (`npm run depcheck`): imports point one way,
  *
- *   structure → kernels → analysis → io → stage-kit → stages → store → engine → workflow → cli
+ *   structure → kernels → analysis → io → stage-kit → stages → store → engine | server → workflow → cli
  *
- * (a layer imports only layers to its left; src/paths.ts and src/types are shared), and the database
- * driver is imported by the store's connection module alone.
+ * (a layer imports only layers to its left; engine and server stand side by side, above the store and
+ * unaware of each other; src/paths.ts and src/types are shared), and the database driver is imported
+ * by the store's connection module alone.
  */
-const LAYERS = ['structure', 'kernels', 'analysis', 'io', 'stage-kit', 'stages', 'store', 'engine', 'workflow', 'cli'];
+const LAYERS = ['structure', 'kernels', 'analysis', 'io', 'stage-kit', 'stages', 'store', ['engine', 'server'], 'workflow', 'cli'];
 
-const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
-  name: `${layer}-imports-only-lower-layers`,
-  comment: `src/${layer} may import only ${LAYERS.slice(0, i).join(', ') || 'no other layer'} (imports point one way: ${LAYERS.join(' → ')})`,
-  severity: 'error',
-  from: { path: `^src/${layer}/` },
-  to: { path: `^src/(${LAYERS.slice(i + 1).join('|')})/` },
-}));
+const names = (level) => (Array.isArray(level) ? level : [level]);
+const layerRules = LAYERS.slice(0, -1).flatMap((level, i) =>
+  names(level).map((layer) => {
+    const above = LAYERS.slice(i + 1).flatMap(names);
+    const beside = names(level).filter((l) => l !== layer);
+    const forbidden = [...beside, ...above];
+    return {
+      name: `${layer}-imports-only-lower-layers`,
+      comment: `src/${layer} may import only ${LAYERS.slice(0, i).flatMap(names).join(', ') || 'no other layer'} (imports point one way: ${LAYERS.map((l) => names(l).join(' | ')).join(' → ')})`,
+      severity: 'error',
+      from: { path: `^src/${layer}/` },
+      to: { path: `^src/(${forbidden.join('|')})/` },
+    };
+  }),
+);
 
 module.exports = {
   forbidden: [

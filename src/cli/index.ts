@@ -32,13 +32,15 @@ import * as cleanup from './commands/cleanup.js';
 import * as reset from './commands/reset.js';
 import * as checkpoint from './commands/checkpoint.js';
 import * as exportCmd from './commands/export.js';
+import * as serve from './commands/serve.js';
+import * as plot from './commands/plot.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The commands, in the order `fracflow --help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   screen, run, importCmd, info, neighbors, symmetry, oxi, paths, descriptors, ewald, supercell, idpp, overlap,
-  engine, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd,
+  engine, calc, status, errors, requeue, submit, scale, cleanup, reset, checkpoint, exportCmd, serve, plot,
 ];
 
 export function buildProgram(): Command {

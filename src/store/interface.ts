@@ -228,3 +228,184 @@ export interface QueueStore {
 }
 
 export type { ColumnType };
+
+// ---- dashboard reads (`fracflow serve`): what the web pages show, each a read of one unit of work.
+// A backend implements them beside QueueStore (src/store/sqlite/dashboard-*.ts for SQLite); the server
+// (src/server) is handed a store that has both. ----
+
+/** Columns of the pathways table the dashboard may sort and filter on (descriptor columns and the images stage's state). */
+export const PATHWAY_SORT_COLUMNS = [
+  'structure_id', 'formula', 'hop_index', 'length', 'multiplicity', 'nsites', 'nsites_777', 'oxidation_state',
+  'dimensionality', 'dimensionality_cumlengths', 'dimensionality_cumbarriers', 'percolation_1d', 'percolation_2d', 'percolation_3d',
+  'ewald_energy', 'ionic_radii_overlap_cations', 'ionic_radii_overlap_anions', 'state', 'images_state',
+] as const;
+export type PathwaySortColumn = (typeof PATHWAY_SORT_COLUMNS)[number];
+
+/** A page of the pathways table: filters, sort and window, all applied by the store. */
+export interface PathwayQuery {
+  /** Substring of the structure id or formula (case-insensitive). */
+  search?: string;
+  /** State of the descriptors row. */
+  state?: RowState;
+  /** Lowest dimensionality of the hop's class. */
+  minDimensionality?: number;
+  /** Highest ewald_energy (rows with a null ewald_energy are left out when set). */
+  maxEwaldEnergy?: number;
+  /** Sort column (default `ewald_energy`), then the row id; nulls last either way. */
+  sort?: PathwaySortColumn;
+  descending?: boolean;
+  /** First row of the page (0-based) and rows per page (1..500). */
+  offset: number;
+  limit: number;
+}
+
+/** One row of the pathways table: the descriptor columns, and how far its images got. */
+export interface PathwaySummary {
+  key: string;
+  state: RowState;
+  structure_id: string;
+  formula: string;
+  hop_index: number;
+  length: number;
+  multiplicity: number;
+  nsites: number;
+  nsites_777: number;
+  oxidation_state: number | null;
+  dimensionality: number | null;
+  dimensionality_cumlengths: number | null;
+  dimensionality_cumbarriers: number | null;
+  percolation_1d: number | null;
+  percolation_2d: number | null;
+  percolation_3d: number | null;
+  ewald_energy: number | null;
+  ionic_radii_overlap_cations: number | null;
+  ionic_radii_overlap_anions: number | null;
+  /** State of the images row of this pathway, null when it was not admitted (gate or not reached). */
+  images_state: RowState | null;
+  last_error: string | null;
+}
+
+export interface PathwayPage {
+  /** Rows matching the filters (all pages). */
+  total: number;
+  rows: PathwaySummary[];
+}
+
+/** One pathway in full: its summary, the stored cell and hop list it was computed from, and its output folder. */
+export interface PathwayDetail extends PathwaySummary {
+  ion: string;
+  /** The screen's parameters the row was computed with. */
+  max_length: number;
+  hop_limit: number;
+  idpp: string;
+  space_group: string | null;
+  start_frac: string;
+  end_frac: string;
+  end_image: string;
+  /** The sanitised cell (row-major lattice rows, Å), species, fractional coordinates and oxidation states. */
+  lattice: Float64Array;
+  species: string[];
+  frac: Float64Array;
+  oxidationStates: Float64Array | null;
+  hops_json: string;
+  ewald_reason: string | null;
+  ionic_radii_overlap_cations_reason: string | null;
+  ionic_radii_overlap_anions_reason: string | null;
+  /** Folder the images stage wrote for this pathway, null when none. */
+  out_dir: string | null;
+}
+
+/** A row at the head of a stage's queue. */
+export interface QueueEntry {
+  key: string;
+  state: 'pending' | 'running';
+  priority: number;
+  /** Rows submitted with `submit` run first. */
+  boost: number;
+  attempts: number;
+  /** Pending rows waiting for their back-off: when they become ready. */
+  availableAt: number;
+  claimedBy: string | null;
+}
+
+/** One ended run of a row (`engine_attempts`) — and the row's state now, with its last error and output tail. */
+export interface AttemptRecord {
+  attempt: number;
+  claimedBy: string | null;
+  startedAt: number | null;
+  finishedAt: number;
+  outcome: 'done' | 'error' | 'expired' | 'released';
+  error: string | null;
+}
+
+export interface RowHistory {
+  stage: string;
+  key: string;
+  state: RowState;
+  attempts: number;
+  deaths: number;
+  lastError: string | null;
+  /** A calc row's output tail (the last bytes of the program's output), when the stage keeps one. */
+  outputTail: string | null;
+  history: AttemptRecord[];
+}
+
+/** One hop class of a structure, with its dimensionalities. */
+export interface StructureHop {
+  key: string;
+  hop_index: number;
+  length: number;
+  multiplicity: number;
+  state: RowState | null;
+  dimensionality: number | null;
+  dimensionality_cumlengths: number | null;
+  dimensionality_cumbarriers: number | null;
+  ewald_energy: number | null;
+}
+
+export interface StructureHops {
+  structure_id: string;
+  formula: string;
+  space_group: string | null;
+  nsites: number;
+  /** Lengths (Å) at which all hops ≤ maxLength first percolate in 1, 2 and 3 dimensions (null: never). */
+  percolation: { d1: number | null; d2: number | null; d3: number | null };
+  hops: StructureHop[];
+}
+
+/** Rows finished per stage in one time bucket. */
+export interface ThroughputPoint {
+  /** Bucket start (ms since the epoch). */
+  at: number;
+  stage: string;
+  done: number;
+  failed: number;
+}
+
+/** The dashboard's reads. */
+export interface DashboardStore {
+  /** A filtered, sorted page of the pathways table (descriptors rows with their images state). */
+  pathwaysPage(query: PathwayQuery): Promise<PathwayPage>;
+  /** One pathway by its descriptors key, or null. */
+  pathwayDetail(key: string): Promise<PathwayDetail | null>;
+  /** The first `n` rows a claim of this stage would take (pending and ready first, then the rest), then the running ones. */
+  queueHead(stage: string, n: number, now?: number): Promise<QueueEntry[]>;
+  /** A row's attempt history, or null when the stage has no such key. */
+  rowHistory(stage: string, key: string): Promise<RowHistory | null>;
+  /** A structure's hops with their dimensionalities and its percolation lengths, or null. */
+  structureHops(structureId: string): Promise<StructureHops | null>;
+  /** Rows finished per stage per `bucketMs` from `since` on (buckets with none left out), ascending. */
+  throughputHistory(bucketMs: number, since: number): Promise<ThroughputPoint[]>;
+  /** Entries of the event log (priority swaps, broadened cutoffs, halts, scale changes), newest first. */
+  events(limit: number): Promise<EngineEventRecord[]>;
+  /**
+   * A number that changes whenever a row of any stage changes state (the dashboard polls it to push
+   * updates); equal numbers mean nothing to send.
+   */
+  changeMark(): Promise<string>;
+  /**
+   * Create what keeps these reads fast on a large store (indexes on the pathways table's sort and
+   * filter columns) where missing; a store opened read-only creates nothing. Returns what it created.
+   */
+  prepareDashboard(): Promise<string[]>;
+}

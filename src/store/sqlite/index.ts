@@ -5,7 +5,10 @@
  * transaction. better-sqlite3 is synchronous, so every promise here is already settled when returned.
  */
 import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
-import type { BatchOutcome, BroadenResult, Claim, ClaimRequest, ErrorGroup, ExchangeResult, QueueStore, StageControl, StageStatus, StateCounts } from '../interface.js';
+import type {
+  BatchOutcome, BroadenResult, Claim, ClaimRequest, DashboardStore, EngineEventRecord, ErrorGroup, ExchangeResult, PathwayDetail, PathwayPage, PathwayQuery,
+  QueueEntry, QueueStore, RowHistory, StageControl, StageStatus, StateCounts, StructureHops, ThroughputPoint,
+} from '../interface.js';
 import type { SqlDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue } from './admit.js';
 import { claim, claimKeys, claimSuspect } from './claim.js';
@@ -17,8 +20,17 @@ import { expire, expireDeadLocalLeases, release, renew, sweep } from './lease.js
 import { planOf, type StagePlan } from './plan.js';
 import { stageStatus } from './status.js';
 import * as ops from './ops.js';
+import { pathwaysPage } from './dashboard/pathways-page.js';
+import { pathwayDetail } from './dashboard/pathway-detail.js';
+import { queueHead } from './dashboard/queue-head.js';
+import { rowHistory } from './dashboard/row-history.js';
+import { structureHops } from './dashboard/structure-hops.js';
+import { throughputHistory } from './dashboard/throughput.js';
+import { recentEvents } from './dashboard/events.js';
+import { changeMark } from './dashboard/change-mark.js';
+import { prepareDashboard } from './dashboard/prepare.js';
 
-export class SqliteQueueStore implements QueueStore {
+export class SqliteQueueStore implements QueueStore, DashboardStore {
   readonly sql: SqlDb;
   readonly location: string;
   private readonly plans = new Map<string, StagePlan>();
@@ -234,6 +246,44 @@ export class SqliteQueueStore implements QueueStore {
 
   async checkpoint(dir: string): Promise<string[]> {
     return ops.checkpoint(this.sql, dir);
+  }
+
+  // ---- dashboard reads (src/store/sqlite/dashboard/, one module per verb) ----
+
+  async pathwaysPage(query: PathwayQuery): Promise<PathwayPage> {
+    return this.sql.transaction(() => pathwaysPage(this.sql, query));
+  }
+
+  async pathwayDetail(key: string): Promise<PathwayDetail | null> {
+    return pathwayDetail(this.sql, key);
+  }
+
+  async queueHead(stage: string, n: number, now = Date.now()): Promise<QueueEntry[]> {
+    return this.sql.transaction(() => queueHead(this.sql, stage, n, now));
+  }
+
+  async rowHistory(stage: string, key: string): Promise<RowHistory | null> {
+    return this.sql.transaction(() => rowHistory(this.sql, stage, key));
+  }
+
+  async structureHops(structureId: string): Promise<StructureHops | null> {
+    return structureHops(this.sql, structureId);
+  }
+
+  async throughputHistory(bucketMs: number, since: number): Promise<ThroughputPoint[]> {
+    return this.sql.transaction(() => throughputHistory(this.sql, bucketMs, since));
+  }
+
+  async events(limit: number): Promise<EngineEventRecord[]> {
+    return recentEvents(this.sql, limit);
+  }
+
+  async changeMark(): Promise<string> {
+    return changeMark(this.sql);
+  }
+
+  async prepareDashboard(): Promise<string[]> {
+    return prepareDashboard(this.sql);
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,10 @@ export function stageStatus(sql: SqlDb, names: readonly string[] = stageNames(sq
   return names.map((stage) => {
     const c: Record<RowState, number> = { pending: 0, running: 0, done: 0, failed: 0 };
     for (const r of sql.all<{ state: RowState; n: number }>(`SELECT state, COUNT(*) AS n FROM ${stage} GROUP BY state`)) c[r.state] = r.n;
-    const recent = sql.get<{ n: number; t0: number | null }>(`SELECT COUNT(*) AS n, MIN(finished_at) AS t0 FROM ${stage} WHERE finished_at >= ? AND state = 'done'`, [now - RATE_WINDOW_MS])!;
+    // `+state`: the state is tested on the rows of the window, never used to pick an index — on a stage
+    // with 50,000 done rows the state index would have the query read all of them (360 ms) to find the
+    // last minute's few (0.1 ms by the finished_at index).
+    const recent = sql.get<{ n: number; t0: number | null }>(`SELECT COUNT(*) AS n, MIN(finished_at) AS t0 FROM ${stage} WHERE finished_at >= ? AND +state = 'done'`, [now - RATE_WINDOW_MS])!;
     const span = recent.t0 === null ? 0 : Math.max(1000, now - recent.t0);
     const rate = span > 0 ? (recent.n * 1000) / span : 0;
     const left = c.pending + c.running;
