@@ -95,6 +95,8 @@ export interface RunFigures {
   wall_ms: number;
   max_rss_bytes: number;
   vm_hwm_bytes: number | null;
+  /** CPU time of the child process, its worker threads included (absent in results from before it was recorded). */
+  cpu_ms?: number;
   load_average_start: number[];
   load_average_end: number[];
 }
@@ -111,6 +113,7 @@ function vmHwmBytes(): number | null {
 async function child(c: ChildConfig): Promise<void> {
   const load0 = loadavg();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const store = openStore(c.db);
   let imports;
   const ti = performance.now();
@@ -124,6 +127,7 @@ async function child(c: ChildConfig): Promise<void> {
   const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp, batchesPerThread: c.batchesPerThread });
   const screenMs = performance.now() - ts;
   const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const maxRss = process.resourceUsage().maxRSS * 1024;
   const hwm = vmHwmBytes();
 
@@ -172,6 +176,7 @@ async function child(c: ChildConfig): Promise<void> {
     wall_ms: wallMs,
     max_rss_bytes: maxRss,
     vm_hwm_bytes: hwm,
+    cpu_ms: (cpu.user + cpu.system) / 1000,
     load_average_start: load0,
     load_average_end: loadavg(),
   };
@@ -218,7 +223,7 @@ export function runChild(c: ChildConfig): RunFigures {
   if (!line) throw new Error(`${c.name}: child printed no result`);
   const f = JSON.parse(line.slice(7)) as RunFigures;
   const st = f.stages.map((s) => `${s.stage} ${s.rows_done}+${s.rows_failed}f in ${((s.window_ms ?? 0) / 1000).toFixed(1)} s (${(s.rows_per_s ?? 0).toFixed(1)}/s)`).join(', ');
-  console.log(`   import ${f.import.inserted} in ${(f.import.ms / 1000).toFixed(1)} s; ${st}; wall ${(f.wall_ms / 1000).toFixed(1)} s; peak RSS ${(f.max_rss_bytes / 2 ** 20).toFixed(0)} MB`);
+  console.log(`   import ${f.import.inserted} in ${(f.import.ms / 1000).toFixed(1)} s; ${st}; wall ${(f.wall_ms / 1000).toFixed(1)} s; CPU ${((f.cpu_ms ?? 0) / 1000).toFixed(1)} s; peak RSS ${(f.max_rss_bytes / 2 ** 20).toFixed(0)} MB`);
   return f;
 }
 

@@ -55,7 +55,7 @@ export { findHops, PathfinderError, DEFAULT_MAX_LENGTH_ANG } from './analysis/pa
 export type { Hop, HopResult, FindHopsOptions, HopEquivalence, Vec3 } from './analysis/pathfinder.js';
 export { DEFAULT_MAX_SITES, SiteLimitError } from './analysis/site-limit.js';
 export type { ProgressEvent, ProgressCallback } from './analysis/progress.js';
-export { hopImages, pymatgenHopImages, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';
+export { hopImages, pymatgenHopImages, shortestBasisSupercell, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';
 export type { HopImages, HopImagesOptions } from './analysis/hop-images.js';
 export { fetchMpStructures, mpSummaryPages, MpApiError } from './io/mp-api.js';
 export type { MpApiOptions, MpPage, MpRetryEvent, MpDocumentError, MpApiErrorKind } from './io/mp-api.js';

@@ -471,6 +471,15 @@ export function descriptorsForHop(ctx: DescriptorContext, hop: Hop): PathwayDesc
     return row;
   }
   row.n_sites_per_image = images[0]!.species.length;
+  if (ctx.idpp === 'fast' && !row.idpp_converged) {
+    // The fast mode describes the converged band; a band stopped by the evaluation cap is not at a
+    // minimum, and where it stopped depends on the rounding of the input.
+    const why = `IDPP (fast) did not converge within ${row.idpp_iterations} force evaluations; the band is not at a minimum`;
+    row.ewald_reason = why;
+    row.ionic_radii_overlap_cations_reason = why;
+    row.ionic_radii_overlap_anions_reason = why;
+    return row;
+  }
 
   Object.assign(row, imageDescriptors(images));
   return row;

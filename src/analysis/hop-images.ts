@@ -17,6 +17,8 @@ import { writeCif } from '../structure/cif.js';
 import { fracToCart } from '../structure/lattice.js';
 import { numpyDot3, numpyInv3, pyMod1 } from '../structure/numpy-arith.js';
 import { supercell, minLengthScaling } from '../kernels/supercell.js';
+import { lllReduce } from '../structure/lll.js';
+import { det3, inv3 } from '../structure/lattice.js';
 import { idpp, IdppShiftError, IDPP_MODES, type IdppMode, type IdppOptions } from '../kernels/idpp.js';
 import { HOP_EQUIVALENCES, PathfinderError, type Hop, type HopEquivalence, type HopResult, type Vec3 } from './pathfinder.js';
 
@@ -43,13 +45,25 @@ export interface HopImagesOptions {
    * pymatgen's paths. Default false.
    */
   pymatgenCoordinates?: boolean;
+  /**
+   * With `supercellMinLength`: the basis the supercell is built on. `given` (default, the DDI rule):
+   * each vector of the given cell repeated. `shortest`: each vector of the cell's shortest-vector basis
+   * repeated (see {@link shortestBasisSupercell}), so the supercell — and with it every pair's
+   * periodic images — is the same lattice in any setting of the cell.
+   */
+  supercellBasis?: 'given' | 'shortest';
 }
 
 export interface HopImages {
   /** images + 2 structures: start, interior images, end. The moving ion is site 0. */
   images: Structure[];
-  /** Diagonal supercell scaling used, or null. */
+  /**
+   * Repeats along each supercell axis, or null: of the given cell's vectors, or with `supercellBasis:
+   * 'shortest'` of the shortest-vector basis (`supercellMatrix` then gives the supercell in the given cell).
+   */
   scaling: [number, number, number] | null;
+  /** The supercell's vectors in units of the given cell's (row-major integer 3×3), or null. */
+  supercellMatrix: number[] | null;
   /** Host sites (before removing the moving ion and vacancies), in the cell the images use. */
   hostSites: number;
   /** IDPP iterations and convergence, when IDPP was run. */
@@ -128,6 +142,12 @@ function checkImageOptions(o: HopImagesOptions): void {
   if (o.pymatgenCoordinates !== undefined && typeof o.pymatgenCoordinates !== 'boolean') {
     throw new HopImagesError(`pymatgenCoordinates must be true or false, got ${String(o.pymatgenCoordinates)}`);
   }
+  if (o.supercellBasis !== undefined && o.supercellBasis !== 'given' && o.supercellBasis !== 'shortest') {
+    throw new HopImagesError(`supercellBasis must be 'given' or 'shortest', got ${JSON.stringify(o.supercellBasis)}`);
+  }
+  if (o.supercellBasis === 'shortest' && o.pymatgenCoordinates) {
+    throw new HopImagesError(`pymatgenCoordinates needs the given cell's supercell (supercellBasis 'given'), got supercellBasis 'shortest'`);
+  }
 }
 
 /**
@@ -171,6 +191,53 @@ export function pymatgenSupercellFrac(structure: Structure, scaling: readonly [n
 }
 
 /**
+ * A supercell that does not depend on the setting of the cell: the three shortest linearly independent
+ * lattice vectors (taken in order of length from the vectors n·B, |n_k| ≤ 2, of the LLL-reduced basis B,
+ * which contain them in three dimensions), each repeated floor(L / length) + 1 times as in
+ * {@link minLengthScaling}. Another setting of the same lattice has the same shortest vectors up to
+ * sign; where several vectors tie in length they get the same repeat, and then any choice among them
+ * spans the same supercell lattice. Returns the repeats and the supercell matrix in units of the
+ * given cell's vectors (determinant > 0: the supercell keeps the given cell's handedness).
+ */
+export function shortestBasisSupercell(lattice: ArrayLike<number>, minLengthAng: number): { scaling: [number, number, number]; matrix: number[] } {
+  const { lattice: B, mapping: T } = lllReduce(lattice);
+  const cands: { v: number[]; c: number[]; len2: number }[] = [];
+  for (let a = -2; a <= 2; a++) {
+    for (let b = -2; b <= 2; b++) {
+      for (let c = -2; c <= 2; c++) {
+        // One of ±v: the first non-zero coefficient positive.
+        const first = a !== 0 ? a : b !== 0 ? b : c;
+        if (first <= 0) continue;
+        const v = [0, 1, 2].map((k) => a * B[k]! + b * B[3 + k]! + c * B[6 + k]!);
+        const coef = [0, 1, 2].map((k) => a * T[k]! + b * T[3 + k]! + c * T[6 + k]!);
+        cands.push({ v, c: coef, len2: v[0]! * v[0]! + v[1]! * v[1]! + v[2]! * v[2]! });
+      }
+    }
+  }
+  cands.sort((x, y) => x.len2 - y.len2);
+  const picked: (typeof cands)[number][] = [];
+  for (const x of cands) {
+    if (picked.length === 0) picked.push(x);
+    else if (picked.length === 1) {
+      const u = picked[0]!.v, v = x.v;
+      const cx = [u[1]! * v[2]! - u[2]! * v[1]!, u[2]! * v[0]! - u[0]! * v[2]!, u[0]! * v[1]! - u[1]! * v[0]!];
+      if (Math.hypot(cx[0]!, cx[1]!, cx[2]!) > 1e-6 * Math.sqrt(picked[0]!.len2 * x.len2)) picked.push(x);
+    } else {
+      const d = det3([...picked[0]!.v, ...picked[1]!.v, ...x.v]);
+      if (Math.abs(d) > 1e-6 * Math.sqrt(picked[0]!.len2 * picked[1]!.len2 * x.len2)) {
+        // The handedness of the given cell, so the supercell matrix has a positive determinant.
+        picked.push(d * det3(lattice) > 0 ? x : { ...x, v: x.v.map((q) => -q), c: x.c.map((q) => -q) });
+        break;
+      }
+    }
+  }
+  if (picked.length < 3) throw new HopImagesError(`no three independent lattice vectors found for the supercell (lattice [${Array.from(lattice).join(', ')}])`);
+  const scaling = picked.map((x) => Math.floor(minLengthAng / Math.sqrt(x.len2)) + 1) as [number, number, number];
+  const matrix = picked.flatMap((x, k) => x.c.map((q) => q * scaling[k]!));
+  return { scaling, matrix };
+}
+
+/**
  * Start, interior and end structures of `hop` in `structure` (the structure the hop was found in).
  * See the module comment for the site order and vacancy/interstitial semantics.
  */
@@ -195,8 +262,18 @@ export function hopImages(structure: Structure, hop: Hop, options: HopImagesOpti
   let start: Vec3 = [...hop.startFrac];
   let end: Vec3 = [...hop.endFrac];
   let scaling: [number, number, number] | null = null;
-  if (options.supercellMinLength !== undefined) {
+  let matrix: number[] | null = null;
+  if (options.supercellMinLength !== undefined && options.supercellBasis === 'shortest') {
+    ({ scaling, matrix } = shortestBasisSupercell(structure.lattice, options.supercellMinLength));
+    host = supercell(structure, matrix);
+    // Fractional coordinates in the supercell: f · M⁻¹.
+    const mi = inv3(matrix);
+    const toSuper = (p: Vec3) => [0, 1, 2].map((k) => p[0] * mi[k]! + p[1] * mi[3 + k]! + p[2] * mi[6 + k]!) as Vec3;
+    start = toSuper(start);
+    end = toSuper(end);
+  } else if (options.supercellMinLength !== undefined) {
     scaling = minLengthScaling(structure, options.supercellMinLength);
+    matrix = [scaling[0], 0, 0, 0, scaling[1], 0, 0, 0, scaling[2]];
     host = supercell(structure, scaling);
     start = [0, 1, 2].map((k) => start[k]! / scaling![k]!) as Vec3;
     end = [0, 1, 2].map((k) => end[k]! / scaling![k]!) as Vec3;
@@ -248,12 +325,12 @@ export function hopImages(structure: Structure, hop: Hop, options: HopImagesOpti
   if (options.idpp) {
     const opts = options.idpp === true ? {} : options.idpp;
     const r = idpp(first, last, { ...opts, images: nInterior });
-    return { images: r.images, scaling, hostSites: host.species.length, idpp: { iterations: r.iterations, converged: r.converged } };
+    return { images: r.images, scaling, supercellMatrix: matrix, hostSites: host.species.length, idpp: { iterations: r.iterations, converged: r.converged } };
   }
   const images: Structure[] = [first];
   for (let k = 1; k < total; k++) images.push(frame(k / total));
   images.push(last);
-  return { images, scaling, hostSites: host.species.length, idpp: null };
+  return { images, scaling, supercellMatrix: matrix, hostSites: host.species.length, idpp: null };
 }
 
 /**
@@ -275,16 +352,31 @@ export function pymatgenHopImages(structure: Structure, hop: Hop, options: { ima
 }
 
 /**
+ * How close (Å) the straight path of the fast IDPP mode may bring the moving ion to another atom in the
+ * screen. Closer, the path is refused (IdppGuardError): a straight line through an atom — common where
+ * the two F sites sit on either side of a cation on a symmetry axis — makes the IDPP objective
+ * singular, and the side the relaxed path takes around the atom, with it the descriptors, would be
+ * decided by the last bits of the input (measured on the bundled set: 263 of 3,778 pathways run within
+ * 1e-3 Å of an atom, 248 of them exactly through one; between 1e-3 and 0.05 Å another 16). 0.01 Å lies
+ * far above the rounding of any structure format with 5 or more decimals and far below a real
+ * near-miss, which the relaxation resolves.
+ */
+export const FAST_MIN_PATH_DISTANCE_ANG = 0.01;
+
+/**
  * The IDPP images the screen computes for `hop` (vacancy mode, supercell with every axis ≥
- * `supercellMinLength` Å): with `idpp: 'exact'` {@link pymatgenHopImages} (the DDI numbers); with
- * `'fast'` the supercell in exact fractional arithmetic relaxed by the fast IDPP mode, which needs no
- * pymatgen rounding (tied pair images share the weight). One definition for the descriptors and the
- * images stage, so the path written is the path described.
+ * `supercellMinLength` Å): with `idpp: 'exact'` {@link pymatgenHopImages} (the DDI numbers, supercell
+ * of the given cell's vectors); with `'fast'` the supercell of the shortest-vector basis
+ * ({@link shortestBasisSupercell}: the same lattice in any cell setting) in exact fractional
+ * arithmetic, relaxed by the fast IDPP mode, which needs no
+ * pymatgen rounding (tied pair images share the weight), refusing a straight path that runs within
+ * {@link FAST_MIN_PATH_DISTANCE_ANG} of another atom (IdppGuardError). One definition for the
+ * descriptors and the images stage, so the path written is the path described.
  */
 export function screenHopImages(structure: Structure, hop: Hop, options: { images: number; supercellMinLength: number; idpp: IdppMode }): HopImages {
   if (!IDPP_MODES.includes(options.idpp)) throw new HopImagesError(`idpp must be 'exact' or 'fast', got ${JSON.stringify(options.idpp)}`);
   if (options.idpp === 'exact') return pymatgenHopImages(structure, hop, options);
-  return hopImages(structure, hop, { images: options.images, supercellMinLength: options.supercellMinLength, idpp: { mode: 'fast', minDistanceAng: 0 } });
+  return hopImages(structure, hop, { images: options.images, supercellMinLength: options.supercellMinLength, supercellBasis: 'shortest', idpp: { mode: 'fast', minDistanceAng: FAST_MIN_PATH_DISTANCE_ANG } });
 }
 
 /** Multi-frame extended XYZ of the images (one frame per image, in order). */

@@ -31,6 +31,8 @@ export const IDPP_STATUS = {
   SHIFT_NOT_NEAREST: -6,
   /** Fast mode, WASM only: more tie terms than the scratch holds (info[3]: the number needed). */
   EXTRA_TERMS: -7,
+  /** Fast mode: two atoms come closer than minDistanceAng between the straight-line images (info: t, i, j, d). */
+  PATH_TOO_CLOSE: -8,
 } as const;
 
 /** Flag: interpolate along minimum-image displacements (start → nearest image of the end position). */

@@ -485,4 +485,4 @@ const PATHWAY_BODY = `<dl id="summary"></dl>
 
 const STRUCTURE_BODY = `<dl id="structure-summary"></dl>
 <h2>Percolation</h2><table id="percolation" class="grid"><thead><tr><th>dimension</th><th>length at which all hops ≤ it percolate (Å)</th></tr></thead><tbody></tbody></table>
-<h2>Hops</h2><table id="hops" class="grid"><thead><tr><th>hop</th><th>length (Å)</th><th>multiplicity</th><th>state</th><th>dimensionality</th><th>cumulative by length</th><th>cumulative by barrier</th><th>ewald_energy</th></tr></thead><tbody></tbody></table>`;
+<h2>Hops</h2><table id="hops" class="grid"><thead><tr><th>hop</th><th>length (Å)</th><th>multiplicity</th><th>IDPP</th><th>state</th><th>dimensionality</th><th>cumulative by length</th><th>cumulative by barrier</th><th>ewald_energy</th></tr></thead><tbody></tbody></table>`;

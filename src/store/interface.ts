@@ -350,9 +350,15 @@ export interface RowHistory {
   history: AttemptRecord[];
 }
 
-/** One hop class of a structure, with its dimensionalities. */
+/**
+ * One hop class of a structure with its descriptors in one IDPP mode: a class whose descriptors were
+ * computed in both modes is listed once per mode; one without descriptors once, with `idpp` null.
+ */
 export interface StructureHop {
+  /** The descriptors row's key (the pathway's key where it has none). */
   key: string;
+  /** The IDPP mode of the descriptors (`exact`, `fast`), or null. */
+  idpp: string | null;
   hop_index: number;
   length: number;
   multiplicity: number;

@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findHops } from '../../src/analysis/pathfinder.js';
-import { hopBetween, hopImages, hopsFromJson, hopsToJson, imagesToExtxyz, imagesToOverlayCif } from '../../src/analysis/hop-images.js';
+import { hopBetween, hopImages, shortestBasisSupercell, hopsFromJson, hopsToJson, imagesToExtxyz, imagesToOverlayCif } from '../../src/analysis/hop-images.js';
 import { readExtxyz } from '../../src/structure/extxyz.js';
 import { readCif } from '../../src/structure/cif.js';
-import { fracToCart } from '../../src/structure/lattice.js';
+import { det3, fracToCart, inv3, mul3 } from '../../src/structure/lattice.js';
+import { rng, fmt, randomRotation, randomUnimodular } from '../helpers/random.js';
 import { referenceDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 
 interface RefImages { hop_index: number; n_sites_per_image: number; linear_moving_ion_frac: number[][]; image_species: string[] }
@@ -95,6 +96,50 @@ test('a supercell is built first and the hop is mapped into it', () => {
   }
 });
 
+test('the shortest-basis supercell is the same lattice in any setting of the cell (seeded unimodular changes and rotations)', () => {
+  // The same lattice: each basis is an integer combination of the other (C = A·B⁻¹ integer, |det C| = 1).
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    const c = mul3(a, inv3(b));
+    return Math.abs(Math.abs(det3(c)) - 1) < 1e-9 && Array.from(c).every((x) => Math.abs(x - Math.round(x)) < 1e-6);
+  };
+  const seed = Number(process.env.FRACFLOW_TEST_SEED ?? 20261207);
+  const r = rng(seed);
+  for (const id of ['CaF2', 'MgF2', 'AlF3', 'CaF2_prim_skewed', 'pmg_LiFePO4', 'pmg_TlBiSe2', 'mp_mp-4360']) {
+    const s = referenceStructure(record(id));
+    const base = shortestBasisSupercell(s.lattice, 7);
+    const superBase = mul3(base.matrix, s.lattice);
+    assert.ok(det3(base.matrix) > 0, `${id}: matrix [${base.matrix.join(', ')}]`);
+    for (let k = 0; k < 3; k++) assert.ok(Math.hypot(superBase[3 * k]!, superBase[3 * k + 1]!, superBase[3 * k + 2]!) > 7, `${id}: supercell vector ${k} shorter than 7 Å`);
+    for (let t = 0; t < 4; t++) {
+      const U = randomUnimodular(r);
+      const R = randomRotation(r);
+      const Rt = [R[0]!, R[3]!, R[6]!, R[1]!, R[4]!, R[7]!, R[2]!, R[5]!, R[8]!];
+      const lat = mul3(U, mul3(s.lattice, Rt));
+      const other = shortestBasisSupercell(lat, 7);
+      // Rotated back into the original frame: the same set of translations.
+      const superOther = mul3(mul3(other.matrix, lat), R);
+      assert.ok(same(superOther, superBase), `${id}, seed ${seed} case ${t}: unimodular [${U.join(', ')}], rotation [${fmt(R)}]: supercell [${fmt(superOther)}] against [${fmt(superBase)}]`);
+      assert.deepEqual([...other.scaling].sort(), [...base.scaling].sort(), `${id}, seed ${seed} case ${t}`);
+    }
+  }
+});
+
+test('a shortest-basis supercell maps the hop into it as the given-cell one does', () => {
+  const s = referenceStructure(record('CaF2'));
+  const hop = findHops(s).hops[0]!;
+  const r = hopImages(s, hop, { supercellMinLength: 7, supercellBasis: 'shortest' });
+  assert.deepEqual(r.scaling, [2, 2, 2]);
+  assert.equal(r.hostSites, 96);
+  const c0 = fracToCart(r.images[0]!.lattice, r.images[0]!.frac.subarray(0, 3));
+  const c6 = fracToCart(r.images[6]!.lattice, r.images[6]!.frac.subarray(0, 3));
+  const want0 = fracToCart(s.lattice, hop.startFrac);
+  const want6 = fracToCart(s.lattice, hop.endFrac);
+  for (let k = 0; k < 3; k++) {
+    assert.ok(Math.abs(c0[k]! - want0[k]!) < 1e-9);
+    assert.ok(Math.abs(c6[k]! - want6[k]!) < 1e-9);
+  }
+});
+
 test('IDPP images keep the endpoints and the site order', () => {
   const s = referenceStructure(record('mp_mp-2068'));
   const hop = findHops(s).hops[0]!;
@@ -159,6 +204,8 @@ test('hopImages and hopBetween validate their input', () => {
   assert.throws(() => hopImages(s, hop, { images: 2.5 }), /images must be an integer >= 1, got 2.5/);
   assert.throws(() => hopImages(s, hop, { supercellMinLength: -2 }), /supercellMinLength must be a positive number of Å, got -2/);
   assert.throws(() => hopImages(s, hop, { vacancyMode: 'yes' as unknown as boolean }), /vacancyMode must be true or false, got yes/);
+  assert.throws(() => hopImages(s, hop, { supercellBasis: 'niggli' as 'given' }), /supercellBasis must be 'given' or 'shortest', got "niggli"/);
+  assert.throws(() => hopImages(s, hop, { supercellMinLength: 7, supercellBasis: 'shortest', pymatgenCoordinates: true }), /pymatgenCoordinates needs the given cell's supercell \(supercellBasis 'given'\), got supercellBasis 'shortest'/);
   assert.throws(() => hopImages(s, { ...hop, startSite: 99 }), /hop startSite 99 is not a site of the structure \(12 sites\)/);
   assert.throws(() => hopImages(s, { ...hop, endSite: 0 }), /hop endSite 0 is Ca, not the migrating ion F/);
   const other = referenceStructure(record('CaF2_prim'));

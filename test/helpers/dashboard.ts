@@ -18,7 +18,8 @@ export async function screenedStore(): Promise<{ dir: string; db: string; outDir
   const dir = mkdtempSync(join(tmpdir(), 'fracflow-dash-'));
   const db = join(dir, 'screen.db');
   const outDir = join(dir, 'out');
-  await runScreen({ db, source: { kind: 'files', paths: [FIXTURE_STRUCTURES] }, outDir, checkpoint: false, workers: 1 });
+  // The exact IDPP mode, whose rows the dashboard tests were written on (the screen's default is fast).
+  await runScreen({ db, source: { kind: 'files', paths: [FIXTURE_STRUCTURES] }, outDir, checkpoint: false, workers: 1, idpp: 'exact' });
   return { dir, db, outDir };
 }
 

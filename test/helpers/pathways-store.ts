@@ -44,7 +44,8 @@ export async function buildPathwaysStore(db: string, pathways: number, seed = 1,
   const store = openStore(db);
   const q = store.queue;
   try {
-    const stages = screenStages();
+    // The exact IDPP mode's keys (no `@idpp-fast` suffix): the dashboard's structure view joins them to the pathways.
+    const stages = screenStages({}, { idpp: 'exact' });
     await q.ensure(stages);
     const [findPaths, descriptors] = stages as [(typeof stages)[0], (typeof stages)[1]];
     const s = readStructure(TEMPLATE);

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { openSql } from '../../src/store/sqlite/diffusion.js';
 import { runScreen } from '../../src/workflow/screen.js';
+import type { IdppMode } from '../../src/kernels/idpp.js';
 
 export type Row = Record<string, unknown>;
 
@@ -45,11 +46,14 @@ function digest(dir: string): string {
   return h.digest('hex').slice(0, 32);
 }
 
-/** Screen the bundled `curated` dataset into `dir` and read back its rows. */
-export async function screenRows(dir: string, mode: 'fractured' | 'fixed'): Promise<ScreenRows> {
-  const db = join(dir, `${mode}.db`);
-  const out = join(dir, `${mode}-out`);
-  await runScreen({ db, source: { kind: 'bundled', datasets: ['curated'] }, outDir: out, mode, checkpoint: false, top: 0 });
+/**
+ * Screen the bundled `curated` dataset into `dir` and read back its rows. The IDPP mode is always
+ * named: the fixture holds the exact mode's rows (the DDI numbers), whatever the screen's default.
+ */
+export async function screenRows(dir: string, mode: 'fractured' | 'fixed', idpp: IdppMode = 'exact'): Promise<ScreenRows> {
+  const db = join(dir, `${mode}-${idpp}.db`);
+  const out = join(dir, `${mode}-${idpp}-out`);
+  await runScreen({ db, source: { kind: 'bundled', datasets: ['curated'] }, outDir: out, mode, checkpoint: false, top: 0, idpp });
   const sql = openSql(db, { readonly: true });
   try {
     const tables = {} as ScreenRows['tables'];

@@ -169,3 +169,26 @@ test('kernel status: a given pair image that is not a nearest one is refused by 
   }
   assert.equal(IDPP_STATUS.SHIFT_NOT_NEAREST, -6);
 });
+
+test('kernel status: in fast mode a straight path that passes an atom between the images is refused by both backends, naming the atoms, distance and place', () => {
+  // F moves 8 Å along x; a static Mg sits 0.005 Å off the line a quarter of the way, 0.67 Å or more
+  // from every straight-line image, so only the check between the images sees it.
+  const lattice = [[10, 0, 0], [0, 10, 0], [0, 0, 10]];
+  const species = ['F', 'Mg', 'F'];
+  const s = make([[0.1, 0.5, 0.5], [0.3, 0.5005, 0.5], [0.5, 0.1, 0.1]], lattice, species);
+  const e = make([[0.9, 0.5, 0.5], [0.3, 0.5005, 0.5], [0.5, 0.1, 0.1]], lattice, species);
+  for (const backend of ['wasm', 'ts'] as const) {
+    assert.throws(() => idpp(s, e, { mode: 'fast', minDistanceAng: 0.01, backend }), (err: unknown) => {
+      assert.ok(err instanceof IdppGuardError, String(err));
+      assert.equal(err.kind, 'too-close');
+      assert.equal(err.image, -1);
+      assert.deepEqual([err.atomI, err.atomJ], [0, 1]);
+      assert.ok(Math.abs(err.value - 0.005) < 1e-9, String(err.value));
+      assert.match(err.message, /^idpp: the straight path brings atoms 0 \(F\) and 1 \(Mg\) within 0\.00500000 Å of each other \(at 25\.0 % of the way, between images\), closer than minDistanceAng = 0\.01 Å/);
+      return true;
+    }, backend);
+    // Further from the line than minDistanceAng: relaxed; the exact mode checks only the images.
+    assert.ok(idpp(s, e, { mode: 'fast', minDistanceAng: 0.004, backend }).images.length === 7);
+    assert.ok(idpp(s, e, { minDistanceAng: 0.01, backend }).images.length === 7);
+  }
+});

@@ -43,7 +43,7 @@ async function screened(): Promise<{ dir: string; db: string; report: ScreenRepo
   if (!first) {
     const dir = tmp();
     const db = join(dir, 'screen.db');
-    const report = await runScreen({ db, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out') });
+    const report = await runScreen({ db, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out'), idpp: 'exact' });
     first = { dir, db, report };
   }
   return first;
@@ -147,13 +147,13 @@ test('screen: images admitted only with dimensionality >= 1, ranked by ewald_ene
 test('screen: a rerun on the same store and inputs recomputes nothing; fixed mode gives the same results', async () => {
   const { dir, db } = await screened();
   const before = rows(db, `SELECT ${DESCRIPTOR_COLUMNS} FROM descriptors ORDER BY key`);
-  const again = await runScreen({ db, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out'), checkpoint: false });
+  const again = await runScreen({ db, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out'), checkpoint: false, idpp: 'exact' });
   assert.deepEqual(again.imports.map((r) => [r.inserted, r.updated, r.unchanged]), [[0, 0, 4]]);
   for (const [name, s] of Object.entries(again.run.stages)) assert.equal(s.tasks, 0, `${name} ran ${s.tasks} tasks on a rerun`);
   assert.deepEqual(rows(db, `SELECT ${DESCRIPTOR_COLUMNS} FROM descriptors ORDER BY key`), before);
 
   const fixedDb = join(dir, 'fixed.db');
-  const fixed = await runScreen({ db: fixedDb, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out-fixed'), mode: 'fixed', checkpoint: false });
+  const fixed = await runScreen({ db: fixedDb, source: { kind: 'files', paths: [structures] }, outDir: join(dir, 'out-fixed'), mode: 'fixed', checkpoint: false, idpp: 'exact' });
   assert.equal(fixed.run.mode, 'fixed');
   assert.deepEqual(rows(fixedDb, `SELECT ${DESCRIPTOR_COLUMNS} FROM descriptors ORDER BY key`), before);
   const strip = (r: Row[]) => r.map((x) => ({ ...x, out_dir: null }));
@@ -169,7 +169,7 @@ test('screen: a copy of a screened file is a content duplicate and is not screen
   const file = join(changed, 'CaF2_fluorite_Fm-3m.cif');
   const original = readFileSync(join(structures, 'CaF2_fluorite_Fm-3m.cif'), 'utf8');
   writeFileSync(file, original);
-  const copy = await runScreen({ db, source: { kind: 'files', paths: [changed] }, outDir: join(dir, 'out'), checkpoint: false });
+  const copy = await runScreen({ db, source: { kind: 'files', paths: [changed] }, outDir: join(dir, 'out'), checkpoint: false, idpp: 'exact' });
   assert.deepEqual(copy.imports.map((x) => [x.inserted, x.updated, x.unchanged, x.duplicates]), [[1, 0, 0, 1]]);
   const id = fileSourceId('user', file);
   assert.deepEqual(copy.imports[0]!.duplicateExamples, [{ sourceId: id, duplicateOf: fileSourceId('user', join(structures, 'CaF2_fluorite_Fm-3m.cif')) }]);
@@ -179,7 +179,7 @@ test('screen: a copy of a screened file is a content duplicate and is not screen
   const cif = original.replace(/^(_cell_length_[abc]\s+)5\.4631\(2\)$/gm, '$15.5000');
   assert.notEqual(cif, original);
   writeFileSync(file, cif);
-  const r = await runScreen({ db, source: { kind: 'files', paths: [changed] }, outDir: join(dir, 'out'), checkpoint: false });
+  const r = await runScreen({ db, source: { kind: 'files', paths: [changed] }, outDir: join(dir, 'out'), checkpoint: false, idpp: 'exact' });
   assert.deepEqual(r.imports.map((x) => [x.inserted, x.updated, x.unchanged, x.duplicates]), [[0, 1, 0, 0]]);
   assert.equal(r.run.stages['find_paths']!.rowsDone, 1);
   const caf2 = r.top.filter((x) => x.structure_id === id);

@@ -101,7 +101,7 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'architecture: fractured (stage tables, ranked queues) or fixed (one structure depth-first)').choices(['fractured', 'fixed']).default('fractured'))
     .option('--workers <n>', 'worker threads per stage (fixed: workflows at a time)', integer('--workers', 1), 2)
     .option('--supercell-min <angstrom>', 'supercell rule length of the images and DFT inputs, Å', positiveNumber('--supercell-min'), 7)
-    .addOption(new Option('--idpp <mode>', 'IDPP of descriptors and images: exact (pymatgen\'s IDPPSolver, the DDI numbers) or fast (converged L-BFGS, independent of cell setting and format)').choices([...IDPP_MODES]).default(DEFAULT_SCREEN_IDPP))
+    .addOption(new Option('--idpp <mode>', 'IDPP of descriptors and images: fast (converged L-BFGS, independent of cell setting and format) or exact (pymatgen\'s IDPPSolver, reproduces the DDI numbers)').choices([...IDPP_MODES]).default(DEFAULT_SCREEN_IDPP))
     .option('--top <n>', 'pathways printed', integer('--top', 0), 20)
     .addOption(new Option('--progress <mode>', 'progress on stderr').choices(['auto', 'bars', 'lines', 'off']).default('auto'))
     .option('--progress-every <s>', 'seconds between plain progress lines', integer('--progress-every', 1), 10)

@@ -292,7 +292,7 @@
       el('dt', {}, 'space group'), el('dd', {}, s.space_group || '–'), el('dt', {}, 'sites'), el('dd', {}, s.nsites));
     fill(document.querySelector('#percolation tbody'), [['1-D', s.percolation.d1], ['2-D', s.percolation.d2], ['3-D', s.percolation.d3]].map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', {}, v === null ? 'does not percolate within the cutoff' : v.toFixed(4)))));
     fill(document.querySelector('#hops tbody'), s.hops.map((h) => el('tr', { 'data-hop': h.hop_index },
-      el('td', {}, el('a', { href: '/pathway?' + q({ key: h.key }) }, h.hop_index)), el('td', { class: 'num' }, h.length.toFixed(4)), el('td', {}, h.multiplicity), el('td', {}, h.state || 'not computed'),
+      el('td', {}, el('a', { href: '/pathway?' + q({ key: h.key }) }, h.hop_index)), el('td', { class: 'num' }, h.length.toFixed(4)), el('td', {}, h.multiplicity), el('td', {}, h.idpp || '–'), el('td', {}, h.state || 'not computed'),
       el('td', {}, num(h.dimensionality)), el('td', {}, num(h.dimensionality_cumlengths)), el('td', {}, num(h.dimensionality_cumbarriers)), el('td', { class: 'num' }, num(h.ewald_energy, 5)))));
   }
 
