@@ -66,6 +66,10 @@ for (const r of records) {
       const res = findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0 });
       if (res.spaceGroup.number < 1 || res.hops.some((h) => h.startWyckoff === '')) throw new Error('unreachable');
     }),
+    l5_pymatgen_mode_ms: perCallHere(() => {
+      clearSymmetryCache();
+      findHops(s, { ion: r.migrating, maxLengthAng: 5, limit: 0, equivalence: 'pymatgen' });
+    }),
     l35_ms: perCallHere(() => {
       clearSymmetryCache();
       findHops(s, { ion: r.migrating, maxLengthAng: 3.5, limit: 0 });

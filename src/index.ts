@@ -53,7 +53,7 @@ export type { LllResult } from './structure/lll.js';
 export { sanitize } from './structure/sanitize.js';
 export type { SanitizeOptions, SanitizeResult, SanitizeTransform } from './structure/sanitize.js';
 export { findHops, PathfinderError, DEFAULT_MAX_LENGTH_ANG } from './analysis/pathfinder.js';
-export type { Hop, HopResult, FindHopsOptions, Vec3 } from './analysis/pathfinder.js';
+export type { Hop, HopResult, FindHopsOptions, HopEquivalence, Vec3 } from './analysis/pathfinder.js';
 export { DEFAULT_MAX_SITES, SiteLimitError } from './analysis/site-limit.js';
 export type { ProgressEvent, ProgressCallback } from './analysis/progress.js';
 export { hopImages, pymatgenHopImages, shortestBasisSupercell, imagesToExtxyz, imagesToOverlayCif, hopsToJson, hopsFromJson, HopImagesError } from './analysis/hop-images.js';

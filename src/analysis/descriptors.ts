@@ -31,7 +31,7 @@ import { minLengthScaling } from '../kernels/supercell.js';
 import { ewaldSiteEnergy } from '../kernels/ewald.js';
 import { radiiOverlap } from '../kernels/overlap.js';
 import { IdppGuardError, IDPP_MODES, type IdppMode } from '../kernels/idpp.js';
-import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_LENGTH_TOL_ANG, findHops, ionElement, type Hop, type HopResult, type Vec3 } from './pathfinder.js';
+import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_EQUIVALENCES, HOP_LENGTH_TOL_ANG, findHops, ionElement, type Hop, type HopEquivalence, type HopResult, type Vec3 } from './pathfinder.js';
 import { hopImages, screenHopImages, type HopImages } from './hop-images.js';
 import { dimensionalityCumCosts, dimensionalityCumLengths, dimensionalityOfClass, firstPercolationLengths, hopGraph, type HopGraph } from './percolation.js';
 import { checkSiteCount, maxSitesProblem } from './site-limit.js';
@@ -66,6 +66,11 @@ export interface DescriptorOptions {
   supercellMinLengthAng?: number;
   /** Symmetry tolerance, Å. Default 0.1. */
   symprec?: number;
+  /**
+   * Which hops are distinct (`findHops`' `equivalence`): `fracflow` (default) merges the members of a
+   * symmetry orbit, `pymatgen` lists DistinctPathFinder's hops (the DDI pathway set).
+   */
+  equivalence?: HopEquivalence;
   /**
    * The distinct hops of the (sanitised) cell, found already by `findHops` with these options (the
    * screen's find_paths stage): used as they are instead of searching again. Give them with
@@ -179,6 +184,13 @@ function checkOptions(o: DescriptorOptions): void {
     throw new DescriptorError(`supercellMinLengthAng must be a positive number of Å, got ${String(o.supercellMinLengthAng)}`);
   }
   if (o.ion !== undefined && typeof o.ion !== 'string') throw new DescriptorError(`ion must be an element symbol, got ${String(o.ion)}`);
+  if (o.equivalence !== undefined && !HOP_EQUIVALENCES.includes(o.equivalence)) {
+    throw new DescriptorError(`equivalence must be ${HOP_EQUIVALENCES.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(o.equivalence)}`);
+  }
+  // Hops found in the other mode would be a different pathway set under this option's name.
+  if (o.equivalence !== undefined && o.hops !== undefined && o.hops.equivalence !== o.equivalence) {
+    throw new DescriptorError(`equivalence '${o.equivalence}' does not match the given hops, found with equivalence ${JSON.stringify(o.hops.equivalence)}`);
+  }
   const limitProblem = maxSitesProblem(o.maxSites, 'maxSites');
   if (limitProblem) throw new DescriptorError(limitProblem);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new DescriptorError(`onProgress must be a function, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
@@ -250,7 +262,7 @@ export function descriptorContext(structure: Structure, options: DescriptorOptio
   let s = options.sanitize === false ? structure : sanitize(structure, { symprec }).structure;
   const reduction = primitiveReduction(s, { symprec });
   // Hops found already (the screen's find_paths stage, on this same cell) are taken as they are.
-  const hops = options.hops ?? findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, onProgress: progress });
+  const hops = options.hops ?? findHops(s, { ion, maxLengthAng, limit: options.limit ?? DEFAULT_HOP_LIMIT, symprec, reduction, maxSites: options.maxSites, equivalence: options.equivalence, onProgress: progress });
 
   progress?.({ phase: `oxidation states (${s.species.length} sites)` });
   let oxidation: DescriptorContext['oxidation'];

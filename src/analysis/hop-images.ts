@@ -20,7 +20,7 @@ import { supercell, minLengthScaling } from '../kernels/supercell.js';
 import { lllReduce } from '../structure/lll.js';
 import { det3, inv3 } from '../structure/lattice.js';
 import { idpp, IdppShiftError, IDPP_MODES, type IdppMode, type IdppOptions } from '../kernels/idpp.js';
-import { PathfinderError, type Hop, type HopResult, type Vec3 } from './pathfinder.js';
+import { HOP_EQUIVALENCES, PathfinderError, type Hop, type HopEquivalence, type HopResult, type Vec3 } from './pathfinder.js';
 
 /** Sites closer than this (Å, periodic) to a hop endpoint are taken as that endpoint's site. */
 const ENDPOINT_TOL_ANG = 1e-3;
@@ -442,7 +442,11 @@ export function hopsFromJson(text: string): HopResult {
     }
     if (typeof x['ion'] !== 'string') throw new PathfinderError(`hop list: hops[${k}].ion must be a string`);
   });
-  const rest: Record<string, unknown> = { ...o };
+  // Lists written before the equivalence modes existed are the default mode's.
+  if (o['equivalence'] !== undefined && !HOP_EQUIVALENCES.includes(o['equivalence'] as HopEquivalence)) {
+    throw new PathfinderError(`hop list: "equivalence" must be ${HOP_EQUIVALENCES.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(o['equivalence'])}`);
+  }
+  const rest: Record<string, unknown> = { equivalence: 'fracflow', ...o };
   delete rest['format'];
   return rest as unknown as HopResult;
 }

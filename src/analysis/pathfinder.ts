@@ -1,31 +1,45 @@
 /**
- * Symmetry-distinct migration hops of one species: the semantics of pymatgen-analysis-diffusion's
- * `DistinctPathFinder(structure, ion, max_path_length=L, symprec=0.1)` with its known defects fixed.
+ * Symmetry-distinct migration hops of one species, in two equivalence modes.
  *
- * What is the same as DistinctPathFinder:
- *  - candidate hops start at the first site (lowest index) of each equivalence class of the
- *    migrating species and end at every site of that species within `round(L, 3) + 0.01` Å;
- *  - the automatic cutoff of `perc_mode = '1d' | '>1d'` when no L is given (see {@link autoCutoff});
- *  - equivalence classes, their order and the Wyckoff symbols (multiplicity in the input cell + letter).
+ * Both modes share with pymatgen-analysis-diffusion's `DistinctPathFinder(structure, ion,
+ * max_path_length=L, symprec=0.1)`: the space group and equivalent sites of spglib at symprec and 5°
+ * (../structure/symops.ts follows its rules), hops between sites of the ion up to `round(L, 3) + 0.01`
+ * Å, the automatic cutoff of `perc_mode = '1d' | '>1d'` when no L is given ({@link autoCutoff}), the
+ * equivalence classes, their order and Wyckoff symbols; and both fix its two defects: issue #141
+ * (hops of equal length with the same start, midpoint and end modulo the lattice but different end
+ * images merged) and symmetry duplicates in a supercell whose lattice lacks some of the crystal's
+ * operations (6 hops instead of 4 in a sheared 1×1×3 CaF2 cell).
  *
- * What is different, and why:
- *  - Two hops are the same only if one space-group operation maps the ordered endpoint pair of one
- *    (start→end or end→start) onto the other *including the lattice translation between the two
- *    ends*. DistinctPathFinder matches start, midpoint and end each modulo a lattice vector
- *    independently, which merges different hops of equal length (issue #141) and, because its
- *    fractional tolerance depends on the cell, keeps symmetry duplicates in some cells (6 instead of 4
- *    hops in a sheared 1×1×3 CaF2 cell). Here the test runs in the primitive cell, where every
- *    space-group operation maps the cell onto itself (in a supercell some do not, and are lost), and
- *    each operation is turned once into a permutation of the sites plus lattice shifts, so the test
- *    is exact integer bookkeeping; like DistinctPathFinder it also asks lengths to agree within 1e-3 Å.
- *  - The order is fixed: by length (hops closer than {@link LENGTH_TIE_ANG} count as equal), then by
- *    the elements and site-symmetry orders of the two ends, then by the sorted distances from the hop's
- *    midpoint to the atoms around it. All keys are invariant under rotation, origin shift, change
- *    of cell and supercells, so the list and its order do not depend on the cell given. (In a cell
- *    that is symmetric only within symprec, the members of one orbit differ slightly in length and
- *    the member reported follows the site order, as in DistinctPathFinder.)
- *  - The migrating ion is named by element (`F`), also when the structure carries oxidation
- *    states; a label with a charge (`F-`, `F1-`) is accepted and reduced to its element.
+ * `equivalence: 'fracflow'` (default): a hop is a cluster of a symmetry orbit. Two directed hops are
+ * in one orbit when an operation of the primitive cell maps the ordered endpoint pair of one
+ * (start→end or end→start) onto the other, *including the lattice translation between the two ends*;
+ * each operation is turned once into a permutation of the primitive sites plus lattice shifts, so
+ * orbits are exact integer bookkeeping. In a cell symmetric only within symprec an operation may map
+ * a hop onto one of another length; an orbit's members are then split wherever their sorted lengths
+ * leave a gap of more than {@link HOP_LENGTH_TOL_ANG} (DistinctPathFinder's 1e-3 Å length test,
+ * made transitive), see clusterOrbit. Near-duplicate members (within 1e-3 Å) are one hop.
+ *
+ * The member reported (the representative rule): the shortest member of the cluster among all hops of
+ * the cell within the cutoff; members within {@link LENGTH_TIE_ANG} of it tie, and the tie goes to the
+ * lowest start site, then end site, then image (in an exactly symmetric cell: a hop from the first
+ * site of its class, as DistinctPathFinder reports). Lengths of a supercell whose copies of a site do
+ * not coincide are compared with each site at the mean of its copies. The rule depends on the hops'
+ * geometry alone, so the list, its order and its lengths are the same under rotation, origin shift,
+ * unimodular change of cell, site order and supercells, also in cells symmetric only within symprec.
+ *
+ * `equivalence: 'pymatgen'`: DistinctPathFinder's own list, reproduced step by step (./pymatgen-hops.ts):
+ * candidates from the first site of each class in pymatgen's neighbour order, equivalence judged at
+ * 1e-3 (fractional coordinates) with the operations as pymatgen rounds them, the first candidate of
+ * each class kept. Inside a group found at 0.1 Å that keeps near-duplicate members of one orbit
+ * apart, so it lists at least the hops of the default mode in nearly every structure and more in
+ * cells symmetric only within symprec; the members reported follow the cell given, as they do there.
+ *
+ * In both modes the order is fixed: by length (hops closer than {@link LENGTH_TIE_ANG} count as
+ * equal), then (default mode) by the elements and site-symmetry orders of the two ends, then by the
+ * sorted distances from the hop's midpoint to the atoms around it; the pymatgen mode keeps equal
+ * lengths in the order DistinctPathFinder found them. The migrating ion is named by element (`F`),
+ * also when the structure carries oxidation states; a label with a charge (`F-`, `F1-`) is accepted
+ * and reduced to its element.
  */
 import type { Structure } from '../structure/structure.js';
 import { element, isElement, parseSpeciesLabel } from '../structure/elements.js';
@@ -40,6 +54,7 @@ import {
   type SymmetryInfo,
 } from '../structure/symmetry.js';
 import { checkSiteCount, maxSitesProblem } from './site-limit.js';
+import { crystalOperations, pymatgenHops, pymatgenRounded } from './pymatgen-hops.js';
 import type { ProgressCallback } from './progress.js';
 
 /** Default maximum hop length, Å (the DDI screening setting). */
@@ -48,7 +63,10 @@ export const DEFAULT_MAX_LENGTH_ANG = 5;
 export const DEFAULT_HOP_LIMIT = 5;
 /** Hops whose lengths differ by less than this (Å) are ordered by their other keys, not by length. */
 export const LENGTH_TIE_ANG = 1e-8;
-/** Equivalent hops must agree in length within this (Å), DistinctPathFinder's test. */
+/**
+ * Members of one symmetry orbit whose sorted lengths leave a gap of more than this (Å) are distinct
+ * hops in the default mode (DistinctPathFinder's pairwise length test, 1e-3 Å, made transitive).
+ */
 export const HOP_LENGTH_TOL_ANG = 1e-3;
 /** Tolerance (Å) of the neighbour search around a site, as in pymatgen's `get_neighbors`. */
 const NEIGHBOR_TOL_ANG = 1e-8;
@@ -89,6 +107,14 @@ export interface Hop {
   multiplicity: number;
 }
 
+/**
+ * How hops are judged equivalent (see the module comment): `fracflow` (default) merges every member of
+ * a symmetry orbit; `pymatgen` reproduces DistinctPathFinder's list, which keeps near-duplicate
+ * members of an orbit apart in cells symmetric only within symprec (./pymatgen-hops.ts).
+ */
+export type HopEquivalence = 'fracflow' | 'pymatgen';
+export const HOP_EQUIVALENCES: readonly HopEquivalence[] = ['fracflow', 'pymatgen'];
+
 export interface FindHopsOptions {
   /** Migrating element (`F`; `F-` is read as `F`). Default `F`. */
   ion?: string;
@@ -100,6 +126,8 @@ export interface FindHopsOptions {
   limit?: number;
   /** Symmetry tolerance, Å. Default 0.1. */
   symprec?: number;
+  /** Hop equivalence, {@link HopEquivalence}. Default `fracflow`. */
+  equivalence?: HopEquivalence;
   /** Primitive reduction already computed for this structure at the same symprec (saves the search). */
   reduction?: PrimitiveReduction;
   /**
@@ -118,6 +146,8 @@ export interface HopResult {
   /** Neighbour cutoff actually searched: `round(maxLength, 3) + 0.01`. */
   cutoffAng: number;
   symprec: number;
+  /** Hop equivalence used. */
+  equivalence: HopEquivalence;
   spaceGroup: { number: number; symbol: string };
   /** Site indices of every equivalence class of the structure. */
   classes: number[][];
@@ -244,31 +274,97 @@ const KEY_SPAN = 256;
 const KEY_OFFSET = 128;
 
 /**
- * The orbit of a directed hop (a → b + n) under all operations, both orientations, each normalised so
- * its start site sits at its stored coordinates. Returns the keys.
+ * Whether every site of `s` coincides (to 1e-8 Å) with its primitive site moved by its lattice shift,
+ * and the primitive cell with each site at the mean of its copies (the reduction's own primitive cell
+ * where they coincide).
  */
-function hopOrbit(p: Structure, perms: SitePermutations, sym: SymmetryInfo, c: Candidate): Set<number> {
+function copiesGeometry(s: Structure, red: PrimitiveReduction): { exact: boolean; geometry: Structure } {
+  const p = red.primitive, n = s.species.length, np = p.species.length;
+  if (n === np) return { exact: true, geometry: p };
+  const T = red.T;
+  const sum = new Float64Array(3 * np);
+  const count = new Int32Array(np);
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    const q = red.siteToPrimitive[i]!;
+    // x_primitive = Tᵀ · x_input, less the site's lattice shift.
+    const d = [0, 1, 2].map((k) => T[k]! * s.frac[3 * i]! + T[3 + k]! * s.frac[3 * i + 1]! + T[6 + k]! * s.frac[3 * i + 2]! - red.shift[3 * i + k]!);
+    for (let k = 0; k < 3; k++) sum[3 * q + k]! += d[k]!;
+    count[q]!++;
+    const e = [0, 1, 2].map((k) => d[k]! - p.frac[3 * q + k]!);
+    const L = p.lattice;
+    worst = Math.max(worst, Math.hypot(e[0]! * L[0]! + e[1]! * L[3]! + e[2]! * L[6]!, e[0]! * L[1]! + e[1]! * L[4]! + e[2]! * L[7]!, e[0]! * L[2]! + e[1]! * L[5]! + e[2]! * L[8]!));
+  }
+  if (worst <= 1e-8) return { exact: true, geometry: p };
+  const frac = Float64Array.from(sum, (x, k) => x / count[Math.floor(k / 3)]!);
+  return { exact: false, geometry: { ...p, frac } };
+}
+
+/** Order by start site, end site, then image. */
+function bySitesAndImage(x: Candidate, y: Candidate): number {
+  return x.start - y.start || x.end - y.end || x.image[0] - y.image[0] || x.image[1] - y.image[1] || x.image[2] - y.image[2];
+}
+
+/** The directed hop of a key (see {@link key}). */
+function unkey(nSites: number, k: number): Candidate {
+  const n2 = (k % KEY_SPAN) - KEY_OFFSET;
+  k = Math.floor(k / KEY_SPAN);
+  const n1 = (k % KEY_SPAN) - KEY_OFFSET;
+  k = Math.floor(k / KEY_SPAN);
+  const n0 = (k % KEY_SPAN) - KEY_OFFSET;
+  k = Math.floor(k / KEY_SPAN);
+  return { start: Math.floor(k / nSites), end: k % nSites, image: [n0, n1, n2], length: 0 };
+}
+
+/**
+ * The symmetry orbit of the directed hop `seed` in the primitive cell `p`, closed under the
+ * operations (every image of every member, both orientations), split into clusters by length: sorted
+ * by length, a new cluster starts wherever the next member is longer by more than
+ * {@link HOP_LENGTH_TOL_ANG} (members are linked when their lengths differ by at most that, and a
+ * cluster is a chain of links). In an exactly symmetric cell an orbit is one cluster; in a cell
+ * symmetric only within symprec the operations may map a hop onto one of another length, and members
+ * more than 1e-3 Å apart, with none between them, stay distinct hops, as DistinctPathFinder's pairwise
+ * test (lengths within 1e-3 Å) keeps them. The split depends on the orbit's lengths alone, not on the
+ * member it started from, so not on the cell given. Returns the clusters as lists of keys.
+ */
+function clusterOrbit(p: Structure, perms: SitePermutations, sym: SymmetryInfo, seed: number): number[][] {
   const nSites = p.species.length;
-  const orbit = new Set<number>();
+  const orbit = new Set<number>([seed]);
+  const queue = [seed];
+  while (queue.length > 0) {
+    const c = unkey(nSites, queue.pop()!);
+    for (const k of hopImages(p, perms, sym, c)) {
+      if (orbit.has(k)) continue;
+      orbit.add(k);
+      queue.push(k);
+    }
+  }
+  const byLength = [...orbit].map((k) => ({ k, len: hopLength(p, unkey(nSites, k)) })).sort((a, b) => a.len - b.len || a.k - b.k);
+  const clusters: number[][] = [];
+  for (let i = 0; i < byLength.length; i++) {
+    if (i === 0 || byLength[i]!.len - byLength[i - 1]!.len > HOP_LENGTH_TOL_ANG) clusters.push([]);
+    clusters[clusters.length - 1]!.push(byLength[i]!.k);
+  }
+  return clusters;
+}
+
+/** Keys of the images of the directed hop `c` under every operation, both orientations. */
+function hopImages(p: Structure, perms: SitePermutations, sym: SymmetryInfo, c: Candidate): number[] {
+  const nSites = p.species.length;
+  const out: number[] = [];
   const { perm, shift } = perms;
   const R = sym.rotations;
   for (let k = 0; k < perms.operationCount; k++) {
     const o = 9 * k;
     const ia = k * nSites + c.start, ib = k * nSites + c.end;
     const pa = perm[ia]!, pb = perm[ib]!;
-    // R(x_a) + t = x_pa + s_a and R(x_b + n) + t = x_pb + s_b + R n, so relative to x_pa the end
-    // is x_pb + (s_b + R n - s_a).
     const [n0, n1, n2] = c.image;
     const m0 = shift[3 * ib]! + R[o]! * n0 + R[o + 1]! * n1 + R[o + 2]! * n2 - shift[3 * ia]!;
     const m1 = shift[3 * ib + 1]! + R[o + 3]! * n0 + R[o + 4]! * n1 + R[o + 5]! * n2 - shift[3 * ia + 1]!;
     const m2 = shift[3 * ib + 2]! + R[o + 6]! * n0 + R[o + 7]! * n1 + R[o + 8]! * n2 - shift[3 * ia + 2]!;
-    // With symprec 0.1 Å an operation may map a hop onto one of a different length (approximate
-    // symmetry); like DistinctPathFinder, such hops stay distinct when lengths differ by > 1e-3 Å.
-    if (Math.abs(hopLength(p, { start: pa, end: pb, image: [m0, m1, m2], length: 0 }) - c.length) > HOP_LENGTH_TOL_ANG) continue;
-    orbit.add(key(nSites, pa, pb, m0, m1, m2));
-    orbit.add(key(nSites, pb, pa, -m0, -m1, -m2));
+    out.push(key(nSites, pa, pb, m0, m1, m2), key(nSites, pb, pa, -m0, -m1, -m2));
   }
-  return orbit;
+  return out;
 }
 
 /** A hop of the input cell as a hop of the primitive cell (site indices and translation there). */
@@ -362,6 +458,30 @@ class SiteBins {
   }
 }
 
+/**
+ * The same hops as {@link neighborsOf} (to the last bit: the same arithmetic per site and image),
+ * unsorted, found through the cell list `bins`: linear in the neighbours instead of in the sites.
+ */
+function neighborsAround(bins: SiteBins, center: number, ion: string, radius: number): Candidate[] {
+  const s = bins.s, L = s.lattice, f = s.frac;
+  const cx = f[3 * center]!, cy = f[3 * center + 1]!, cz = f[3 * center + 2]!;
+  const r2 = (radius + NEIGHBOR_TOL_ANG) * (radius + NEIGHBOR_TOL_ANG);
+  const out: Candidate[] = [];
+  bins.around([cx, cy, cz], radius + NEIGHBOR_TOL_ANG, (j, n0, n1, n2) => {
+    if (s.species[j] !== ion) return;
+    const da = f[3 * j]! - cx + n0, db = f[3 * j + 1]! - cy + n1, dc = f[3 * j + 2]! - cz + n2;
+    const x = da * L[0]! + db * L[3]! + dc * L[6]!;
+    const y = da * L[1]! + db * L[4]! + dc * L[7]!;
+    const z = da * L[2]! + db * L[5]! + dc * L[8]!;
+    const d2 = x * x + y * y + z * z;
+    if (d2 > r2) return;
+    const d = Math.sqrt(d2);
+    if (d < NEIGHBOR_TOL_ANG) return;
+    out.push({ start: center, end: j, image: [n0, n1, n2], length: d });
+  });
+  return out;
+}
+
 /** Sorted (Z, distance) pairs of every atom within `radius` of a fractional point. */
 function environment(bins: SiteBins, p: Vec3, radius: number): number[] {
   const s = bins.s;
@@ -417,6 +537,9 @@ function checkOptions(o: FindHopsOptions): void {
     throw new PathfinderError(`limit must be a non-negative integer (0 = all), got ${String(o.limit)}`);
   }
   if (o.symprec !== undefined) checkSymprec(o.symprec);
+  if (o.equivalence !== undefined && !HOP_EQUIVALENCES.includes(o.equivalence)) {
+    throw new PathfinderError(`equivalence must be ${HOP_EQUIVALENCES.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(o.equivalence)}`);
+  }
   const limitProblem = maxSitesProblem(o.maxSites, 'maxSites');
   if (limitProblem) throw new PathfinderError(limitProblem);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new PathfinderError(`onProgress must be a function, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
@@ -475,41 +598,83 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
   }
   const cellsPerPrimitive = s.species.length / p.species.length;
 
-  const candidates: Candidate[] = [];
-  for (const cls of classes) {
-    const site0 = cls[0]!;
-    if (s.species[site0] !== ion) continue;
-    candidates.push(...neighborsOf(s, site0, ion, cutoff));
+  if (options.equivalence === 'pymatgen') {
+    // DistinctPathFinder's list, sorted by length (stable: equal lengths in the order found).
+    const list = pymatgenHops(s, ion, cutoff, pymatgenRounded(crystalOperations(red)), classes).sort((x, y) => x.lengthAng - y.lengthAng);
+    const found = list.map((h): Found => {
+      const c: Candidate = { start: h.start, end: h.end, image: h.image, length: h.lengthAng };
+      const pc = toPrimitive(red, c);
+      const k = key(np, pc.start, pc.end, pc.image[0], pc.image[1], pc.image[2]);
+      // The multiplicity of the default mode's hop this one belongs to.
+      const cluster = clusterOrbit(p, perms, psym, k).find((x) => x.includes(k))!;
+      return { hop: c, multiplicity: (cluster.length / 2) * cellsPerPrimitive, letters: '', env: null };
+    });
+    return assemble(found);
   }
-  // DistinctPathFinder keeps the first hop of each orbit its loop meets (classes in order, then
-  // neighbours by site index); with approximate symmetry orbit members differ in length by up to
-  // 1e-3 Å, so the same visiting order reports the same member.
-  candidates.sort((x, y) => x.start - y.start || x.end - y.end || x.image[0] - y.image[0] || x.image[1] - y.image[1] || x.image[2] - y.image[2]);
 
-  const seen = new Set<number>();
-  const found: Found[] = [];
+  // Candidates: every hop within the cutoff from every site of the ion, so every member of every
+  // orbit is seen. In a supercell whose copies of a site coincide (to 1e-8 Å) the first copy of each
+  // primitive site stands for all of them; where they do not (a supercell symmetric only within
+  // symprec), every copy counts, and the orbits' lengths are measured in the primitive cell with each
+  // site at the mean of its copies (independent of which copy comes first).
+  const { exact, geometry } = copiesGeometry(s, red);
+  const firstCopy = new Int32Array(np).fill(-1);
+  for (let i = 0; i < s.species.length; i++) {
+    const q = red.siteToPrimitive[i]!;
+    if (firstCopy[q] === -1) firstCopy[q] = i;
+  }
+  const centers: number[] = [];
+  for (let i = 0; i < s.species.length; i++) if (s.species[i] === ion && !(exact && firstCopy[red.siteToPrimitive[i]!] !== i)) centers.push(i);
+  // Many centres (a large primitive cell): a cell list instead of a scan of every site per centre.
+  const bins = centers.length > 16 ? new SiteBins(s, Math.max(1, cutoff / 2)) : null;
+  const candidates: Candidate[] = [];
+  for (const i of centers) candidates.push(...(bins ? neighborsAround(bins, i, ion, cutoff) : neighborsOf(s, i, ion, cutoff)));
+  // Each distinct hop is a cluster of a symmetry orbit (see clusterOrbit), reported by its shortest
+  // member; members within LENGTH_TIE_ANG of the shortest tie, and the tie goes to the lowest start
+  // site, end site and image (the class's first site in an exactly symmetric cell).
+  const clusterOf = new Map<number, number>();
+  const clusterSize: number[] = [];
+  const members: Candidate[][] = [];
   for (const c of candidates) {
     const pc = toPrimitive(red, c);
-    if (seen.has(key(p.species.length, pc.start, pc.end, pc.image[0], pc.image[1], pc.image[2]))) continue;
-    const orbit = hopOrbit(p, perms, psym, pc);
-    for (const k of orbit) seen.add(k);
+    const k = key(np, pc.start, pc.end, pc.image[0], pc.image[1], pc.image[2]);
+    let id = clusterOf.get(k);
+    if (id === undefined) {
+      for (const cluster of clusterOrbit(geometry, perms, psym, k)) {
+        for (const m of cluster) clusterOf.set(m, clusterSize.length);
+        clusterSize.push(cluster.length);
+        members.push([]);
+      }
+      id = clusterOf.get(k)!;
+    }
+    members[id]!.push(c);
+  }
+  const found: Found[] = [];
+  members.forEach((list, id) => {
+    if (list.length === 0) return;
+    const shortest = Math.min(...list.map((c) => c.length));
+    const c = list.filter((x) => x.length <= shortest + LENGTH_TIE_ANG).sort(bySitesAndImage)[0]!;
     const la = siteKey(s, red, c.start);
     const lb = siteKey(s, red, c.end);
-    found.push({ hop: c, multiplicity: (orbit.size / 2) * cellsPerPrimitive, letters: la <= lb ? `${la}|${lb}` : `${lb}|${la}`, env: null });
-  }
-
-  const ordered = orderHops(s, found);
-  const kept = limit === 0 ? ordered : ordered.slice(0, limit);
-  const hops = kept.map((f, index) => toHop(s, classOf, classWyckoffSymbols, ion, f, index));
-  const result = { ion, maxLengthAng: maxLength, cutoffAng: cutoff, symprec: psym.symprec } as Partial<HopResult>;
-  lazyFields(result, {
-    spaceGroup: () => ({ number: psym.number, symbol: psym.symbol }),
+    found.push({ hop: c, multiplicity: (clusterSize[id]! / 2) * cellsPerPrimitive, letters: la <= lb ? `${la}|${lb}` : `${lb}|${la}`, env: null });
   });
-  result.classes = classes;
-  lazyFields(result, { classWyckoffSymbols });
-  result.distinctCount = found.length;
-  result.hops = hops;
-  return result as HopResult;
+
+  return assemble(orderHops(s, found));
+
+  /** The result from the distinct hops in their final order. */
+  function assemble(ordered: Found[]): HopResult {
+    const kept = limit === 0 ? ordered : ordered.slice(0, limit);
+    const hops = kept.map((f, index) => toHop(s, classOf, classWyckoffSymbols, ion, f, index));
+    const result = { ion, maxLengthAng: maxLength, cutoffAng: cutoff, symprec: psym.symprec, equivalence: options.equivalence ?? 'fracflow' } as Partial<HopResult>;
+    lazyFields(result, {
+      spaceGroup: () => ({ number: psym.number, symbol: psym.symbol }),
+    });
+    result.classes = classes;
+    lazyFields(result, { classWyckoffSymbols });
+    result.distinctCount = ordered.length;
+    result.hops = hops;
+    return result as HopResult;
+  }
 }
 
 /**

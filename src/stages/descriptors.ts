@@ -1,6 +1,7 @@
 /**
  * Stage 3, `descriptors`: the DDI descriptors of every pathway (src/analysis/descriptors.ts), one row
- * per row of the `pathways` table (emitted by find_paths) of the screen's parameters.
+ * per row of the `pathways` table (emitted by find_paths) of the screen's parameters (ion, length,
+ * limit and hop equivalence).
  *
  * `dimensionality_cumbarriers` needs the ewald_energy of every hop class of the structure, so the
  * descriptors are computed per structure (`pathwayDescriptors` on the sanitised cell and the hop list
@@ -90,7 +91,7 @@ function structureRows(row: Record<string, unknown>, p: DescriptorsParams): Path
   if (!rows) {
     const s = structureFromColumns(row['lattice'], row['species'], row['frac_coords'], row['oxidation_states']);
     // The site limit is find_paths' (this row passed it); not checked again with the default.
-    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, idpp: p.idpp, sanitize: false, hops: rowHops(row), maxSites: s.species.length });
+    rows = pathwayDescriptors(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, equivalence: p.equivalence, idpp: p.idpp, sanitize: false, hops: rowHops(row), maxSites: s.species.length });
     if (byStructure.size >= 256) byStructure.clear();
     byStructure.set(k, rows);
   }
@@ -143,6 +144,7 @@ export function descriptorsStage(idpp: IdppMode = DEFAULT_SCREEN_IDPP, params: P
         ion: 'utf8',
         max_length: 'float64',
         hop_limit: 'int32',
+        equivalence: 'utf8',
         space_group: 'utf8',
         hop_index: 'int32',
         start_frac: 'utf8',
@@ -161,8 +163,9 @@ export function descriptorsStage(idpp: IdppMode = DEFAULT_SCREEN_IDPP, params: P
         idpp: { type: 'utf8', value: mode },
       },
     },
-    // The pathways of this screen's parameters (a store may hold those of other runs too).
-    filter: { sql: `ion = '${p.ion}' AND max_length = ${p.maxLengthAng} AND hop_limit = ${p.limit}` },
+    // The pathways of this screen's parameters (a store may hold those of other runs too), the hop
+    // equivalence included: the two modes' pathways of one structure are different pathway sets.
+    filter: { sql: `ion = '${p.ion}' AND max_length = ${p.maxLengthAng} AND hop_limit = ${p.limit} AND equivalence = '${p.equivalence}'` },
     // Ascending nsites_777, then nsites, then dmin, as one number (higher runs first; nsites exact while
     // below 10^6; dmin resolved to ~1e-4 Å at nsites_777 ≈ 5000, finer for smaller cells), then the row
     // id: a structure's pathways are admitted

@@ -1,18 +1,22 @@
 /**
  * Stage 2: `find_paths` finds the distinct hops of the migrating ion (default F) up to `maxLength` Å,
  * the `limit` shortest per structure, in the sanitised cell (primitive at symprec 0.1, LLL, wrapped,
- * electronegativity order), and emits the `pathways` table: one row per pathway.
+ * electronegativity order), with the hop equivalence `equivalence` (`fracflow`, the default, or
+ * `pymatgen`, DistinctPathFinder's list), and emits the `pathways` table: one row per pathway.
  *
  * The stage's unit of work is a structure: one `find_paths` row per (structure, ion, maxLength, limit,
- * content hash) of every structure that is not a content duplicate of an earlier one, holding the
+ * equivalence, content hash) of every structure that is not a content duplicate of an earlier one, holding the
  * per-structure columns (space group, hop counts, ion fraction, nsites_777/_101010/_121212, dmin); a
  * structure without the ion, or whose symmetry search fails, is a failed row with the reason. The
  * `pathways` rows of a structure are written in the same unit of work as its find_paths row, each
  * with its own key (`<find_paths key>#<hop index>`), and carry the sanitised cell and the hop list, so
  * the descriptors and images stages take them as they are.
  *
- * The key holds the parameters and the content hash, so a changed structure or another ion/length/limit
- * is new work, and a rerun with the same inputs finds every key present and recomputes nothing.
+ * The key holds the parameters and the content hash, so a changed structure or another
+ * ion/length/limit/equivalence is new work, and a rerun with the same inputs finds every key present
+ * and recomputes nothing. The default equivalence adds nothing to the key (the keys of stores made
+ * before the modes); `pymatgen` adds `|hops-pymatgen` before the content hash, so the rows of the two
+ * modes never mix, down to the descriptors and images keys that extend it.
  */
 import type { RecordBatch } from 'apache-arrow';
 import { columnValues, makeBatch, type ColumnDef } from '../stage-kit/arrow.js';
@@ -21,7 +25,7 @@ import { createStructure, type Structure } from '../structure/structure.js';
 import { sanitize } from '../structure/sanitize.js';
 import { DEFAULT_SYMPREC, primitiveReduction } from '../structure/symmetry.js';
 import { minLengthScaling } from '../kernels/supercell.js';
-import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, findHops, ionElement, type HopResult } from '../analysis/pathfinder.js';
+import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_EQUIVALENCES, findHops, ionElement, type HopEquivalence, type HopResult } from '../analysis/pathfinder.js';
 import { HOP_JSON_FORMAT, hopsFromJson } from '../analysis/hop-images.js';
 import { DEFAULT_MAX_SITES, checkSiteCount, maxSitesProblem } from '../analysis/site-limit.js';
 
@@ -33,9 +37,22 @@ export interface ScreenParams {
   maxLengthAng: number;
   /** Distinct hops kept per structure (0 = all). Default 5. */
   limit: number;
+  /**
+   * Which hops are distinct (`findHops`' `equivalence`): `fracflow` (default) merges every member of a
+   * symmetry orbit; `pymatgen` lists DistinctPathFinder's hops, the DDI pathway set.
+   */
+  equivalence: HopEquivalence;
 }
 
-export const DEFAULT_SCREEN_PARAMS: Readonly<ScreenParams> = { ion: 'F', maxLengthAng: DEFAULT_MAX_LENGTH_ANG, limit: DEFAULT_HOP_LIMIT };
+export const DEFAULT_SCREEN_PARAMS: Readonly<ScreenParams> = { ion: 'F', maxLengthAng: DEFAULT_MAX_LENGTH_ANG, limit: DEFAULT_HOP_LIMIT, equivalence: 'fracflow' };
+
+/**
+ * The part of a find_paths key (and so of its pathways, descriptors and images keys) that names the
+ * equivalence mode: empty for the default, whose keys are those of stores made before the modes.
+ */
+export function equivalenceKeyPart(mode: HopEquivalence): string {
+  return mode === 'fracflow' ? '' : `|hops-${mode}`;
+}
 
 /** Validate and complete the parameters; the message names the parameter and the value. */
 export function screenParams(p: Partial<ScreenParams> = {}): ScreenParams {
@@ -45,7 +62,9 @@ export function screenParams(p: Partial<ScreenParams> = {}): ScreenParams {
   if (typeof maxLengthAng !== 'number' || !Number.isFinite(maxLengthAng) || maxLengthAng <= 0) throw new StageError(`maxLengthAng must be a positive number, got ${JSON.stringify(maxLengthAng)}`);
   const limit = p.limit ?? DEFAULT_SCREEN_PARAMS.limit;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new StageError(`limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
-  return { ion: ionElement(ion), maxLengthAng, limit };
+  const equivalence = p.equivalence ?? DEFAULT_SCREEN_PARAMS.equivalence;
+  if (!HOP_EQUIVALENCES.includes(equivalence)) throw new StageError(`equivalence must be ${HOP_EQUIVALENCES.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(p.equivalence)}`);
+  return { ion: ionElement(ion), maxLengthAng, limit, equivalence };
 }
 
 /** The sanitised cell of a structure and its distinct hops: the one definition the later stages reuse. */
@@ -54,7 +73,7 @@ export function structurePathways(structure: Structure, p: ScreenParams): { stru
   const reduction = primitiveReduction(s, { symprec: DEFAULT_SYMPREC });
   // The site limit is find_paths' (pathwaysOfRow checks the stored structure against the stage's
   // maxSites); the stages after it take whatever find_paths took.
-  const hops = findHops(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, symprec: DEFAULT_SYMPREC, reduction, maxSites: s.species.length });
+  const hops = findHops(s, { ion: p.ion, maxLengthAng: p.maxLengthAng, limit: p.limit, symprec: DEFAULT_SYMPREC, reduction, maxSites: s.species.length, equivalence: p.equivalence });
   return { structure: s, hops };
 }
 
@@ -155,6 +174,7 @@ export const PATHWAY_COLUMNS = {
   ion: 'utf8',
   max_length: 'float64',
   hop_limit: 'int32',
+  equivalence: 'utf8',
   space_group: 'utf8',
   nsites: 'int32',
   hop_index: 'int32',
@@ -229,6 +249,7 @@ export function pathwaysOfRow(row: Record<string, unknown>, p: FindPathsParams):
     ion: row['ion'],
     max_length: row['max_length'],
     hop_limit: row['hop_limit'],
+    equivalence: row['equivalence'],
     space_group: out.space_group,
     nsites: out.sanitized_nsites,
     hop_index: h.index,
@@ -286,7 +307,7 @@ export function findPathsStage(params: Partial<ScreenParams> = {}, settings: Fin
     name: 'find_paths',
     input: {
       from: 'structures',
-      key: `{source_id}|${p.ion}|${p.maxLengthAng}|${p.limit}|{content_hash:12}`,
+      key: `{source_id}|${p.ion}|${p.maxLengthAng}|${p.limit}${equivalenceKeyPart(p.equivalence)}|{content_hash:12}`,
       columns: {
         structure_id: { type: 'utf8', from: 'source_id' },
         content_hash: 'utf8',
@@ -295,6 +316,7 @@ export function findPathsStage(params: Partial<ScreenParams> = {}, settings: Fin
         ion: { type: 'utf8', value: p.ion },
         max_length: { type: 'float64', value: p.maxLengthAng },
         hop_limit: { type: 'int32', value: p.limit },
+        equivalence: { type: 'utf8', value: p.equivalence },
         ...STRUCTURE_INPUTS,
       },
     },

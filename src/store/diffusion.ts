@@ -101,6 +101,8 @@ export interface RankingParams {
   ion: string;
   maxLengthAng: number;
   limit: number;
+  /** Hop equivalence mode of the pathways (`fracflow`, `pymatgen`). */
+  equivalence: string;
   idpp: string;
 }
 

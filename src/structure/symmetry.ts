@@ -1,5 +1,11 @@
 /**
- * Crystal symmetry of a Structure through moyo (`@spglib/moyo-wasm`).
+ * Crystal symmetry of a Structure: operations and equivalent sites by the rules of spglib (the
+ * reference stack's symmetry finder, reached through pymatgen's SpacegroupAnalyzer) found by the
+ * project's own search (./symops.ts) at a distance tolerance `symprec` and an angle tolerance of 5°;
+ * space group, Hall setting, Wyckoff letters and the standardised cell from moyo (`@spglib/moyo-wasm`),
+ * run on the cell symmetrised with those operations, so that moyo names the group the operations form
+ * (moyo itself has no angle tolerance and fits translations to all sites, and so disagreed with spglib
+ * on 28 of 3176 bundled and reference structures).
  *
  * moyo is compiled and instantiated synchronously from its packaged .wasm on first use in each
  * thread (worker threads included), so `symmetry()` is an ordinary synchronous call.
@@ -16,7 +22,7 @@ import type { Structure } from './structure.js';
 import { element } from './elements.js';
 import { det3, fracToCart, inv3, mul3, perpendicularHeights } from './lattice.js';
 import { structureHash } from './hash.js';
-import { pureTranslationLattice, searchOperations, type FoundOperations } from './symops.js';
+import { DEFAULT_ANGLE_TOLERANCE_DEG, pureTranslationLattice, searchOperations, type FoundOperations } from './symops.js';
 import { firstCopies } from './primitive-cell.js';
 
 /** Default distance tolerance (Å): the DDI / simmate setting, also pymatgen-analysis-diffusion's default. */
@@ -37,8 +43,9 @@ export interface SymmetryInfo {
   /** Distance tolerance used, Å. */
   symprec: number;
   /**
-   * Tolerance moyo finally worked with, Å: `symprec` unless the operations found there did not form a
-   * group and moyo retried with a smaller (or larger) one.
+   * Tolerance the operations were finally found at, Å: `symprec` unless spglib's rules retried at
+   * 0.95^k × symprec (a rotation with two translations there); where moyo answered instead (see
+   * {@link symmetry}), the tolerance moyo settled on.
    */
   symprecUsed: number;
   /** Number of operations in the input cell (includes pure translations of a supercell). */
@@ -173,12 +180,15 @@ function cacheKey(s: Structure, symprec: number): string {
 
 /**
  * Space group, operations in the input cell, equivalence classes, Wyckoff letters and the primitive
- * standardised cell of `s`, found at distance tolerance `symprec` (Å, default 0.1).
+ * standardised cell of `s`, found at distance tolerance `symprec` (Å, default 0.1) and spglib's rules
+ * with an angle tolerance of 5° (see the module comment).
  *
- * moyo analyses the cell as given, except a supercell of more than {@link MOYO_WHOLE_CELL_MAX_SITES}
- * sites: that is reduced to its primitive cell by its own pure translations first, and its symmetry
+ * A cell with pure translations is reduced to its primitive cell by them first, and its symmetry
  * derived from the primitive cell's (same space group, orbits and classes; the operations of the
- * input cell in another order; Wyckoff letters in the origin moyo picks for the primitive cell).
+ * input cell are the primitive ones combined with the pure translations; Wyckoff letters in the
+ * origin moyo picks for the primitive cell). Where the own search declines (a cell thinner than
+ * 4·symprec, no tolerance giving a group, a primitive cell of more than {@link OWN_SEARCH_MAX_SITES}
+ * sites), moyo analyses the cell as given.
  *
  * Results are cached by content hash (see {@link clearSymmetryCache}); the returned object and its
  * arrays are shared between callers and must not be modified.
@@ -189,17 +199,13 @@ export function symmetry(s: Structure, options: SymmetryOptions = {}): SymmetryI
   const key = cacheKey(s, symprec);
   const hit = symmetryCache.get(key);
   if (hit) return hit;
-  const sym = translationReduction(s, symprec, key)?.inputSymmetry ?? symmetryFromMoyo(s, symprec);
+  const sym = primitiveReduction(s, { symprec }).inputSymmetry;
   symmetryCache.set(key, sym);
   return sym;
 }
 
-/**
- * The reduction of a cell of more than {@link MOYO_WHOLE_CELL_MAX_SITES} sites by its pure
- * translations ({@link reduceByTranslations}), cached; null for a smaller cell or where it does not apply.
- */
+/** The reduction of a cell by its pure translations ({@link reduceByTranslations}), cached; null where it does not apply. */
 function translationReduction(s: Structure, symprec: number, key: string): PrimitiveReduction | null {
-  if (s.species.length <= MOYO_WHOLE_CELL_MAX_SITES) return null;
   const hit = translationCache.get(key);
   if (hit) return hit.reduction;
   const reduction = reduceByTranslations(s, symprec);
@@ -232,11 +238,15 @@ function classesOfOrbits(orbits: Int32Array): { classOf: Int32Array; classes: nu
 /** The fields of {@link SymmetryInfo} only moyo's dataset gives (space group, Wyckoff positions, standard cell). */
 const MOYO_ONLY_FIELDS = ['number', 'symbol', 'hallNumber', 'wyckoffs', 'classWyckoffSymbols', 'primitiveStandard', 'primitiveLinear'] as const;
 
+/** Distance tolerance (Å) at which moyo names the group of a cell symmetrised exactly with the operations found. */
+export const IDENTIFY_SYMPREC = 1e-4;
+
 /**
  * The symmetry of a primitive cell from the operation search of ./symops.ts (operations, orbits and
- * classes, identical to moyo's where the search answers), with the moyo-only fields — space group,
- * Wyckoff letters, standardised cell — computed by {@link symmetry} on first access. Callers that only
- * need operations and equivalent sites (the hop search) never wait for moyo.
+ * classes by spglib's rules), with the moyo-only fields — space group, Wyckoff letters, standardised
+ * cell — computed on first access by moyo on the cell symmetrised with those operations
+ * ({@link symmetrizedCell}) at {@link IDENTIFY_SYMPREC}. Callers that only need operations and
+ * equivalent sites (the hop search) never wait for moyo.
  */
 function operationSymmetry(s: Structure, symprec: number, ops: FoundOperations): SymmetryInfo {
   const n = s.species.length;
@@ -250,7 +260,7 @@ function operationSymmetry(s: Structure, symprec: number, ops: FoundOperations):
   const { classOf, classes } = classesOfOrbits(orbits);
   const info = {
     symprec,
-    symprecUsed: symprec,
+    symprecUsed: ops.symprecUsed,
     operationCount: ops.operationCount,
     droppedOperations: 0,
     rotations: ops.rotations,
@@ -259,18 +269,133 @@ function operationSymmetry(s: Structure, symprec: number, ops: FoundOperations):
     classOf,
     classes,
   } as Partial<SymmetryInfo>;
-  let full: SymmetryInfo | null = null;
+  let named: SymmetryInfo | null = null;
+  const identify = (): SymmetryInfo => (named ??= identifySpaceGroup(s, ops));
+  const lazy: { [K in (typeof MOYO_ONLY_FIELDS)[number]]: () => SymmetryInfo[K] } = {
+    number: () => identify().number,
+    symbol: () => identify().symbol,
+    hallNumber: () => identify().hallNumber,
+    wyckoffs: () => identify().wyckoffs,
+    classWyckoffSymbols: () => classes.map((c) => `${c.length}${identify().wyckoffs[c[0]!]}`),
+    primitiveStandard: () => identify().primitiveStandard,
+    primitiveLinear: () => identify().primitiveLinear,
+  };
   for (const f of MOYO_ONLY_FIELDS) {
-    Object.defineProperty(info, f, { enumerable: true, configurable: true, get: () => (full ??= symmetry(s, { symprec }))[f] });
+    let value: unknown;
+    let done = false;
+    Object.defineProperty(info, f, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        if (!done) {
+          value = (lazy[f] as () => unknown)();
+          done = true;
+        }
+        return value;
+      },
+    });
   }
   return info as SymmetryInfo;
 }
 
 /**
- * moyo's analysis of the cell exactly as given, whatever its size, uncached: what {@link symmetry}
- * returns for cells of up to {@link MOYO_WHOLE_CELL_MAX_SITES} sites. For comparisons and for callers
- * that need moyo's own operation order and Wyckoff setting of a large supercell (its cost grows
- * ~N³ with the sites of a supercell: minutes at 1000).
+ * moyo's dataset (space group, Hall setting, Wyckoff letters, standardised cell) of `s` symmetrised
+ * exactly with `ops` ({@link symmetrizedCell}), at {@link IDENTIFY_SYMPREC}: the group those operations
+ * form. Throws a {@link SymmetryError} where moyo finds another number of operations there (the
+ * operations were not all of the symmetrised cell's, so no group can be named for them).
+ */
+export function identifySpaceGroup(s: Structure, ops: FoundOperations): SymmetryInfo {
+  const named = symmetryFromMoyo(symmetrizedCell(s, ops), IDENTIFY_SYMPREC);
+  if (named.operationCount !== ops.operationCount) {
+    throw new SymmetryError(
+      `${structureLabel(s)}: moyo finds ${named.operationCount} operations in the cell symmetrised with the ${ops.operationCount} found at ${ops.symprecUsed} Å; the space group cannot be named`,
+    );
+  }
+  return named;
+}
+
+/**
+ * `s` made exactly symmetric under `ops` (a primitive cell's operations forming an exact group, as
+ * ./symops.ts returns them): the metric averaged over the rotations, RᵀGR (G = L·Lᵀ), reached by a
+ * symmetric Cartesian stretch of the lattice (no rotation of the frame); each site the average of its
+ * images under the inverse operations, g⁻¹(x_perm + shift). Same sites in the same order.
+ */
+export function symmetrizedCell(s: Structure, ops: FoundOperations): Structure {
+  const n = s.species.length, nop = ops.operationCount;
+  const L = s.lattice, R = ops.rotations, T = ops.translations, f = s.frac;
+  const Lt = [L[0]!, L[3]!, L[6]!, L[1]!, L[4]!, L[7]!, L[2]!, L[5]!, L[8]!];
+  const G = mul3(L, Lt);
+  const Gs = new Float64Array(9);
+  for (let k = 0; k < nop; k++) {
+    const r = R.subarray(9 * k, 9 * k + 9);
+    const rt = [r[0]!, r[3]!, r[6]!, r[1]!, r[4]!, r[7]!, r[2]!, r[5]!, r[8]!];
+    const m = mul3(mul3(rt, G), r);
+    for (let q = 0; q < 9; q++) Gs[q]! += m[q]! / nop;
+  }
+  // L' = L·F with F = H^(1/2), H = L⁻¹ G' L⁻ᵀ: then L' L'ᵀ = G' and F, symmetric, stretches without rotating.
+  const Li = inv3(L);
+  const Lit = [Li[0]!, Li[3]!, Li[6]!, Li[1]!, Li[4]!, Li[7]!, Li[2]!, Li[5]!, Li[8]!];
+  const lattice = mul3(L, symmetricSqrt(mul3(mul3(Li, Gs), Lit)));
+  const frac = new Float64Array(3 * n);
+  for (let k = 0; k < nop; k++) {
+    const r = R.subarray(9 * k, 9 * k + 9);
+    const ri = inv3(r);
+    const t0 = T[3 * k]!, t1 = T[3 * k + 1]!, t2 = T[3 * k + 2]!;
+    for (let i = 0; i < n; i++) {
+      const p = ops.perm[k * n + i]!;
+      const x = f[3 * i]!, y = f[3 * i + 1]!, z = f[3 * i + 2]!;
+      // R x_i + t ≈ x_p + shift; the image of x_p + shift under the inverse operation lies near x_i.
+      const u = [0, 1, 2].map((q) => {
+        const v = r[3 * q]! * x + r[3 * q + 1]! * y + r[3 * q + 2]! * z + T[3 * k + q]!;
+        return f[3 * p + q]! + Math.round(v - f[3 * p + q]!) - [t0, t1, t2][q]!;
+      });
+      for (let q = 0; q < 3; q++) frac[3 * i + q]! += (ri[3 * q]! * u[0]! + ri[3 * q + 1]! * u[1]! + ri[3 * q + 2]! * u[2]!) / nop;
+    }
+  }
+  return { lattice, species: s.species, frac, oxidationStates: null, siteProperties: {}, info: { ...s.info } };
+}
+
+/** Square root of a symmetric positive-definite 3×3 matrix (row-major), by Jacobi rotations. */
+function symmetricSqrt(m: ArrayLike<number>): Float64Array {
+  const a = Float64Array.from(m);
+  const v = Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
+  for (let sweep = 0; sweep < 50; sweep++) {
+    const off = a[1]! ** 2 + a[2]! ** 2 + a[5]! ** 2;
+    if (off < 1e-30 * (a[0]! ** 2 + a[4]! ** 2 + a[8]! ** 2)) break;
+    for (const [p, q] of [[0, 1], [0, 2], [1, 2]] as const) {
+      const apq = a[3 * p + q]!;
+      if (apq === 0) continue;
+      const theta = (a[3 * q + q]! - a[3 * p + p]!) / (2 * apq);
+      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+      const c = 1 / Math.sqrt(t * t + 1), sn = t * c;
+      // a ← Jᵀ a J, v ← v J with the rotation J in the (p, q) plane.
+      for (let k = 0; k < 3; k++) {
+        const akp = a[3 * k + p]!, akq = a[3 * k + q]!;
+        a[3 * k + p] = c * akp - sn * akq;
+        a[3 * k + q] = sn * akp + c * akq;
+      }
+      for (let k = 0; k < 3; k++) {
+        const apk = a[3 * p + k]!, aqk = a[3 * q + k]!;
+        a[3 * p + k] = c * apk - sn * aqk;
+        a[3 * q + k] = sn * apk + c * aqk;
+      }
+      for (let k = 0; k < 3; k++) {
+        const vkp = v[3 * k + p]!, vkq = v[3 * k + q]!;
+        v[3 * k + p] = c * vkp - sn * vkq;
+        v[3 * k + q] = sn * vkp + c * vkq;
+      }
+    }
+  }
+  const d = [Math.sqrt(a[0]!), Math.sqrt(a[4]!), Math.sqrt(a[8]!)];
+  const out = new Float64Array(9);
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) out[3 * i + j] = v[3 * i]! * d[0]! * v[3 * j]! + v[3 * i + 1]! * d[1]! * v[3 * j + 1]! + v[3 * i + 2]! * d[2]! * v[3 * j + 2]!;
+  return out;
+}
+
+/**
+ * moyo's own analysis of the cell exactly as given (its tolerance rules, no angle tolerance), whatever
+ * its size, uncached. For comparisons, and what {@link symmetry} falls back to where the own search
+ * declines (its cost grows ~N³ with the sites of a supercell: minutes at 1000).
  */
 export function moyoSymmetry(s: Structure, options: SymmetryOptions = {}): SymmetryInfo {
   const symprec = options.symprec ?? DEFAULT_SYMPREC;
@@ -347,24 +472,25 @@ function symmetryFromMoyo(s: Structure, symprec: number): SymmetryInfo {
   };
 }
 
-/** Largest cell (sites) for which {@link symmetryOrbits} runs its own operation search (quadratic in N). */
-export const OWN_SEARCH_MAX_SITES = 200;
+/**
+ * Largest primitive cell (sites) the own operation search of ./symops.ts analyses (about linear in
+ * the sites per operation tried); a larger one goes to moyo as a whole.
+ */
+export const OWN_SEARCH_MAX_SITES = 5000;
 
 /**
- * Largest cell (sites) that moyo analyses as a whole when it is not primitive (its primitive basis is
- * then moyo's choice for the input cell, as in every earlier release). A larger non-primitive cell is
- * reduced by its own pure translations first (see primitiveReduction), which takes a second for
- * 2000 sites where moyo takes minutes; its primitive basis is moyo's choice for the primitive cell,
- * the same lattice in a possibly different basis.
+ * Largest non-primitive cell (sites) whose primitive basis is moyo's choice for the whole input cell,
+ * as in earlier releases (sanitised structures keep their basis); a larger one takes moyo's choice for
+ * its primitive cell (the same lattice in a possibly different basis), because moyo's analysis of a
+ * whole supercell grows ~N³ (minutes at 1000 sites). Either way the symmetry is the primitive cell's,
+ * found by the operation search.
  */
 export const MOYO_WHOLE_CELL_MAX_SITES = 200;
 
 /**
- * The `orbits` of {@link symmetry} (for each site, the smallest index of an equivalent site) without
- * the full moyo dataset when possible: for a primitive cell of up to {@link OWN_SEARCH_MAX_SITES} sites
- * the operations come from ./symops.ts (the same search moyo runs first, without space-group
- * identification, standardisation and Wyckoff positions); in every case that search declines
- * (non-primitive cell, or moyo would change the tolerance) moyo answers. Cached like {@link symmetry}.
+ * The `orbits` of {@link symmetry} (for each site, the smallest index of an equivalent site), from the
+ * operation search without the moyo dataset (space group, Wyckoff positions) where the search
+ * answers. Cached like {@link symmetry}.
  */
 export function symmetryOrbits(s: Structure, options: SymmetryOptions = {}): Int32Array {
   const symprec = options.symprec ?? DEFAULT_SYMPREC;
@@ -372,20 +498,18 @@ export function symmetryOrbits(s: Structure, options: SymmetryOptions = {}): Int
   const key = cacheKey(s, symprec);
   const full = symmetryCache.get(key);
   if (full) return full.orbits;
-  const searched = searchedSymmetry(s, symprec, key);
-  if (searched) return searched.orbits;
-  return symmetry(s, { symprec }).orbits;
+  return primitiveReduction(s, { symprec }).inputSymmetry.orbits;
 }
 
 /**
  * The symmetry from the operation search of ./symops.ts for a cell of up to
- * {@link OWN_SEARCH_MAX_SITES} sites, or null where the search declines; run once per structure
- * content for both {@link symmetryOrbits} and {@link primitiveReduction}.
+ * {@link OWN_SEARCH_MAX_SITES} sites, or null where the search declines (among others, for a cell
+ * that is not primitive); run once per structure content.
  */
 function searchedSymmetry(s: Structure, symprec: number, key: string): SymmetryInfo | null {
   const hit = searchCache.get(key);
   if (hit) return hit.info;
-  const ops = s.species.length <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec) : null;
+  const ops = s.species.length <= OWN_SEARCH_MAX_SITES ? searchOperations(s, symprec, DEFAULT_ANGLE_TOLERANCE_DEG) : null;
   const info = ops ? operationSymmetry(s, symprec, ops) : null;
   searchCache.set(key, { info });
   return info;
@@ -548,13 +672,12 @@ function reducePrimitive(s: Structure, symprec: number, key: string): PrimitiveR
   // classes come from that search, and moyo runs only if the space group or Wyckoff letters are read.
   const sym = searchedSymmetry(s, symprec, key);
   if (sym) return identityReduction(s, sym);
-  // A large supercell is reduced by its own pure translations first and analysed as its primitive
-  // cell (moyo's cost grows ~N³ with the sites of a supercell it is given).
+  // A supercell is reduced by its own pure translations first and analysed as its primitive cell
+  // (moyo's cost grows ~N³ with the sites of a supercell it is given).
   const fast = translationReduction(s, symprec, key);
   if (fast) return fast;
-  // Otherwise (a cell of up to MOYO_WHOLE_CELL_MAX_SITES sites, a large primitive cell, or a cell
-  // where the translation search declines) moyo analyses the input cell as a whole.
-  const inputSymmetry = symmetry(s, { symprec });
+  // Otherwise (the searches decline) moyo analyses the input cell as a whole, by its own rules.
+  const inputSymmetry = symmetryFromMoyo(s, symprec);
   const P = inputSymmetry.primitiveLinear;
   const Pt = [P[0]!, P[3]!, P[6]!, P[1]!, P[4]!, P[7]!, P[2]!, P[5]!, P[8]!];
   const lp = mul3(Pt, s.lattice);
@@ -574,7 +697,7 @@ function reducePrimitive(s: Structure, symprec: number, key: string): PrimitiveR
  * itself, 16 of fluorite's 48 point operations, without counting the others as dropped.
  */
 function primitiveSymmetry(p: Structure, symprec: number): SymmetryInfo {
-  return searchedSymmetry(p, symprec, cacheKey(p, symprec)) ?? symmetry(p, { symprec });
+  return searchedSymmetry(p, symprec, cacheKey(p, symprec)) ?? symmetryFromMoyo(p, symprec);
 }
 
 /** Volume ratio of the input cell to the primitive lattice `lp`; throws unless `lp` spans a sublattice. */
@@ -617,18 +740,18 @@ function primitiveSites(s: Structure, lp: Float64Array, ratio: number, symprec: 
 /**
  * The primitive reduction of a supercell without analysing the supercell itself: its pure
  * translations (./symops.ts, about linear in N) span the primitive lattice (./primitive-cell.ts);
- * its sites are folded onto that lattice; moyo then runs on the small cell only, and its primitive
- * basis there (`prim_std_linear`) becomes the primitive cell's basis. The primitive cell's symmetry
- * comes from the operation search (or moyo) on it, and the input cell's symmetry is derived from
- * that ({@link supercellSymmetry}).
+ * its sites are folded onto that lattice; the small cell's symmetry is found (operation search, moyo
+ * naming the group), and moyo's primitive basis there (`prim_std_linear`) becomes the primitive
+ * cell's basis. The primitive cell's symmetry comes from the operation search (or moyo) on it, and
+ * the input cell's symmetry is derived from that ({@link supercellSymmetry}).
  *
  * Measured (bench/large-inputs, LiF supercells, busy 2-core host): the hop search with space group
  * and Wyckoff symbols 0.012 s at 1000 sites and 0.05 s at 2016, where moyo's analysis of the whole
  * cell took 126 s at 1000 sites and grew ~N^3.7.
  *
  * Returns null — the caller then runs moyo on the whole input — where the cell has no pure translation
- * or the steps disagree with each other or with moyo (translations that are not a group, a site
- * count that does not divide, moyo finding a smaller cell or changing the tolerance on the small one).
+ * or the steps disagree with each other (translations that are not a group, a site count that does
+ * not divide, a smaller cell found in the small one).
  */
 function reduceByTranslations(s: Structure, symprec: number): PrimitiveReduction | null {
   const n = s.species.length;
@@ -642,22 +765,49 @@ function reduceByTranslations(s: Structure, symprec: number): PrimitiveReduction
   if (first.kept.length * ratio !== n) return null;
   const f0 = new Float64Array(3 * first.kept.length);
   first.kept.forEach((i, q) => f0.set(pf0.subarray(3 * i, 3 * i + 3), 3 * q));
-  const p0: Structure = { lattice: L0, species: first.kept.map((i) => s.species[i]!), frac: f0, oxidationStates: null, siteProperties: {}, info: { ...s.info } };
-  const d0 = symmetry(p0, { symprec });
-  if (d0.symprecUsed !== symprec || d0.droppedOperations !== 0 || Math.abs(Math.abs(det3(d0.primitiveLinear)) - 1) > 1e-6) return null;
-  const P = d0.primitiveLinear;
-  const lp = mul3([P[0]!, P[3]!, P[6]!, P[1]!, P[4]!, P[7]!, P[2]!, P[5]!, P[8]!], L0);
-  let sites: ReturnType<typeof primitiveSites>;
+  let sites: ReturnType<typeof primitiveSites> | null = null;
+  // Up to MOYO_WHOLE_CELL_MAX_SITES sites the basis is moyo's primitive basis of the whole input cell,
+  // as in earlier releases (so sanitised structures keep their basis), where it spans the same lattice.
+  if (n <= MOYO_WHOLE_CELL_MAX_SITES) {
+    const whole = moyoIfAny(s, symprec);
+    if (whole) sites = primitiveSitesIn(s, moyoBasis(whole.primitiveLinear, s.lattice), ratio, symprec);
+  }
+  if (!sites) {
+    const p0: Structure = { lattice: L0, species: first.kept.map((i) => s.species[i]!), frac: f0, oxidationStates: null, siteProperties: {}, info: { ...s.info } };
+    const d0 = primitiveSymmetry(p0, symprec);
+    if (d0.droppedOperations !== 0 || Math.abs(Math.abs(det3(d0.primitiveLinear)) - 1) > 1e-6) return null;
+    sites = primitiveSitesIn(s, moyoBasis(d0.primitiveLinear, L0), ratio, symprec);
+  }
+  if (!sites) return null;
+  const psym = primitiveSymmetry(sites.primitive, symprec);
+  if (psym.droppedOperations !== 0) return null;
+  return { ...sites, symmetry: psym, inputSymmetry: supercellSymmetry(s, psym, sites.T, sites.siteToPrimitive, sites.shift) };
+}
+
+/** moyo's analysis of the whole cell, or null where moyo gives up. */
+function moyoIfAny(s: Structure, symprec: number): SymmetryInfo | null {
   try {
-    if (latticeRatio(s, lp, symprec) !== ratio) return null;
-    sites = primitiveSites(s, lp, ratio, symprec);
+    return symmetryFromMoyo(s, symprec);
   } catch (e) {
     if (e instanceof SymmetryError) return null;
     throw e;
   }
-  const psym = primitiveSymmetry(sites.primitive, symprec);
-  if (psym.droppedOperations !== 0) return null;
-  return { ...sites, symmetry: psym, inputSymmetry: supercellSymmetry(s, psym, sites.T, sites.siteToPrimitive, sites.shift) };
+}
+
+/** Rows of the primitive lattice from moyo's `primitiveLinear` P of a cell with lattice L: Pᵀ · L. */
+function moyoBasis(P: ArrayLike<number>, L: ArrayLike<number>): Float64Array {
+  return mul3([P[0]!, P[3]!, P[6]!, P[1]!, P[4]!, P[7]!, P[2]!, P[5]!, P[8]!], L);
+}
+
+/** {@link primitiveSites} for the lattice `lp` of `ratio` points per cell, or null where `lp` is not that lattice. */
+function primitiveSitesIn(s: Structure, lp: Float64Array, ratio: number, symprec: number): ReturnType<typeof primitiveSites> | null {
+  try {
+    if (latticeRatio(s, lp, symprec) !== ratio) return null;
+    return primitiveSites(s, lp, ratio, symprec);
+  } catch (e) {
+    if (e instanceof SymmetryError) return null;
+    throw e;
+  }
 }
 
 /**

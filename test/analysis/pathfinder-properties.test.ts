@@ -1,6 +1,9 @@
 /**
- * Invariants of findHops: the hop list and its order do not change with the cell given (rotation,
- * origin shift, unimodular change of basis, shuffled sites, supercells); the defects of
+ * Invariants of findHops: the hop list, its order and its lengths do not change with the cell given
+ * (rotation, origin shift, unimodular change of basis, shuffled sites, supercells), also in cells
+ * symmetric only within symprec, where the members of one orbit differ in length and the shortest is
+ * reported (in the pymatgen mode, as in DistinctPathFinder, the list follows the cell there); the
+ * defects of
  * DistinctPathFinder stay fixed (#141 merged hops, duplicates in a sheared 1×1×3 CaF2 cell, 'F' on
  * an oxidation-decorated structure); LiCoO2 lists both the 4.924 Å and the 4.993 Å Li hops.
  * Random transforms use a seeded generator; a failure prints the seed and the transform.
@@ -10,8 +13,9 @@ import assert from 'node:assert/strict';
 import { findHops, type HopResult } from '../../src/analysis/pathfinder.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { det3, inv3, mul3, fracToCart } from '../../src/structure/lattice.js';
+import { supercell } from '../../src/kernels/supercell.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
-import { randomUnimodular, rng } from '../helpers/random.js';
+import { fmt, randomUnimodular, rng } from '../helpers/random.js';
 
 
 function randomRotation(r: () => number): number[] {
@@ -72,10 +76,10 @@ function lengthsClose(a: HopResult, b: HopResult, tol = 1e-6): boolean {
 const record = (id: string) => referenceStructure(referenceRecords().find((r) => r.id === id)!);
 
 test('hop list and order are invariant under rotation, origin shift, unimodular basis change and site order', () => {
-  // The tolerance is 1e-6 Å for cells symmetric to ~1e-10; mp-29269 is symmetric only to ~1e-3 Å at
-  // symprec 0.1, its orbits hold members whose lengths differ by up to 2e-5 Å, and which member is
-  // reported follows the site order (DistinctPathFinder's rule), so there lengths agree to 1e-3 Å.
-  const cases: [string, string, number][] = [['CaF2', 'F', 1e-6], ['AlF3', 'F', 1e-6], ['mp_mp-1195732', 'F', 1e-6], ['mp_mp-29269', 'F', 1e-3], ['pmg_Li3V2PO43', 'Li', 1e-6], ['CaF2_prim_skewed', 'F', 1e-6]];
+  // The tolerance is 1e-6 Å for cells symmetric to ~1e-10 (reference coordinates rounded to 1e-10
+  // give orbit members ~1e-9 Å apart); mp-29269 is symmetric only to ~1e-3 Å at symprec 0.1, its
+  // orbits hold members whose lengths differ by up to 2e-5 Å, and the shortest is reported.
+  const cases: [string, string, number][] = [['CaF2', 'F', 1e-6], ['AlF3', 'F', 1e-6], ['mp_mp-1195732', 'F', 1e-6], ['mp_mp-29269', 'F', 1e-9], ['pmg_Li3V2PO43', 'Li', 1e-6], ['CaF2_prim_skewed', 'F', 1e-6]];
   for (const [id, ion, tol] of cases) {
     const s = record(id);
     const base = findHops(s, { ion, limit: 0 });
@@ -88,6 +92,67 @@ test('hop list and order are invariant under rotation, origin shift, unimodular 
       assert.deepEqual(signature(got, transformed(s, t)), signature(base, s), msg);
     }
   }
+});
+
+/**
+ * `s` symmetric only within symprec: every site moved by a seeded random vector of length up to
+ * `ampAng`, the lattice strained by up to `strain` (a random symmetric matrix).
+ */
+function distorted(s: Structure, seed: number, ampAng: number, strain: number): { structure: Structure; label: string } {
+  const r = rng(seed);
+  const e = [0, 0, 0, 0, 0, 0].map(() => (2 * r() - 1) * strain);
+  const F = [1 + e[0]!, e[3]!, e[4]!, e[3]!, 1 + e[1]!, e[5]!, e[4]!, e[5]!, 1 + e[2]!];
+  const lattice = mul3(s.lattice, F);
+  const cart = fracToCart(lattice, s.frac);
+  for (let i = 0; i < s.species.length; i++) {
+    const d = [r() - 0.5, r() - 0.5, r() - 0.5];
+    const scale = (ampAng * r()) / Math.hypot(d[0]!, d[1]!, d[2]!);
+    for (let k = 0; k < 3; k++) cart[3 * i + k]! += d[k]! * scale;
+  }
+  const structure = createStructure({ lattice, species: s.species, cart: Array.from(cart) }, { checkOverlap: false, allowLeftHanded: true });
+  return { structure, label: `distortion seed ${seed} (${ampAng} Å, strain ${strain}), lattice ${fmt(lattice)}` };
+}
+
+test('cells symmetric only within symprec: the same hops, order and lengths (1e-9 Å) in every cell setting and supercell', () => {
+  // Two distortions of exact structures, both keeping every operation within 0.1 Å: slight (sites moved
+  // by up to 3e-4 Å, lattice strained by up to 0.003 %), where the members of an orbit differ in length
+  // by well under 1e-3 Å and stay one hop, reported by the shortest; strong (0.03 Å, 0.3 %), where they
+  // differ by up to ~0.05 Å and split into hops wherever their lengths leave a gap of more than 1e-3 Å.
+  const cases: [string, string][] = [['CaF2', 'F'], ['AlF3', 'F'], ['mp_mp-1195732', 'F'], ['pmg_Li3V2PO43', 'Li'], ['KMgF3', 'F'], ['mp_mp-2068', 'F']];
+  let spread = 0;
+  for (const [id, ion] of cases) {
+    for (const [level, ampAng, strain] of [['slight', 3e-4, 3e-5], ['strong', 0.03, 0.003]] as const) {
+      const exact = record(id);
+      const d = distorted(exact, id.length * 17, ampAng, strain);
+      const s = d.structure;
+      const base = findHops(s, { ion, limit: 0 });
+      const exactHops = findHops(exact, { ion, limit: 0 });
+      assert.equal(base.spaceGroup.number, exactHops.spaceGroup.number, `${id}: ${d.label}: the distortion keeps the space group`);
+      if (level === 'slight') {
+        // The near-duplicate members are merged: the exact structure's hops, each by its shortest member.
+        assert.deepEqual(base.hops.map((h) => h.multiplicity), exactHops.hops.map((h) => h.multiplicity), `${id}: ${d.label}`);
+        spread = Math.max(spread, ...base.hops.map((h, k) => Math.abs(h.lengthAng - exactHops.hops[k]!.lengthAng)));
+        // DistinctPathFinder keeps apart what the default mode merges, never the reverse.
+        assert.ok(findHops(s, { ion, limit: 0, equivalence: 'pymatgen' }).hops.length >= base.hops.length, `${id}: ${d.label}: pymatgen mode`);
+      }
+      const others: [string, Structure][] = [];
+      for (let trial = 0; trial < 3; trial++) {
+        const seed = 1000 * trial + id.length;
+        const t = randomTransform(seed, s.species.length);
+        others.push([`seed ${seed}, transform ${JSON.stringify({ rotation: t.rotation.map((x) => x.toPrecision(17)), unimodular: t.unimodular, shift: t.shift.map((x) => x.toPrecision(17)), order: t.order })}`, transformed(s, t)]);
+      }
+      others.push(['supercell 2×1×1', supercell(s, [2, 0, 0, 0, 1, 0, 0, 0, 1])], ['sheared supercell [1 1 0; 0 1 0; 0 0 2]', supercell(s, [1, 1, 0, 0, 1, 0, 0, 0, 2])]);
+      for (const [what, cell] of others) {
+        const msg = `${id}: ${level} ${d.label}; ${what}`;
+        const got = findHops(cell, { ion, limit: 0 });
+        assert.ok(lengthsClose(base, got, 1e-9), `${msg}: lengths ${JSON.stringify(got.hops.map((h) => h.lengthAng))} vs ${JSON.stringify(base.hops.map((h) => h.lengthAng))}`);
+        const ratio = cell.species.length / s.species.length;
+        assert.deepEqual(got.hops.map((h) => h.multiplicity / ratio), base.hops.map((h) => h.multiplicity), `${msg}: multiplicities`);
+        if (ratio === 1) assert.deepEqual(signature(got, cell), signature(base, s), msg);
+      }
+    }
+  }
+  assert.ok(spread > 2e-5, `the slight distortions moved hop lengths by only ${spread} Å`);
 });
 
 test('a supercell gives the same hops with multiplicities scaled by the cell volume', () => {

@@ -12,6 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readStructure, writeStructure } from '../../src/structure/io.js';
 import { pathwayDescriptors } from '../../src/analysis/descriptors.js';
+import { loadBundled } from '../../src/io/bundled.js';
 
 const cli = (args: string[]) => runCli(args);
 
@@ -39,7 +40,7 @@ test('descriptors --json prints one object per pathway with the issue columns, e
 test('descriptors table; --no-sanitize keeps the conventional cell; --ion, --max-length, --limit are passed on', async () => {
   const t = await cliInProcess(['descriptors', caf2, '--limit', '1']);
   assert.equal(t.status, 0, t.stderr);
-  assert.match(t.stdout, /^CaF2_fluorite: 1 F pathways up to 5 Å \(percolation 1D\/2D\/3D at 2\.7315\/2\.7315\/2\.7316 Å; oxidation states: input\)/);
+  assert.match(t.stdout, /^CaF2_fluorite: 1 F pathways up to 5 Å \(equivalence fracflow; percolation 1D\/2D\/3D at 2\.7315\/2\.7315\/2\.7316 Å; oxidation states: input\)/);
   assert.match(t.stdout, /^0 +2\.7315 +6 +24\/81\/192 +-1 +3 +3 +3 /m);
   const j = await cliInProcess(['descriptors', caf2, '--json', '--no-sanitize', '--limit', '1']);
   const row = JSON.parse(j.stdout.trim()) as { nsites: number; n_sites_per_image: number };
@@ -73,6 +74,7 @@ test('descriptors: invalid options name the option and the value', async () => {
     [['--limit', 'x'], /--limit must be a non-negative integer, got "x"/],
     [['--max-length', '0'], /--max-length must be a positive number, got "0"/],
     [['--supercell-min', 'abc'], /--supercell-min must be a positive number, got "abc"/],
+    [['--equivalence', 'spglib'], /option '--equivalence <mode>' argument 'spglib' is invalid\. Allowed choices are fracflow, pymatgen/],
   ];
   for (const [extra, re] of cases) {
     const r = await cliInProcess(['descriptors', caf2, ...extra]);
@@ -82,6 +84,23 @@ test('descriptors: invalid options name the option and the value', async () => {
   const noIon = await cliInProcess(['descriptors', caf2, '--ion', 'Li']);
   assert.equal(noIon.status, 1);
   assert.match(noIon.stderr, /ion Li has no sites in the structure/);
+});
+
+test('descriptors --equivalence pymatgen: DistinctPathFinder\'s pathways (perov5-12534: three 3.90 Å hops instead of two)', async () => {
+  const s = loadBundled('perov5').find((x) => x.info.id === 'perov5-12534')!;
+  const file = join(mkdtempSync(join(tmpdir(), 'fracflow-descriptors-')), 'perov5-12534.json');
+  writeFileSync(file, writeStructure(s, 'json'));
+  const rows = async (extra: string[]) => {
+    const r = await cliInProcess(['descriptors', file, '--json', '--no-sanitize', ...extra]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { length: number });
+  };
+  assert.equal((await rows([])).length, 2);
+  const pm = await rows(['--equivalence', 'pymatgen']);
+  assert.deepEqual(pm.map((r) => r.length), pathwayDescriptors(s, { sanitize: false, equivalence: 'pymatgen' }).map((r) => r.length));
+  assert.equal(pm.length, 3);
+  const table = await cliInProcess(['descriptors', file, '--no-sanitize', '--equivalence', 'pymatgen']);
+  assert.match(table.stdout, /3 F pathways up to 5 Å \(equivalence pymatgen; percolation/);
 });
 
 test('descriptors --idpp fast: rows of the fast mode (the library call with idpp fast), exact by default', () => {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as symmetryCommand from '../../src/cli/commands/symmetry.js';
 import * as pathsCommand from '../../src/cli/commands/paths.js';
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, runCommandsInProcess } from '../helpers/cli.js';
@@ -15,7 +15,8 @@ import { fixturesDir } from '../helpers/reference.js';
 import { hopsFromJson, hopImages, screenHopImages, HopImagesError } from '../../src/analysis/hop-images.js';
 import { pathwayDescriptors, DescriptorError } from '../../src/analysis/descriptors.js';
 import { findHops } from '../../src/analysis/pathfinder.js';
-import { readStructure } from '../../src/structure/io.js';
+import { readStructure, writeStructure } from '../../src/structure/io.js';
+import { loadBundled } from '../../src/io/bundled.js';
 import { readExtxyz } from '../../src/structure/extxyz.js';
 
 const cli = (args: string[]) => runCli(args);
@@ -96,6 +97,31 @@ test('bad options and arguments are reported with the option and the value', asy
     assert.notEqual(r.status, 0, args.join(' '));
     assert.match(r.stderr, re, args.join(' '));
   }
+});
+
+test('paths --equivalence pymatgen lists DistinctPathFinder\'s hops; a bad mode is named', async () => {
+  const s = loadBundled('perov5').find((x) => x.info.id === 'perov5-12534')!;
+  const file = join(tmp(), 'perov5-12534.json');
+  writeFileSync(file, writeStructure(s, 'json'));
+  const def = hopsFromJson((await cliInProcess(['paths', file, '--json', '--limit', '0'])).stdout);
+  assert.equal(def.equivalence, 'fracflow');
+  assert.equal(def.hops.length, 2);
+  const pm = await cliInProcess(['paths', file, '--json', '--limit', '0', '--equivalence', 'pymatgen']);
+  assert.equal(pm.status, 0, pm.stderr);
+  const res = hopsFromJson(pm.stdout);
+  assert.equal(res.equivalence, 'pymatgen');
+  assert.deepEqual(res, JSON.parse(JSON.stringify(findHops(s, { limit: 0, equivalence: 'pymatgen' }))));
+  assert.equal(res.hops.length, 3);
+  const table = await cliInProcess(['paths', file, '--equivalence', 'pymatgen']);
+  assert.match(table.stdout, /^3 of 3 distinct F hops up to 5 Å \(space group P 4\/m m m \(123\), symprec 0\.1 Å, equivalence pymatgen\)/);
+  const bad = await cliInProcess(['paths', file, '--equivalence', 'ddi']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /option '--equivalence <mode>' argument 'ddi' is invalid\. Allowed choices are fracflow, pymatgen/);
+  // A hop list without the field (written before the modes) reads as the default mode's; a wrong one is named.
+  const old = JSON.parse(pm.stdout) as Record<string, unknown>;
+  delete old['equivalence'];
+  assert.equal(hopsFromJson(JSON.stringify(old)).equivalence, 'fracflow');
+  assert.throws(() => hopsFromJson(JSON.stringify({ ...old, equivalence: 'x' })), /hop list: "equivalence" must be "fracflow" or "pymatgen", got "x"/);
 });
 
 test('path-images --idpp [mode]: a bare --idpp is exact, --idpp fast the fast mode (the library result), another word is named', async () => {

@@ -65,6 +65,15 @@ test('fracflow screen --until find_paths: no ranking; export pathways lists one 
   assert.deepEqual(caf2.map((p) => p['hop_index']), [0, 1, 2, 3]);
   assert.ok(Math.abs((caf2[0]!['length'] as number) - 2.73155) < 1e-4);
   assert.equal(caf2[0]!['nsites_777'], 24);
+  assert.ok(rows.every((p) => p['equivalence'] === 'fracflow'));
+  // --equivalence reaches find_paths: the pymatgen mode's rows join the default ones under their own keys.
+  const pm = await screen(['--input', structures, '--db', db, '--out', join(dir, 'out'), '--until', 'find_paths', '--equivalence', 'pymatgen']);
+  assert.equal(pm.status, 0, pm.stderr);
+  assert.match(pm.stdout, /find_paths: 6\/8 done, 2 failed/);
+  const both = runCli(['export', 'pathways', '--db', db, '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const pmRows = both.filter((p) => p['equivalence'] === 'pymatgen');
+  assert.equal(pmRows.length, rows.length, 'the fixture structures have the same pathways in both modes');
+  assert.ok(pmRows.every((p) => String(p['key']).includes('|hops-pymatgen|')));
   const bad = await screen(['--input', structures, '--db', db, '--until', 'dft']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--until.*dft.*find_paths, descriptors, images/s);
@@ -132,6 +141,7 @@ test('fracflow screen: bad options are named with their values', async () => {
     [['--max-sites', '0'], /--max-sites must be a positive integer \(sites per structure\), got "0"/],
     [['--max-file-mb', '1000', '--input', structures], /maxBytes must be at most 536870888 \(512\.0 MiB, the longest text Node\.js can hold\), got 1048576000/],
     [['--mode', 'slow'], /argument 'slow' is invalid\. Allowed choices are fractured, fixed/],
+    [['--equivalence', 'ddi'], /argument 'ddi' is invalid\. Allowed choices are fracflow, pymatgen/],
     [['--input', structures, '--mp-api-key', 'k'], /give either --input or --mp-api \/ --mp-api-key, not both/],
   ];
   for (const [args, re] of cases) {

@@ -51,7 +51,7 @@ export async function buildPathwaysStore(db: string, pathways: number, seed = 1,
     const s = readStructure(TEMPLATE);
     const params = findPathsParams({});
     const input = {
-      key: 'template', structure_id: 'template', content_hash: 'h', formula: 'MgF2', ion: 'F', max_length: params.maxLengthAng, hop_limit: params.limit,
+      key: 'template', structure_id: 'template', content_hash: 'h', formula: 'MgF2', ion: 'F', max_length: params.maxLengthAng, hop_limit: params.limit, equivalence: params.equivalence,
       lattice: f64Bytes(s.lattice), species: s.species.join(' '), frac_coords: f64Bytes(s.frac), oxidation_states: null,
     };
     const tmpl = pathwaysOfRow(input, params);

@@ -30,12 +30,12 @@ const blob = (a: ArrayLike<number>) => new Uint8Array(Float64Array.from(a).buffe
 test('pathwaysOfRow refuses a structure above maxSites with a SiteLimitError naming the count, the limit and the way on', () => {
   const s = readStructure(join(structures, 'CaF2_fluorite_Fm-3m.cif'));
   const row = { key: 'k', ion: 'F', max_length: 5, hop_limit: 5, lattice: blob(s.lattice), species: s.species.join(' '), frac_coords: blob(s.frac), oxidation_states: null };
-  assert.throws(() => pathwaysOfRow(row, { ion: 'F', maxLengthAng: 5, limit: 5, maxSites: 11 }), (e: unknown) => {
+  assert.throws(() => pathwaysOfRow(row, { ion: 'F', maxLengthAng: 5, limit: 5, equivalence: 'fracflow', maxSites: 11 }), (e: unknown) => {
     assert.ok(e instanceof SiteLimitError);
     assert.equal(e.message, 'the structure has 12 sites, more than the limit of 11 sites per structure for the find_paths stage; to analyse it whole, raise the limit with --max-sites 12 (maxSites in the library), then `fracflow requeue find_paths --failed` and screen again');
     return true;
   });
-  assert.equal(pathwaysOfRow(row, { ion: 'F', maxLengthAng: 5, limit: 5, maxSites: 12 }).row['n_hops'], 4);
+  assert.equal(pathwaysOfRow(row, { ion: 'F', maxLengthAng: 5, limit: 5, equivalence: 'fracflow', maxSites: 12 }).row['n_hops'], 4);
   for (const bad of [0, 2.5, -3]) assert.throws(() => findPathsStage({}, { maxSites: bad }), new StageError(`maxSites must be a positive integer (sites per structure), got ${bad}`));
 });
 
@@ -77,7 +77,7 @@ test('regression (default limit applied again after find_paths): a structure abo
     key: 'big|F|5|1|h', find_paths_key: 'big|F|5|1|h', structure_id: 'big', ion: 'F', max_length: 5, hop_limit: 1,
     lattice: blob(s.lattice), species: s.species.join(' '), frac_coords: blob(s.frac), oxidation_states: null,
   };
-  const p = { ion: 'F', maxLengthAng: 5, limit: 1 };
+  const p = { ion: 'F', maxLengthAng: 5, limit: 1, equivalence: 'fracflow' as const };
   assert.throws(() => pathwaysOfRow(row, { ...p, maxSites: DEFAULT_MAX_SITES }), /has 6144 sites, more than the limit of 5000 sites per structure for the find_paths stage/);
   const paths = pathwaysOfRow(row, { ...p, maxSites: 6144 });
   assert.equal(paths.row['sanitized_nsites'], 3);

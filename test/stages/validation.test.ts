@@ -14,7 +14,7 @@ import { readStructure } from '../../src/structure/io.js';
 import { StageError } from '../../src/stage-kit/stage.js';
 import { pathwaysOfRow, screenParams, structureFromColumns, mapRows, findPathsStage } from '../../src/stages/pathways.js';
 import { openSql } from '../../src/store/sqlite/diffusion.js';
-import { descriptorsOfRow } from '../../src/stages/descriptors.js';
+import { descriptorsOfRow, descriptorsStage } from '../../src/stages/descriptors.js';
 import { imagesOfRow, imagesParams, imagesStage, pathwayFolderName } from '../../src/stages/images.js';
 import { fileSourceId, recordSourceId } from '../../src/workflow/import.js';
 import { createStructure } from '../../src/structure/structure.js';
@@ -36,13 +36,15 @@ function caf2Row(extra: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 test('screenParams: defaults, and each bad parameter named with its value', () => {
-  assert.deepEqual(screenParams(), { ion: 'F', maxLengthAng: 5, limit: 5 });
-  assert.deepEqual(screenParams({ ion: 'Li+', maxLengthAng: 4.5, limit: 0 }), { ion: 'Li', maxLengthAng: 4.5, limit: 0 });
+  assert.deepEqual(screenParams(), { ion: 'F', maxLengthAng: 5, limit: 5, equivalence: 'fracflow' });
+  assert.deepEqual(screenParams({ ion: 'Li+', maxLengthAng: 4.5, limit: 0, equivalence: 'pymatgen' }), { ion: 'Li', maxLengthAng: 4.5, limit: 0, equivalence: 'pymatgen' });
   assert.throws(() => screenParams({ ion: 'fluorine' }), new StageError('ion must be an element symbol such as F or Li, got "fluorine"'));
   assert.throws(() => screenParams({ maxLengthAng: -1 }), new StageError('maxLengthAng must be a positive number, got -1'));
   assert.throws(() => screenParams({ maxLengthAng: NaN }), new StageError('maxLengthAng must be a positive number, got null'));
   assert.throws(() => screenParams({ limit: 2.5 }), new StageError('limit must be a non-negative integer, got 2.5'));
   assert.throws(() => findPathsStage({ limit: -1 }), /limit must be a non-negative integer, got -1/);
+  assert.throws(() => screenParams({ equivalence: 'ddi' as 'pymatgen' }), new StageError(`equivalence must be 'fracflow' or 'pymatgen', got "ddi"`));
+  assert.throws(() => descriptorsStage('exact', { equivalence: 'x' as 'pymatgen' }), new StageError(`equivalence must be 'fracflow' or 'pymatgen', got "x"`));
 });
 
 test('imagesParams and screenStages: bad output folder, supercell length and worker count are named', () => {
@@ -107,8 +109,8 @@ test('mapRows: a row that throws names its structure; rows already computed are 
   assert.equal(calls, 3, 'a and b once each, then the failing row');
 });
 
-const FP = { ion: 'F', maxLengthAng: 5, limit: 5, maxSites: 5000 };
-const DP = { ion: 'F', maxLengthAng: 5, limit: 5, idpp: 'exact' as const };
+const FP = { ion: 'F', maxLengthAng: 5, limit: 5, equivalence: 'fracflow' as const, maxSites: 5000 };
+const DP = { ion: 'F', maxLengthAng: 5, limit: 5, equivalence: 'fracflow' as const, idpp: 'exact' as const };
 
 test('pathwaysOfRow: CaF2 conventional cell -> primitive, 4 hops, nsites_777 24, one pathways row per hop carrying the sanitised cell and the hop list; descriptors and images take them as they are', () => {
   const { row: p, pathways } = pathwaysOfRow(caf2Row(), FP);

@@ -1,8 +1,9 @@
 /**
- * Crystal symmetry through moyo (src/structure/symmetry.ts): space groups against pymatgen's
- * SpacegroupAnalyzer(symprec=0.1) on every reference structure (one listed difference), operations
- * that really map the input cell onto itself, classes in pymatgen's order, site permutations,
- * primitive reduction, synchronous initialisation in a worker thread, and the error messages.
+ * Crystal symmetry (src/structure/symmetry.ts): space groups against pymatgen's
+ * SpacegroupAnalyzer(symprec=0.1) on every reference structure, operations that really map the input
+ * cell onto itself, classes in pymatgen's order, site permutations, primitive reduction, synchronous
+ * initialisation of moyo in a worker thread, and the error messages. (Agreement with spglib over every
+ * bundled structure: test/structure/spglib-agreement.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,15 +11,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { primitiveReduction, sitePermutations, symmetry, type SymmetryInfo } from '../../src/structure/symmetry.js';
+import { identifySpaceGroup, moyoSymmetry, primitiveReduction, sitePermutations, symmetry, type SymmetryInfo } from '../../src/structure/symmetry.js';
+import { searchOperations } from '../../src/structure/symops.js';
 import { createStructure, type Structure } from '../../src/structure/structure.js';
 import { det3, fracToCart, mul3 } from '../../src/structure/lattice.js';
 import { referenceDir, referenceRecords, referenceStructure } from '../helpers/reference.js';
 
 const spacegroups = JSON.parse(readFileSync(join(referenceDir, 'paths', 'spacegroups.json'), 'utf8')) as Record<string, [string, number]>;
-// pymatgen passes angle_tolerance = 5° to spglib; moyo-wasm has no angle tolerance, so the 0.5°-tilted
-// lattice of pymatgen's bundled LiFePO4 stays monoclinic (see test/fixtures/reference/paths/exceptions.json).
-const KNOWN: Record<string, number> = { pmg_LiFePO4: 14 };
 const records = referenceRecords().filter((r) => r.n_sites <= 100 && spacegroups[r.id]);
 
 function checkOperations(s: Structure, sym: SymmetryInfo, label: string): void {
@@ -31,12 +30,21 @@ function checkOperations(s: Structure, sym: SymmetryInfo, label: string): void {
   }
 }
 
-test('space groups agree with pymatgen on every reference structure except the listed one', () => {
+test('space groups agree with pymatgen on every reference structure', () => {
   assert.ok(records.length >= 60);
   for (const r of records) {
     const sym = symmetry(referenceStructure(r));
-    assert.equal(sym.number, KNOWN[r.id] ?? spacegroups[r.id]![1], r.id);
+    assert.equal(sym.number, spacegroups[r.id]![1], r.id);
   }
+});
+
+test('angle tolerance 5° (pymatgen\'s): the 0.5°-tilted lattice of pymatgen\'s LiFePO4 is orthorhombic, Pnma with Li on 4a', () => {
+  // moyo has no angle tolerance; its symprec-driven angle test kept this lattice monoclinic (P2_1/c,
+  // Li on 2a + 2b), and the hop search then split the 4.74 Å Li hop in two.
+  const sym = symmetry(referenceStructure(referenceRecords().find((r) => r.id === 'pmg_LiFePO4')!));
+  assert.equal(sym.number, 62);
+  assert.equal(sym.operationCount, 8);
+  assert.equal(sym.classWyckoffSymbols[0], '4a');
 });
 
 test('operations map the cell onto itself; classes are orbits in pymatgen order', () => {
@@ -132,8 +140,17 @@ test('symmetry errors name the structure, the tolerance and the cause', () => {
   const s = referenceStructure(referenceRecords().find((r) => r.id === 'CaF2')!);
   assert.throws(() => symmetry(s, { symprec: 0 }), /symprec must be a distance in \(0, 1\) Å, got 0/);
   assert.throws(() => symmetry(s, { symprec: 1 }), /symprec must be a distance in \(0, 1\) Å, got 1/);
+  // Two F 0.15 Å apart: moyo gives up; spglib's rules (and so symmetry()) find P4/mmm with both in one orbit.
   const broken = createStructure({ lattice: [3, 0, 0, 0, 3, 0, 0, 0, 3], species: ['F', 'F'], frac: [[0, 0, 0], [0.05, 0, 0]], info: { id: 'two-F' } }, { checkOverlap: false });
-  assert.throws(() => symmetry(broken), /structure two-F: symmetry search failed at symprec 0.1 Å: moyo error/);
+  assert.throws(() => moyoSymmetry(broken), /structure two-F: symmetry search failed at symprec 0.1 Å: moyo error/);
+  assert.equal(symmetry(broken).number, 123);
+  assert.deepEqual(Array.from(symmetry(broken).orbits), [0, 0]);
+  // Operations that are only a subgroup of the cell's symmetry cannot be named: moyo finds more in the symmetrised cell.
+  const prim = referenceStructure(referenceRecords().find((r) => r.id === 'CaF2_prim')!);
+  const ops = searchOperations(prim, 0.1)!;
+  const identityOnly = { ...ops, operationCount: 1, rotations: ops.rotations.slice(0, 9), translations: ops.translations.slice(0, 3), perm: ops.perm.slice(0, 3) };
+  assert.deepEqual(Array.from(identityOnly.rotations), [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  assert.throws(() => identifySpaceGroup(prim, identityOnly), /structure CaF2_prim: moyo finds 48 operations in the cell symmetrised with the 1 found at 0.1 Å; the space group cannot be named/);
   const approx = referenceStructure(referenceRecords().find((r) => r.id === 'pmg_TlBiSe2')!);
   const sym = symmetry(approx);
   assert.throws(() => sitePermutations(approx, sym, 1e-6), /structure pmg_TlBiSe2: symmetry operation \d+ maps site \d+ \(\w+\) onto no site within 0.000001 Å/);

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { basename } from 'node:path';
 import { formatOption, loadStructure, positiveNumber, type ReadOpts } from '../common.js';
-import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG } from '../../analysis/pathfinder.js';
+import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, type HopEquivalence } from '../../analysis/pathfinder.js';
+import { equivalenceOption } from './paths.js';
 import { pathwayDescriptors, type PathwayDescriptors } from '../../analysis/descriptors.js';
 import { formatTable } from '../table.js';
 import { addLargeInputOptions, progressLines, type LargeInputOpts } from '../progress.js';
@@ -49,11 +50,12 @@ export function register(program: Command): void {
     .option('--limit <n>', 'keep the n shortest distinct hops (0 = all)', nonNegativeInteger('--limit'), DEFAULT_HOP_LIMIT)
     .option('--supercell-min <angstrom>', 'supercell rule length for the images (floor(L / a_i) + 1 per axis), Å', positiveNumber('--supercell-min'), 7)
     .option('--no-sanitize', 'keep the given cell (default: primitive, LLL-reduced, wrapped)')
+    .addOption(equivalenceOption())
     .addOption(new Option('--idpp <mode>', 'IDPP of the images: exact (pymatgen\'s IDPPSolver, the DDI numbers) or fast (converged L-BFGS, independent of cell setting and format)').choices([...IDPP_MODES]).default('exact'))
     .addOption(formatOption())
     .option('--allow-left-handed', 'accept a lattice with negative determinant')
     .option('--json', 'one JSON object per pathway per line (snake_case columns)'))
-    .action((file: string, opts: ReadOpts & LargeInputOpts & { ion: string; maxLength: number; limit: number; supercellMin: number; sanitize: boolean; idpp: IdppMode; json?: boolean }) => {
+    .action((file: string, opts: ReadOpts & LargeInputOpts & { ion: string; maxLength: number; limit: number; supercellMin: number; sanitize: boolean; equivalence: HopEquivalence; idpp: IdppMode; json?: boolean }) => {
       const s = loadStructure(file, opts);
       const progress = progressLines('descriptors', opts.progress ? opts.progressAfter : null);
       const rows = pathwayDescriptors(s, {
@@ -63,6 +65,7 @@ export function register(program: Command): void {
         sanitize: opts.sanitize,
         supercellMinLengthAng: opts.supercellMin,
         maxSites: opts.maxSites,
+        equivalence: opts.equivalence,
         onProgress: progress.onProgress,
         idpp: opts.idpp,
       });
@@ -79,8 +82,9 @@ export function register(program: Command): void {
       );
       const first = rows[0];
       const lines = [
-        `${id}: ${rows.length} ${opts.ion} pathways up to ${opts.maxLength} Å` +
-          (first ? ` (percolation 1D/2D/3D at ${[first.percolation_1d, first.percolation_2d, first.percolation_3d].map((x) => num(x, 4)).join('/')} Å; oxidation states: ${first.oxidation_method ?? 'none'})` : ''),
+        `${id}: ${rows.length} ${opts.ion} pathways up to ${opts.maxLength} Å (equivalence ${opts.equivalence}` +
+          (first ? `; percolation 1D/2D/3D at ${[first.percolation_1d, first.percolation_2d, first.percolation_3d].map((x) => num(x, 4)).join('/')} Å; oxidation states: ${first.oxidation_method ?? 'none'}` : '') +
+          ')',
         formatTable(['#', 'length (Å)', 'mult', 'nsites 7/10/12', 'oxi', 'dim', 'dim cum', 'dim cumE', 'ewald', 'overlap cat', 'overlap an'], rows.map(tableRow)),
         ...(reasons.length ? ['null values:', ...reasons] : []),
       ];

@@ -11,7 +11,7 @@ import { formatOption, loadStructure, positiveNumber, type ReadOpts } from '../c
 import { STRUCTURE_FORMATS, type StructureFormat } from '../../structure/io.js';
 import { writeStructure } from '../../structure/io.js';
 import { DEFAULT_SYMPREC } from '../../structure/symmetry.js';
-import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, findHops, type FindHopsOptions } from '../../analysis/pathfinder.js';
+import { DEFAULT_HOP_LIMIT, DEFAULT_MAX_LENGTH_ANG, HOP_EQUIVALENCES, findHops, type FindHopsOptions, type HopEquivalence } from '../../analysis/pathfinder.js';
 import { hopImages, hopsToJson, imagesToExtxyz, imagesToOverlayCif } from '../../analysis/hop-images.js';
 import { formatTable } from '../table.js';
 import { symprecOption } from './symmetry.js';
@@ -38,13 +38,14 @@ interface HopOpts extends LargeInputOpts {
   maxLength?: number;
   auto?: '1d' | '>1d';
   symprec: number;
+  equivalence: HopEquivalence;
 }
 
 function hopOptions(o: HopOpts, limit: number): FindHopsOptions {
   if (o.auto !== undefined && o.maxLength !== undefined) {
     throw new InvalidArgumentError(`give either --max-length (${o.maxLength}) or --auto (${o.auto}), not both`);
   }
-  const common = { ion: o.ion, limit, symprec: o.symprec, maxSites: o.maxSites };
+  const common = { ion: o.ion, limit, symprec: o.symprec, maxSites: o.maxSites, equivalence: o.equivalence };
   return o.auto !== undefined ? { ...common, auto: o.auto } : { ...common, maxLengthAng: o.maxLength ?? DEFAULT_MAX_LENGTH_ANG };
 }
 
@@ -55,8 +56,19 @@ function addHopOptions(cmd: Command): Command {
       .option('--max-length <angstrom>', `maximum hop length, Å (default ${DEFAULT_MAX_LENGTH_ANG})`, positiveNumber('--max-length'))
       .addOption(new Option('--auto <mode>', "automatic maximum length (DistinctPathFinder's perc_mode)").choices(['1d', '>1d']))
       .option('--symprec <angstrom>', 'symmetry tolerance, Å', symprecOption, DEFAULT_SYMPREC)
+      .addOption(equivalenceOption())
       .option('--allow-left-handed', 'accept a lattice with negative determinant'),
   );
+}
+
+/**
+ * `--equivalence fracflow|pymatgen`: which hops are distinct (findHops' `equivalence`). `fracflow`
+ * merges the members of a symmetry orbit; `pymatgen` lists DistinctPathFinder's hops (the DDI set).
+ */
+export function equivalenceOption(): Option {
+  return new Option('--equivalence <mode>', 'hop equivalence: fracflow merges every member of a symmetry orbit; pymatgen lists DistinctPathFinder\'s hops (the DDI pathway set)')
+    .choices([...HOP_EQUIVALENCES])
+    .default('fracflow');
 }
 
 export function register(program: Command): void {
@@ -84,7 +96,7 @@ export function register(program: Command): void {
       }
       const f3 = (v: number[]) => v.map((x) => x.toFixed(4)).join(' ');
       const lines = [
-        `${res.hops.length} of ${res.distinctCount} distinct ${res.ion} hops up to ${res.maxLengthAng} Å (space group ${res.spaceGroup.symbol} (${res.spaceGroup.number}), symprec ${res.symprec} Å)`,
+        `${res.hops.length} of ${res.distinctCount} distinct ${res.ion} hops up to ${res.maxLengthAng} Å (space group ${res.spaceGroup.symbol} (${res.spaceGroup.number}), symprec ${res.symprec} Å, equivalence ${res.equivalence})`,
         formatTable(
           ['#', 'length (Å)', 'from', 'to', 'Wyckoff', 'mult', 'start (frac)', 'end (frac)'],
           res.hops.map((h) => [String(h.index), h.lengthAng.toFixed(6), String(h.startSite), String(h.endSite), `${h.startWyckoff}-${h.endWyckoff}`, String(h.multiplicity), f3(h.startFrac), f3(h.endFrac)]),

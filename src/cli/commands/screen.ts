@@ -21,6 +21,8 @@ import { SignalStop } from '../signals.js';
 import { DEFAULT_MAX_SITES } from '../../analysis/site-limit.js';
 import { DEFAULT_READ_LIMITS, MIB } from '../../structure/limits.js';
 import { maxSitesOption } from '../progress.js';
+import { equivalenceOption } from './paths.js';
+import type { HopEquivalence } from '../../analysis/pathfinder.js';
 
 interface ScreenOpts {
   input?: string[];
@@ -47,6 +49,7 @@ interface ScreenOpts {
   maxFileMb?: number;
   idpp: IdppMode;
   seedOnly?: boolean;
+  equivalence: HopEquivalence;
 }
 
 function integer(name: string, min: number) {
@@ -95,6 +98,7 @@ export function register(program: Command): void {
     .option('--ion <element>', 'migrating element', ionOption, DEFAULT_SCREEN_PARAMS.ion)
     .option('--max-length <angstrom>', 'maximum hop length, Å', positiveNumber('--max-length'), DEFAULT_SCREEN_PARAMS.maxLengthAng)
     .option('--limit <n>', 'distinct hops kept per structure (0 = all)', integer('--limit', 0), DEFAULT_SCREEN_PARAMS.limit)
+    .addOption(equivalenceOption().default(DEFAULT_SCREEN_PARAMS.equivalence))
     .addOption(dbOption())
     .option('--out <dir>', 'output folder (images/ per pathway, checkpoint/)', 'screen-out')
     .addOption(new Option('--mode <mode>', 'architecture: fractured (stage tables, ranked queues) or fixed (one structure depth-first)').choices(['fractured', 'fixed']).default('fractured'))
@@ -133,7 +137,7 @@ export function register(program: Command): void {
         r = await runScreen({
           db: opts.db, source, ion: opts.ion, maxLengthAng: opts.maxLength, limit: opts.limit, outDir: opts.out, mode: opts.mode,
           workers: opts.workers, cpuBudget: opts.cpuBudget, supercellMinLengthAng: opts.supercellMin, top: opts.top, progress: opts.progress, progressEverySec: opts.progressEvery,
-          until: opts.until, maxSites: opts.maxSites, idpp: opts.idpp,
+          until: opts.until, maxSites: opts.maxSites, idpp: opts.idpp, equivalence: opts.equivalence,
           limits: { maxSites: Math.max(DEFAULT_READ_LIMITS.maxSites, opts.maxSites), maxBytes: opts.maxFileMb === undefined ? undefined : opts.maxFileMb * MIB },
           signal: stop.signal, onEngine: (e) => (signals.hardStop = () => e.abandon()),
         });

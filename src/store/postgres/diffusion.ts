@@ -140,9 +140,9 @@ export class PgDiffusionStore implements DiffusionStore {
                 d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
            FROM images i JOIN descriptors d ON d.key = i.key
            JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
-          WHERE d.ion = @ion AND d.max_length = @maxLength AND d.hop_limit = @limit AND d.idpp = @idpp
+          WHERE d.ion = @ion AND d.max_length = @maxLength AND d.hop_limit = @limit AND d.equivalence = @equivalence AND d.idpp = @idpp
           ORDER BY i.priority DESC, i.id LIMIT @n`,
-        { ion: p.ion, maxLength: p.maxLengthAng, limit: p.limit, idpp: p.idpp, n },
+        { ion: p.ion, maxLength: p.maxLengthAng, limit: p.limit, equivalence: p.equivalence, idpp: p.idpp, n },
       );
     });
   }

@@ -212,8 +212,8 @@ export class Store {
 
   /**
    * The top `n` pathways of a screen by the images stage's priority (ewald_energy ascending, then
-   * nsites_777), with their descriptors: those of the parameters (ion, maxLength, limit) and IDPP mode
-   * given. Rows of structures re-imported since with other content are left out (their keys carry the
+   * nsites_777), with their descriptors: those of the parameters (ion, maxLength, limit, hop
+   * equivalence) and IDPP mode given. Rows of structures re-imported since with other content are left out (their keys carry the
    * old content hash).
    */
   topPathways(p: RankingParams, n: number): RankedPathway[] {
@@ -224,9 +224,9 @@ export class Store {
               d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, i.out_dir
          FROM images i JOIN descriptors d ON d.key = i.key
          JOIN structures s ON s.source_id = d.structure_id AND s.content_hash = d.content_hash
-        WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ? AND d.idpp = ?
+        WHERE d.ion = ? AND d.max_length = ? AND d.hop_limit = ? AND d.equivalence = ? AND d.idpp = ?
         ORDER BY i.priority DESC, i.id LIMIT ?`,
-      [p.ion, p.maxLengthAng, p.limit, p.idpp, n],
+      [p.ion, p.maxLengthAng, p.limit, p.equivalence, p.idpp, n],
     );
   }
 
