@@ -191,7 +191,7 @@ for (const make of BACKENDS) {
       assert.deepEqual(JSON.parse(p['params'] as string), { cutoffs: { yMax: 100 } });
       await store.submit('plus_one', 'k2', 40);
       assert.deepEqual((await queue(store, 'plus_one').claim('B', 2, 50)).keys, ['k2', 'k6']);
-      assert.deepEqual(await store.scale('plus_one', 4, 60), { from: 1, to: 4 });
+      assert.deepEqual(await store.scale('plus_one', 4, 60), { from: 1, to: 4, workers: [] });
       assert.deepEqual((await store.control(['plus_one']))[0]!.workers, 4);
       await assert.rejects(store.scale('cube', 2), /no stage named "cube" in this store \(stages: square, plus_one\)/);
       await assert.rejects(store.submit('plus_one', 'k2'), /stage plus_one: key "k2" is running; only pending or failed rows can be submitted/);
