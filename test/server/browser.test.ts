@@ -150,7 +150,8 @@ test('structure page: fluorite lists its four F hops with their dimensionalities
   const rows = (await page.evaluate(`[...document.querySelectorAll('#hops tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))`)) as string[][];
   assert.equal(rows.length, 4, 'fluorite has 4 distinct F hops ≤ 5 Å');
   assert.equal(rows[0]![1], '2.7315');
-  assert.equal(rows[0]![4], '3', 'the shortest hop percolates in 3-D');
+  assert.equal(rows[0]![3], 'exact', 'the IDPP mode of the descriptors shown');
+  assert.equal(rows[0]![5], '3', 'the shortest hop percolates in 3-D');
   assert.equal(await page.evaluate(`document.querySelectorAll('#percolation tbody tr').length`), 3);
 });
 

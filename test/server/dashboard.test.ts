@@ -147,7 +147,7 @@ test('controls: refused when the dashboard is read-only, without the token and w
     }
     const okr = await scale(d.url, { 'x-fracflow-token': d.token! });
     assert.equal(okr.status, 200);
-    assert.deepEqual(await okr.json(), { from: 1, to: 3 });
+    assert.deepEqual(await okr.json(), { from: 1, to: 3, workers: [] });
     assert.equal(await workers(), 3);
     const badPriority = await fetch(`${d.url}/api/control/priority`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fracflow-token': d.token! }, body: JSON.stringify({ stage: 'images', priority: 'length; DROP TABLE images' }) });
     assert.equal(badPriority.status, 400, 'the store refuses an expression outside the portable subset');
