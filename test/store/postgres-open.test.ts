@@ -9,6 +9,7 @@ import pg from 'pg';
 import { openQueue, openQueueStore, openStores } from '../../src/store/index.js';
 import { describeLocation, parseLocation, redactUrl, resolveDb, scrub } from '../../src/store/location.js';
 import { skipWithoutPostgres, startPostgres, type PgServer } from '../support/postgres.js';
+import { PG_LATEST_MIGRATION } from '../../src/store/postgres/migrations.js';
 
 test('a location is an SQLite path or a PostgreSQL URL; what is shown never holds the password', () => {
   assert.deepEqual(parseLocation('runs/a.db'), { kind: 'sqlite', path: 'runs/a.db' });
@@ -37,7 +38,7 @@ test('PostgreSQL: a database that is not a fracflow store, an older one read-onl
   await assert.rejects(openQueue(empty, { readonly: true }), (e: Error) => e.message === `store ${shown}: not a fracflow store (no schema_migrations table)`);
   // The engine's tables only (a queue opened for writing): the workflow's store, read-only, lacks migration 1.
   await (await openQueue(empty)).close();
-  await assert.rejects(openStores(empty, { readonly: true }), (e: Error) => e.message.startsWith(`store ${shown}: schema version 5 is older than this fracflow's (it lacks migration 1, structures); run a command that writes to the store`));
+  await assert.rejects(openStores(empty, { readonly: true }), (e: Error) => e.message.startsWith(`store ${shown}: schema version ${PG_LATEST_MIGRATION} is older than this fracflow's (it lacks migration 1, structures); run a command that writes to the store`));
   const stores = await openStores(empty);
   assert.equal(await stores.structureCount(), 0);
   await stores.close();
@@ -46,6 +47,6 @@ test('PostgreSQL: a database that is not a fracflow store, an older one read-onl
   await c.query("INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')");
   await c.end();
   for (const readonly of [false, true]) {
-    await assert.rejects(openQueue(empty, { readonly }), (e: Error & { code?: string }) => e.code === 'FRACFLOW_NEW_SCHEMA' && e.message.startsWith(`store ${shown}: it has migration 99 (from the future), newer than this fracflow's 5`));
+    await assert.rejects(openQueue(empty, { readonly }), (e: Error & { code?: string }) => e.code === 'FRACFLOW_NEW_SCHEMA' && e.message.startsWith(`store ${shown}: it has migration 99 (from the future), newer than this fracflow's ${PG_LATEST_MIGRATION}`));
   }
 });
