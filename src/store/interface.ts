@@ -324,7 +324,7 @@ export interface QueueStore {
    * by `scale`), or null when it is not registered (any more: a `reset`).
    */
   heartbeatWorker(id: string, rowsDone: number, now?: number): Promise<{ threads: number } | null>;
-  deregisterWorker(id: string): Promise<void>;
+  deregisterWorker(id: string, now?: number): Promise<void>;
   /** Registered workers (of one stage, or all), oldest first, stale ones marked. */
   workers(stage?: string, now?: number): Promise<WorkerRecord[]>;
   /** Record a submitted batch job (and an event). */

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { openStore, SqliteDiffusionStore } from '../../src/store/sqlite/diffusion.js';
 import { StageError } from '../../src/stage-kit/stage.js';
 import { runScreen, topPathways } from '../../src/workflow/screen.js';
 import { findPathsStage, structurePathways } from '../../src/stages/pathways.js';
@@ -67,8 +67,9 @@ test('screen --equivalence pymatgen: keyed and parameterised apart from the defa
       }
       assert.ok(def.top.length > 0 && def.top.every((r) => !isPm(r.key)));
       assert.ok(pm.top.length > 0 && pm.top.every((r) => isPm(r.key)));
-      assert.deepEqual(topPathways(store, { equivalence: 'pymatgen' }, 100).map((r) => r.key), pm.top.map((r) => r.key));
-      assert.deepEqual(topPathways(store, {}, 100).map((r) => r.key), again.top.map((r) => r.key));
+      const ranked = new SqliteDiffusionStore(store);
+      assert.deepEqual((await topPathways(ranked, { equivalence: 'pymatgen' }, 100)).map((r) => r.key), pm.top.map((r) => r.key));
+      assert.deepEqual((await topPathways(ranked, {}, 100)).map((r) => r.key), again.top.map((r) => r.key));
     } finally {
       store.close();
     }
