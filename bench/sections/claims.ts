@@ -35,11 +35,16 @@ export function section(): string[] {
   for (const x of r.results) out.push(`| ${x.store === 'postgres' ? 'PostgreSQL' : 'SQLite file'} | ${x.workers} | ${f(x.rows_per_s, 0)} | ${f(x.exchange_median_ms, 2)} | ${f(x.exchange_p99_ms, 2)} | ${x.exchanges} | ${x.load_average[0]!.toFixed(1)} |`);
   out.push('');
   const pg16 = r.results.find((x) => x.store === 'postgres' && x.workers === 16);
-  const pgMed = r.results.filter((x) => x.store === 'postgres').map((x) => x.exchange_median_ms);
+  const pgRuns = r.results.filter((x) => x.store === 'postgres');
+  const pgMed = pgRuns.map((x) => x.exchange_median_ms);
+  const metWith = pgRuns.filter((x) => x.exchange_median_ms <= 5).map((x) => x.workers);
+  const verdict = pgMed.length === 0 ? 'not measured' : metWith.length === pgRuns.length ? 'met' : metWith.length ? `met with ${metWith.join(', ')} worker${metWith.length === 1 && metWith[0] === 1 ? '' : 's'}, **not met** with ${pgRuns.filter((x) => x.exchange_median_ms > 5).map((x) => x.workers).join(', ')} here` : '**not met** at any worker count here';
   out.push('### Against the targets', '');
   out.push(`- ≥ 5,000 claimed-and-completed rows/s with 16 workers in batches: ${pg16 ? `${f(pg16.rows_per_s, 0)} rows/s on PostgreSQL — ${pg16.rows_per_s >= 5000 ? 'met' : '**not met** here'}` : 'not measured'}.`);
-  out.push(`- Overhead per 64-row batch ≤ 5 ms: PostgreSQL exchange median ${pgMed.length ? pgMed.map((x) => f(x, 2)).join(' / ') : '–'} ms with 1 / 4 / 16 workers — ${pgMed.length && pgMed.every((x) => x <= 5) ? 'met' : '**not met** at every worker count here'}. ` +
-    'With 16 processes on 2 cores, each exchange also waits for a core: the p99 there is mostly the scheduler of the operating system, not the store.');
+  out.push(`- Overhead per 64-row batch ≤ 5 ms: PostgreSQL exchange median ${pgMed.length ? pgMed.map((x) => f(x, 2)).join(' / ') : '–'} ms with ${pgRuns.map((x) => x.workers).join(' / ')} workers — ${verdict}. ` +
+    'With several processes on 2 cores, each exchange also waits for a core (and for the server\'s backend to get one): the latency there is mostly the scheduler of the operating system, not the store. ' +
+    'An exchange without downstream admission is one statement run as its own transaction (one round trip: each batch\'s guarded completion and history rows and the next claim as CTEs), where it was four (BEGIN, complete, claim, COMMIT); ' +
+    'and a bulk enqueue or admission (1,000 rows or more) refreshes the table\'s planner statistics — without them, in a table just filled, the planner answered each claim by sorting every pending row (30 ms per 64-row claim with 13,600 pending, against ~1–2 ms through the queue index), which was most of the 10.8 ms median measured before.');
   out.push('');
   return out;
 }

@@ -15,7 +15,7 @@
  */
 import type { Claim, ClaimRequest } from '../store/interface.js';
 import type { RunCore } from './core.js';
-import { sleep, type ClockTimer } from './clock.js';
+import { sleep, systemClock, type ClockTimer } from './clock.js';
 import type { BatchPool } from './runner.js';
 import { endedWithThread, inQuarantine, isolateSuspects, messageOf, type Inflight, type Runtime } from './runtime.js';
 import type { TaskResult } from './worker.js';
@@ -31,6 +31,14 @@ import type { TaskResult } from './worker.js';
  */
 export const TASKS_PER_THREAD = 3;
 export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
+
+/**
+ * How long the store's lease of a running batch outlasts the holder's own deadline for it (ms): half
+ * the lease, at most 30 s (see `start`). A holder that died loses its rows after the lease and this.
+ */
+export function leaseGraceMs(leaseMs: number): number {
+  return Math.min(Math.round(leaseMs / 2), 30_000);
+}
 
 let taskSeq = 0;
 
@@ -69,6 +77,12 @@ export class FracturedScheduler {
   private limitEnded: 'max-rows' | 'idle' | null = null;
   /** Rows of the finished batches a flush is writing. */
   private writingRows = 0;
+  /** When the last claim was sent (epoch ms): a NOTIFY after it is new work for an idle wait. */
+  private lookedAt = 0;
+  /** Did the last claim take rows? */
+  private claimedLast = false;
+  /** Was the tick running now brought forward by the store's wake-up (see scheduleTick)? */
+  private wokeLast = false;
 
   constructor(core: RunCore, o: FracturedOptions) {
     this.core = core;
@@ -93,6 +107,8 @@ export class FracturedScheduler {
     const onAbort = () => this.stop();
     if (this.o.signal?.aborted) onAbort();
     this.o.signal?.addEventListener('abort', onAbort, { once: true });
+    // Listening starts before the first claim (PostgreSQL): rows that arrive after it wake an idle wait.
+    if (clock === systemClock) await this.core.store.waitForWork(this.rts.map((rt) => rt.stage.name), 0).catch((e: unknown) => this.core.logger.warn(`waiting for work: ${messageOf(e)}`));
     const tActive = clock.elapsed();
     try {
       this.scheduleTick(0);
@@ -181,7 +197,11 @@ export class FracturedScheduler {
 
   /** Claim what the pools have room for (outside a flush: after a broadening, on a tick, after a lost batch). */
   private async pump(): Promise<void> {
-    const r = await this.core.serial(() => this.core.write([], this.requests()));
+    const r = await this.core.serial(() => {
+      this.lookedAt = Date.now();
+      return this.core.write([], this.requests());
+    });
+    this.claimedLast = r.claims.length > 0;
     this.startClaims(r.claims);
   }
 
@@ -210,7 +230,13 @@ export class FracturedScheduler {
     const began = new BigInt64Array(new SharedArrayBuffer(8));
     // The lease runs from the claim while the batch waits (behind another batch in its thread, or in
     // the pool's queue) and from its start once it has begun: checked every half lease, the store's
-    // lease renewed each time, so a sweep never takes back a batch that is only waiting.
+    // lease renewed each time, so a sweep never takes back a batch that is only waiting. The store's
+    // lease reaches past this process's own deadline by a grace period: the holder ends a batch that
+    // ran past its lease itself (a death with its cause), and a sweep — this process's own tick, or
+    // another process — that saw the store's lease end at the same moment would take the rows back
+    // while the batch is still in flight here, and they would be claimed again (by this very holder)
+    // before the holder's own check ends the old batch and, with it, the new claim.
+    const grace = leaseGraceMs(lease);
     const clock = this.core.clock;
     let timer: ClockTimer;
     const check = () => {
@@ -218,7 +244,7 @@ export class FracturedScheduler {
       const t0 = Number(Atomics.load(began, 0));
       const now = clock.now();
       if (t0 === 0 || now < t0 + lease) {
-        this.core.serial(() => this.core.store.renew(rt.stage.name, this.core.holder, claim.ids, t0 === 0 ? now + lease : t0 + lease)).catch((e) => {
+        this.core.serial(() => this.core.store.renew(rt.stage.name, this.core.holder, claim.ids, (t0 === 0 ? now + lease : t0 + lease) + grace)).catch((e) => {
           // The next check tries again; a lease that runs out meanwhile makes the rows a death, not a loss.
           this.core.logger.warn(`stage ${rt.stage.name}: could not renew the lease of ${claim.ids.length} rows (${messageOf(e)}); retrying at the next check`);
         });
@@ -279,7 +305,11 @@ export class FracturedScheduler {
       const batch = this.core.pending.splice(0);
       // Rows being written are still in hand for maxRows until the report counts them.
       this.writingRows = batch.reduce((n, d) => n + d.claim.ids.length, 0);
-      const r = await this.core.serial(() => this.core.write(batch, this.requests())).finally(() => (this.writingRows = 0));
+      const r = await this.core.serial(() => {
+        this.lookedAt = Date.now();
+        return this.core.write(batch, this.requests());
+      }).finally(() => (this.writingRows = 0));
+      this.claimedLast = r.claims.length > 0;
       this.startClaims(r.claims);
     } catch (e) {
       this.fail(e);
@@ -290,12 +320,42 @@ export class FracturedScheduler {
     await this.checkDone();
   }
 
-  private scheduleTick(delay = this.o.tickMs): void {
-    this.tickTimer = this.core.clock.setTimer(() => void this.tick(), delay);
+  /**
+   * The next tick in `delay` ms — or sooner, when the engine is idle (nothing in flight or waiting to
+   * be written) and the store says work arrived for one of its stages (PostgreSQL: a NOTIFY from
+   * another process's commit; SQLite: a look at the queues), so idle workers wake on new rows instead
+   * of polling fast.
+   */
+  private scheduleTick(delay = this.o.tickMs, noWait = false): void {
+    let fired = false;
+    const go = () => {
+      if (fired || this.over) return;
+      fired = true;
+      this.core.clock.clearTimer(this.tickTimer);
+      void this.tick();
+    };
+    this.tickTimer = this.core.clock.setTimer(go, delay);
+    // Only on the machine's clock (a simulated run's time is not the store's), only when idle, and
+    // not again right after a wake-up that found nothing to claim (rows ready that this run does not
+    // take — a share used up, a row in quarantine behind another — would otherwise wake it at once,
+    // again and again): the timer alone brings the next tick then.
+    const idle = delay > 0 && this.core.clock === systemClock && !this.stopping && this.core.pending.length === 0 && this.rts.every((rt) => rt.inflight.size === 0);
+    const stages = this.rts.filter((rt) => !rt.halted && rt.workers > 0).map((rt) => rt.stage.name);
+    if (idle && stages.length > 0 && !noWait) {
+      this.core.store.waitForWork(stages, delay, this.lookedAt).then(
+        () => {
+          if (!fired) this.wokeLast = true;
+          go();
+        },
+        // The timer still fires: a failed wait only loses the early wake-up.
+        (e: unknown) => this.core.logger.warn(`waiting for work: ${messageOf(e)}`),
+      );
+    }
   }
 
   /** The control tick, then new claims, progress and the end check; the next tick is set when this one ends. */
   private async tick(): Promise<void> {
+    const woken = this.wokeLast;
     try {
       if (!this.stopping) {
         await this.core.serial(() => this.core.tick((rt, workers) => rt.pool?.resize(Math.max(1, workers))));
@@ -309,7 +369,10 @@ export class FracturedScheduler {
     } catch (e) {
       this.fail(e);
     }
-    if (this.failedWith === null && !this.over) this.scheduleTick();
+    // A tick the store's wake-up brought that found nothing to claim: the next one comes by the timer alone.
+    const noWait = woken && !this.claimedLast;
+    this.wokeLast = false;
+    if (this.failedWith === null && !this.over) this.scheduleTick(this.o.tickMs, noWait);
   }
 
   /** A worker's limit reached: nothing more is claimed; the run ends once nothing is in hand. */

@@ -287,10 +287,12 @@ export interface QueueStore {
   /**
    * Wait until one of `stages` may have new ready rows, at most `timeoutMs`: an idle worker's sleep.
    * PostgreSQL wakes on LISTEN/NOTIFY (admissions, releases, sweeps, requeues and submits notify at
-   * commit); SQLite looks at the queues every few milliseconds. Resolves early or on time, never
+   * commit), and at once when a notification for one of them came at or after `sinceMs` (epoch ms:
+   * when the caller last looked for rows, so that one arriving between that look and this call is not
+   * lost); SQLite looks at the queues every few milliseconds. Resolves early or on time, never
    * rejects for the lack of work; the caller claims afterwards either way.
    */
-  waitForWork(stages: readonly string[], timeoutMs: number): Promise<void>;
+  waitForWork(stages: readonly string[], timeoutMs: number, sinceMs?: number): Promise<void>;
 
   // ---- operator verbs (the commands `status`, `errors`, `requeue`, `submit`, `scale`, `reset`,
   // `cleanup`, `export`, `checkpoint`): they need no stage module, only the registry ----

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine, haltMessage } from '../../src/engine/engine.js';
 import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { openQueue } from '../../src/store/index.js';
 import { scale, setPriority } from '../../src/store/sqlite/ops.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { StagePool } from '../../src/engine/pool.js';
@@ -87,6 +88,58 @@ test('a work function that throws on some rows: those rows fail with the message
     }
   }
   assert.equal(sqlOf(e).get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'error'")!.n, 5 * 2);
+  await e.close();
+});
+
+test('lease ending at the holder\'s own deadline: a sweep at that moment does not take back the hung batch before its holder ends it (one death, not two)', async () => {
+  // Another process sweeps the store every few milliseconds while this engine's batch hangs. Were the
+  // store's lease to end when the holder's own deadline does, the sweep would take the rows back while
+  // the batch is still in flight, the holder would claim them again, and its own end of the old batch
+  // would end the new claim too: two deaths per row.
+  const dir = tmp();
+  const db = join(dir, 'q.db');
+  const flag = join(dir, 'hang.flag');
+  const s = configureStage(hangOnce, { workers: 2, leaseMs: 1000, params: { flag } });
+  const e = await Engine.open({ db, stages: [s], tickMs: 50 });
+  await e.enqueue('hang_once', toyRows(0, 20));
+  const other = await openQueue(db);
+  await other.ensure([s]);
+  let sweeping = true;
+  // How far past a running row's claim its lease in the store reaches, at most (ms), by key.
+  const reach = new Map<string, number>();
+  const first = new Map<string, number>();
+  const sweeper = (async () => {
+    while (sweeping) {
+      await other.sweep('hang_once');
+      for (const l of Buffer.from(await other.exportTable('hang_once', 'json')).toString('utf8').split('\n').filter(Boolean)) {
+        const r = JSON.parse(l) as { key: string; state: string; lease_until: number | null; started_at: number | null };
+        // Its first run only (the rows of the hung batch run again afterwards).
+        if (r.state === 'running' && r.lease_until !== null && r.started_at !== null && (first.get(r.key) ?? r.started_at) === r.started_at) {
+          first.set(r.key, r.started_at);
+          reach.set(r.key, Math.max(reach.get(r.key) ?? 0, r.lease_until - r.started_at));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  })();
+  try {
+    await e.run();
+  } finally {
+    sweeping = false;
+    await sweeper;
+    await other.close();
+  }
+  const rows = sqlOf(e).all<{ state: string; deaths: number }>('SELECT state, deaths FROM hang_once');
+  assert.ok(rows.every((x) => x.state === 'done'));
+  assert.deepEqual(rows.map((x) => x.deaths).sort(), [...Array(15).fill(0), ...Array(5).fill(1)]);
+  const expired = sqlOf(e).all<{ error: string }>("SELECT error FROM engine_attempts WHERE outcome = 'expired'");
+  assert.equal(expired.length, 5);
+  assert.ok(expired.every((x) => /batch ran past its lease \(1000 ms\)/.test(x.error)), JSON.stringify(expired));
+  // The hung batch began at once after its claim: its lease in the store reached past the holder's
+  // deadline (1000 ms from the start) by most of the grace (500 ms).
+  for (const { key } of sqlOf(e).all<{ key: string }>("SELECT key FROM engine_attempts WHERE outcome = 'expired'")) {
+    assert.ok((reach.get(key) ?? 0) >= 1000 + 250, `${key}: the store's lease reached ${reach.get(key)} ms past the claim`);
+  }
   await e.close();
 });
 

@@ -1,7 +1,7 @@
 /**
  * Workers on PostgreSQL survive what a cluster does to them: four `fracflow engine run` processes
- * work one stage; at seeded random moments three of them are killed with SIGKILL (a replacement
- * starts each time) and the PostgreSQL server is restarted (`pg_ctl restart -m fast`: every
+ * work one stage; at seeded random moments three of them, each holding rows at that moment, are
+ * killed with SIGKILL (a replacement starts each time) and the PostgreSQL server is restarted (`pg_ctl restart -m fast`: every
  * connection dropped) in the middle of the run. The survivors ride out the restart (their
  * transactions are run again) and take back the rows of the killed ones: every row ends done exactly
  * once (one `done` attempt), with the right result, and every worker not killed exits 0.
@@ -58,9 +58,18 @@ test('kill -9 of workers at random moments and a PostgreSQL restart mid-run lose
         events.push(`restart at ${mark} rows`);
         server!.restart();
       } else {
-        const live = workers.filter((w) => !w.killed && w.child.exitCode === null);
-        const w = live[Math.floor(rand() * live.length)]!;
-        events.push(`kill -9 pid ${w.child.pid} at ${mark} rows`);
+        // The victim is a worker that holds rows at that moment (one still starting holds none, and
+        // its death would prove nothing): rows running under its pid in the store.
+        let held: typeof workers = [];
+        for (let waited = 0; held.length === 0; waited += 50) {
+          if (waited > 60_000) assert.fail(`no live worker held rows for a minute before the ${what}: ${ctx()}`);
+          const running = Buffer.from(await store.exportTable('slow', 'json')).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { state: string; claimed_by: string | null });
+          const pids = new Set(running.filter((r) => r.state === 'running' && r.claimed_by).map((r) => Number(r.claimed_by!.split(':')[1])));
+          held = workers.filter((w) => !w.killed && w.child.exitCode === null && pids.has(w.child.pid!));
+          if (held.length === 0) await sleep(50);
+        }
+        const w = held[Math.floor(rand() * held.length)]!;
+        events.push(`kill -9 pid ${w.child.pid} (holding rows) at ${mark} rows`);
         w.killed = true;
         w.child.kill('SIGKILL');
         workers.push({ ...start(), killed: false });

@@ -16,6 +16,9 @@ import { cutoffParams, filterSql, inputSql, keySql, prioritySql, toPg, type Stag
 /** The channel NOTIFY announces new pending rows on; the payload is the stage's name. */
 export const WORK_CHANNEL = 'fracflow_work';
 
+/** Rows one admission or enqueue inserts from which it refreshes the table's planner statistics. */
+const ANALYZE_AFTER_ROWS = 1000;
+
 function hashInputs(values: readonly unknown[]): string {
   const h = createHash('sha256');
   for (const v of values) {
@@ -88,6 +91,12 @@ async function insertRows(tx: PgTx, plan: StagePlan, priority: PrioritySpec, key
   }
   if (!fn && ids.length > 0 && priority !== '0') await tx.run(`UPDATE ${table} SET priority = COALESCE((${prioritySqlOf(plan, priority as string)}), 0) WHERE id = ANY(@ids)`, { ids });
   if (ids.length > 0) await notifyWork(tx, table);
+  // Fresh statistics after a bulk insert: with none (a table just filled; autovacuum analyzes it only
+  // after up to a minute), the planner takes the table for a few hundred rows and answers a claim by
+  // sorting every pending row instead of reading the queue index in order — measured 30 ms instead of
+  // well under 1 ms per 64-row claim with 13,600 rows pending. ANALYZE counts this transaction's own
+  // inserted rows, and locks no row.
+  if (ids.length >= ANALYZE_AFTER_ROWS) await tx.exec(`ANALYZE ${table}`);
   return keys.filter((k) => added.delete(k));
 }
 
@@ -105,7 +114,9 @@ export async function enqueue(tx: PgTx, plan: StagePlan, priority: PrioritySpec,
 }
 
 /** What kind of table an upstream is: a stage table (its done rows feed), a stage's emitted table, or a plain table. */
-export async function upstreamKind(tx: PgTx, table: string): Promise<'stage' | 'emitted' | 'plain'> {
+export type UpstreamKind = 'stage' | 'emitted' | 'plain';
+
+export async function upstreamKind(tx: PgTx, table: string): Promise<UpstreamKind> {
   if (await isStageTable(tx, table)) return 'stage';
   if ((await emitterOf(tx, table)) !== null) return 'emitted';
   return 'plain';
@@ -117,13 +128,13 @@ interface FeedQuery {
   cutoffs: Record<string, number>;
 }
 
-async function feedQuery(tx: PgTx, plan: StagePlan, upstreamIds?: readonly number[], finishedSince?: number): Promise<FeedQuery | null> {
+async function feedQuery(tx: PgTx, plan: StagePlan, upstreamIds?: readonly number[], finishedSince?: number, known?: UpstreamKind): Promise<FeedQuery | null> {
   const { stage, table } = plan;
   const from = stage.input.from;
   if (from === null) return null;
   const keyExpr = keySql(stage.input.keyParts);
   const where: string[] = [];
-  const kind = await upstreamKind(tx, from);
+  const kind = known ?? (await upstreamKind(tx, from));
   const since = kind !== 'plain' && finishedSince !== undefined;
   if (kind === 'stage') where.push(`u.state = 'done'`);
   if (since) where.push(kind === 'stage' ? 'u.finished_at >= @since' : 'u.created_at >= @since');
@@ -143,11 +154,12 @@ async function feedQuery(tx: PgTx, plan: StagePlan, upstreamIds?: readonly numbe
 
 /**
  * Admit upstream rows that pass the filter and are not in the table yet (see the SQLite store). Runs
- * in the caller's transaction (atomic with the upstream write).
+ * in the caller's transaction (atomic with the upstream write). `kind`: what the upstream is, when
+ * the caller knows (an exchange does: it admits from the stages it writes), saving the look-up.
  */
-export async function admit(tx: PgTx, plan: StagePlan, priority: PrioritySpec, now: number, upstreamIds?: readonly number[], finishedSince?: number): Promise<string[]> {
+export async function admit(tx: PgTx, plan: StagePlan, priority: PrioritySpec, now: number, upstreamIds?: readonly number[], finishedSince?: number, kind?: UpstreamKind): Promise<string[]> {
   if (upstreamIds && upstreamIds.length === 0) return [];
-  const q = await feedQuery(tx, plan, upstreamIds, finishedSince);
+  const q = await feedQuery(tx, plan, upstreamIds, finishedSince, kind);
   if (!q) return [];
   const rows = await tx.raw(`${q.select} ORDER BY u.id`, q.params);
   if (rows.length === 0) return [];

@@ -2,74 +2,90 @@
  * Ending runs on PostgreSQL: finished rows written `done` with their outputs, failed attempts, each
  * guarded by its holder (`claimed_by = holder AND state = 'running'`): a holder whose lease was swept
  * changes nothing, also when another holder runs the row now. Every ended run is a row of the attempt
- * history. Set-based: one UPDATE … FROM unnest(…) per batch writes every row's outputs (a round trip
- * per row would cost ~0.1 ms each on a local socket).
+ * history. Set-based: one statement per batch writes every row (the CTEs below also make up the
+ * single statement of an exchange, src/store/postgres/exchange.ts).
  */
 import type { Stage } from '../../stage-kit/stage.js';
 import type { BatchOutcome } from '../interface.js';
-import type { PgTx, PgValue } from './connection.js';
+import { Params, type PgTx, type PgValue } from './connection.js';
 import { PG_TYPE, toPg, type StagePlan } from './plan.js';
-
-/** One ended run in the attempt history. */
-export async function recordAttempt(tx: PgTx, table: string, id: number, key: string, attempt: number, by: string | null, startedAt: number | null, now: number, outcome: string, error: string | null): Promise<void> {
-  await tx.run(
-    'INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-    [table, id, key, attempt, by, startedAt, now, outcome, error],
-  );
-}
 
 /** Array parameter types of the stage's columns (unnest needs them typed). */
 const ARRAY_TYPE: Record<string, string> = { 'DOUBLE PRECISION': 'double precision[]', INTEGER: 'integer[]', TEXT: 'text[]', BYTEA: 'bytea[]' };
+
+/**
+ * The guarded write of finished rows as two CTEs of a larger statement: `name` (the UPDATE, returning
+ * the ids written) and `name_hist` (their history rows). `outputs[c][k]` belongs to row `ids[k]`;
+ * rows `by` no longer holds are skipped. One set-based UPDATE … FROM unnest(…) writes every row's
+ * outputs (a round trip per row would cost ~0.1 ms each on a local socket).
+ */
+export function finishCte(p: Params, plan: StagePlan, by: string, ids: readonly number[], outputs: readonly (readonly unknown[])[], now: number, name: string): string {
+  const t = plan.table;
+  const outs = plan.outputNames;
+  const idsP = p.add([...ids], 'bigint[]');
+  const cols = outs.map((c, k) => p.add(outputs[k]!.map(toPg) as unknown as PgValue, ARRAY_TYPE[PG_TYPE[plan.stage.output[c]!]]!));
+  const nowP = p.add(now, 'double precision');
+  const byP = p.add(by, 'text');
+  return `${name} AS (
+      UPDATE ${t} SET state = 'done'${outs.map((c) => `, ${c} = v.${c}`).join('')}, finished_at = ${nowP}, updated_at = ${nowP},
+          lease_until = NULL, last_error = NULL
+        FROM unnest(${idsP}${cols.map((c) => `, ${c}`).join('')}) AS v(id${outs.map((c) => ', ' + c).join('')})
+        WHERE ${t}.id = v.id AND ${t}.claimed_by = ${byP} AND ${t}.state = 'running'
+        RETURNING ${t}.id, ${t}.key, ${t}.attempts, ${t}.started_at),
+    ${name}_hist AS (
+      INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error)
+        SELECT '${t}', id, key, attempts, ${byP}, started_at, ${nowP}, 'done', NULL FROM ${name} ORDER BY id)`;
+}
+
+/**
+ * A failed attempt of rows held by `by`, as two CTEs of a larger statement: `name` (the UPDATE,
+ * returning each row's id and new state) and `name_hist` (the history rows). Back to `pending` after
+ * a back-off while attempts remain, otherwise `failed` (`fail_kind = 'error'`). A row given twice
+ * fails once, with its first error.
+ */
+export function failCte(p: Params, plan: StagePlan, by: string, items: readonly { id: number; error: string }[], now: number, name: string): string {
+  const { maxAttempts, backoffMs, maxBackoffMs } = plan.stage.retry;
+  const t = plan.table;
+  const seen = new Set<number>();
+  const once = items.filter((it) => !seen.has(it.id) && seen.add(it.id));
+  const idsP = p.add(once.map((it) => it.id), 'bigint[]');
+  const errP = p.add(once.map((it) => it.error), 'text[]');
+  const nowP = p.add(now, 'double precision');
+  const byP = p.add(by, 'text');
+  const max = p.add(maxAttempts, 'integer');
+  const last = `${t}.attempts >= ${max}`;
+  return `${name} AS (
+      UPDATE ${t} SET
+        state = CASE WHEN ${last} THEN 'failed' ELSE 'pending' END,
+        available_at = ${nowP} + LEAST(${p.add(maxBackoffMs, 'double precision')}, ${p.add(backoffMs, 'double precision')} * power(2, LEAST(${t}.attempts - 1, 30))),
+        finished_at = CASE WHEN ${last} THEN ${nowP} ELSE NULL END,
+        fail_kind = CASE WHEN ${last} THEN 'error' ELSE NULL END,
+        last_error = v.error, claimed_by = NULL, lease_until = NULL, updated_at = ${nowP}
+        FROM unnest(${idsP}, ${errP}) AS v(id, error)
+        WHERE ${t}.id = v.id AND ${t}.claimed_by = ${byP} AND ${t}.state = 'running'
+        RETURNING ${t}.id, ${t}.key, ${t}.attempts, ${t}.started_at, ${t}.state, v.error),
+    ${name}_hist AS (
+      INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error)
+        SELECT '${t}', id, key, attempts, ${byP}, started_at, ${nowP}, 'error', error FROM ${name} ORDER BY id)`;
+}
 
 /**
  * Write results of rows held by `by` (`outputs[c][k]` for row `ids[k]`); rows no longer held are
  * skipped. Returns the ids written. Runs in the caller's transaction.
  */
 export async function finish(tx: PgTx, plan: StagePlan, by: string, ids: readonly number[], outputs: readonly (readonly unknown[])[], now: number): Promise<number[]> {
-  const t = plan.table;
-  const outs = plan.outputNames;
-  const types = outs.map((c) => ARRAY_TYPE[PG_TYPE[plan.stage.output[c]!]]!);
-  const values: PgValue[] = [[...ids] as number[], now, by];
-  for (let c = 0; c < outs.length; c++) values.push(outputs[c]!.map(toPg) as unknown as PgValue);
-  // One statement (one round trip): the guarded UPDATE, and the history rows of what it wrote.
-  const text = `WITH fin AS (
-      UPDATE ${t} SET state = 'done'${outs.map((c) => `, ${c} = v.${c}`).join('')}, finished_at = $2, updated_at = $2,
-          lease_until = NULL, last_error = NULL
-        FROM unnest($1::bigint[]${types.map((ty, c) => `, $${c + 4}::${ty}`).join('')}) AS v(id${outs.map((c) => ', ' + c).join('')})
-        WHERE ${t}.id = v.id AND ${t}.claimed_by = $3 AND ${t}.state = 'running'
-        RETURNING ${t}.id, ${t}.key, ${t}.attempts, ${t}.started_at),
-    hist AS (
-      INSERT INTO engine_attempts (stage, row_id, key, attempt, claimed_by, started_at, finished_at, outcome, error)
-        SELECT '${t}', id, key, attempts, $3, started_at, $2, 'done', NULL FROM fin ORDER BY id)
-    SELECT id FROM fin`;
-  const rows = await tx.raw(text, values);
+  const p = new Params();
+  const rows = await tx.raw(`WITH ${finishCte(p, plan, by, ids, outputs, now, 'fin')} SELECT id FROM fin`, p.values);
   const written = new Set(rows.map((r) => r[0] as number));
   return ids.filter((id) => written.has(id));
 }
 
-/**
- * A failed attempt of rows held by `by`: back to `pending` after a back-off while attempts remain,
- * otherwise `failed` (`fail_kind = 'error'`). Runs in the caller's transaction.
- */
+/** A failed attempt of rows held by `by` (see {@link failCte}), in one statement. Runs in the caller's transaction. */
 export async function fail(tx: PgTx, plan: StagePlan, by: string, items: readonly { id: number; error: string }[], now: number): Promise<{ retried: number; failed: number }> {
-  const { maxAttempts, backoffMs, maxBackoffMs } = plan.stage.retry;
-  const text = `UPDATE ${plan.table} SET
-      state = CASE WHEN attempts >= @max THEN 'failed' ELSE 'pending' END,
-      available_at = @now + LEAST(CAST(@cap AS DOUBLE PRECISION), @base * power(2, LEAST(attempts - 1, 30))),
-      finished_at = CASE WHEN attempts >= @max THEN CAST(@now AS DOUBLE PRECISION) ELSE NULL END,
-      fail_kind = CASE WHEN attempts >= @max THEN 'error' ELSE NULL END,
-      last_error = @error, claimed_by = NULL, lease_until = NULL, updated_at = @now
-    WHERE id = @id AND claimed_by = @by AND state = 'running' RETURNING key, attempts, started_at, state`;
-  let retried = 0;
-  let failed = 0;
-  for (const it of items) {
-    const r = (await tx.raw(text, { max: maxAttempts, now, cap: maxBackoffMs, base: backoffMs, error: it.error, id: it.id, by }))[0];
-    if (!r) continue;
-    await recordAttempt(tx, plan.table, it.id, r[0] as string, r[1] as number, by, r[2] as number | null, now, 'error', it.error);
-    if (r[3] === 'failed') failed++;
-    else retried++;
-  }
-  return { retried, failed };
+  const p = new Params();
+  const rows = await tx.raw(`WITH ${failCte(p, plan, by, items, now, 'err')} SELECT state FROM err`, p.values);
+  const failed = rows.filter((r) => r[0] === 'failed').length;
+  return { retried: rows.length - failed, failed };
 }
 
 /**

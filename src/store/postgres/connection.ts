@@ -95,6 +95,20 @@ export function bind(text: string, params?: PgParams): { text: string; values: u
   return { text: out, values };
 }
 
+/**
+ * Positional parameters of a statement assembled from parts (several CTEs in one statement): each
+ * value added once, referenced as `$n` with its type cast, so that one parameter used in several
+ * places never gets two deduced types.
+ */
+export class Params {
+  readonly values: PgValue[] = [];
+  /** `$n::type` for a new parameter holding `v`. */
+  add(v: PgValue, type: string): string {
+    this.values.push(v);
+    return `$${this.values.length}::${type}`;
+  }
+}
+
 function passwordsOf(url: string): string[] {
   const out: string[] = [];
   try {
@@ -214,6 +228,26 @@ export class PgDb {
   /** One statement outside an explicit transaction (its own), retried like a transaction. */
   async all<T>(text: string, params?: PgParams): Promise<T[]> {
     return this.transaction((tx) => tx.all<T>(text, params));
+  }
+
+  /**
+   * One statement as its own transaction (autocommit: no BEGIN and COMMIT around it, one round trip
+   * instead of three), rows as arrays; retried like a transaction. A single statement is atomic: its
+   * data-modifying CTEs commit together or not at all.
+   */
+  async statement(text: string, params?: PgParams, retryMs = this.retryMs): Promise<unknown[][]> {
+    const t0 = Date.now();
+    let wait = 50;
+    const b = bind(text, params);
+    for (;;) {
+      try {
+        return (await this.pool.query({ text: b.text, values: b.values, rowMode: 'array' })).rows as unknown[][];
+      } catch (e) {
+        if (this.closed || !isTransient(e) || Date.now() - t0 > retryMs) throw this.translate(e);
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(2000, wait * 2);
+      }
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL store: the queue verbs ({@link QueueStore}) on one PostgreSQL database, for workers on
- * many hosts. Each verb lives in a module of its own (ensure, admit, claim, complete, lease, control,
+ * many hosts. Each verb lives in a module of its own (ensure, admit, claim, complete, exchange, lease, control,
  * counts, status, ops), as in the SQLite store; this class keeps the stages it was given (their plans
  * and the priority in force) and runs each call as one transaction (src/store/postgres/connection.ts:
  * retried from the start after a dropped connection or a serialization failure).
@@ -15,8 +15,9 @@ import type {
 } from '../interface.js';
 import type { PgDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue, WORK_CHANNEL } from './admit.js';
-import { claim, claimKeys, claimSuspect } from './claim.js';
-import { fail, finish, insertEmitted } from './complete.js';
+import { claimKeys } from './claim.js';
+import { fail } from './complete.js';
+import { exchange, type ExchangeStages } from './exchange.js';
 import { broaden, readControl, recordEvent, setPriority } from './control.js';
 import { counts, lastFinished, othersRunning, unfinished } from './counts.js';
 import { checkUpstream, emitterOf, ensureEmitted, ensureStage, isStageTable } from './ensure.js';
@@ -35,6 +36,8 @@ export class PgQueueStore implements QueueStore {
   private readonly downstream = new Map<string, StagePlan[]>();
   private readonly waiters = new Set<{ stages: ReadonlySet<string>; wake: () => void }>();
   private unlisten: (() => void) | null = null;
+  /** When a NOTIFY last said a stage has new pending rows (epoch ms). */
+  private readonly notifiedAt = new Map<string, number>();
 
   constructor(db: PgDb) {
     this.db = db;
@@ -113,41 +116,14 @@ export class PgQueueStore implements QueueStore {
   async exchange(holder: string, outcomes: readonly BatchOutcome[], requests: readonly ClaimRequest[], now = Date.now()): Promise<ExchangeResult> {
     for (const o of outcomes) this.plan(o.stage);
     for (const r of requests) this.plan(r.stage);
-    return this.db.transaction(async (tx) => {
-      const written: number[][] = [];
-      const admitted: { stage: string; keys: string[] }[] = [];
-      for (const o of outcomes) {
-        const plan = this.plan(o.stage);
-        const ids = o.done.ids.length ? await finish(tx, plan, holder, o.done.ids, o.done.outputs, now) : [];
-        if (o.failed.length) await fail(tx, plan, holder, o.failed, now);
-        written.push(ids);
-        if (ids.length) for (const down of this.downstream.get(o.stage) ?? []) admitted.push({ stage: down.table, keys: await admit(tx, down, this.priority(down.table), now, ids) });
-        const e = plan.stage.emits;
-        if (e && o.emitted && ids.length) {
-          const keys = new Map(o.emitted.sourceIds.map((id, k) => [id, o.emitted!.sourceKeys[k]!]));
-          const rows = await insertEmitted(tx, plan.stage, new Set(ids), o.emitted, keys, now);
-          if (rows.length) for (const down of this.downstream.get(e.table) ?? []) admitted.push({ stage: down.table, keys: await admit(tx, down, this.priority(down.table), now, rows) });
-        }
-      }
-      const claims: Claim[] = [];
-      for (const r of requests) {
-        const plan = this.plan(r.stage);
-        if (r.suspect) {
-          const q = await claimSuspect(tx, plan, holder, now);
-          if (q.ids.length) claims.push(q);
-        }
-        // All batches in one statement (one round trip), cut into batches in queue order.
-        if (r.batches > 0) {
-          const c = await claim(tx, plan, holder, r.batchSize * r.batches, now);
-          for (let k = 0; k < c.ids.length; k += r.batchSize) {
-            const end = Math.min(c.ids.length, k + r.batchSize);
-            claims.push({ stage: c.stage, ids: c.ids.slice(k, end), keys: c.keys.slice(k, end), attempts: c.attempts.slice(k, end), deaths: c.deaths.slice(k, end), inputs: c.inputs.map((col) => col.slice(k, end)) });
-          }
-        }
-      }
-      return { written, admitted, claims };
-    });
+    return exchange(this.db, this.exchangeStages, holder, outcomes, requests, now);
   }
+
+  private readonly exchangeStages: ExchangeStages = {
+    plan: (stage) => this.plan(stage),
+    priority: (stage) => this.priority(stage),
+    downstream: (table) => this.downstream.get(table) ?? [],
+  };
 
   async claimKeys(stage: string, holder: string, keys: readonly string[], now = Date.now()): Promise<Claim> {
     const plan = this.plan(stage);
@@ -227,15 +203,18 @@ export class PgQueueStore implements QueueStore {
   }
 
   /**
-   * Resolve when a NOTIFY says one of `stages` has new pending rows, or after `timeoutMs` (a
-   * notification sent while the listening connection was down is lost; the caller looks anyway).
+   * Resolve when a NOTIFY says one of `stages` has new pending rows (one received at or after
+   * `sinceMs` included), or after `timeoutMs` (a notification sent while the listening connection was
+   * down is lost; the caller looks anyway). The first call starts listening.
    */
-  async waitForWork(stages: readonly string[], timeoutMs: number): Promise<void> {
+  async waitForWork(stages: readonly string[], timeoutMs: number, sinceMs?: number): Promise<void> {
     if (!this.unlisten) {
       this.unlisten = await this.db.listen(WORK_CHANNEL, (payload) => {
+        this.notifiedAt.set(payload, Date.now());
         for (const w of [...this.waiters]) if (w.stages.has(payload)) w.wake();
       });
     }
+    if (sinceMs !== undefined && stages.some((s) => (this.notifiedAt.get(s) ?? -Infinity) >= sinceMs)) return;
     await new Promise<void>((resolve) => {
       const w = {
         stages: new Set(stages),

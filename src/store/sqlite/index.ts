@@ -221,8 +221,11 @@ export class SqliteQueueStore implements QueueStore, DashboardStore {
     return stageStatus(this.sql, stages, liveWorkers, now);
   }
 
-  /** Polls the stages' ready rows every {@link WAIT_POLL_MS} (SQLite has no notifications across processes). */
-  async waitForWork(stages: readonly string[], timeoutMs: number): Promise<void> {
+  /**
+   * Polls the stages' ready rows every {@link WAIT_POLL_MS} (SQLite has no notifications across
+   * processes); it looks at the rows themselves, so nothing that came since the caller's last look is missed.
+   */
+  async waitForWork(stages: readonly string[], timeoutMs: number, _sinceMs?: number): Promise<void> {
     const end = Date.now() + Math.max(0, timeoutMs);
     for (;;) {
       const now = Date.now();
