@@ -10,7 +10,8 @@
  * password comes from PGPASSFILE or the environment on the node).
  */
 import { spawnSync } from 'node:child_process';
-import { isAbsolute } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { userInfo } from 'node:os';
 
 export type Scheduler = 'slurm' | 'pbs';
@@ -204,9 +205,10 @@ export function launchScript(s: LaunchSpec): string {
   return s.scheduler === 'slurm' ? slurmScript(s) : pbsScript(s);
 }
 
-/** Run a scheduler command; its failure is an error naming the command and its stderr. */
-export function schedulerCommand(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 60_000 });
+/** Run a scheduler command; its failure (or no answer within `timeoutMs`) is an error naming the command and its stderr. */
+export function schedulerCommand(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): string {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: timeoutMs });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') throw new LaunchError(`${cmd} gave no answer within ${(timeoutMs / 1000).toFixed(timeoutMs < 1000 ? 1 : 0)} s (is the scheduler's controller reachable?)`);
   if (r.error) throw new LaunchError(`${cmd} could not run: ${r.error.message}${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? ` (is ${cmd} on PATH? this host needs the ${cmd === 'qsub' || cmd === 'qstat' || cmd === 'qdel' ? 'PBS' : 'Slurm'} client commands)` : ''}`);
   if (r.status !== 0) throw new LaunchError(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim()}`);
   return r.stdout;
@@ -277,6 +279,75 @@ export function queueStates(scheduler: Scheduler, jobIds: readonly string[], env
   if (r.error) throw new LaunchError(`qstat could not run: ${r.error.message}`);
   // qstat exits non-zero when some of the jobs are gone; what it printed still counts.
   return parseQstat(r.stdout, ids);
+}
+
+/**
+ * Parse `sacct -n -X -P -o JobID,State` (one line per array task or job: `1234_5|COMPLETED`,
+ * `1234|FAILED`, `1234_[6-9]|PENDING`, `1235_0|CANCELLED by 0`): states by array id.
+ */
+export function parseSacct(out: string, ids: ReadonlySet<string>): JobStates {
+  const m: JobStates = new Map();
+  for (const line of out.split('\n')) {
+    const [jobId, stateText] = line.trim().split('|');
+    if (!jobId || !stateText) continue;
+    const u = /^(\d+)(?:_(?:\[(\d+)-(\d+)\]|\d+))?$/.exec(jobId);
+    if (!u || !ids.has(u[1]!)) continue;
+    const tasks = u[2] !== undefined ? Number(u[3]) - Number(u[2]) + 1 : 1;
+    const state = stateText.split(' ')[0]!;
+    const s = m.get(u[1]!) ?? new Map<string, number>();
+    s.set(state, (s.get(state) ?? 0) + tasks);
+    m.set(u[1]!, s);
+  }
+  return m;
+}
+
+/** Is `cmd` an executable file in a directory of PATH? */
+export function onPath(cmd: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  for (const d of (env['PATH'] ?? '').split(':')) {
+    if (!d) continue;
+    try {
+      accessSync(join(d, cmd), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/** The command a scheduler's job states come from. */
+export const STATE_COMMAND: Record<Scheduler, string> = { slurm: 'squeue', pbs: 'qstat' };
+
+/**
+ * The states of recorded jobs as the scheduler has them now (`status`): Slurm's `squeue` with every
+ * state (finished jobs stay listed for the controller's MinJobAge), then `sacct` for the jobs squeue no
+ * longer lists, when accounting answers; PBS's `qstat -x -t` (finished jobs from its history). Each
+ * command gets `timeoutMs`; a failure of the first throws (a LaunchError naming the command), one of
+ * sacct leaves those jobs `gone` and says why in `notes`.
+ */
+export function liveJobStates(scheduler: Scheduler, jobIds: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): { states: Map<string, string>; notes: string[] } {
+  const ids = new Set(jobIds);
+  const notes: string[] = [];
+  let found: JobStates;
+  if (scheduler === 'slurm') {
+    found = parseSqueue(schedulerCommand('squeue', ['-h', '-r', '--states=all', '-u', userInfo().username, '-o', '%F|%i|%T'], env, timeoutMs), ids);
+    const missing = jobIds.filter((j) => !found.has(j));
+    if (missing.length > 0 && onPath('sacct', env)) {
+      try {
+        for (const [id, st] of parseSacct(schedulerCommand('sacct', ['-n', '-X', '-P', '-o', 'JobID,State', '-j', missing.join(',')], env, timeoutMs), ids)) found.set(id, st);
+      } catch (e) {
+        notes.push(`jobs squeue no longer lists are shown as gone: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  } else {
+    const r = spawnSync('qstat', ['-x', '-t', ...jobIds], { env, encoding: 'utf8', timeout: timeoutMs });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') throw new LaunchError(`qstat gave no answer within ${(timeoutMs / 1000).toFixed(0)} s (is the PBS server reachable?)`);
+    if (r.error) throw new LaunchError(`qstat could not run: ${r.error.message}`);
+    // qstat exits non-zero when some of the jobs are gone; what it printed still counts.
+    if (r.status !== 0 && r.stdout.trim() === '' && !/Unknown Job Id|Job has finished/i.test(r.stderr)) throw new LaunchError(`qstat -x -t failed (exit ${r.status}): ${r.stderr.trim()}`);
+    found = parseQstat(r.stdout, ids);
+  }
+  return { states: new Map(jobIds.map((j) => [j, describeStates(found.get(j))])), notes };
 }
 
 /** Tasks of these states still in the queue. */

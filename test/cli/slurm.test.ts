@@ -80,7 +80,8 @@ test('launch slurm --submit: array tasks run fracflow worker and drain the stage
   assert.ok(id2, third);
   const queued = JSON.parse(ok(ff(['status', '--db', db, '--json']))) as (StageStatus & { jobs: BatchJobRecord[] })[];
   assert.deepEqual(queued[1]!.jobs.map((j) => [j.scheduler, j.jobId, j.stage, j.tasks]), [['slurm', id1, 'plus_one', 2], ['slurm', id2, 'plus_one', 1]]);
-  assert.match(ok(ff(['status', '--db', db])), new RegExp(`^slurm\\s+${id1}\\s+plus_one\\s+2\\s+`, 'm'));
+  // status asks squeue for the jobs' states now: both tasks of the first job are in the queue.
+  assert.match(ok(ff(['status', '--db', db])), new RegExp(`^slurm\\s+${id1}\\s+plus_one\\s+2\\s+\\S+ \\S+\\s+((PENDING|RUNNING|CONFIGURING):\\d ?){1,2} \\(now\\)$`, 'm'));
   // The upstream finishes here; the array tasks drain plus_one and end.
   ok(ff(['worker', '--db', db, '--stage', 'square', '--tick-ms', '50']));
 
@@ -105,6 +106,10 @@ test('launch slurm --submit: array tasks run fracflow worker and drain the stage
   } finally {
     s.close();
   }
+  // Finished: status shows the tasks' final states, live from the scheduler (the controller keeps finished jobs for MinJobAge).
+  const finished = ok(ff(['status', '--db', db]));
+  assert.match(finished, new RegExp(`^slurm\\s+${id1}\\s+plus_one\\s+2\\s+\\S+ \\S+\\s+COMPLETED:2 \\(now\\)$`, 'm'), finished);
+  assert.match(finished, new RegExp(`^slurm\\s+${id2}\\s+plus_one\\s+1\\s+\\S+ \\S+\\s+COMPLETED:1 \\(now\\)$`, 'm'), finished);
   const logs = readdirSync(out).filter((f) => f.endsWith('.log'));
   assert.equal(logs.length, 3, logs.join(', '));
   for (const l of logs) assert.match(readFileSync(join(out, l), 'utf8'), /^worker \S+: plus_one: \d+ rows done, 0 failed attempts in [\d.]+ s; ended: exhausted$/m);
