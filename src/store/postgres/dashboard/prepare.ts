@@ -1,0 +1,48 @@
+/**
+ * `prepareDashboard` on PostgreSQL: the indexes that keep the pathways table's pages fast on a large
+ * store, created where missing (see src/store/sqlite/dashboard/prepare.ts). Text sort columns are
+ * indexed in byte order (`COLLATE "C"`), the order the page sorts them in. Each index is built in a
+ * transaction of its own: the build holds writers of the table back until it commits (a second or
+ * so at 50,000 rows), and workers running meanwhile wait for one index at a time, not for all. The
+ * tables are analysed afterwards so that the planner knows their sizes at once. A store opened
+ * read-only, or a user who does not own the tables, creates nothing (the reads work without, slower).
+ */
+import { PATHWAY_SORT_COLUMNS } from '../../interface.js';
+import type { PgDb } from '../connection.js';
+import { BYTE_ORDERED } from './pathways-page.js';
+import { tableExists } from './tables.js';
+
+/** Indexes of the descriptors table, by name suffix: one per sort column, ending in the row id (the tie-break of every page). */
+export const PG_PATHWAY_INDEXES: Record<string, string> = Object.fromEntries(
+  PATHWAY_SORT_COLUMNS.filter((c) => c !== 'images_state').map((c) => [c, `${c}${BYTE_ORDERED.has(c) ? ' COLLATE "C"' : ''}, id`]),
+);
+
+/** SQLSTATEs of a refusal to create: a read-only transaction, not the table's owner. */
+const REFUSED = new Set(['25006', '42501']);
+
+export async function prepareDashboard(db: PgDb, readonly: boolean): Promise<string[]> {
+  if (readonly) return [];
+  const wanted = await db.transaction(async (tx) => {
+    if (!(await tableExists(tx, 'descriptors'))) return [];
+    const have = new Set((await tx.all<{ name: string }>('SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()')).map((r) => r.name));
+    const out: { name: string; ddl: string }[] = [];
+    for (const [c, cols] of Object.entries(PG_PATHWAY_INDEXES)) {
+      if (!have.has(`descriptors_dash_${c}`)) out.push({ name: `descriptors_dash_${c}`, ddl: `CREATE INDEX IF NOT EXISTS descriptors_dash_${c} ON descriptors (${cols})` });
+    }
+    // The images state of a pathway, for sorting the table by it.
+    if ((await tableExists(tx, 'images')) && !have.has('images_dash_state')) out.push({ name: 'images_dash_state', ddl: 'CREATE INDEX IF NOT EXISTS images_dash_state ON images (state, id)' });
+    return out;
+  });
+  const created: string[] = [];
+  for (const w of wanted) {
+    try {
+      await db.transaction((tx) => tx.exec(w.ddl));
+    } catch (e) {
+      if (REFUSED.has((e as { code?: string }).code ?? '')) return created;
+      throw e;
+    }
+    created.push(w.name);
+  }
+  if (created.length) await db.transaction((tx) => tx.exec(`ANALYZE descriptors${created.includes('images_dash_state') ? ', images' : ''}`));
+  return created;
+}
