@@ -219,6 +219,23 @@ export class PgDb {
     }
   }
 
+  /**
+   * One maintenance statement outside any transaction (VACUUM refuses to run in one), on a pooled
+   * connection; not retried (the caller may run it again).
+   */
+  async outsideTransaction(text: string): Promise<void> {
+    const client = await this.pool.connect().catch((e: unknown) => {
+      throw this.translate(e);
+    });
+    try {
+      await client.query(text);
+      client.release();
+    } catch (e) {
+      client.release(true);
+      throw this.translate(e);
+    }
+  }
+
   /** One statement outside an explicit transaction (its own), retried like a transaction. */
   async all<T>(text: string, params?: PgParams): Promise<T[]> {
     return this.transaction((tx) => tx.all<T>(text, params));

@@ -346,7 +346,8 @@ export class PgQueueStore implements QueueStore, DashboardStore {
   // ---- dashboard reads (src/store/postgres/dashboard/, one module per verb) ----
 
   async pathwaysPage(query: PathwayQuery): Promise<PathwayPage> {
-    return this.db.transaction((tx) => pathwaysPage(tx, query));
+    // One snapshot for the count and the page's two reads.
+    return this.db.transaction((tx) => pathwaysPage(tx, query), 'repeatable read');
   }
 
   async pathwayDetail(key: string): Promise<PathwayDetail | null> {
