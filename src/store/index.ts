@@ -22,6 +22,7 @@ export type { DiffusionStore } from './diffusion.js';
 export { SqliteQueueStore } from './sqlite/index.js';
 export { PgQueueStore } from './postgres/index.js';
 export { describeLocation, isPostgresLocation, resolveDb, DEFAULT_DB } from './location.js';
+export { pgDump } from './postgres/dump.js';
 
 export interface StoreOpenOptions extends OpenOptions {
   /** PostgreSQL: connections in this process's pool. Default 3. */

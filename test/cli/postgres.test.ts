@@ -6,12 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { toyModule } from '../engine/fixtures/run.js';
-import { skipWithoutPostgres, startPostgres, type PgServer } from '../support/postgres.js';
+import { postgresBin, skipWithoutPostgres, startPostgres, type PgServer } from '../support/postgres.js';
 
 const skip = skipWithoutPostgres();
 let server: PgServer | null = null;
@@ -83,4 +84,51 @@ test('every command on PostgreSQL names the store without its password: --db URL
   const down = run(['status', '--db', `postgres://${server!.user}:${encodeURIComponent(server!.password)}@127.0.0.1:1/cli`]);
   assert.equal(down.status, 2);
   assert.match(down.stderr, /store postgres:\/\/fracflow@127\.0\.0\.1:1\/cli: cannot connect \(connection refused\)/);
+});
+
+test('checkpoint --format pg_dump: a pg_dump of the store that pg_restore reads; the password reaches pg_dump through its environment, never its argv; SQLite and a missing pg_dump refused with the way out', { skip, timeout: 5 * 60_000 }, async () => {
+  const url = await server!.createDatabase('dump');
+  const bin = postgresBin()!;
+  const seeded = run(['engine', 'run', '--module', toyModule, '--only', 'square', '--progress', 'off', '--db', url]);
+  assert.equal(seeded.status, 0, seeded.stderr);
+  const out = join(dir, 'dump');
+  // The real pg_dump (the server's own client programs first on PATH).
+  const r = run(['checkpoint', out, '--format', 'pg_dump', '--db', url], { PATH: `${bin}:${process.env['PATH'] ?? ''}` });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), join(out, 'fracflow.dump'));
+  assert.equal(readFileSync(join(out, 'fracflow.dump')).subarray(0, 5).toString('latin1'), 'PGDMP');
+  const list = spawnSync(join(bin, 'pg_restore'), ['--list', join(out, 'fracflow.dump')], { encoding: 'utf8' });
+  assert.equal(list.status, 0, list.stderr);
+  for (const t of ['engine_stages', 'engine_attempts', 'square', 'schema_migrations']) assert.match(list.stdout, new RegExp(`TABLE DATA public ${t} `), t);
+
+  // A stand-in pg_dump records what it was given: the URL without the password, which is in PGPASSWORD.
+  const stand = join(dir, 'stand-in');
+  mkdirSync(stand, { recursive: true });
+  writeFileSync(join(stand, 'pg_dump'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(stand, 'argv')}"\nprintf '%s' "$PGPASSWORD" > "${join(stand, 'env')}"\nfor a in "$@"; do case "$a" in --file=*) : > "\${a#--file=}";; esac; done\n`);
+  chmodSync(join(stand, 'pg_dump'), 0o755);
+  const s = run(['checkpoint', join(dir, 'dump2'), '--format', 'pg_dump', '--db', url], { PATH: `${stand}:${process.env['PATH'] ?? ''}` });
+  assert.equal(s.status, 0, s.stderr);
+  const argv = readFileSync(join(stand, 'argv'), 'utf8');
+  assert.ok(!argv.includes(server!.password) && !argv.includes(encodeURIComponent(server!.password)), argv);
+  assert.match(argv, new RegExp(`^--dbname=postgres://${server!.user}@127\\.0\\.0\\.1:${server!.port}/dump$`, 'm'));
+  assert.equal(readFileSync(join(stand, 'env'), 'utf8'), server!.password);
+
+  // A failing pg_dump: its message, without the password.
+  writeFileSync(join(stand, 'pg_dump'), `#!/bin/sh\necho "pg_dump: error: connection to server failed: password $PGPASSWORD rejected" >&2\nexit 1\n`);
+  const f = run(['checkpoint', join(dir, 'dump3'), '--format', 'pg_dump', '--db', url], { PATH: `${stand}:${process.env['PATH'] ?? ''}` });
+  assert.equal(f.status, 2, f.stderr);
+  assert.match(f.stderr, new RegExp(`checkpoint --format pg_dump: pg_dump of postgres://${server!.user}@127\\.0\\.0\\.1:${server!.port}/dump failed \\(exit 1\\): pg_dump: error: connection to server failed: password <password> rejected`));
+
+  // No pg_dump on PATH (node itself given by its absolute path).
+  const none = run(['checkpoint', join(dir, 'dump4'), '--format', 'pg_dump', '--db', url], { PATH: join(dir, 'empty-path') });
+  assert.notEqual(none.status, 0);
+  assert.match(none.stderr, /checkpoint --format pg_dump: pg_dump is not on PATH \(install the PostgreSQL client, e\.g\. apt-get install postgresql-client, or use the default format\)/);
+
+  // An SQLite store.
+  const lite = run(['checkpoint', join(dir, 'dump5'), '--format', 'pg_dump', '--db', join(dir, 'x.db')]);
+  assert.equal(lite.status, 2, lite.stderr);
+  assert.match(lite.stderr, /--format pg_dump: the store \S+x\.db is an SQLite file; pg_dump dumps a PostgreSQL store/);
+  const bad = run(['checkpoint', join(dir, 'dump6'), '--format', 'sql', '--db', url]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /option '--format <format>' argument 'sql' is invalid\. Allowed choices are csv-arrow, pg_dump\./);
 });
