@@ -53,9 +53,10 @@ function compare(base: PathwayDescriptors[], other: PathwayDescriptors[], label:
   const off: { msg: string; key: string }[] = [];
   base.forEach((b, k) => {
     const o = other[k]!;
-    // Members of one hop orbit may differ in length by ~1e-6 Å in cells symmetric only within symprec,
-    // and which member represents the class can follow the cell setting: compared as one hop.
-    assert.ok(Math.abs(o.length - b.length) < 1e-4, `${label}: hop ${k} is ${o.length} Å long, ${b.length} Å in the original`);
+    // The hop is reported by the shortest member of its orbit whatever the cell (the representative
+    // rule of ../../src/analysis/pathfinder.ts), so its length moves only by the rounding of the
+    // coordinates (~1e-9 Å); members of one orbit may differ by up to 1e-3 Å (mp-765877: 3.8e-4 Å).
+    assert.ok(Math.abs(o.length - b.length) < 1e-6, `${label}: hop ${k} is ${o.length} Å long, ${b.length} Å in the original`);
     if (!b.idpp_converged || !o.idpp_converged) return;
     for (const c of COLUMNS) {
       const x = b[c], y = o[c];
