@@ -371,8 +371,7 @@ function copiesGeometry(s: Structure, red: PrimitiveReduction): { exact: boolean
  * {@link actionsClosed} — that set is the images of the seed under one pass of the operations (both
  * orientations): every member's images are images of the seed already. Where they are not (an operation
  * set that tolerance made inconsistent), members are expanded until nothing new appears. Both give the
- * same set; the one pass costs |G| images per orbit instead of |G| per member (with the hop search of
- * 25 bundled structures 0.26 ms → see BENCHMARKS.md "Distinct migration hops").
+ * same set; the one pass costs |G| images per orbit instead of |G| per member of the orbit.
  */
 class HopOrbits {
   private readonly nSites: number;
