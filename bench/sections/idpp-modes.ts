@@ -72,6 +72,7 @@ function modesSection(r: Result): string[] {
         `Here: exact ${rf.exact}, fast ${rf.fast}; refused by both ${rf.both}, by the exact mode alone ${rf.exact_only}. ` +
         `The fast mode's other ${rf.fast - rf.both}: an image on the atom that the exact mode relaxes (${a.distance_0} at distance 0 in the fast mode's supercell and not in the exact mode's, ${a.below_1e_12} below 1e-12 Å, ${a.below_0_01} below 0.01 Å), ` +
         `and ${rf.fast_only_between_images} lines through an atom between the images. ` +
+        `With every coordinate moved by ${r.perturbation.amplitude_ang} Å the exact mode refuses ${r.modes.exact_perturbed.idpp_refused ?? '–'} paths (the images leave the atoms by a few ulps) and the fast mode ${r.modes.fast_perturbed.idpp_refused ?? '–'}. ` +
         'Refusing them in the exact mode too would change the DDI numbers it reproduces; relaxing them in the fast mode would make its descriptors follow the rounding of the input (see "Spread" below). ' +
         'test/analysis/descriptors-idpp-fast.test.ts pins one case of each kind.',
     );
