@@ -53,12 +53,29 @@
 //
 // Scratch layout (f64 blocks; size from idppScratchBytes), P = n(n−1)/2 pairs, m interior images:
 //   frac  (m + 2)·3n      straight-line fractional coordinates
-//   pairs 5·m·P           per image, then pair (i < j, row by row), one 40-byte record
-//                         [Tx, Ty, Tz, target, weight]: translation S·cell (Å), target distance
-//                         (Å), weight. One record stream instead of five arrays: the inner loop
-//                         walks three pointers by constant strides (measured on the 95-atom
-//                         hop: 41 → 38 ms against five arrays indexed by pair number)
+//   pairs 5·m·P           per pair (i < j, row by row) one record [Tx, Ty, Tz, target, weight]:
+//                         translation S·cell (Å), target distance (Å), weight. Interior images
+//                         1-2, 3-4, … share one block of 10·P words whose records interleave the
+//                         two images field by field (80 bytes: Tx₁ Tx₂ Ty₁ Ty₂ … w₁ w₂), so one
+//                         f64x2 load gives a field for both. An odd last image interleaves the
+//                         pairs (i, j), (i, j + 1) of each row the same way (j = i + 1, i + 3, …;
+//                         a row of odd length ends with a plain 40-byte record). One record
+//                         stream instead of five arrays: the inner loop walks three pointers by
+//                         constant strides (measured on the 95-atom hop: 41 → 38 ms against five
+//                         arrays indexed by pair number)
 //   force m·3n, funcs m, oldFuncs m, tangent 3n
+//   lanes 12n             two images' coordinates and forces interleaved (x₁ x₂ y₁ y₂ z₁ z₂ per
+//                         atom), or one image's as x, y, z, gx, gy, gz arrays of n
+//
+// f64x2 without changing a digit. WebAssembly's f64x2 add/sub/mul/div/sqrt round as the scalar
+// operations and nothing fuses a multiply-add, so a lane that performs the scalar operations in the
+// scalar order gives the scalar result bit for bit. Images k and k + 1 are independent computations:
+// lane 0 computes image k and lane 1 image k + 1 (pairedForces). An odd last image (the only image of
+// a one-image path) takes two pairs (i, j), (i, j + 1) per f64x2 for everything per pair, and adds
+// the two lanes' terms to the objective and to atom i's force one after the other, in the order of
+// j, as the scalar loop does (singleForces). The images, iteration counts and every digit are those of
+// the scalar kernel (the conformance tests against pymatgen and the scalar TypeScript twin hold bit
+// for bit). Measured on the bundled screen's pathways: see BENCHMARKS.md "IDPP modes".
 
 import { invertCell, inverseHeight } from './lib/cell';
 
@@ -164,7 +181,7 @@ function minimumImage(e0: f64, e1: f64, e2: f64): bool {
 export function idppScratchBytes(n: i32, nInterior: i32): i32 {
   const nn = <i64>n, m = <i64>nInterior;
   const pairs = (nn * (nn - 1)) / 2;
-  const words = (m + 2) * 3 * nn + 5 * m * pairs + m * 3 * nn + 2 * m + 3 * nn;
+  const words = (m + 2) * 3 * nn + 5 * m * pairs + m * 3 * nn + 2 * m + 3 * nn + 12 * nn;
   const bytes = words * 8;
   return bytes > <i64>0x7fffffff ? -1 : <i32>bytes;
 }
@@ -195,6 +212,8 @@ export function idpp(
   const funcs = force + (<usize>(nInterior * n3) << 3);
   const oldFuncs = funcs + (<usize>nInterior << 3);
   const tangent = oldFuncs + (<usize>nInterior << 3);
+  const lanesX = tangent + (<usize>n3 << 3);
+  const lanesG = lanesX + (<usize>(2 * n3) << 3);
 
   for (let a: i32 = 0; a < n; a++) {
     for (let c: i32 = 0; c < 3; c++) st(endUsed, 3 * a + c, ld(end, 3 * a + c));
@@ -274,16 +293,17 @@ export function idpp(
           imS1 = g1;
           imS2 = g2;
         }
-        const rec = pairs + (<usize>(5 * ((k - 1) * P + p)) << 3);
+        const rec = pairRecord(pairs, k, nInterior, P, n, i, j, p);
+        const fs = recFs;
         store<f64>(rec, imS0 * c0 + imS1 * c3 + imS2 * c6);
-        store<f64>(rec, imS0 * c1 + imS1 * c4 + imS2 * c7, 8);
-        store<f64>(rec, imS0 * c2 + imS1 * c5 + imS2 * c8, 16);
+        store<f64>(rec + fs, imS0 * c1 + imS1 * c4 + imS2 * c7);
+        store<f64>(rec + 2 * fs, imS0 * c2 + imS1 * c5 + imS2 * c8);
         const dk = Math.sqrt(imD2);
         if (dk < closest) { closest = dk; cImg = k; cI = i; cJ = j; }
         const t = d0 + (<f64>k / <f64>(nInterior + 1)) * (d1 - d0);
         const avg = (t + dk) / 2.0;
-        store<f64>(rec, t, 24);
-        store<f64>(rec, 1.0 / (avg * avg * (avg * avg)), 32);
+        store<f64>(rec + 3 * fs, t);
+        store<f64>(rec + 4 * fs, 1.0 / (avg * avg * (avg * avg)));
       }
     }
   }
@@ -297,9 +317,19 @@ export function idpp(
   let converged = false;
   for (let it: i32 = 0; it < maxIter; it++) {
     for (let k: i32 = 1; k <= nInterior; k++) {
-      const rec = pairs + (<usize>(5 * (k - 1) * P) << 3);
-      const func = trueForces(out + (<usize>(k * n3) << 3), force + (<usize>((k - 1) * n3) << 3), rec, n);
-      if (!isFinite(func)) return nonFinitePair(out + (<usize>(k * n3) << 3), rec, n, k, -1, func, info);
+      const rec = recordOf(pairs, k, nInterior, P);
+      if (k < nInterior) {
+        // Images k and k + 1 in the two lanes; checked in order, as the scalar loop would stop.
+        pairedForces(out + (<usize>(k * n3) << 3), force + (<usize>((k - 1) * n3) << 3), rec, n, lanesX, lanesG, funcs + (<usize>(k - 1) << 3));
+        for (let q: i32 = 0; q < 2; q++) {
+          const func = ld(funcs, k - 1 + q);
+          if (!isFinite(func)) return nonFinitePair(out + (<usize>((k + q) * n3) << 3), pairs, n, k + q, -1, func, info, nInterior, P);
+        }
+        k++;
+        continue;
+      }
+      const func = singleForces(out + (<usize>(k * n3) << 3), force + (<usize>((k - 1) * n3) << 3), rec, n, lanesX, lanesG);
+      if (!isFinite(func)) return nonFinitePair(out + (<usize>(k * n3) << 3), pairs, n, k, -1, func, info, nInterior, P);
       st(funcs, k - 1, func);
     }
     for (let k: i32 = 1; k <= nInterior; k++) {
@@ -309,7 +339,7 @@ export function idpp(
       if (!isFinite(check)) {
         let q: i32 = 0;
         while (q < n3 - 1 && isFinite(ld(g, q))) q++;
-        return nonFinitePair(out + (<usize>(k * n3) << 3), pairs + (<usize>(5 * (k - 1) * P) << 3), n, k, q / 3, ld(g, q), info);
+        return nonFinitePair(out + (<usize>(k * n3) << 3), pairs, n, k, q / 3, ld(g, q), info, nInterior, P);
       }
     }
     let maxForce: f64 = 0;
@@ -342,24 +372,145 @@ export function idpp(
 }
 
 /**
- * True forces of one image into g (3n) and its objective Σ_{i<j} (d − t)²·w (= pymatgen's
- * ½ Σ_ij over the full matrix). Returns the objective.
+ * Address of image k's first pair record (see the scratch layout): images 2q+1 and 2q+2 (q ≥ 0)
+ * share the block at image 2q+1's offset, lane 0 and lane 1 of each interleaved record; an odd
+ * last image has plain records.
  */
-function trueForces(x: usize, g: usize, rec: usize, n: i32): f64 {
-  memory.fill(g, 0, <usize>(3 * n) << 3);
+@inline function recordOf(pairs: usize, k: i32, nInterior: i32, P: i32): usize {
+  const first = ((k - 1) & ~1) + 1;
+  const block = pairs + (<usize>(5 * (first - 1) * P) << 3);
+  return first < nInterior ? block + (<usize>(k - first) << 3) : block;
+}
+// Field step (bytes from Tx to Ty, …) of the record pairRecord returned last: 16 interleaved, 8 plain.
+let recFs: usize = 8;
+
+/** Address of the record of pair (i, j), pair number p, of image k; sets recFs (see the layout). */
+function pairRecord(pairs: usize, k: i32, nInterior: i32, P: i32, n: i32, i: i32, j: i32, p: i32): usize {
+  const base = recordOf(pairs, k, nInterior, P);
+  if (((k - 1) & ~1) + 1 < nInterior) {
+    recFs = 16;
+    return base + (<usize>p) * 80;
+  }
+  // Odd last image: row i starts at pair p − (j − i − 1); its entries go two by two.
+  const q = j - i - 1, len = n - 1 - i;
+  const row = base + (<usize>(p - q)) * 40 + (<usize>(q >> 1)) * 80;
+  if ((q >> 1) < (len >> 1)) {
+    recFs = 16;
+    return row + (<usize>(q & 1) << 3);
+  }
+  recFs = 8;
+  return row;
+}
+
+/**
+ * True forces and objectives of images k (lane 0, coordinates at x, forces into g) and k + 1 (lane 1,
+ * at x + 3n and g + 3n), records interleaved from rec; objectives to funcs[0], funcs[1]. Per lane the
+ * operations and their order are those of the scalar loop (trueForces in src/kernels/idpp-ts.ts). xs,
+ * gs: 6n words of lane scratch.
+ */
+function pairedForces(x: usize, g: usize, rec: usize, n: i32, xs: usize, gs: usize, funcs: usize): void {
+  const n3 = 3 * n;
+  const x2 = x + (<usize>n3 << 3), g2 = g + (<usize>n3 << 3);
+  for (let q: i32 = 0; q < n3; q++) {
+    st(xs, 2 * q, ld(x, q));
+    st(xs, 2 * q + 1, ld(x2, q));
+  }
+  memory.fill(gs, 0, <usize>(6 * n) << 3);
+  let func = f64x2.splat(0);
+  let r = rec;
+  const gEnd = gs + (<usize>(6 * n) << 3);
+  for (let i: i32 = 0; i < n; i++) {
+    const xp = xs + (<usize>(6 * i) << 3);
+    const xi = v128.load(xp), yi = v128.load(xp, 16), zi = v128.load(xp, 32);
+    let gx = f64x2.splat(0), gy = f64x2.splat(0), gz = f64x2.splat(0);
+    let xj = xp + 48;
+    let gj = gs + (<usize>(6 * i + 6) << 3);
+    for (; gj < gEnd; gj += 48, xj += 48, r += 80) {
+      const dx = f64x2.sub(f64x2.sub(xi, v128.load(xj)), v128.load(r));
+      const dy = f64x2.sub(f64x2.sub(yi, v128.load(xj, 16)), v128.load(r, 16));
+      const dz = f64x2.sub(f64x2.sub(zi, v128.load(xj, 32)), v128.load(r, 32));
+      const d = f64x2.sqrt(f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz)));
+      const diff = f64x2.sub(d, v128.load(r, 48));
+      const wd = f64x2.mul(diff, v128.load(r, 64));
+      func = f64x2.add(func, f64x2.mul(diff, wd));
+      const aux = f64x2.div(wd, d);
+      const ax = f64x2.mul(aux, dx), ay = f64x2.mul(aux, dy), az = f64x2.mul(aux, dz);
+      gx = f64x2.add(gx, ax);
+      gy = f64x2.add(gy, ay);
+      gz = f64x2.add(gz, az);
+      v128.store(gj, f64x2.sub(v128.load(gj), ax));
+      v128.store(gj, f64x2.sub(v128.load(gj, 16), ay), 16);
+      v128.store(gj, f64x2.sub(v128.load(gj, 32), az), 32);
+    }
+    const gi = gs + (<usize>(6 * i) << 3);
+    v128.store(gi, f64x2.add(v128.load(gi), gx));
+    v128.store(gi, f64x2.add(v128.load(gi, 16), gy), 16);
+    v128.store(gi, f64x2.add(v128.load(gi, 32), gz), 32);
+  }
+  const m2 = f64x2.splat(-2);
+  for (let q: i32 = 0; q < n3; q++) {
+    const v = f64x2.mul(m2, v128.load(gs + (<usize>(2 * q) << 3)));
+    st(g, q, f64x2.extract_lane(v, 0));
+    st(g2, q, f64x2.extract_lane(v, 1));
+  }
+  st(funcs, 0, f64x2.extract_lane(func, 0));
+  st(funcs, 1, f64x2.extract_lane(func, 1));
+}
+
+/**
+ * True forces of the odd last image into g (3n) and its objective Σ_{i<j} (d − t)²·w (= pymatgen's
+ * ½ Σ_ij over the full matrix), records from rec in the row-pair layout; returns the objective. Per
+ * pair the operations of the scalar loop; the objective and atom i's force add the terms of (i, j)
+ * then (i, j + 1), as the scalar loop does. xs, gs: 3n words each of lane scratch.
+ */
+function singleForces(x: usize, g: usize, rec: usize, n: i32, xs: usize, gs: usize): f64 {
+  const nb = <usize>n << 3;
+  const X = xs, Y = xs + nb, Z = xs + 2 * nb;
+  const GX = gs, GY = gs + nb, GZ = gs + 2 * nb;
+  for (let a: i32 = 0; a < n; a++) {
+    const o = <usize>a << 3;
+    store<f64>(X + o, ld(x, 3 * a));
+    store<f64>(Y + o, ld(x, 3 * a + 1));
+    store<f64>(Z + o, ld(x, 3 * a + 2));
+  }
+  memory.fill(gs, 0, 3 * nb);
   let func: f64 = 0;
   let r = rec;
   for (let i: i32 = 0; i < n; i++) {
-    const xp = x + (<usize>(3 * i) << 3);
-    const xi = load<f64>(xp), yi = load<f64>(xp, 8), zi = load<f64>(xp, 16);
+    const oi = <usize>i << 3;
+    const xi = load<f64>(X + oi), yi = load<f64>(Y + oi), zi = load<f64>(Z + oi);
+    const xi2 = f64x2.splat(xi), yi2 = f64x2.splat(yi), zi2 = f64x2.splat(zi);
     let gx: f64 = 0, gy: f64 = 0, gz: f64 = 0;
-    let xj = xp + 24;
-    let gj = g + (<usize>(3 * i + 3) << 3);
-    const gEnd = g + (<usize>(3 * n) << 3);
-    for (; gj < gEnd; gj += 24, xj += 24, r += 40) {
-      const dx = (xi - load<f64>(xj)) - load<f64>(r);
-      const dy = (yi - load<f64>(xj, 8)) - load<f64>(r, 8);
-      const dz = (zi - load<f64>(xj, 16)) - load<f64>(r, 16);
+    let j = i + 1;
+    for (; j + 1 < n; j += 2, r += 80) {
+      const oj = <usize>j << 3;
+      const dx = f64x2.sub(f64x2.sub(xi2, v128.load(X + oj)), v128.load(r));
+      const dy = f64x2.sub(f64x2.sub(yi2, v128.load(Y + oj)), v128.load(r, 16));
+      const dz = f64x2.sub(f64x2.sub(zi2, v128.load(Z + oj)), v128.load(r, 32));
+      const d = f64x2.sqrt(f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz)));
+      const diff = f64x2.sub(d, v128.load(r, 48));
+      const wd = f64x2.mul(diff, v128.load(r, 64));
+      const fw = f64x2.mul(diff, wd);
+      func += f64x2.extract_lane(fw, 0);
+      func += f64x2.extract_lane(fw, 1);
+      const aux = f64x2.div(wd, d);
+      const ax = f64x2.mul(aux, dx), ay = f64x2.mul(aux, dy), az = f64x2.mul(aux, dz);
+      gx += f64x2.extract_lane(ax, 0);
+      gx += f64x2.extract_lane(ax, 1);
+      gy += f64x2.extract_lane(ay, 0);
+      gy += f64x2.extract_lane(ay, 1);
+      gz += f64x2.extract_lane(az, 0);
+      gz += f64x2.extract_lane(az, 1);
+      v128.store(GX + oj, f64x2.sub(v128.load(GX + oj), ax));
+      v128.store(GY + oj, f64x2.sub(v128.load(GY + oj), ay));
+      v128.store(GZ + oj, f64x2.sub(v128.load(GZ + oj), az));
+    }
+    if (j < n) {
+      // A row of odd length ends with one plain record.
+      const oj = <usize>j << 3;
+      const dx = (xi - load<f64>(X + oj)) - load<f64>(r);
+      const dy = (yi - load<f64>(Y + oj)) - load<f64>(r, 8);
+      const dz = (zi - load<f64>(Z + oj)) - load<f64>(r, 16);
       const d = Math.sqrt(dx * dx + dy * dy + dz * dz);
       const diff = d - load<f64>(r, 24);
       const wd = diff * load<f64>(r, 32);
@@ -368,16 +519,21 @@ function trueForces(x: usize, g: usize, rec: usize, n: i32): f64 {
       gx += aux * dx;
       gy += aux * dy;
       gz += aux * dz;
-      store<f64>(gj, load<f64>(gj) - aux * dx);
-      store<f64>(gj, load<f64>(gj, 8) - aux * dy, 8);
-      store<f64>(gj, load<f64>(gj, 16) - aux * dz, 16);
+      store<f64>(GX + oj, load<f64>(GX + oj) - aux * dx);
+      store<f64>(GY + oj, load<f64>(GY + oj) - aux * dy);
+      store<f64>(GZ + oj, load<f64>(GZ + oj) - aux * dz);
+      r += 40;
     }
-    const gi = g + (<usize>(3 * i) << 3);
-    store<f64>(gi, load<f64>(gi) + gx);
-    store<f64>(gi, load<f64>(gi, 8) + gy, 8);
-    store<f64>(gi, load<f64>(gi, 16) + gz, 16);
+    store<f64>(GX + oi, load<f64>(GX + oi) + gx);
+    store<f64>(GY + oi, load<f64>(GY + oi) + gy);
+    store<f64>(GZ + oi, load<f64>(GZ + oi) + gz);
   }
-  for (let q3: i32 = 0; q3 < 3 * n; q3++) st(g, q3, -2 * ld(g, q3));
+  for (let a: i32 = 0; a < n; a++) {
+    const o = <usize>a << 3;
+    st(g, 3 * a, -2 * load<f64>(GX + o));
+    st(g, 3 * a + 1, -2 * load<f64>(GY + o));
+    st(g, 3 * a + 2, -2 * load<f64>(GZ + o));
+  }
   return func;
 }
 
@@ -432,21 +588,23 @@ function projectForces(prev: usize, g: usize, tan: usize, n3: i32, spring: f64):
  * non-finite distance, else the pair with the largest term (d − t)²·w (an overflow). With atom >= 0
  * (a force): such a pair if there is one, else that atom and the offending `value`.
  */
-function nonFinitePair(x: usize, rec: usize, n: i32, k: i32, atom: i32, value: f64, info: usize): i32 {
-  let r = rec;
+function nonFinitePair(x: usize, pairs: usize, n: i32, k: i32, atom: i32, value: f64, info: usize, nInterior: i32, P: i32): i32 {
   let worst: f64 = -1, wi: i32 = -1, wj: i32 = -1, wd: f64 = 0;
+  let p: i32 = 0;
   for (let i: i32 = 0; i < n; i++)
-    for (let j: i32 = i + 1; j < n; j++, r += 40) {
+    for (let j: i32 = i + 1; j < n; j++, p++) {
+      const r = pairRecord(pairs, k, nInterior, P, n, i, j, p);
+      const fs = recFs;
       const dx = (ld(x, 3 * i) - ld(x, 3 * j)) - load<f64>(r);
-      const dy = (ld(x, 3 * i + 1) - ld(x, 3 * j + 1)) - load<f64>(r, 8);
-      const dz = (ld(x, 3 * i + 2) - ld(x, 3 * j + 2)) - load<f64>(r, 16);
+      const dy = (ld(x, 3 * i + 1) - ld(x, 3 * j + 1)) - load<f64>(r + fs);
+      const dz = (ld(x, 3 * i + 2) - ld(x, 3 * j + 2)) - load<f64>(r + 2 * fs);
       const d = Math.sqrt(dx * dx + dy * dy + dz * dz);
       if (!(d > 0) || !isFinite(d)) {
         setInfo(info, k, i, j, d);
         return STATUS_NON_FINITE;
       }
-      const diff = d - load<f64>(r, 24);
-      const term = diff * diff * load<f64>(r, 32);
+      const diff = d - load<f64>(r + 3 * fs);
+      const term = diff * diff * load<f64>(r + 4 * fs);
       if (!(term <= worst)) {
         worst = term;
         wi = i;

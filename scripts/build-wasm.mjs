@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.env.FRACFLOW_WASM_TARGET ?? 'release';
 mkdirSync(join(root, 'build'), { recursive: true });
 /** Kernels that use v128/f64x2 (kept because their benchmarks show the SIMD build wins; see BENCHMARKS.md). */
-const SIMD_KERNELS = new Set(['idpp-fast']);
+const SIMD_KERNELS = new Set(['idpp-fast', 'idpp']);
 const kernels = readdirSync(join(root, 'assembly')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 for (const file of kernels) {
   const name = basename(file, '.ts');

@@ -21,6 +21,8 @@ interface Result {
   perturbation: { seed: number; amplitude_ang: number; tolerance: number };
   modes: Record<'exact' | 'fast' | 'exact_perturbed' | 'fast_perturbed', Mode>;
   agreement: Record<string, { pathways: number; spearman: number; max_abs_diff: number; at: string; both_converged?: { pathways: number; spearman: number } }>;
+  /** Absent in results from before it was recorded. */
+  refusals?: { exact: number; fast: number; both: number; exact_only: number; fast_only_at_an_image: { distance_0: number; below_1e_12: number; below_0_01: number }; fast_only_between_images: number };
   reproducibility: Record<'exact' | 'fast', { all: Spread; converged: Spread }>;
   targets: { spearman: number; fast_pathways_per_s_2_cores: number; reproducibility: number };
 }
@@ -57,6 +59,23 @@ function modesSection(r: Result): string[] {
     const a = r.agreement[c]!;
     const b = a.both_converged;
     out.push(`| ${c} | ${a.pathways} | ${a.spearman.toFixed(4)} | ${f(a.max_abs_diff, 4)} | ${a.at} | ${b ? `${b.spearman.toFixed(4)} (${b.pathways})` : '–'} |`);
+  }
+  const rf = r.refusals;
+  if (rf) {
+    const a = rf.fast_only_at_an_image;
+    out.push('', '### Refused straight paths', '');
+    out.push(
+      'Both modes relax the same straight line (the moving ion from start to end, the host fixed) but refuse by different rules. ' +
+        'The exact mode keeps pymatgen\'s: a path is refused only where the relaxation turns non-finite, i.e. where a straight-line image puts the ion on another atom to the last bit ' +
+        '(pymatgen returns NaN there); an image 1e-16 Å off the atom, or a line through an atom between the images, is relaxed, and which side of the atom the path then takes follows the rounding. ' +
+        'The fast mode refuses every straight path that comes within 0.01 Å of another atom, at an image or between images (src/analysis/hop-images.ts, FAST_MIN_PATH_DISTANCE_ANG). ' +
+        `Here: exact ${rf.exact}, fast ${rf.fast}; refused by both ${rf.both}, by the exact mode alone ${rf.exact_only}. ` +
+        `The fast mode's other ${rf.fast - rf.both}: an image on the atom that the exact mode relaxes (${a.distance_0} at distance 0 in the fast mode's supercell and not in the exact mode's, ${a.below_1e_12} below 1e-12 Å, ${a.below_0_01} below 0.01 Å), ` +
+        `and ${rf.fast_only_between_images} lines through an atom between the images. ` +
+        `With every coordinate moved by ${r.perturbation.amplitude_ang} Å the exact mode refuses ${r.modes.exact_perturbed.idpp_refused ?? '–'} paths (the images leave the atoms by a few ulps) and the fast mode ${r.modes.fast_perturbed.idpp_refused ?? '–'}. ` +
+        'Refusing them in the exact mode too would change the DDI numbers it reproduces; relaxing them in the fast mode would make its descriptors follow the rounding of the input (see "Spread" below). ' +
+        'test/analysis/descriptors-idpp-fast.test.ts pins one case of each kind.',
+    );
   }
   out.push('', `### Spread under a ${r.perturbation.amplitude_ang} Å perturbation`, '');
   out.push(`Every Cartesian coordinate moved by a uniform ±${r.perturbation.amplitude_ang} Å (seed ${r.perturbation.seed} + structure index), descriptors recomputed; "moved" = pathways where a descriptor changed by more than ${r.perturbation.tolerance}. "Converged" counts only pathways whose IDPP converged in both runs (the exact mode's 1000-step cap ends ${r.modes.exact.not_converged} of its ${r.modes.exact.idpp_runs} runs).`, '');

@@ -47,6 +47,9 @@ function corpusSection(r: Result): string[] {
     out.push(`| ${x.idpp ?? '–'} | ${x.structures_in.toLocaleString('en-US')} | ${s(x.import.ms)} | ${s(x.engine_wall_ms)} | ${s(x.checkpoint_etc_ms)} | ${f(x.wall_ms / 60000, 1)} | ${x.cpu_ms === undefined ? '–' : f(x.cpu_ms / 60000, 1)} | ${mb(x.max_rss_bytes)} | ${x.load_average_start[0]!.toFixed(1)} / ${x.load_average_end[0]!.toFixed(1)} |`);
   }
   out.push('', 'Each images row relaxes two paths (1 and 5 interior images); in the exact mode each also rebuilds pymatgen\'s coordinates and pair images, which is why that stage gains most from the fast mode.');
+  out.push('', 'The exact mode before and after the f64x2 pair loop of the exact IDPP kernel and the faster hop search (same results to the last bit), 300 structures, run back to back on 2026-12-07 at load averages 11–13: ' +
+    'the code before (commit b775dbe, scalar kernel) 234.5 s wall and 98.9 s CPU (≈ 27.5 min for 10,000 structures from CPU time); after, 150.4 s wall and 71.2 s CPU (≈ 19.8 min), and 128.0 s / 69.6 s in a run just before. ' +
+    'An earlier run of the code before at load 30 used 114 s of CPU (≈ 31.7 min): CPU time per row also grows with the load on shared cores.');
   out.push('', '### Against the targets (10,000 structures, 2 cores)', '');
   const t = r.targets;
   for (const x of r.runs) {

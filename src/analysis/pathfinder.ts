@@ -17,7 +17,7 @@
  * orbits are exact integer bookkeeping. In a cell symmetric only within symprec an operation may map
  * a hop onto one of another length; an orbit's members are then split wherever their sorted lengths
  * leave a gap of more than {@link HOP_LENGTH_TOL_ANG} (DistinctPathFinder's 1e-3 Å length test,
- * made transitive), see clusterOrbit. Near-duplicate members (within 1e-3 Å) are one hop.
+ * made transitive), see HopOrbits.clusters. Near-duplicate members (within 1e-3 Å) are one hop.
  *
  * The member reported (the representative rule): the shortest member of the cluster among all hops of
  * the cell within the cutoff; members within {@link LENGTH_TIE_ANG} of it tie, and the tie goes to the
@@ -182,11 +182,56 @@ interface Candidate {
 }
 
 /**
- * Sites of `ion` around site `center` within `radius` Å (all periodic images, the site itself at zero
- * distance excluded), sorted by distance then (site, image). The cutoff includes distances up to
- * radius + 1e-8 Å, as pymatgen's `get_neighbors`.
+ * Directed hops in flat arrays (start, end, translation, length per hop): the hop search handles
+ * thousands of them per structure, and one object (plus its translation array) per hop was a fifth of
+ * its time in the garbage collector.
  */
-function neighborsOf(s: Structure, center: number, ion: string, radius: number): Candidate[] {
+class HopList {
+  count = 0;
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+  image = new Int32Array(3 * 64);
+  length = new Float64Array(64);
+
+  push(a: number, b: number, n0: number, n1: number, n2: number, d: number): void {
+    if (this.count === this.start.length) this.grow();
+    const q = this.count++;
+    this.start[q] = a;
+    this.end[q] = b;
+    this.image[3 * q] = n0;
+    this.image[3 * q + 1] = n1;
+    this.image[3 * q + 2] = n2;
+    this.length[q] = d;
+  }
+
+  /** Hop q as a {@link Candidate}. */
+  at(q: number): Candidate {
+    return { start: this.start[q]!, end: this.end[q]!, image: [this.image[3 * q]!, this.image[3 * q + 1]!, this.image[3 * q + 2]!], length: this.length[q]! };
+  }
+
+  /** Order of hops q, r by start site, end site, then image. */
+  compareSites(q: number, r: number): number {
+    const im = this.image;
+    return this.start[q]! - this.start[r]! || this.end[q]! - this.end[r]! || im[3 * q]! - im[3 * r]! || im[3 * q + 1]! - im[3 * r + 1]! || im[3 * q + 2]! - im[3 * r + 2]!;
+  }
+
+  private grow(): void {
+    const m = 2 * this.start.length;
+    const start = new Int32Array(m), end = new Int32Array(m), image = new Int32Array(3 * m), length = new Float64Array(m);
+    start.set(this.start);
+    end.set(this.end);
+    image.set(this.image);
+    length.set(this.length);
+    Object.assign(this, { start, end, image, length });
+  }
+}
+
+/**
+ * Sites of `ion` around site `center` within `radius` Å (all periodic images, the site itself at zero
+ * distance excluded), appended to `out` sorted by distance then (site, image). The cutoff includes
+ * distances up to radius + 1e-8 Å, as pymatgen's `get_neighbors`.
+ */
+function neighborsOf(s: Structure, center: number, ion: string, radius: number, out: HopList): void {
   const L = s.lattice, f = s.frac;
   const h = perpendicularHeights(L);
   const n = s.species.length;
@@ -194,7 +239,7 @@ function neighborsOf(s: Structure, center: number, ion: string, radius: number):
   // Differences are brought into [-0.5, 0.5] first, so images up to ceil(r/h + 0.5) cover the sphere.
   const ra = Math.ceil(radius / h[0] + 0.5), rb = Math.ceil(radius / h[1] + 0.5), rc = Math.ceil(radius / h[2] + 0.5);
   const r2 = (radius + NEIGHBOR_TOL_ANG) * (radius + NEIGHBOR_TOL_ANG);
-  const out: Candidate[] = [];
+  const first = out.count;
   for (let j = 0; j < n; j++) {
     if (s.species[j] !== ion) continue;
     const dx0 = f[3 * j]! - cx, dy0 = f[3 * j + 1]! - cy, dz0 = f[3 * j + 2]! - cz;
@@ -211,13 +256,27 @@ function neighborsOf(s: Structure, center: number, ion: string, radius: number):
           if (d2 > r2) continue;
           const d = Math.sqrt(d2);
           if (d < NEIGHBOR_TOL_ANG) continue;
-          out.push({ start: center, end: j, image: [ia, ib, ic], length: d });
+          out.push(center, j, ia, ib, ic, d);
         }
       }
     }
   }
-  out.sort((p, q) => p.length - q.length || p.end - q.end || p.image[0] - q.image[0] || p.image[1] - q.image[1] || p.image[2] - q.image[2]);
-  return out;
+  // Sort this centre's hops by length, end site, then image (the start is the same for all).
+  const m = out.count - first;
+  if (m < 2) return;
+  const len = out.length, end = out.end, im = out.image;
+  const order = Array.from({ length: m }, (_, q) => first + q).sort(
+    (q, r) => len[q]! - len[r]! || end[q]! - end[r]! || im[3 * q]! - im[3 * r]! || im[3 * q + 1]! - im[3 * r + 1]! || im[3 * q + 2]! - im[3 * r + 2]!,
+  );
+  const e = end.slice(first, first + m), i3 = im.slice(3 * first, 3 * (first + m)), l = len.slice(first, first + m);
+  order.forEach((q, k) => {
+    const src = q - first, dst = first + k;
+    end[dst] = e[src]!;
+    im[3 * dst] = i3[3 * src]!;
+    im[3 * dst + 1] = i3[3 * src + 1]!;
+    im[3 * dst + 2] = i3[3 * src + 2]!;
+    len[dst] = l[src]!;
+  });
 }
 
 /** Python's round(x, 3): round half to even on the decimal value, as DistinctPathFinder uses it. */
@@ -247,7 +306,9 @@ export function autoCutoff(s: Structure, ion: string, mode: '1d' | '>1d', classe
   for (const cls of classes) {
     const site0 = cls[0]!;
     if (s.species[site0] !== ion) continue;
-    const d = neighborsOf(s, site0, ion, maxR).map((c) => c.length);
+    const list = new HopList();
+    neighborsOf(s, site0, ion, maxR, list);
+    const d = Array.from(list.length.subarray(0, list.count));
     if (d.length > 2) junc++;
     lists.push(d);
   }
@@ -300,80 +361,221 @@ function copiesGeometry(s: Structure, red: PrimitiveReduction): { exact: boolean
   return { exact: false, geometry: { ...p, frac } };
 }
 
-/** Order by start site, end site, then image. */
-function bySitesAndImage(x: Candidate, y: Candidate): number {
-  return x.start - y.start || x.end - y.end || x.image[0] - y.image[0] || x.image[1] - y.image[1] || x.image[2] - y.image[2];
+/**
+ * The symmetry orbits of directed hops of the primitive cell `p` under the operations, split into
+ * clusters by length ({@link HopOrbits.clusters}). An orbit is the smallest set of hops that holds the
+ * seed and is closed under every operation and under reversal (start ↔ end).
+ *
+ * Where the operations' actions on the sites (permutation plus lattice shifts, with the rotation on the
+ * translation between the ends) are closed under composition — checked once per structure, see
+ * {@link actionsClosed} — that set is the images of the seed under one pass of the operations (both
+ * orientations): every member's images are images of the seed already. Where they are not (an operation
+ * set that tolerance made inconsistent), members are expanded until nothing new appears. Both give the
+ * same set; the one pass costs |G| images per orbit instead of |G| per member of the orbit.
+ */
+class HopOrbits {
+  private readonly nSites: number;
+  private readonly closed: boolean;
+  private readonly seen = new Set<number>();
+
+  /** `sites`: the sites of the migrating ion in the primitive cell (every hop's ends are among them). */
+  constructor(private readonly perms: SitePermutations, private readonly sym: SymmetryInfo, nSites: number, sites: Int32Array) {
+    this.nSites = nSites;
+    this.closed = actionsClosed(perms, sym, nSites, sites);
+  }
+
+  /** Keys of the orbit of `seed` (unordered, each once). */
+  orbit(seed: number): number[] {
+    const nSites = this.nSites;
+    const { perm, shift, operationCount } = this.perms;
+    const R = this.sym.rotations;
+    const seen = this.seen;
+    seen.clear();
+    seen.add(seed);
+    const out = [seed];
+    for (let q = 0; q < out.length; q++) {
+      // Decode (see key): start a, end b, translation (n0, n1, n2).
+      let k = out[q]!;
+      const n2 = (k % KEY_SPAN) - KEY_OFFSET;
+      k = Math.floor(k / KEY_SPAN);
+      const n1 = (k % KEY_SPAN) - KEY_OFFSET;
+      k = Math.floor(k / KEY_SPAN);
+      const n0 = (k % KEY_SPAN) - KEY_OFFSET;
+      k = Math.floor(k / KEY_SPAN);
+      const a = Math.floor(k / nSites), b = k % nSites;
+      for (let op = 0; op < operationCount; op++) {
+        const o = 9 * op;
+        const ia = op * nSites + a, ib = op * nSites + b;
+        const pa = perm[ia]!, pb = perm[ib]!;
+        const m0 = shift[3 * ib]! + R[o]! * n0 + R[o + 1]! * n1 + R[o + 2]! * n2 - shift[3 * ia]!;
+        const m1 = shift[3 * ib + 1]! + R[o + 3]! * n0 + R[o + 4]! * n1 + R[o + 5]! * n2 - shift[3 * ia + 1]!;
+        const m2 = shift[3 * ib + 2]! + R[o + 6]! * n0 + R[o + 7]! * n1 + R[o + 8]! * n2 - shift[3 * ia + 2]!;
+        const fwd = key(nSites, pa, pb, m0, m1, m2), back = key(nSites, pb, pa, -m0, -m1, -m2);
+        if (!seen.has(fwd)) {
+          seen.add(fwd);
+          out.push(fwd);
+        }
+        if (!seen.has(back)) {
+          seen.add(back);
+          out.push(back);
+        }
+      }
+      // Closed actions: the seed's images are the whole orbit.
+      if (this.closed) break;
+    }
+    return out;
+  }
+
+  /**
+   * The orbit of `seed` split into clusters by length, lengths measured in `geometry` (the primitive
+   * cell, or its sites at the mean of their copies): sorted by length, a new cluster starts wherever
+   * the next member is longer by more than {@link HOP_LENGTH_TOL_ANG} (members are linked when their
+   * lengths differ by at most that, and a cluster is a chain of links). In an exactly symmetric cell
+   * an orbit is one cluster; in a cell symmetric only within symprec the operations may map a hop onto
+   * one of another length, and members more than 1e-3 Å apart, with none between them, stay distinct
+   * hops, as DistinctPathFinder's pairwise test (lengths within 1e-3 Å) keeps them. The split depends
+   * on the orbit's lengths alone, not on the member it started from, so not on the cell given. Returns
+   * the clusters as lists of keys, each sorted by length then key.
+   */
+  clusters(geometry: Structure, seed: number): number[][] {
+    const keys = this.orbit(seed);
+    const m = keys.length;
+    const len = new Float64Array(m);
+    const nSites = this.nSites;
+    for (let q = 0; q < m; q++) len[q] = keyLength(geometry, nSites, keys[q]!);
+    const order = Array.from({ length: m }, (_, q) => q).sort((x, y) => len[x]! - len[y]! || keys[x]! - keys[y]!);
+    const clusters: number[][] = [];
+    for (let i = 0; i < m; i++) {
+      if (i === 0 || len[order[i]!]! - len[order[i - 1]!]! > HOP_LENGTH_TOL_ANG) clusters.push([]);
+      clusters[clusters.length - 1]!.push(keys[order[i]!]!);
+    }
+    return clusters;
+  }
 }
 
-/** The directed hop of a key (see {@link key}). */
-function unkey(nSites: number, k: number): Candidate {
+/**
+ * Whether the operations' actions on directed hops between the sites `sites` (those of the migrating
+ * ion: an operation maps them among themselves) are closed under composition. Operation k acts on the
+ * sites as i ↦ perm_k(i) + shift_k(i) with rotation R_k on the translation between the ends, so its
+ * action on hops is fixed by (R_k, perm_k, shift_k up to a constant vector); "b after a" acts as
+ * (R_b·R_a, perm_b∘perm_a, R_b·shift_a(i) + shift_b(perm_a(i))). The check needs an identity action and
+ * that s∘x is an action of the set for every x reached from the identity and every s of a generating
+ * subset (grown until every operation is reached): then every product of operations is one of them.
+ * Rotations with an entry beyond ±8 (none in a reduced primitive cell) are not hashed: reported as not
+ * closed, which only costs the member-by-member closure.
+ */
+function actionsClosed(perms: SitePermutations, sym: SymmetryInfo, n: number, sites: Int32Array): boolean {
+  const nop = perms.operationCount;
+  const R = sym.rotations, { perm, shift } = perms;
+  const ns = sites.length;
+  const rotationKey = (m: ArrayLike<number>, o: number): number => {
+    let h = 0;
+    for (let q = 0; q < 9; q++) {
+      const v = m[o + q]!;
+      if (v < -8 || v > 8) return -1;
+      h = h * 17 + (v + 8);
+    }
+    return h;
+  };
+  const byRotation = new Map<number, number[]>();
+  for (let k = 0; k < nop; k++) {
+    const h = rotationKey(R, 9 * k);
+    if (h < 0) return false;
+    const list = byRotation.get(h);
+    if (list) list.push(k);
+    else byRotation.set(h, [k]);
+  }
+  // Whether operation k acts on `sites` as the permutation cp with shifts cs (up to a constant vector);
+  // cp and cs are indexed by position in `sites`.
+  const actsAs = (k: number, cp: Int32Array, cs: Int32Array): boolean => {
+    const base = k * n;
+    const i0 = 3 * (base + sites[0]!);
+    const d0 = shift[i0]! - cs[0]!, d1 = shift[i0 + 1]! - cs[1]!, d2 = shift[i0 + 2]! - cs[2]!;
+    for (let q = 0; q < ns; q++) {
+      const i = sites[q]!;
+      if (perm[base + i] !== cp[q]) return false;
+      const o = 3 * (base + i);
+      if (shift[o]! - cs[3 * q]! !== d0 || shift[o + 1]! - cs[3 * q + 1]! !== d1 || shift[o + 2]! - cs[3 * q + 2]! !== d2) return false;
+    }
+    return true;
+  };
+  const rot = new Int32Array(9), cp = new Int32Array(ns), cs = new Int32Array(3 * ns);
+  cp.set(sites);
+  let id = -1;
+  for (const k of byRotation.get(rotationKey([1, 0, 0, 0, 1, 0, 0, 0, 1], 0)) ?? []) {
+    if (actsAs(k, cp, cs)) {
+      id = k;
+      break;
+    }
+  }
+  if (id < 0) return false;
+  // The operation acting as "s after x", or -1.
+  const compose = (s: number, x: number): number => {
+    const os = 9 * s, ox = 9 * x;
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) rot[3 * r + c] = R[os + 3 * r]! * R[ox + c]! + R[os + 3 * r + 1]! * R[ox + 3 + c]! + R[os + 3 * r + 2]! * R[ox + 6 + c]!;
+    }
+    const list = byRotation.get(rotationKey(rot, 0));
+    if (!list) return -1;
+    for (let q = 0; q < ns; q++) {
+      const i = sites[q]!;
+      const px = perm[x * n + i]!;
+      cp[q] = perm[s * n + px]!;
+      const ox3 = 3 * (x * n + i), os3 = 3 * (s * n + px);
+      const a0 = shift[ox3]!, a1 = shift[ox3 + 1]!, a2 = shift[ox3 + 2]!;
+      for (let r = 0; r < 3; r++) cs[3 * q + r] = R[os + 3 * r]! * a0 + R[os + 3 * r + 1]! * a1 + R[os + 3 * r + 2]! * a2 + shift[os3 + r]!;
+    }
+    for (const k of list) if (actsAs(k, cp, cs)) return k;
+    return -1;
+  };
+  // reached: the operations reached from the identity; done[x]: generators x has been multiplied by.
+  const reached: number[] = [id];
+  const isReached = new Uint8Array(nop);
+  const done = new Int32Array(nop);
+  isReached[id] = 1;
+  const generators: number[] = [];
+  while (reached.length < nop) {
+    generators.push(isReached.indexOf(0));
+    for (let q = 0; q < reached.length; q++) {
+      const x = reached[q]!;
+      for (; done[x]! < generators.length; done[x]!++) {
+        const y = compose(generators[done[x]!]!, x);
+        if (y < 0) return false;
+        if (!isReached[y]) {
+          isReached[y] = 1;
+          reached.push(y);
+        }
+      }
+    }
+  }
+  // Every operation is reached and g∘x stays in the set for every generator g and every x: closed.
+  return true;
+}
+
+/** Length (Å) in `s` of the directed hop with key `k`. */
+function keyLength(s: Structure, nSites: number, k: number): number {
   const n2 = (k % KEY_SPAN) - KEY_OFFSET;
   k = Math.floor(k / KEY_SPAN);
   const n1 = (k % KEY_SPAN) - KEY_OFFSET;
   k = Math.floor(k / KEY_SPAN);
   const n0 = (k % KEY_SPAN) - KEY_OFFSET;
   k = Math.floor(k / KEY_SPAN);
-  return { start: Math.floor(k / nSites), end: k % nSites, image: [n0, n1, n2], length: 0 };
+  const a = Math.floor(k / nSites), b = k % nSites;
+  const f = s.frac, L = s.lattice;
+  const da = f[3 * b]! + n0 - f[3 * a]!;
+  const db = f[3 * b + 1]! + n1 - f[3 * a + 1]!;
+  const dc = f[3 * b + 2]! + n2 - f[3 * a + 2]!;
+  return Math.hypot(da * L[0]! + db * L[3]! + dc * L[6]!, da * L[1]! + db * L[4]! + dc * L[7]!, da * L[2]! + db * L[5]! + dc * L[8]!);
 }
 
-/**
- * The symmetry orbit of the directed hop `seed` in the primitive cell `p`, closed under the
- * operations (every image of every member, both orientations), split into clusters by length: sorted
- * by length, a new cluster starts wherever the next member is longer by more than
- * {@link HOP_LENGTH_TOL_ANG} (members are linked when their lengths differ by at most that, and a
- * cluster is a chain of links). In an exactly symmetric cell an orbit is one cluster; in a cell
- * symmetric only within symprec the operations may map a hop onto one of another length, and members
- * more than 1e-3 Å apart, with none between them, stay distinct hops, as DistinctPathFinder's pairwise
- * test (lengths within 1e-3 Å) keeps them. The split depends on the orbit's lengths alone, not on the
- * member it started from, so not on the cell given. Returns the clusters as lists of keys.
- */
-function clusterOrbit(p: Structure, perms: SitePermutations, sym: SymmetryInfo, seed: number): number[][] {
-  const nSites = p.species.length;
-  const orbit = new Set<number>([seed]);
-  const queue = [seed];
-  while (queue.length > 0) {
-    const c = unkey(nSites, queue.pop()!);
-    for (const k of hopImages(p, perms, sym, c)) {
-      if (orbit.has(k)) continue;
-      orbit.add(k);
-      queue.push(k);
-    }
-  }
-  const byLength = [...orbit].map((k) => ({ k, len: hopLength(p, unkey(nSites, k)) })).sort((a, b) => a.len - b.len || a.k - b.k);
-  const clusters: number[][] = [];
-  for (let i = 0; i < byLength.length; i++) {
-    if (i === 0 || byLength[i]!.len - byLength[i - 1]!.len > HOP_LENGTH_TOL_ANG) clusters.push([]);
-    clusters[clusters.length - 1]!.push(byLength[i]!.k);
-  }
-  return clusters;
-}
-
-/** Keys of the images of the directed hop `c` under every operation, both orientations. */
-function hopImages(p: Structure, perms: SitePermutations, sym: SymmetryInfo, c: Candidate): number[] {
-  const nSites = p.species.length;
-  const out: number[] = [];
-  const { perm, shift } = perms;
-  const R = sym.rotations;
-  for (let k = 0; k < perms.operationCount; k++) {
-    const o = 9 * k;
-    const ia = k * nSites + c.start, ib = k * nSites + c.end;
-    const pa = perm[ia]!, pb = perm[ib]!;
-    const [n0, n1, n2] = c.image;
-    const m0 = shift[3 * ib]! + R[o]! * n0 + R[o + 1]! * n1 + R[o + 2]! * n2 - shift[3 * ia]!;
-    const m1 = shift[3 * ib + 1]! + R[o + 3]! * n0 + R[o + 4]! * n1 + R[o + 5]! * n2 - shift[3 * ia + 1]!;
-    const m2 = shift[3 * ib + 2]! + R[o + 6]! * n0 + R[o + 7]! * n1 + R[o + 8]! * n2 - shift[3 * ia + 2]!;
-    out.push(key(nSites, pa, pb, m0, m1, m2), key(nSites, pb, pa, -m0, -m1, -m2));
-  }
-  return out;
-}
-
-/** A hop of the input cell as a hop of the primitive cell (site indices and translation there). */
-function toPrimitive(red: PrimitiveReduction, c: Candidate): Candidate {
+/** Key (see {@link key}) of a hop of the input cell as a hop of the primitive cell (`np` sites). */
+function primitiveKey(red: PrimitiveReduction, np: number, start: number, end: number, n0: number, n1: number, n2: number): number {
   const T = red.T, sh = red.shift;
-  const pa = red.siteToPrimitive[c.start]!, pb = red.siteToPrimitive[c.end]!;
-  const [n0, n1, n2] = c.image;
-  const m = [0, 1, 2].map((k) => sh[3 * c.end + k]! + n0 * T[k]! + n1 * T[3 + k]! + n2 * T[6 + k]! - sh[3 * c.start + k]!) as Vec3;
-  return { start: pa, end: pb, image: m, length: c.length };
+  const ia = 3 * start, ib = 3 * end;
+  const m0 = sh[ib]! + n0 * T[0]! + n1 * T[3]! + n2 * T[6]! - sh[ia]!;
+  const m1 = sh[ib + 1]! + n0 * T[1]! + n1 * T[4]! + n2 * T[7]! - sh[ia + 1]!;
+  const m2 = sh[ib + 2]! + n0 * T[2]! + n1 * T[5]! + n2 * T[8]! - sh[ia + 2]!;
+  return key(np, red.siteToPrimitive[start]!, red.siteToPrimitive[end]!, m0, m1, m2);
 }
 
 /**
@@ -430,78 +632,108 @@ class SiteBins {
     for (let j = 0; j < n; j++) this.sites[fill[bin[j]!]!++] = j;
   }
 
+  /** Hits of the last {@link gather}: site j and lattice translation n as 4 integers each. */
+  hits = new Int32Array(256);
+
   /**
-   * Calls `visit(j, n0, n1, n2)` once for every site j and lattice translation n (applied to its
-   * stored coordinates) whose image may lie within `radius` of the fractional point `p`: every bin,
-   * with its periodic images, that the box p ± radius/height (one bin of margin) touches.
+   * Lists in {@link hits} every site j and lattice translation n (applied to its stored coordinates)
+   * whose image may lie within `radius` of the fractional point `p`: every bin, with its periodic
+   * images, that the box p ± radius/height (one bin of margin) touches. Returns the number of hits.
+   * (A buffer rather than a callback per site: the callback was a third of the hop search's time.)
    */
-  around(p: Vec3, radius: number, visit: (j: number, n0: number, n1: number, n2: number) => void): void {
+  gather(p0: number, p1: number, p2: number, radius: number): number {
     const [g0, g1, g2] = this.g;
-    const lo = [0, 1, 2].map((k) => Math.floor((p[k]! - radius / this.h[k]!) * this.g[k]!) - 1);
-    const hi = [0, 1, 2].map((k) => Math.floor((p[k]! + radius / this.h[k]!) * this.g[k]!) + 1);
-    const fl = this.floorOf;
-    for (let e0 = lo[0]!; e0 <= hi[0]!; e0++) {
+    const h = this.h;
+    const lo0 = Math.floor((p0 - radius / h[0]) * g0) - 1, hi0 = Math.floor((p0 + radius / h[0]) * g0) + 1;
+    const lo1 = Math.floor((p1 - radius / h[1]) * g1) - 1, hi1 = Math.floor((p1 + radius / h[1]) * g1) + 1;
+    const lo2 = Math.floor((p2 - radius / h[2]) * g2) - 1, hi2 = Math.floor((p2 + radius / h[2]) * g2) + 1;
+    const fl = this.floorOf, start = this.start, sites = this.sites;
+    let hits = this.hits;
+    let count = 0;
+    for (let e0 = lo0; e0 <= hi0; e0++) {
       const m0 = Math.floor(e0 / g0), c0 = e0 - m0 * g0;
-      for (let e1 = lo[1]!; e1 <= hi[1]!; e1++) {
+      for (let e1 = lo1; e1 <= hi1; e1++) {
         const m1 = Math.floor(e1 / g1), c1 = e1 - m1 * g1;
-        for (let e2 = lo[2]!; e2 <= hi[2]!; e2++) {
+        for (let e2 = lo2; e2 <= hi2; e2++) {
           const m2 = Math.floor(e2 / g2), c2 = e2 - m2 * g2;
           const b = (c0 * g1 + c1) * g2 + c2;
-          for (let q = this.start[b]!; q < this.start[b + 1]!; q++) {
-            const j = this.sites[q]!;
+          const end = start[b + 1]!;
+          for (let q = start[b]!; q < end; q++) {
+            const j = sites[q]!;
+            if (4 * count + 4 > hits.length) {
+              const grown = new Int32Array(2 * hits.length);
+              grown.set(hits);
+              this.hits = hits = grown;
+            }
             // The image at wrapped coordinate + m is the stored coordinate + (m − floor).
-            visit(j, m0 - fl[3 * j]!, m1 - fl[3 * j + 1]!, m2 - fl[3 * j + 2]!);
+            hits[4 * count] = j;
+            hits[4 * count + 1] = m0 - fl[3 * j]!;
+            hits[4 * count + 2] = m1 - fl[3 * j + 1]!;
+            hits[4 * count + 3] = m2 - fl[3 * j + 2]!;
+            count++;
           }
         }
       }
     }
+    return count;
   }
 }
 
 /**
  * The same hops as {@link neighborsOf} (to the last bit: the same arithmetic per site and image),
- * unsorted, found through the cell list `bins`: linear in the neighbours instead of in the sites.
+ * appended to `out` unsorted, found through the cell list `bins`: linear in the neighbours instead of in the sites.
  */
-function neighborsAround(bins: SiteBins, center: number, ion: string, radius: number): Candidate[] {
+function neighborsAround(bins: SiteBins, center: number, ion: string, radius: number, out: HopList): void {
   const s = bins.s, L = s.lattice, f = s.frac;
   const cx = f[3 * center]!, cy = f[3 * center + 1]!, cz = f[3 * center + 2]!;
   const r2 = (radius + NEIGHBOR_TOL_ANG) * (radius + NEIGHBOR_TOL_ANG);
-  const out: Candidate[] = [];
-  bins.around([cx, cy, cz], radius + NEIGHBOR_TOL_ANG, (j, n0, n1, n2) => {
-    if (s.species[j] !== ion) return;
+  const count = bins.gather(cx, cy, cz, radius + NEIGHBOR_TOL_ANG);
+  const hits = bins.hits;
+  for (let q = 0; q < count; q++) {
+    const j = hits[4 * q]!;
+    if (s.species[j] !== ion) continue;
+    const n0 = hits[4 * q + 1]!, n1 = hits[4 * q + 2]!, n2 = hits[4 * q + 3]!;
     const da = f[3 * j]! - cx + n0, db = f[3 * j + 1]! - cy + n1, dc = f[3 * j + 2]! - cz + n2;
     const x = da * L[0]! + db * L[3]! + dc * L[6]!;
     const y = da * L[1]! + db * L[4]! + dc * L[7]!;
     const z = da * L[2]! + db * L[5]! + dc * L[8]!;
     const d2 = x * x + y * y + z * z;
-    if (d2 > r2) return;
+    if (d2 > r2) continue;
     const d = Math.sqrt(d2);
-    if (d < NEIGHBOR_TOL_ANG) return;
-    out.push({ start: center, end: j, image: [n0, n1, n2], length: d });
-  });
-  return out;
+    if (d < NEIGHBOR_TOL_ANG) continue;
+    out.push(center, j, n0, n1, n2, d);
+  }
 }
 
 /** Sorted (Z, distance) pairs of every atom within `radius` of a fractional point. */
 function environment(bins: SiteBins, p: Vec3, radius: number): number[] {
   const s = bins.s;
   const L = s.lattice, f = s.frac;
-  const items: [number, number][] = [];
-  bins.around(p, radius, (j, n0, n1, n2) => {
+  const zs: number[] = [], ds: number[] = [];
+  const count = bins.gather(p[0], p[1], p[2], radius);
+  const hits = bins.hits;
+  for (let q = 0; q < count; q++) {
+    const j = hits[4 * q]!;
     const dx0 = f[3 * j]! - p[0], dy0 = f[3 * j + 1]! - p[1], dz0 = f[3 * j + 2]! - p[2];
     // The same arithmetic as a scan of images a = n + round(dx0) around the nearest one, so the
     // distances (and which of them fall within the radius) are the same to the last bit.
     const wa = Math.round(dx0), wb = Math.round(dy0), wc = Math.round(dz0);
-    const da = dx0 + (n0 + wa) - wa, db = dy0 + (n1 + wb) - wb, dc = dz0 + (n2 + wc) - wc;
+    const da = dx0 + (hits[4 * q + 1]! + wa) - wa, db = dy0 + (hits[4 * q + 2]! + wb) - wb, dc = dz0 + (hits[4 * q + 3]! + wc) - wc;
     const x = da * L[0]! + db * L[3]! + dc * L[6]!;
     const y = da * L[1]! + db * L[4]! + dc * L[7]!;
     const zz = da * L[2]! + db * L[5]! + dc * L[8]!;
     const d = Math.sqrt(x * x + y * y + zz * zz);
-    if (d <= radius) items.push([bins.z[j]!, d]);
-  });
-  items.sort((u, v) => u[0] - v[0] || u[1] - v[1]);
-  const out: number[] = [];
-  for (const [z, d] of items) out.push(z, d);
+    if (d <= radius) {
+      zs.push(bins.z[j]!);
+      ds.push(d);
+    }
+  }
+  const order = Array.from({ length: zs.length }, (_, q) => q).sort((u, v) => zs[u]! - zs[v]! || ds[u]! - ds[v]!);
+  const out: number[] = new Array(2 * order.length);
+  for (let q = 0; q < order.length; q++) {
+    out[2 * q] = zs[order[q]!]!;
+    out[2 * q + 1] = ds[order[q]!]!;
+  }
   return out;
 }
 
@@ -592,6 +824,7 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
   const cutoff = pyRound3(maxLength) + 0.01;
   progress?.({ phase: `distinct ${ion} hops up to ${cutoff.toFixed(3)} Å (${p.species.length}-site primitive cell, ${psym.operationCount} operations)` });
   const perms = sitePermutations(p, psym);
+  const orbits = new HopOrbits(perms, psym, p.species.length, Int32Array.from(p.species.flatMap((e, i) => (e === ion ? [i] : []))));
   const np = p.species.length;
   if (np * np * KEY_SPAN ** 3 > Number.MAX_SAFE_INTEGER || Math.ceil(cutoff / Math.min(...perpendicularHeights(p.lattice))) + 2 >= KEY_OFFSET) {
     throw new PathfinderError(`cell too large or too skewed for the hop search (${np} primitive sites, cutoff ${cutoff} Å, smallest cell height ${Math.min(...perpendicularHeights(p.lattice)).toPrecision(4)} Å): reduce it with sanitize() first`);
@@ -603,10 +836,9 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
     const list = pymatgenHops(s, ion, cutoff, pymatgenRounded(crystalOperations(red)), classes).sort((x, y) => x.lengthAng - y.lengthAng);
     const found = list.map((h): Found => {
       const c: Candidate = { start: h.start, end: h.end, image: h.image, length: h.lengthAng };
-      const pc = toPrimitive(red, c);
-      const k = key(np, pc.start, pc.end, pc.image[0], pc.image[1], pc.image[2]);
+      const k = primitiveKey(red, np, c.start, c.end, c.image[0], c.image[1], c.image[2]);
       // The multiplicity of the default mode's hop this one belongs to.
-      const cluster = clusterOrbit(p, perms, psym, k).find((x) => x.includes(k))!;
+      const cluster = orbits.clusters(p, k).find((x) => x.includes(k))!;
       return { hop: c, multiplicity: (cluster.length / 2) * cellsPerPrimitive, letters: '', env: null };
     });
     return assemble(found);
@@ -627,44 +859,53 @@ export function findHops(s: Structure, options: FindHopsOptions = {}): HopResult
   for (let i = 0; i < s.species.length; i++) if (s.species[i] === ion && !(exact && firstCopy[red.siteToPrimitive[i]!] !== i)) centers.push(i);
   // Many centres (a large primitive cell): a cell list instead of a scan of every site per centre.
   const bins = centers.length > 16 ? new SiteBins(s, Math.max(1, cutoff / 2)) : null;
-  const candidates: Candidate[] = [];
-  for (const i of centers) candidates.push(...(bins ? neighborsAround(bins, i, ion, cutoff) : neighborsOf(s, i, ion, cutoff)));
-  // Each distinct hop is a cluster of a symmetry orbit (see clusterOrbit), reported by its shortest
+  const candidates = new HopList();
+  for (const i of centers) {
+    if (bins) neighborsAround(bins, i, ion, cutoff, candidates);
+    else neighborsOf(s, i, ion, cutoff, candidates);
+  }
+  // Each distinct hop is a cluster of a symmetry orbit (see HopOrbits.clusters), reported by its shortest
   // member; members within LENGTH_TIE_ANG of the shortest tie, and the tie goes to the lowest start
   // site, end site and image (the class's first site in an exactly symmetric cell).
   const clusterOf = new Map<number, number>();
   const clusterSize: number[] = [];
-  const members: Candidate[][] = [];
-  for (const c of candidates) {
-    const pc = toPrimitive(red, c);
-    const k = key(np, pc.start, pc.end, pc.image[0], pc.image[1], pc.image[2]);
+  const members: number[][] = [];
+  const cimg = candidates.image;
+  for (let q = 0; q < candidates.count; q++) {
+    const k = primitiveKey(red, np, candidates.start[q]!, candidates.end[q]!, cimg[3 * q]!, cimg[3 * q + 1]!, cimg[3 * q + 2]!);
     let id = clusterOf.get(k);
     if (id === undefined) {
-      for (const cluster of clusterOrbit(geometry, perms, psym, k)) {
+      for (const cluster of orbits.clusters(geometry, k)) {
         for (const m of cluster) clusterOf.set(m, clusterSize.length);
         clusterSize.push(cluster.length);
         members.push([]);
       }
       id = clusterOf.get(k)!;
     }
-    members[id]!.push(c);
+    members[id]!.push(q);
   }
   const found: Found[] = [];
-  members.forEach((list, id) => {
-    if (list.length === 0) return;
-    const shortest = Math.min(...list.map((c) => c.length));
-    const c = list.filter((x) => x.length <= shortest + LENGTH_TIE_ANG).sort(bySitesAndImage)[0]!;
+  const clen = candidates.length;
+  for (let id = 0; id < members.length; id++) {
+    const list = members[id]!;
+    if (list.length === 0) continue;
+    let shortest = Infinity;
+    for (const q of list) shortest = Math.min(shortest, clen[q]!);
+    let best = -1;
+    for (const q of list) if (clen[q]! <= shortest + LENGTH_TIE_ANG && (best < 0 || candidates.compareSites(q, best) < 0)) best = q;
+    const c = candidates.at(best);
     const la = siteKey(s, red, c.start);
     const lb = siteKey(s, red, c.end);
     found.push({ hop: c, multiplicity: (clusterSize[id]! / 2) * cellsPerPrimitive, letters: la <= lb ? `${la}|${lb}` : `${lb}|${la}`, env: null });
-  });
+  }
 
   return assemble(orderHops(s, found));
 
   /** The result from the distinct hops in their final order. */
   function assemble(ordered: Found[]): HopResult {
     const kept = limit === 0 ? ordered : ordered.slice(0, limit);
-    const hops = kept.map((f, index) => toHop(s, classOf, classWyckoffSymbols, ion, f, index));
+    const wyckoffFields = hopWyckoffFields(classWyckoffSymbols);
+    const hops = kept.map((f, index) => toHop(s, classOf, wyckoffFields, ion, f, index));
     const result = { ion, maxLengthAng: maxLength, cutoffAng: cutoff, symprec: psym.symprec, equivalence: options.equivalence ?? 'fracflow' } as Partial<HopResult>;
     lazyFields(result, {
       spaceGroup: () => ({ number: psym.number, symbol: psym.symbol }),
@@ -723,20 +964,12 @@ function orderHops(s: Structure, found: Found[]): Found[] {
   return out;
 }
 
-function hopLength(s: Structure, c: Candidate): number {
-  const f = s.frac, L = s.lattice;
-  const da = f[3 * c.end]! + c.image[0] - f[3 * c.start]!;
-  const db = f[3 * c.end + 1]! + c.image[1] - f[3 * c.start + 1]!;
-  const dc = f[3 * c.end + 2]! + c.image[2] - f[3 * c.start + 2]!;
-  return Math.hypot(da * L[0]! + db * L[3]! + dc * L[6]!, da * L[1]! + db * L[4]! + dc * L[7]!, da * L[2]! + db * L[5]! + dc * L[8]!);
-}
-
 function midpoint(s: Structure, c: Candidate): Vec3 {
   const f = s.frac;
   return [0, 1, 2].map((k) => (f[3 * c.start + k]! + f[3 * c.end + k]! + c.image[k]!) / 2) as Vec3;
 }
 
-function toHop(s: Structure, classOf: Int32Array, classWyckoffSymbols: () => string[], ion: string, f: Found, index: number): Hop {
+function toHop(s: Structure, classOf: Int32Array, wyckoffFields: PropertyDescriptorMap, ion: string, f: Found, index: number): Hop {
   const c = f.hop;
   const fr = s.frac;
   const startFrac = [fr[3 * c.start]!, fr[3 * c.start + 1]!, fr[3 * c.start + 2]!] as Vec3;
@@ -756,10 +989,27 @@ function toHop(s: Structure, classOf: Int32Array, classWyckoffSymbols: () => str
     startClass,
     endClass,
   } as Partial<Hop>;
-  lazyFields(hop, {
-    startWyckoff: () => classWyckoffSymbols()[startClass]!,
-    endWyckoff: () => classWyckoffSymbols()[endClass]!,
-  });
+  Object.defineProperties(hop, wyckoffFields);
   hop.multiplicity = f.multiplicity;
   return hop as Hop;
+}
+
+/**
+ * `startWyckoff` and `endWyckoff` as fields computed on first read (see {@link lazyFields}), one set of
+ * property descriptors for all hops of a result: the getters read the hop's own class indices.
+ */
+function hopWyckoffFields(classWyckoffSymbols: () => string[]): PropertyDescriptorMap {
+  const field = (name: 'startWyckoff' | 'endWyckoff', cls: 'startClass' | 'endClass'): PropertyDescriptor => ({
+    enumerable: true,
+    configurable: true,
+    get(this: Hop) {
+      const value = classWyckoffSymbols()[this[cls]]!;
+      Object.defineProperty(this, name, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+    set(this: Hop, value: unknown) {
+      Object.defineProperty(this, name, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
+  return { startWyckoff: field('startWyckoff', 'startClass'), endWyckoff: field('endWyckoff', 'endClass') };
 }

@@ -52,11 +52,11 @@ export const MAX_IMAGE_RANGE = 64;
 
 /**
  * Bytes of working memory one run needs (the WASM kernel's scratch; the twin allocates the same
- * arrays), or -1 above 2 GiB.
+ * arrays but the kernel's 12n words of f64x2 lane buffers), or -1 above 2 GiB.
  */
 export function idppScratchBytesTs(n: number, nInterior: number): number {
   const pairs = (n * (n - 1)) / 2;
-  const bytes = 8 * ((nInterior + 2) * 3 * n + 5 * nInterior * pairs + nInterior * 3 * n + 2 * nInterior + 3 * n);
+  const bytes = 8 * ((nInterior + 2) * 3 * n + 5 * nInterior * pairs + nInterior * 3 * n + 2 * nInterior + 3 * n + 12 * n);
   return bytes > 0x7fffffff ? -1 : bytes;
 }
 

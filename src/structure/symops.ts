@@ -537,6 +537,20 @@ function rotCode(r: ArrayLike<number>): number {
   return c;
 }
 
+/** rotCode of the integer product a·b, without building the product (exactGroup takes |G|² of them). */
+function productCode(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let c = 0;
+  for (let r = 0; r < 3; r++) {
+    const a0 = a[3 * r]!, a1 = a[3 * r + 1]!, a2 = a[3 * r + 2]!;
+    for (let q = 0; q < 3; q++) {
+      const e = a0 * b[q]! + a1 * b[3 + q]! + a2 * b[6 + q]!;
+      if (e < -1 || e > 1) return -1;
+      c = 3 * c + e + 1;
+    }
+  }
+  return c;
+}
+
 /**
  * The exact space group nearest to `ops` (step 7), or null where the rotations are not a group or a
  * translation lies farther than `tol` Å from the exact one. With d_kl = t_k + R_k t_l − t_(kl) (near an
@@ -557,7 +571,7 @@ function exactGroup(cell: ReducedCell, ops: Op[], tol: number): number[][] | nul
   for (let k = 0; k < m; k++) {
     const { r, t } = ops[k]!;
     for (let l = 0; l < m; l++) {
-      const kl = index.get(rotCode(imul(r, ops[l]!.r)));
+      const kl = index.get(productCode(r, ops[l]!.r));
       if (kl === undefined) return null;
       const tl = ops[l]!.t, tkl = ops[kl]!.t;
       for (let q = 0; q < 3; q++) {

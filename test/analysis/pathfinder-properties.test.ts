@@ -16,6 +16,8 @@ import { det3, inv3, mul3, fracToCart } from '../../src/structure/lattice.js';
 import { supercell } from '../../src/kernels/supercell.js';
 import { referenceRecords, referenceStructure } from '../helpers/reference.js';
 import { fmt, randomUnimodular, rng } from '../helpers/random.js';
+import { loadBundled } from '../../src/io/bundled.js';
+import { sanitize } from '../../src/structure/sanitize.js';
 
 
 function randomRotation(r: () => number): number[] {
@@ -153,6 +155,42 @@ test('cells symmetric only within symprec: the same hops, order and lengths (1e-
     }
   }
   assert.ok(spread > 2e-5, `the slight distortions moved hop lengths by only ${spread} Å`);
+});
+
+test('regression (the member reported followed the site order): mp-765877\'s hop 0 is its orbit\'s shortest member, 3.0283528 Å, in a re-set cell too, not the 3.0287311 Å member', () => {
+  // P3m1 cell symmetric only within symprec: hop 0's orbit holds members 3.0283528 and 3.0287311 Å long
+  // (3.8e-4 Å apart, one hop at the 1e-3 Å test). A rule that reported the member from the lowest
+  // site of the class gave the longer one in this setting (the failing case of the fast-mode format
+  // test, FRACFLOW_TEST_SEED=1); the shortest member does not depend on the cell.
+  const s = loadBundled('mp').find((x) => x.info.id === 'mp-765877')!;
+  const R = [0.15365786671534698, 0.52468227812150381, 0.83731581080361595, 0.53264860431414396, -0.75770649187951733, 0.37704951463412267, 0.83227082390210116, 0.38805847392997589, -0.39589884628835992];
+  const U = [1, 1, -1, 0, 1, -1, -1, -1, 2];
+  const shift = [-0.11193919228389859, -0.055685378145426512, 0.42567114834673703];
+  const Rt = [R[0]!, R[3]!, R[6]!, R[1]!, R[4]!, R[7]!, R[2]!, R[5]!, R[8]!];
+  const lat = mul3(U, mul3(s.lattice, Rt));
+  const f = fracToCart(inv3(lat), fracToCart(Rt, fracToCart(s.lattice, s.frac))).map((x, q) => x + shift[q % 3]!);
+  const reset = createStructure({ lattice: lat, species: s.species, frac: f }, { allowLeftHanded: true });
+  for (const [what, cell] of [['as stored', s], ['re-set', reset]] as const) {
+    for (const route of ['given cell', 'sanitized'] as const) {
+      const res = findHops(route === 'sanitized' ? sanitize(cell).structure : cell, { limit: 0 });
+      assert.ok(Math.abs(res.hops[0]!.lengthAng - 3.0283528) < 1e-7, `${what}, ${route}: hop 0 is ${res.hops[0]!.lengthAng} Å`);
+      assert.equal(res.hops[0]!.multiplicity, 3, `${what}, ${route}`);
+    }
+  }
+  // The longer member is in the cell (an F–F pair 3.0287311 Å apart), and not a hop of its own.
+  const L = reset.lattice, fr = reset.frac, F = reset.species.flatMap((e, i) => (e === 'F' ? [i] : []));
+  let pairs = 0;
+  for (const i of F) {
+    for (const j of F) {
+      // Images within ±3 cells of the nearest one cover 3.03 Å in this (skewed) setting.
+      for (let n = 0; n < 343; n++) {
+        const d = [0, 1, 2].map((k) => fr[3 * j + k]! - fr[3 * i + k]! - Math.round(fr[3 * j + k]! - fr[3 * i + k]!) + (Math.floor(n / 7 ** (2 - k)) % 7) - 3);
+        if (Math.abs(Math.hypot(...fracToCart(L, d)) - 3.0287311) < 1e-6) pairs++;
+      }
+    }
+  }
+  assert.ok(pairs > 0, 'no F–F pair 3.0287311 Å apart');
+  assert.ok(findHops(reset, { limit: 0 }).hops.every((h) => Math.abs(h.lengthAng - 3.0287311) > 1e-6), 'the longer member is listed as a hop of its own');
 });
 
 test('a supercell gives the same hops with multiplicities scaled by the cell volume', () => {
