@@ -75,6 +75,49 @@ test('fixed mode on a core budget: a step that needs more cores than are free wa
   assert.deepEqual(b, [[1, 3], [3, 5]]);
 });
 
+test('idle fixed-mode workflows polling: 40 workflows on 3 structures wait for work instead of looking every tick', async () => {
+  // Regression: each workflow with nothing to claim looked again every idle poll (here every tick),
+  // so 37 idle workflows over a 3-hour run made ~6,700 timers. Now they wait to be woken: the timers
+  // are the 180 ticks, the 6 batches and their lease timers, and nothing grows with idle workflows.
+  const r = await simulate({ stages: [tinyA, tinyB], source: { stage: 'a', rows: tinyRows }, work: tinyWork, cores: () => 1, mode: 'fixed', workflows: 40, coreBudget: 40, tickMs: 60_000 });
+  assert.equal(span(r), 3);
+  assert.deepEqual(r.records.map((b) => [b.stage, b.keys[0], (b.startMs - r.t0) / H]), [['a', 's1', 0], ['a', 's2', 0], ['a', 's3', 0], ['b', 's1', 1], ['b', 's2', 1], ['b', 's3', 1]]);
+  assert.ok(r.timers < 400, `${r.timers} timers fired`);
+  assert.equal(r.report.stages['b']!.rowsDone, 3);
+});
+
+test('fixed mode: rows a broadening admits wake the idle workflows, which run them side by side', async () => {
+  const up = defineStage({ module: M, name: 'up', input: { columns: { x: 'float64' } }, output: { y: 'float64' }, work: never, batchSize: 1, workers: 1, queueInThread: false, leaseMs: 24 * H });
+  const down = defineStage({
+    module: M, name: 'down', input: { from: 'up', columns: { y: 'float64' } }, filter: { sql: 'u.y <= :yMax', cutoffs: { yMax: { initial: 1, step: 2, max: 3 } } },
+    output: { z: 'float64' }, work: never, batchSize: 1, workers: 1, queueInThread: false, leaseMs: 24 * H,
+  });
+  const r = await simulate({
+    stages: [up, down], source: { stage: 'up', rows: [0, 1, 2, 3].map((x) => ({ key: `k${x}`, x })) },
+    work: (s, _k, inp) => (s.name === 'up' ? { ms: H, out: { y: inp['x'] } } : { ms: 2 * H, out: { z: 0 } }),
+    cores: () => 1, mode: 'fixed', workflows: 4, coreBudget: 4, tickMs: 60_000,
+  });
+  assert.deepEqual(r.report.broadened.map((b) => [b.name, b.from, b.to]), [['yMax', 1, 3]]);
+  // k0 and k1 pass the first cutoff and go down at 1 h; the broadening comes when they finish (3 h),
+  // and k2 and k3 start down at once, side by side.
+  const down3 = r.records.filter((b) => b.stage === 'down').map((b) => [b.keys[0], (b.startMs - r.t0) / H]).sort();
+  assert.deepEqual(down3, [['k0', 1], ['k1', 1], ['k2', 3], ['k3', 3]]);
+  assert.equal(span(r), 5);
+  assert.deepEqual(r.warnings, []);
+});
+
+test('fixed mode: a stop ends the workflows that wait for work as well as the busy ones', async () => {
+  const stop = new AbortController();
+  const r = await simulate({
+    stages: [tinyA, tinyB], source: { stage: 'a', rows: tinyRows.slice(0, 1) }, work: tinyWork, cores: () => 1, mode: 'fixed', workflows: 4, coreBudget: 4, tickMs: 60_000,
+    signal: stop.signal,
+    setup: (_e, clock) => void clock.setTimer(() => stop.abort(), 30 * 60_000),
+  });
+  assert.equal(r.report.stopped, true);
+  assert.equal(r.report.released, 1, 'the row in flight went back unrun');
+  assert.deepEqual(r.records.map((b) => [b.stage, b.cut]), [['a', true]]);
+});
+
 test('virtual time: admission cutoff broadened when drained, queue ranked by priority, same result twice', async () => {
   const up = defineStage({ module: M, name: 'up', input: { columns: { x: 'float64' } }, priority: 'x', output: { y: 'float64' }, work: never, batchSize: 2, workers: 1 });
   const down = defineStage({

@@ -65,7 +65,7 @@ export interface StudyOptions {
    */
   nebCutoffEv?: { initial: number; step: number; max: number };
   /**
-   * The engine's control tick in virtual minutes (also the fixed mode's idle poll). Default: a
+   * The engine's control tick in virtual minutes. Default: a
    * thousandth of the longest makespan the cluster could need (every static and NEB calculation of the
    * pathways that can reach them, one after another on all cores), within 1 minute – 1 day.
    */
@@ -235,10 +235,6 @@ export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; serie
     workflows: plan.workflows,
     coreBudget: fixed ? r.cores : undefined,
     tickMs: (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
-    // A fixed-mode workflow with nothing to claim looks again every 4 ticks: in the long tail of a
-    // run, hundreds of idle workflows polling each tick would be most of the simulation's work, and
-    // new work reaches an idle workflow only by a broadening (delayed by at most that much).
-    idlePollMs: 4 * (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
     learned: r.variant === 'fractured-learned'
       ? (['images', 'calc_static'] as const).map((stage) => ({
           stage, model: 'ridge' as const, target: { table: 'calc_static', column: 'barrier_ev' }, features: ['x1', 'x2'],
