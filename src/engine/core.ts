@@ -36,7 +36,7 @@ export interface Done {
 export interface RunReport {
   mode: 'fractured' | 'fixed';
   wallMs: number;
-  /** Part of wallMs spent starting the pools (threads up, stage modules loaded). */
+  /** Part of wallMs spent starting the pools (threads up, stage modules loaded; fractured: the source stages' pools, the others start meanwhile). */
   startupMs: number;
   /** From the pools being ready to the last result written (no start-up, no shutdown). */
   activeMs: number;

@@ -153,3 +153,30 @@ test('virtual time: a batch past its lease is a death at the lease expiry; the r
   assert.equal(r.report.stages['slow']!.rowsDone, 0);
   assert.equal(r.report.swept, 2);
 });
+
+test('fractured mode, batchGroup: a full claim\'s last group is held back and runs with the next claim, never cut in two', async () => {
+  const grouped = (batchGroup?: string) => defineStage({
+    module: M, name: 'g', input: { columns: { grp: 'utf8', p: 'float64' } }, priority: 'p', output: { y: 'float64' }, work: never,
+    batchSize: 4, workers: 2, leaseMs: 24 * H, ...(batchGroup ? { batchGroup } : {}),
+  });
+  // Five groups of three rows, one priority per group (the queue keeps a group together).
+  const rows = Array.from({ length: 15 }, (_, i) => ({ key: `r${String(i).padStart(2, '0')}`, grp: `G${Math.floor(i / 3)}`, p: 10 - Math.floor(i / 3) }));
+  const grp = new Map(rows.map((r) => [r.key, r.grp]));
+  const run = (stage: ReturnType<typeof grouped>) => simulate({ stages: [stage], source: { stage: 'g', rows }, work: () => ({ ms: 60_000, out: { y: 1 } }), cores: () => 1, mode: 'fractured', tickMs: 5_000 });
+  const cut = (r: Awaited<ReturnType<typeof run>>) => [...new Set(rows.map((x) => x.grp))].filter((g) => new Set(r.records.filter((b) => b.keys.some((k) => grp.get(k) === g)).map((b) => b.startMs + b.keys.join())).size > 1);
+  const plain = await run(grouped());
+  assert.ok(cut(plain).length > 0, 'without batchGroup some group is cut between batches (else this test shows nothing)');
+  const r = await run(grouped('grp'));
+  assert.deepEqual(cut(r), [], 'no group cut between batches');
+  assert.deepEqual(r.records.flatMap((b) => b.keys).sort(), rows.map((x) => x.key), 'every row ran once');
+  assert.ok(r.records.every((b) => b.keys.length <= 6), 'a batch is at most a batch and a held group');
+  assert.equal(r.report.stages['g']!.rowsDone, 15);
+  assert.deepEqual(r.warnings, []);
+});
+
+test('batchGroup must name an input column: the message names the stage, the columns and the value', () => {
+  assert.throws(
+    () => defineStage({ module: M, name: 'g', input: { columns: { grp: 'utf8' } }, output: { y: 'float64' }, work: never, batchGroup: 'group' }),
+    /stage g: batchGroup must name one of its input columns \(grp\), got "group"/,
+  );
+});
