@@ -292,6 +292,8 @@ export class Engine {
     if (!core) return { written: 0, released: 0 };
     const done = core.pending.splice(0);
     const flights = this.rts.flatMap((rt) => [...rt.inflight.values()].map((t) => ({ rt, claim: t.claim })));
+    for (const [rt, claim] of core.held) flights.push({ rt, claim });
+    core.held.clear();
     for (const rt of this.rts) {
       rt.inflight.clear();
       rt.quarantined = 0;

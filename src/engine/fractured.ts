@@ -69,11 +69,10 @@ export class FracturedScheduler {
   private limitEnded: 'max-rows' | 'idle' | null = null;
   /** Rows of the finished batches a flush is writing. */
   private writingRows = 0;
-  /**
-   * Stages with a `batchGroup`: the rows of a full claim's last group, claimed and held back to run
-   * with the stage's next claim (see {@link regroup}).
-   */
-  private readonly held = new Map<Runtime, Claim>();
+  /** Rows held back per stage with a `batchGroup` (see {@link regroup}); kept on the core, so a second Ctrl-C gives them back too. */
+  private get held(): Map<Runtime, Claim> {
+    return this.core.held;
+  }
 
   constructor(core: RunCore, o: FracturedOptions) {
     this.core = core;

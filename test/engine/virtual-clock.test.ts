@@ -174,6 +174,27 @@ test('fractured mode, batchGroup: a full claim\'s last group is held back and ru
   assert.deepEqual(r.warnings, []);
 });
 
+test('fractured mode, batchGroup: a stop gives the held-back rows back with those in flight; no batch starts after it', async () => {
+  const g = defineStage({
+    module: M, name: 'g', input: { columns: { grp: 'utf8', p: 'float64' } }, priority: 'p', output: { y: 'float64' }, work: never,
+    batchSize: 4, workers: 1, queueInThread: false, leaseMs: 24 * H, batchGroup: 'grp',
+  });
+  const rows = Array.from({ length: 15 }, (_, i) => ({ key: `r${String(i).padStart(2, '0')}`, grp: `G${Math.floor(i / 3)}`, p: 10 - Math.floor(i / 3) }));
+  const stop = new AbortController();
+  let claimed = 0;
+  const r = await simulate({
+    stages: [g], source: { stage: 'g', rows }, work: () => ({ ms: 60_000, out: { y: 1 } }), cores: () => 1, mode: 'fractured', tickMs: 5_000,
+    signal: stop.signal, setup: (_e, clock) => void clock.setTimer(() => stop.abort(), 4 * 60_000),
+    events: (e) => void (e.type === 'claim' && (claimed += e.rows)),
+  });
+  const done = r.report.stages['g']!.rowsDone;
+  assert.ok(done > 0 && claimed > done, `${done} rows done of ${claimed} claimed before the stop`);
+  assert.equal(done + r.report.released, claimed, 'every claimed row not done went back unrun (held-back rows too: none left running under the lease)');
+  // Regression (simulated pool): a batch cut by the stop gave its core back, which started the batch
+  // queued behind it before the queue was emptied.
+  assert.ok(r.records.every((b) => b.startMs < r.t0 + 4 * 60_000), 'no batch started at or after the stop');
+});
+
 test('batchGroup must name an input column: the message names the stage, the columns and the value', () => {
   assert.throws(
     () => defineStage({ module: M, name: 'g', input: { columns: { grp: 'utf8' } }, output: { y: 'float64' }, work: never, batchGroup: 'group' }),
