@@ -3,8 +3,9 @@
  * page in headless Chromium on the small screened store (four fixture structures), and the server's
  * response times for the status and the pathways table's first page (and a few other pages) at 5,000
  * and 50,000 pathways (stores filled through the store interface, test/helpers/pathways-store.ts,
- * indexes made by prepareDashboard as `serve` does). Target: the table's first page of a
- * 50,000-pathway store in < 200 ms.
+ * indexes made by prepareDashboard as `serve` does), on SQLite and, where the PostgreSQL binaries are
+ * installed, on a PostgreSQL server started for the run (test/support/postgres.ts). Target: the
+ * table's first page of a 50,000-pathway store in < 200 ms.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,7 +15,8 @@ import { median } from './report-util.js';
 import { screenedStore } from '../test/helpers/dashboard.js';
 import { buildPathwaysStore } from '../test/helpers/pathways-store.js';
 import { browserUnavailable, launchBrowser } from '../test/helpers/browser.js';
-import { openQueueStore } from '../src/store/index.js';
+import { openDashboardStore } from '../src/store/index.js';
+import { postgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
 import { startDashboard } from '../src/server/server.js';
 
 const loadStart = loadavg();
@@ -45,30 +47,38 @@ const QUERIES: [string, string][] = [
   ['overview data', '/api/overview'],
 ];
 
-const server: { pathways: number; build_ms: number; query: string; median_ms: number; p95_ms: number; max_ms: number; bytes: number }[] = [];
-for (const n of quick ? [5000] : [5000, 50000]) {
-  const dir = mkdtempSync(join(tmpdir(), 'fracflow-bench-serve-'));
-  try {
-    const db = join(dir, 'store.db');
-    const built = await buildPathwaysStore(db, n);
-    const writer = openQueueStore(db);
-    await writer.prepareDashboard();
-    await writer.close();
-    const store = openQueueStore(db, { readonly: true });
-    const d = await startDashboard({ store, port: 0 });
-    try {
-      for (const [label, path] of QUERIES) {
-        const r = await times(d.url + path.replace('LAST', String(n - 50)), quick ? 5 : 30);
-        server.push({ pathways: n, build_ms: built.ms, query: label, ...r });
-        console.log(`${n} pathways, ${label}: median ${r.median_ms.toFixed(1)} ms, p95 ${r.p95_ms.toFixed(1)} ms`);
+const server: { backend: 'sqlite' | 'postgres'; pathways: number; build_ms: number; query: string; median_ms: number; p95_ms: number; max_ms: number; bytes: number }[] = [];
+const pg: PgServer | null = postgresBin() ? await startPostgres() : null;
+if (!pg) console.log('PostgreSQL rows skipped: no binaries under /usr/lib/postgresql/*/bin');
+try {
+  for (const backend of pg ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) {
+    for (const n of quick ? [5000] : [5000, 50000]) {
+      const dir = mkdtempSync(join(tmpdir(), 'fracflow-bench-serve-'));
+      try {
+        const db = backend === 'sqlite' ? join(dir, 'store.db') : await pg!.createDatabase(`serve_${n}`);
+        const built = await buildPathwaysStore(db, n);
+        const writer = await openDashboardStore(db);
+        await writer.prepareDashboard();
+        await writer.close();
+        const store = await openDashboardStore(db, { readonly: true });
+        const d = await startDashboard({ store, port: 0 });
+        try {
+          for (const [label, path] of QUERIES) {
+            const r = await times(d.url + path.replace('LAST', String(n - 50)), quick ? 5 : 30);
+            server.push({ backend, pathways: n, build_ms: built.ms, query: label, ...r });
+            console.log(`${backend}, ${n} pathways, ${label}: median ${r.median_ms.toFixed(1)} ms, p95 ${r.p95_ms.toFixed(1)} ms`);
+          }
+        } finally {
+          await d.close();
+          await store.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      await d.close();
-      await store.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+} finally {
+  pg?.stop();
 }
 
 const paint: { page: string; visit: string; fcp_ms: number | null; meaningful_ms: number }[] = [];
@@ -82,7 +92,7 @@ const why = (() => {
 if (why) console.log(`paint timings skipped: ${why}`);
 else {
   const small = await screenedStore();
-  const store = openQueueStore(small.db, { readonly: true });
+  const store = await openDashboardStore(small.db, { readonly: true });
   const d = await startDashboard({ store, port: 0 });
   const browser = await launchBrowser();
   try {

@@ -8,7 +8,7 @@
  * Descriptors: `pathwayDescriptors` (the DDI descriptors per pathway).
  * Symmetry and hops: `symmetry`, `sanitize`, `lllReduce`, `findHops`, `hopImages`; `idpp`
  * (pymatgen-analysis-diffusion `IDPPSolver`-compatible).
- * Engine: `Engine`, `defineStage`, `forkStage`, `openQueueStore`, `openQueue`, `openStores` — stage tables with ranked queues and worker pools, on SQLite or PostgreSQL.
+ * Engine: `Engine`, `defineStage`, `forkStage`, `openQueueStore`, `openQueue`, `openStores`, `openDashboardStore` — stage tables with ranked queues and worker pools, on SQLite or PostgreSQL.
  * Only what README.md's Library section names is exported (test/architecture.test.ts checks it).
  * Input and output: `fetchMpStructures` (Materials Project API), `readFolder`; `vaspInputSet`,
  * `writeStaticFolders`, `writeNebFolder` (MITRelaxSet-exact VASP inputs), `readVaspRun`, `barrier`.
@@ -38,7 +38,7 @@ export type { EngineOptions, RunOptions, RunReport, StageReport } from './engine
 export { defineStage, forkStage, registerPriority, StageError } from './stage-kit/stage.js';
 export type { Stage, StageDeclaration, StageInput, InputColumn, AdmissionFilter, Cutoff, PrioritySpec, RetryPolicy, WorkFunction, WorkContext, ColumnType } from './stage-kit/stage.js';
 export type { QueueStore, Claim, RowState, StateCounts } from './store/interface.js';
-export { openQueueStore, openQueue, openStores } from './store/index.js';
+export { openQueueStore, openQueue, openStores, openDashboardStore } from './store/index.js';
 export type { DiffusionStore } from './store/diffusion.js';
 export { openStore, StoreError } from './store/sqlite/diffusion.js';
 export type { OpenOptions } from './store/sqlite/diffusion.js';

@@ -172,16 +172,18 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   async function overview(now = Date.now()) {
     const names = await stageNames();
-    const [status, control, events, throughput] = await Promise.all([
+    const [status, control, events, throughput, workers] = await Promise.all([
       store.status(),
       store.control(),
       store.events(200),
       // 10 s buckets over the last 6 hours (at most 2,160 points per stage).
       store.throughputHistory(10000, now - 6 * 3600 * 1000),
+      // The registered stage workers (`fracflow worker`, on any host) with their heartbeats; the page groups them by host.
+      store.workers(undefined, now),
     ]);
     const cutoffs: Record<string, Record<string, number>> = {};
     for (const s of names) cutoffs[s] = await store.cutoffs(s);
-    return { at: now, status, control, cutoffs, events: events.filter((e) => ['priority', 'broaden', 'scale', 'requeue', 'submit', 'halt'].includes(e.kind)), throughput };
+    return { at: now, status, control, cutoffs, events: events.filter((e) => ['priority', 'broaden', 'scale', 'requeue', 'submit', 'halt'].includes(e.kind)), throughput, workers };
   }
 
   async function view(key: string): Promise<PathwayView> {
@@ -446,6 +448,8 @@ const UPLOT = { styles: ['/assets/vendor/uPlot.min.css'], scripts: ['/assets/ven
 const OVERVIEW_BODY = `<section><h2>Stages</h2>
 <table id="stages" class="grid"><thead><tr><th>stage</th><th>pending</th><th>running</th><th>done</th><th>failed</th><th>rows/s</th><th>ETA</th><th>workers</th></tr></thead><tbody></tbody></table>
 <p class="muted" id="updated"></p></section>
+<section><h2>Workers</h2><p class="muted">stage workers (<code>fracflow worker</code>) registered in the store, by host, with their last heartbeat</p>
+<table id="workers" class="grid"><thead><tr><th>host</th><th>worker</th><th>stage</th><th>threads</th><th>job</th><th>started</th><th>last heartbeat</th><th>rows done</th><th>state</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Throughput</h2><p class="muted">rows finished per 10 s, last 6 hours</p><div id="throughput"></div></section>
 <section><h2>Cutoffs and priorities</h2><table id="control" class="grid"><thead><tr><th>stage</th><th>priority</th><th>cutoffs</th></tr></thead><tbody></tbody></table>
 <h3>History</h3><table id="events" class="grid"><thead><tr><th>when</th><th>stage</th><th>change</th><th>detail</th></tr></thead><tbody></tbody></table></section>

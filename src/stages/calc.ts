@@ -169,6 +169,16 @@ function describeCommand(c: string | readonly string[]): string {
   return typeof c === 'string' ? c : JSON.stringify(c);
 }
 
+/** What a calc failure message puts between its cause and the program's output tail. */
+export const OUTPUT_TAIL_MARK = '; output tail:\n';
+
+/** The program's output tail a calc failure message carries (after {@link OUTPUT_TAIL_MARK}), or null when it carries none. */
+export function outputTailOfError(message: string | null): string | null {
+  // The first mark: the cause before it is ours, the tail after it is the program's and may hold anything.
+  const at = message === null ? -1 : message.indexOf(OUTPUT_TAIL_MARK);
+  return at < 0 ? null : message!.slice(at + OUTPUT_TAIL_MARK.length);
+}
+
 /**
  * Run one row: the design's steps in `dir`, then read the three energies. Throws a {@link CalcError}
  * whose message names the key, the step folder, the cause and the output tail.
@@ -180,7 +190,7 @@ export async function runCalc(key: string, dir: string, design: string, params: 
   if (typeof dir !== 'string' || dir === '' || !(await exec.isDirectory(dir))) throw new CalcError(`calc ${key}: folder ${JSON.stringify(dir)} does not exist`);
   const tail = new OutputTail(p.tailBytes);
   const onOutput = (b: Buffer) => tail.push(b);
-  const failure = (what: string) => new CalcError(`calc ${key}: ${what}; output tail:\n${tail.text()}`);
+  const failure = (what: string) => new CalcError(`calc ${key}: ${what}${OUTPUT_TAIL_MARK}${tail.text()}`);
   let runtimeSec = 0;
   for (const step of plan.steps) {
     const cwd = join(dir, step.name);

@@ -4,7 +4,7 @@
  * The engine, the workflow and the commands take a {@link QueueStore} or a {@link DiffusionStore} and
  * know nothing of the backend behind it.
  */
-import type { ErrorGroup, QueueStore } from './interface.js';
+import type { DashboardStore, ErrorGroup, QueueStore } from './interface.js';
 import type { DiffusionStore } from './diffusion.js';
 import { openSql, type OpenOptions } from './sqlite/connection.js';
 import { SqliteQueueStore } from './sqlite/index.js';
@@ -41,7 +41,7 @@ function openPgDb(url: string, display: string, options: StoreOpenOptions) {
  */
 export function openQueueStore(location: string, options: OpenOptions = {}): SqliteQueueStore {
   const l = parseLocation(location);
-  if (l.kind === 'postgres') throw new Error(`store ${l.display}: a PostgreSQL database, and this opens SQLite stores only (\`serve\` and \`plot\` do not run on PostgreSQL yet; the library opens it with openQueue)`);
+  if (l.kind === 'postgres') throw new Error(`store ${l.display}: a PostgreSQL database, and this opens SQLite stores only (open either backend with openQueue or openDashboardStore)`);
   const readonly = options.readonly === true && location !== ':memory:';
   const sql = openSql(location, { ...options, readonly });
   try {
@@ -62,6 +62,27 @@ export async function openQueue(location: string, options: StoreOpenOptions = {}
   try {
     if (options.readonly) await checkPgSchema(db, ['engine']);
     else await migratePg(db, ['engine']);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return new PgQueueStore(db);
+}
+
+/** A store the dashboard reads: the queue verbs and the dashboard's reads on one backend. */
+export type DashboardBackendStore = QueueStore & DashboardStore;
+
+/**
+ * The store at `location` for the dashboard (`serve`, `plot`), either backend, at the engine's schema
+ * (nothing migrated). `readonly`: SQLite opens the file read-only; PostgreSQL runs every transaction
+ * read-only, so the server refuses any write.
+ */
+export async function openDashboardStore(location: string, options: StoreOpenOptions = {}): Promise<DashboardBackendStore> {
+  const l = parseLocation(location);
+  if (l.kind === 'sqlite') return openQueueStore(l.path, options);
+  const db = openPg({ url: l.url, display: l.display, maxConnections: options.maxConnections, retryMs: options.retryMs, readonly: options.readonly === true, applicationName: 'fracflow serve' });
+  try {
+    await checkPgSchema(db, ['engine']);
   } catch (e) {
     await db.close();
     throw e;

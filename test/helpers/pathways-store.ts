@@ -4,10 +4,11 @@
  * they emit (every one a copy of a real pathway row of rutile MgF2 — its sanitised cell and hop list,
  * as find_paths makes them — under another structure id and formula), which admits the descriptors
  * rows; those are claimed and completed with seeded descriptor values (2 % failed with a message),
- * which admits the images rows of dimensionality ≥ 1 (left pending). Nothing is computed.
+ * which admits the images rows of dimensionality ≥ 1 (left pending). Nothing is computed. Either
+ * backend: `db` is an SQLite path or a PostgreSQL URL.
  */
 import { join } from 'node:path';
-import { openStore } from '../../src/store/sqlite/diffusion.js';
+import { openStores } from '../../src/store/index.js';
 import { screenStages } from '../../src/workflow/screen.js';
 import { findPathsParams, pathwaysOfRow, PATHWAY_COLUMNS } from '../../src/stages/pathways.js';
 import { readStructure } from '../../src/structure/io.js';
@@ -41,7 +42,7 @@ export async function buildPathwaysStore(db: string, pathways: number, seed = 1,
   const tick = () => (clock += 1000);
   const t0 = performance.now();
   const rand = rng(seed);
-  const store = openStore(db);
+  const store = await openStores(db);
   const q = store.queue;
   try {
     // The exact IDPP mode's keys (no `@idpp-fast` suffix): the dashboard's structure view joins them to the pathways.
@@ -132,6 +133,6 @@ export async function buildPathwaysStore(db: string, pathways: number, seed = 1,
       ms: performance.now() - t0,
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -17,7 +17,7 @@ import { esc, jsonScript } from '../../src/server/html.js';
 import { tokenMatches } from '../../src/server/token.js';
 import { tarArchive } from '../../src/server/tar.js';
 import type { PathwayView } from '../../src/server/profile.js';
-import type { PathwayDetail, PathwaySummary, RowHistory } from '../../src/store/interface.js';
+import type { PathwayDetail, PathwaySummary, RowHistory, WorkerRecord } from '../../src/store/interface.js';
 
 let store: { dir: string; db: string; outDir: string } | null = null;
 let caf2: PathwayDetail;
@@ -248,4 +248,23 @@ test('plot pathway: an SVG of both profiles, the Ewald polyline through the comp
   const unknown = runCli(['plot', 'pathway', 'no-such-key', '--out', out, '--db', store!.db]);
   assert.notEqual(unknown.status, 0);
   assert.match(unknown.stderr, /no pathway with key "no-such-key"/);
+});
+
+test('overview: no workers listed until one registers; then each with its host, heartbeat and rows done, and a deregistered one gone', async () => {
+  const overview = async (url: string) => ((await (await fetch(`${url}/api/overview`)).json()) as { workers: WorkerRecord[] }).workers;
+  await withDashboard(store!.db, {}, async (d) => {
+    assert.deepEqual(await overview(d.url), []);
+    const w = openQueueStore(store!.db);
+    const now = Date.now();
+    try {
+      await w.registerWorker({ id: 'gpu-1:41:w', host: 'gpu-1', pid: 41, stage: 'images', threads: 3 }, now - 5000);
+      await w.heartbeatWorker('gpu-1:41:w', 12, now - 1000);
+      const [x] = await overview(d.url);
+      assert.deepEqual([x!.host, x!.id, x!.stage, x!.threads, x!.rowsDone, x!.startedAt, x!.heartbeatAt, x!.stale], ['gpu-1', 'gpu-1:41:w', 'images', 3, 12, now - 5000, now - 1000, false]);
+      await w.deregisterWorker('gpu-1:41:w');
+      assert.deepEqual(await overview(d.url), []);
+    } finally {
+      await w.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * `fracflow serve` as a process: it prints its URL (and with --allow-control the token), serves the
- * store, creates the pathways indexes on a writable store, stops cleanly on SIGTERM; bad options and a
- * missing store are refused with messages naming them.
+ * store (an SQLite file, or a PostgreSQL database on a server started here), creates the pathways
+ * indexes on a writable store, stops cleanly on SIGTERM; bad options and a missing store are refused
+ * with messages naming them.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPathwaysStore } from '../helpers/pathways-store.js';
 import { repoRoot, runCli, tsxLoader } from '../helpers/cli.js';
+import { skipWithoutPostgres, startPostgres } from '../support/postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fracflow-serve-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,5 +82,32 @@ test('serve: SIGTERM sent the moment the URL is read stops it with exit 0 (signa
   for (let k = 0; k < 3; k++) {
     const r = await serving(['--db', db], async () => {});
     assert.deepEqual([r.code, k], [0, k], r.err);
+  }
+});
+
+test('serve --db postgres://…: prints the URL without the password, makes the indexes once, serves read-only, exits 0 on SIGTERM', { skip: skipWithoutPostgres() }, async () => {
+  const pg = await startPostgres();
+  try {
+    const url = await pg.createDatabase('served');
+    await buildPathwaysStore(url, 100);
+    const first = await serving(['--db', url], async (base, out) => {
+      assert.match(out, /\(store postgres:\/\/fracflow@127\.0\.0\.1:\d+\/served, read-only\)/);
+      const status = (await (await fetch(`${base}/api/status`)).json()) as { stage: string; done: number }[];
+      assert.equal(status.find((s) => s.stage === 'find_paths')!.done, 20);
+      const page = (await (await fetch(`${base}/api/pathways?limit=5&sort=formula`)).json()) as { total: number; rows: unknown[] };
+      assert.deepEqual([page.total, page.rows.length], [100, 5]);
+    });
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.err, /serve: created \d+ indexes for the pathways table \(descriptors_dash_/);
+    const second = await serving(['--db', url, '--allow-control'], async (base, out) => {
+      assert.match(out, /control token: [A-Za-z0-9_-]{32}/);
+      const r = await fetch(`${base}/api/control/scale`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-fracflow-token': /control token: (\S+)/.exec(out)![1]! }, body: JSON.stringify({ stage: 'images', workers: 3 }) });
+      assert.equal(r.status, 200, await r.clone().text());
+    });
+    assert.equal(second.code, 0, second.err);
+    assert.doesNotMatch(second.err, /created/, 'the indexes exist already');
+    for (const r of [first, second]) assert.ok(!`${r.out}${r.err}`.includes(pg.password), 'the password is never printed');
+  } finally {
+    pg.stop();
   }
 });

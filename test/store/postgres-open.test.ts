@@ -22,7 +22,7 @@ test('a location is an SQLite path or a PostgreSQL URL; what is shown never hold
   assert.equal(resolveDb(undefined, {}), 'fracflow.db');
   assert.equal(resolveDb(undefined, { FRACFLOW_DB: 'postgres://me@db/x' }), 'postgres://me@db/x');
   assert.equal(resolveDb('mine.db', { FRACFLOW_DB: 'postgres://me@db/x' }), 'mine.db');
-  assert.throws(() => openQueueStore('postgres://me:s3cret@db/x'), (e: Error) => e.message === 'store postgres://me@db/x: a PostgreSQL database, and this opens SQLite stores only (`serve` and `plot` do not run on PostgreSQL yet; the library opens it with openQueue)');
+  assert.throws(() => openQueueStore('postgres://me:s3cret@db/x'), (e: Error) => e.message === 'store postgres://me@db/x: a PostgreSQL database, and this opens SQLite stores only (open either backend with openQueue or openDashboardStore)');
 });
 
 const skip = skipWithoutPostgres();

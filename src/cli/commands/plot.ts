@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { describeLocation, openDashboardStore } from '../../store/index.js';
 import { pathwayView } from '../../server/profile.js';
 import { pathwayProfileSvg } from '../../server/profile-svg.js';
 
@@ -53,11 +53,11 @@ export function register(program: Command): void {
     .action(async (key: string, opts: { out: string; db: string; chromium?: string }) => {
       const ext = extname(opts.out).toLowerCase();
       if (ext !== '.svg' && ext !== '.png') throw new InvalidArgumentError(`plot: --out must end in .svg or .png, got ${JSON.stringify(opts.out)}`);
-      const store = openQueueStore(opts.db, { readonly: true });
+      const store = await openDashboardStore(opts.db, { readonly: true });
       let svg: string;
       try {
         const d = await store.pathwayDetail(key);
-        if (!d) throw new Error(`plot: no pathway with key ${JSON.stringify(key)} in ${opts.db} (keys are those of the descriptors table)`);
+        if (!d) throw new Error(`plot: no pathway with key ${JSON.stringify(key)} in ${describeLocation(opts.db)} (keys are those of the descriptors table)`);
         svg = pathwayProfileSvg(pathwayView(d));
       } finally {
         await store.close();

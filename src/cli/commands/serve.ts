@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { accessSync, constants } from 'node:fs';
 import { dbOption } from '../common.js';
-import { openQueueStore } from '../../store/index.js';
+import { isPostgresLocation, openDashboardStore } from '../../store/index.js';
 import { startDashboard } from '../../server/server.js';
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
@@ -23,15 +23,18 @@ function hostOption(v: string): string {
 
 /**
  * The indexes that keep the pathways table fast, made once on a store this process may write (a
- * read-only file is served without them, slower to sort on 50,000 rows).
+ * read-only file, or a PostgreSQL user who does not own the tables, is served without them, slower
+ * to sort on 50,000 rows).
  */
 async function prepare(db: string): Promise<string[]> {
-  try {
-    accessSync(db, constants.W_OK);
-  } catch {
-    return [];
+  if (!isPostgresLocation(db)) {
+    try {
+      accessSync(db, constants.W_OK);
+    } catch {
+      return [];
+    }
   }
-  const store = openQueueStore(db);
+  const store = await openDashboardStore(db);
   try {
     return await store.prepareDashboard();
   } finally {
@@ -42,17 +45,17 @@ async function prepare(db: string): Promise<string[]> {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('web dashboard over the store: stages, queues, errors, the pathways table, a pathway in 3D with its profiles (read-only, loopback by default)')
+    .description('web dashboard over the store (SQLite or PostgreSQL): stages, queues, errors, the pathways table, a pathway in 3D with its profiles (read-only, loopback by default)')
     .addOption(dbOption())
     .option('--port <n>', 'port (0: any free one)', portOption, 8787)
     .option('--host <address>', 'interface to bind (default loopback; anything else exposes the store to the network)', hostOption, '127.0.0.1')
     .option('--allow-control', 'accept scale / priority / requeue / submit from the page, with the token printed at start')
     .action(async (opts: { db: string; port: number; host: string; allowControl?: boolean }) => {
       // Opened read-only first: a missing file or a store at another schema is refused before anything is written.
-      await openQueueStore(opts.db, { readonly: true }).close();
+      await (await openDashboardStore(opts.db, { readonly: true })).close();
       const created = opts.db === ':memory:' ? [] : await prepare(opts.db);
       if (created.length) console.error(`serve: created ${created.length} indexes for the pathways table (${created.join(', ')})`);
-      const store = openQueueStore(opts.db, { readonly: !opts.allowControl });
+      const store = await openDashboardStore(opts.db, { readonly: !opts.allowControl });
       const dash = await startDashboard({ store, host: opts.host, port: opts.port, allowControl: opts.allowControl === true }).catch(async (e: unknown) => {
         await store.close();
         const err = e as NodeJS.ErrnoException;

@@ -43,6 +43,7 @@
         el('td', { 'data-field': 'etaSec' }, eta(s.etaSec)),
         el('td', { 'data-field': 'workers' }, s.workers))));
     document.getElementById('updated').textContent = 'as of ' + when(o.at);
+    renderWorkers(o);
     fill(document.querySelector('#control tbody'), o.control.map((c) =>
       el('tr', {}, el('td', {}, c.stage), el('td', {}, typeof c.priority === 'string' ? c.priority : JSON.stringify(c.priority)),
         el('td', {}, Object.entries(o.cutoffs[c.stage] || {}).map(([k, v]) => k + ' = ' + v).join(', ') || '–'))));
@@ -54,6 +55,28 @@
       if (cur) sel.value = cur;
     }
     throughputChart(o);
+  }
+  // Workers grouped by host (hosts in order of their first worker's start), each host's name once.
+  function renderWorkers(o) {
+    const table = document.getElementById('workers');
+    if (!table) return;
+    const byHost = new Map();
+    for (const w of o.workers || []) {
+      if (!byHost.has(w.host)) byHost.set(w.host, []);
+      byHost.get(w.host).push(w);
+    }
+    const ago = (ms) => {
+      const s = Math.max(0, (o.at - ms) / 1000);
+      return s < 60 ? s.toFixed(0) + ' s ago' : s < 3600 ? (s / 60).toFixed(1) + ' min ago' : (s / 3600).toFixed(1) + ' h ago';
+    };
+    const bodies = [...byHost.entries()].map(([host, ws]) => el('tbody', { 'data-host': host }, ...ws.map((w, i) => el('tr', { 'data-worker': w.id, class: w.stale ? 'stale' : '' },
+      ...(i === 0 ? [el('th', { rowspan: ws.length, scope: 'rowgroup', 'data-field': 'host' }, host + ' (' + ws.length + ')')] : []),
+      el('td', { 'data-field': 'id' }, w.id), el('td', { 'data-field': 'stage' }, w.stage), el('td', { 'data-field': 'threads' }, w.threads), el('td', {}, w.job || '–'),
+      el('td', {}, when(w.startedAt)), el('td', { 'data-field': 'heartbeat', title: when(w.heartbeatAt) }, ago(w.heartbeatAt)), el('td', { 'data-field': 'rowsDone' }, w.rowsDone),
+      el('td', { 'data-field': 'state' }, w.stale ? 'stale' : 'live')))));
+    if (bodies.length === 0) bodies.push(el('tbody', {}, el('tr', {}, el('td', { colspan: 9 }, 'no registered workers (a run in one process registers none; fracflow worker does)'))));
+    for (const b of [...table.tBodies]) b.remove();
+    table.append(...bodies);
   }
   let tpChart = null;
   function throughputChart(o) {
@@ -137,8 +160,8 @@
     fill(document.querySelector('#attempts tbody'), h.history.map((a) =>
       el('tr', {}, el('td', {}, a.attempt), el('td', {}, a.outcome), el('td', {}, a.claimedBy || '–'), el('td', {}, when(a.startedAt)), el('td', {}, when(a.finishedAt)), el('td', {}, el('pre', {}, a.error || '')))));
     document.getElementById('last-error').textContent = h.lastError || '–';
-    const tail = h.outputTail || (h.lastError && h.lastError.includes('output tail:') ? h.lastError.slice(h.lastError.indexOf('output tail:') + 12).trim() : '');
-    document.getElementById('output-tail').textContent = tail || '–';
+    // The store serves the tail: a done calc row's column, or the tail its last error carries.
+    document.getElementById('output-tail').textContent = h.outputTail || '–';
   }
 
   // ---- queues ----

@@ -61,6 +61,8 @@ export interface PgOpenOptions {
   retryMs?: number;
   /** `application_name` the server shows in pg_stat_activity. Default `fracflow`. */
   applicationName?: string;
+  /** Every transaction read-only (the server refuses a write): what the dashboard opens without its controls. */
+  readonly?: boolean;
 }
 
 /** Rows as objects or as arrays; `run` returns the rows affected. */
@@ -146,6 +148,8 @@ export class PgDb {
   private closed = false;
   private readonly url: string;
   private readonly applicationName: string;
+  /** Opened read-only (see {@link PgOpenOptions.readonly}). */
+  readonly readonly: boolean;
 
   constructor(o: PgOpenOptions) {
     this.display = o.display;
@@ -153,7 +157,11 @@ export class PgDb {
     this.secrets = passwordsOf(o.url);
     this.retryMs = o.retryMs ?? 60000;
     this.applicationName = o.applicationName ?? 'fracflow';
-    this.pool = new pg.Pool({ connectionString: o.url, max: o.maxConnections ?? 3, application_name: this.applicationName, idleTimeoutMillis: 30000 });
+    this.readonly = o.readonly === true;
+    this.pool = new pg.Pool({
+      connectionString: o.url, max: o.maxConnections ?? 3, application_name: this.applicationName, idleTimeoutMillis: 30000,
+      ...(this.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
+    });
     // An idle connection the server closed (a restart): the pool drops it and opens another when
     // needed. Without a listener the 'error' event would end the process.
     this.pool.on('error', () => undefined);
@@ -208,6 +216,23 @@ export class PgDb {
         await new Promise((r) => setTimeout(r, wait));
         wait = Math.min(2000, wait * 2);
       }
+    }
+  }
+
+  /**
+   * One maintenance statement outside any transaction (VACUUM refuses to run in one), on a pooled
+   * connection; not retried (the caller may run it again).
+   */
+  async outsideTransaction(text: string): Promise<void> {
+    const client = await this.pool.connect().catch((e: unknown) => {
+      throw this.translate(e);
+    });
+    try {
+      await client.query(text);
+      client.release();
+    } catch (e) {
+      client.release(true);
+      throw this.translate(e);
     }
   }
 

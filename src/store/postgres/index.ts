@@ -10,8 +10,8 @@
  */
 import { StageError, type PrioritySpec, type Stage } from '../../stage-kit/stage.js';
 import type {
-  BatchJobRecord, BatchOutcome, BroadenResult, Claim, ClaimRequest, ErrorGroup, ExchangeResult, QueueStore, StageControl, StageRegistration, StageStatus, StateCounts,
-  TrainingRows, WorkerRecord, WorkerRegistration,
+  BatchJobRecord, BatchOutcome, BroadenResult, Claim, ClaimRequest, DashboardStore, EngineEventRecord, ErrorGroup, ExchangeResult, PathwayDetail, PathwayPage, PathwayQuery,
+  QueueEntry, QueueStore, RowHistory, StageControl, StageRegistration, StageStatus, StateCounts, StructureHops, ThroughputPoint, TrainingRows, WorkerRecord, WorkerRegistration,
 } from '../interface.js';
 import type { PgDb } from './connection.js';
 import { admit, canAdmit, cutoffs, enqueue, WORK_CHANNEL } from './admit.js';
@@ -26,8 +26,17 @@ import { stageNames, stageStatus } from './status.js';
 import * as ops from './ops.js';
 import * as workers from './workers.js';
 import { featureMeans, trainingRows } from './training.js';
+import { pathwaysPage } from './dashboard/pathways-page.js';
+import { pathwayDetail } from './dashboard/pathway-detail.js';
+import { queueHead } from './dashboard/queue-head.js';
+import { rowHistory } from './dashboard/row-history.js';
+import { structureHops } from './dashboard/structure-hops.js';
+import { throughputHistory } from './dashboard/throughput.js';
+import { recentEvents } from './dashboard/events.js';
+import { changeMark } from './dashboard/change-mark.js';
+import { prepareDashboard } from './dashboard/prepare.js';
 
-export class PgQueueStore implements QueueStore {
+export class PgQueueStore implements QueueStore, DashboardStore {
   readonly db: PgDb;
   readonly location: string;
   private readonly plans = new Map<string, StagePlan>();
@@ -332,6 +341,45 @@ export class PgQueueStore implements QueueStore {
 
   async checkpoint(dir: string): Promise<string[]> {
     return this.db.transaction((tx) => ops.checkpoint(tx, dir), 'repeatable read');
+  }
+
+  // ---- dashboard reads (src/store/postgres/dashboard/, one module per verb) ----
+
+  async pathwaysPage(query: PathwayQuery): Promise<PathwayPage> {
+    // One snapshot for the count and the page's two reads.
+    return this.db.transaction((tx) => pathwaysPage(tx, query), 'repeatable read');
+  }
+
+  async pathwayDetail(key: string): Promise<PathwayDetail | null> {
+    return this.db.transaction((tx) => pathwayDetail(tx, key));
+  }
+
+  async queueHead(stage: string, n: number, now = Date.now()): Promise<QueueEntry[]> {
+    return this.db.transaction((tx) => queueHead(tx, stage, n, now));
+  }
+
+  async rowHistory(stage: string, key: string): Promise<RowHistory | null> {
+    return this.db.transaction((tx) => rowHistory(tx, stage, key));
+  }
+
+  async structureHops(structureId: string): Promise<StructureHops | null> {
+    return this.db.transaction((tx) => structureHops(tx, structureId));
+  }
+
+  async throughputHistory(bucketMs: number, since: number): Promise<ThroughputPoint[]> {
+    return this.db.transaction((tx) => throughputHistory(tx, bucketMs, since));
+  }
+
+  async events(limit: number): Promise<EngineEventRecord[]> {
+    return this.db.transaction((tx) => recentEvents(tx, limit));
+  }
+
+  async changeMark(): Promise<string> {
+    return this.db.transaction((tx) => changeMark(tx));
+  }
+
+  async prepareDashboard(): Promise<string[]> {
+    return prepareDashboard(this.db, this.db.readonly);
   }
 
   async close(): Promise<void> {

@@ -29,25 +29,35 @@ const returning = (plan: StagePlan) => `RETURNING id, key, attempts, boost, prio
 
 /** Up to `n` ready pending rows not in quarantine, top of the queue first. Runs in the caller's transaction when there is one. */
 export function claim(sql: SqlDb, plan: StagePlan, by: string, n: number, now: number): Claim {
+  return toClaim(plan.table, sql.allRaw(claimText(plan), { by, lease: now + plan.stage.leaseMs, now, n }), plan.inputNames.length);
+}
+
+/** The batch claim's statement (parameters @by, @lease, @now, @n). */
+export function claimText(plan: StagePlan): string {
   const t = plan.table;
-  const text = `UPDATE ${t} ${SET}
+  return `UPDATE ${t} ${SET}
     WHERE id IN (SELECT id FROM ${t} WHERE state = 'pending' AND available_at <= @now AND deaths < ${QUARANTINE_DEATHS}
                  ORDER BY boost DESC, priority DESC, id LIMIT @n)
     ${returning(plan)}`;
-  return toClaim(t, sql.allRaw(text, { by, lease: now + plan.stage.leaseMs, now, n }), plan.inputNames.length);
 }
 
 /**
  * The top ready row in quarantine, alone: found through the partial index of rows with deaths, so an
- * empty quarantine costs one index probe.
+ * empty quarantine costs one index probe. The index is named: without statistics (no ANALYZE) SQLite
+ * prefers the queue index for its order and walks every pending row, 6 ms per claim at 32,000
+ * pending rows against 0.1 ms through the partial index.
  */
 export function claimSuspect(sql: SqlDb, plan: StagePlan, by: string, now: number): Claim {
+  return toClaim(plan.table, sql.allRaw(claimSuspectText(plan), { by, lease: now + plan.stage.leaseMs, now }), plan.inputNames.length);
+}
+
+/** The quarantine claim's statement (parameters @by, @lease, @now). */
+export function claimSuspectText(plan: StagePlan): string {
   const t = plan.table;
-  const text = `UPDATE ${t} ${SET}
-    WHERE id = (SELECT id FROM ${t} WHERE deaths > 0 AND state = 'pending' AND deaths >= ${QUARANTINE_DEATHS} AND available_at <= @now
+  return `UPDATE ${t} ${SET}
+    WHERE id = (SELECT id FROM ${t} INDEXED BY ${t}_suspects WHERE deaths > 0 AND state = 'pending' AND deaths >= ${QUARANTINE_DEATHS} AND available_at <= @now
                 ORDER BY boost DESC, priority DESC, id LIMIT 1)
     ${returning(plan)}`;
-  return toClaim(t, sql.allRaw(text, { by, lease: now + plan.stage.leaseMs, now }), plan.inputNames.length);
 }
 
 /** The given keys, pending and ready: the fixed-workflow runner follows one entity at a time. */

@@ -1,7 +1,7 @@
 /** `pathwayDetail`: one descriptors row in full (the stored cell and hop list) with its images row's folder. */
 import type { PathwayDetail } from '../../interface.js';
 import type { SqlDb } from '../connection.js';
-import { SUMMARY_SELECT } from './pathways-page.js';
+import { SUMMARY_SELECT } from '../../pathway-query.js';
 import { tableColumns, tableExists } from './tables.js';
 
 function f64(b: Uint8Array): Float64Array {

@@ -5,29 +5,10 @@
  * columns lie after the stored cell and hop list in each row, so a scan that reads them reads every
  * row's overflow pages.
  */
-import { PATHWAY_SORT_COLUMNS, type PathwayPage, type PathwayQuery, type PathwaySummary } from '../../interface.js';
+import type { PathwayPage, PathwayQuery, PathwaySummary } from '../../interface.js';
+import { checkPathwayQuery, likePattern, SUMMARY_SELECT } from '../../pathway-query.js';
 import type { SqlDb, SqlValue } from '../connection.js';
-import { StageError } from '../../../stage-kit/stage.js';
 import { tableExists } from './tables.js';
-
-/** Columns of the summary as selected from `descriptors d` left-joined to `images i`. */
-export const SUMMARY_SELECT = `d.key, d.state, d.structure_id, d.formula, d.hop_index, d.length, d.multiplicity, d.nsites, d.nsites_777,
-  d.oxidation_state, d.dimensionality, d.dimensionality_cumlengths, d.dimensionality_cumbarriers, d.percolation_1d, d.percolation_2d,
-  d.percolation_3d, d.ewald_energy, d.ionic_radii_overlap_cations, d.ionic_radii_overlap_anions, d.last_error`;
-
-const STATES = ['pending', 'running', 'done', 'failed'];
-
-/** Check a query at the store's boundary; the message names the field and the value. */
-export function checkPathwayQuery(q: PathwayQuery): void {
-  if (!Number.isInteger(q.offset) || q.offset < 0) throw new StageError(`pathways page: offset must be a non-negative integer, got ${JSON.stringify(q.offset)}`);
-  if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > 500) throw new StageError(`pathways page: limit must be an integer from 1 to 500, got ${JSON.stringify(q.limit)}`);
-  if (q.sort !== undefined && !(PATHWAY_SORT_COLUMNS as readonly string[]).includes(q.sort))
-    throw new StageError(`pathways page: sort must be one of ${PATHWAY_SORT_COLUMNS.join(', ')}, got ${JSON.stringify(q.sort)}`);
-  if (q.state !== undefined && !STATES.includes(q.state)) throw new StageError(`pathways page: state must be one of ${STATES.join(', ')}, got ${JSON.stringify(q.state)}`);
-  if (q.minDimensionality !== undefined && !Number.isFinite(q.minDimensionality)) throw new StageError(`pathways page: minDimensionality must be a number, got ${JSON.stringify(q.minDimensionality)}`);
-  if (q.maxEwaldEnergy !== undefined && !Number.isFinite(q.maxEwaldEnergy)) throw new StageError(`pathways page: maxEwaldEnergy must be a number, got ${JSON.stringify(q.maxEwaldEnergy)}`);
-  if (q.search !== undefined && (typeof q.search !== 'string' || q.search.length > 200)) throw new StageError(`pathways page: search must be a string of at most 200 characters, got ${JSON.stringify(q.search)?.slice(0, 60)}`);
-}
 
 export function pathwaysPage(sql: SqlDb, q: PathwayQuery): PathwayPage {
   checkPathwayQuery(q);
@@ -37,7 +18,7 @@ export function pathwaysPage(sql: SqlDb, q: PathwayQuery): PathwayPage {
   const params: SqlValue[] = [];
   if (q.search) {
     // LIKE with the wildcards of the user's text taken literally.
-    const pattern = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = likePattern(q.search);
     // As a set of row ids: the sub-select scans the covering search index, and the page query then
     // walks the sort column's index, taking the rows in the set.
     where.push(`+d.id IN (SELECT id FROM descriptors WHERE structure_id LIKE ? ESCAPE '\\' OR formula LIKE ? ESCAPE '\\')`);
