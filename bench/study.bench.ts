@@ -7,7 +7,7 @@
  * 2. `corpus`: a 10,000-structure corpus (the bundled set repeated under new keys) on 64, 1,000 and
  *    10,000 cores, ρ = 0.3 and 0.9, the variants fixed, fractured, fractured-swap (priority swapped
  *    mid-run) and fractured-no-broadening (admission order and the learned priority are left to the
- *    bundled part), one part per cluster size (results under corpus-10000/c<cores>/). Each run's
+ *    bundled part), one part per cluster size and ρ (results under corpus-10000/c<cores>-rho<ρ>/). Each run's
  *    wall and CPU seconds are recorded: the 10,000-core runs are the feasibility figure.
  *
  * The study's own files (runs.csv, steps.csv at 50 time steps, summary.md, the SVG plots) go to
@@ -17,8 +17,8 @@
  * A part can be run alone and some of its cells left out, so that a long study can be run in pieces:
  * `FRACFLOW_STUDY_PARTS=bundled,corpus`, and for the corpus part `FRACFLOW_STUDY_CORES=64,1000`,
  * `FRACFLOW_STUDY_RHO=0.9`, `FRACFLOW_STUDY_VARIANTS=fixed,fractured`. A part that runs replaces that
- * part's results (files and JSON); the others are kept as they were (each cluster size of the corpus
- * is a part of its own). `FRACFLOW_BENCH_QUICK=1`: the
+ * part's results (files and JSON); the others are kept as they were (each cluster size and ρ of the
+ * corpus is a part of its own). `FRACFLOW_BENCH_QUICK=1`: the
  * bundled part on 64 and 1,000 cores at ρ 0.6, and a 2,000-structure corpus on 10,000 cores.
  */
 import { loadavg } from 'node:os';
@@ -92,8 +92,8 @@ async function main(): Promise<void> {
     const cores = listEnv('FRACFLOW_STUDY_CORES', numberOf('FRACFLOW_STUDY_CORES'), quick ? [10000] : [64, 1000, 10000]);
     const rho = listEnv('FRACFLOW_STUDY_RHO', numberOf('FRACFLOW_STUDY_RHO'), quick ? [0.6] : [0.3, 0.9]);
     const variants = listEnv('FRACFLOW_STUDY_VARIANTS', variantOf, quick ? ['fixed', 'fractured'] as StudyVariant[] : ['fixed', 'fractured', 'fractured-swap', 'fractured-no-broadening'] as StudyVariant[]);
-    // One part per cluster size (its own folder), so that the sizes can be run one at a time.
-    for (const c of cores) await runPart(`corpus-c${c}`, quick ? 2000 : 10000, [c], rho, variants, `c${c}`);
+    // One part per cluster size and ρ (its own folder), so that they can be run one at a time.
+    for (const r of rho) for (const c of cores) await runPart(`corpus-c${c}-rho${r}`, quick ? 2000 : 10000, [c], [r], variants, `c${c}-rho${r}`);
   }
   save();
 }

@@ -413,8 +413,9 @@ export async function runStudy(o: StudyOptions, outDir: string): Promise<StudyRe
           util.push({ label: 'cluster', points: series.steps.map((s) => [s.t_h, s.total] as [number, number]) });
           write(`utilisation_${id}.svg`, linePlot({ title: `${variant}, ${cores} cores, ${corpus.name}: utilisation (${variant === 'fixed' ? 'share of the cluster' : 'of each allotment'})`, xLabel: 'time (h)', yLabel: 'utilisation', series: util, yMax: 1 }));
         }
+        // Drawn again after each variant: an interrupted study keeps the plot of the runs it finished.
+        write(`topk_${corpus.name}_c${cores}_rho${rho}_s${o.seed}.svg`, linePlot({ title: `top-${Math.min(topN, corpus.ranked.length)} pathways with a finished NEB, ${cores} cores, ρ = ${rho}`, xLabel: 'core-hours spent', yLabel: 'true top-N found', series: foundSeries }));
       }
-      write(`topk_${corpus.name}_c${cores}_rho${rho}_s${o.seed}.svg`, linePlot({ title: `top-${Math.min(topN, corpus.ranked.length)} pathways with a finished NEB, ${cores} cores, ρ = ${rho}`, xLabel: 'core-hours spent', yLabel: 'true top-N found', series: foundSeries }));
     }
   }
   return { runs, files };
