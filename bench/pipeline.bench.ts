@@ -24,6 +24,7 @@
  * peak RSS of the child process (`process.resourceUsage().maxRSS`, which covers the worker threads,
  * and VmHWM from /proc/self/status).
  *
+ * `--sets bundled` (or `corpus`) runs that set alone (the results file then holds only its runs).
  * `FRACFLOW_BENCH_QUICK=1`: 40 structures of the default set, corpus ×2 (a smoke run, well under a
  * minute). Writes bench/results/pipeline.json; `npm run bench:report` renders it.
  */
@@ -46,6 +47,8 @@ import { writeResults, quick } from './common.js';
 
 /** Python stack on this machine (the issue's figures), for scale. */
 const PYTHON = { path_finding_s_per_structure: 0.14, idpp_5image_95atom_s: 1.1, ewald_96atom_acc3_s: 0.04, s_per_pathway_per_core: 1.4 };
+/** The k of the top-ranked pathways whose VASP folders' arrival is timed. */
+const TOP_RANKED = [1, 10, 50];
 const TARGETS = { corpus_structures: 10000, corpus_pathways_s: 120, descriptors_pathways_per_s: 10, peak_rss_bytes: 1.5 * 1024 ** 3 };
 
 export interface ChildConfig {
@@ -79,6 +82,12 @@ export interface StageFigures {
   structures_done: number | null;
   /** From the screen's start (after the import) to the stage's first finished row, ms (start-up included; null: none). */
   first_row_ms?: number | null;
+  /**
+   * images only: from the screen's start until the VASP folders of the k top-ranked pathways (lowest
+   * ewald_energy among the rows done at the end: the images queue's own order) were all ready, ms,
+   * for k = 1, 10, 50 (absent in results from before it was recorded).
+   */
+  top_ranked_ms?: Record<string, number | null>;
 }
 
 export interface RunFigures {
@@ -151,6 +160,14 @@ async function child(c: ChildConfig): Promise<void> {
       const cols = check.sql.all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [st.stage]).map((r) => r.name);
       const structuresDone = cols.includes('structure_id') ? check.sql.get<{ n: number }>(`SELECT COUNT(DISTINCT structure_id) AS n FROM ${st.stage} WHERE state = 'done'`)!.n : null;
       const r = rep.run.stages[st.stage];
+      let topRanked: Record<string, number | null> | undefined;
+      if (st.stage === 'images') {
+        topRanked = {};
+        for (const k of TOP_RANKED) {
+          const t = check.sql.get<{ n: number; t: number | null }>(`SELECT COUNT(*) AS n, MAX(finished_at) AS t FROM (SELECT finished_at FROM images WHERE state = 'done' ORDER BY ewald_energy IS NULL, ewald_energy, id LIMIT ${k})`)!;
+          topRanked[String(k)] = t.n < k || t.t === null ? null : t.t - screenStartEpoch;
+        }
+      }
       stages.push({
         stage: st.stage,
         rows_done: st.done,
@@ -163,6 +180,7 @@ async function child(c: ChildConfig): Promise<void> {
         work_ms: r?.workMs ?? 0,
         structures_done: structuresDone,
         first_row_ms: first === null ? null : first - screenStartEpoch,
+        ...(topRanked ? { top_ranked_ms: topRanked } : {}),
       });
     }
   } finally {
@@ -262,8 +280,11 @@ async function main(): Promise<void> {
       { name: 'corpus-fractured', set: 'corpus', mode: 'fractured', until: 'find_paths', source: { kind: 'files', paths: [corpusFile], dataset: 'corpus' }, structuresIn: corpusSize },
       { name: 'corpus-fixed', set: 'corpus', mode: 'fixed', until: 'find_paths', source: { kind: 'files', paths: [corpusFile], dataset: 'corpus' }, structuresIn: corpusSize },
     ];
+    // `--sets bundled`: only the bundled screen (both modes), e.g. to compare the modes quickly.
+    const si = process.argv.indexOf('--sets');
+    const sets = si > 0 ? process.argv[si + 1]!.split(',') : ['bundled', 'corpus'];
     const runs: RunFigures[] = [];
-    for (const c of configs) {
+    for (const c of configs.filter((x) => sets.includes(x.set))) {
       const runDir = join(dir, c.name);
       mkdirSync(runDir);
       runs.push(runChild({ ...c, db: join(runDir, 'screen.db'), outDir: join(runDir, 'out') }));

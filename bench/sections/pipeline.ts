@@ -53,6 +53,15 @@ function runTable(runs: RunFigures[]): string[] {
   return out;
 }
 
+/** Rows of the side-by-side table: VASP folders of the top-ranked pathways ready (when recorded). */
+function topRanked(fr: RunFigures, fx: RunFigures): string[] {
+  const tr = (r: RunFigures) => r.stages.find((st) => st.stage === 'images')?.top_ranked_ms;
+  const a = tr(fr);
+  const b = tr(fx);
+  if (!a || !b) return [];
+  return Object.keys(a).map((k) => `| VASP folders of the ${k === '1' ? 'top-ranked pathway' : `${k} top-ranked pathways`} (lowest ewald_energy) all ready, s | ${s(a[k], 2)} | ${s(b[k], 2)} |`);
+}
+
 /** Fractured against fixed on the same cores in the same benchmark run: engine time and first results. */
 function sideBySide(runs: RunFigures[]): string[] {
   const fr = runs.find((x) => x.mode === 'fractured');
@@ -67,6 +76,7 @@ function sideBySide(runs: RunFigures[]): string[] {
     `| engine s | ${s(fr.engine_wall_ms)} | ${s(fx.engine_wall_ms)} |`,
     `| first finished descriptors row, s from the screen's start | ${s(first(fr, 'descriptors'), 2)} | ${s(first(fx, 'descriptors'), 2)} |`,
     `| first ready VASP folder (first images row), s | ${s(first(fr, 'images'), 2)} | ${s(first(fx, 'images'), 2)} |`,
+    ...topRanked(fr, fx),
     '',
     `Fractured engine time / fixed: ${ratio.toFixed(2)} (target ≤ 1: ${verdict(ratio <= 1)}). The two runs follow each other on a shared machine (load averages above): a difference of a few per cent is within what the other processes make.`,
   ];

@@ -1,6 +1,6 @@
 /**
  * The engine's time: what "now" is, and how it waits. Every timestamp the schedulers give the store
- * (claims, leases, completions, sweeps), every wait (ticks, flushes, lease checks, idle polls) and the
+ * (claims, leases, completions, sweeps), every wait (ticks, flushes, lease checks) and the
  * run report's durations go through a {@link Clock}, so the same scheduler code runs on the system clock
  * or on a {@link VirtualClock}, whose time moves only from one timer to the next.
  */

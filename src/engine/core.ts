@@ -36,7 +36,7 @@ export interface Done {
 export interface RunReport {
   mode: 'fractured' | 'fixed';
   wallMs: number;
-  /** Part of wallMs spent starting the pools (threads up, stage modules loaded). */
+  /** Part of wallMs spent starting the pools (threads up, stage modules loaded; fractured: the source stages' pools, the others start meanwhile). */
   startupMs: number;
   /** From the pools being ready to the last result written (no start-up, no shutdown). */
   activeMs: number;
@@ -96,6 +96,11 @@ export class RunCore {
   private readonly learned: readonly LearnedPriority[];
   /** Finished batches not written yet (a second Ctrl-C writes them before it exits). */
   readonly pending: Done[] = [];
+  /**
+   * Fractured mode, stages with a `batchGroup`: the rows of a full claim's last group, claimed and held
+   * back to run with the stage's next claim (a second Ctrl-C gives them back with those in flight).
+   */
+  readonly held = new Map<Runtime, Claim>();
   private readonly onEvent?: (e: EngineEvent) => void;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly priorities = new Map<string, string>();

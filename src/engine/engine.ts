@@ -74,8 +74,6 @@ export interface EngineOptions {
   clock?: Clock;
   /** Where batches run. Default worker threads running the stage's work function (threadRunner). */
   runner?: BatchRunner;
-  /** Fixed mode: how long a workflow with nothing to claim waits before it looks again (ms). Default min(tickMs, 50). */
-  idlePollMs?: number;
   /**
    * Batches of CPU-bound stages (`queueInThread`) running at once across every stage's threads: the
    * stages share the machine's cores instead of oversubscribing them, each stage's worker count being
@@ -272,7 +270,7 @@ export class Engine {
       this.core = core;
       const tickMs = this.opts.tickMs ?? 250;
       try {
-        if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, idleMs: this.opts.idlePollMs ?? Math.min(tickMs, 50), signal: options.signal }).run();
+        if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
         else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
       } finally {
         this.core = null;
@@ -294,6 +292,8 @@ export class Engine {
     if (!core) return { written: 0, released: 0 };
     const done = core.pending.splice(0);
     const flights = this.rts.flatMap((rt) => [...rt.inflight.values()].map((t) => ({ rt, claim: t.claim })));
+    for (const [rt, claim] of core.held) flights.push({ rt, claim });
+    core.held.clear();
     for (const rt of this.rts) {
       rt.inflight.clear();
       rt.quarantined = 0;

@@ -4,6 +4,14 @@
  * `workflows` threads. A workflow claims the top row of the first stage that has one, runs it, then
  * runs the rows that row admitted downstream before it claims again.
  *
+ * A workflow that finds nothing to claim does not poll: it waits until something can have made work
+ * (see {@link FixedScheduler.wakeOne}). A workflow that claims a row while others wait wakes one of
+ * them, which looks in turn (so a broadening that admits k rows wakes about k workflows, one after
+ * another); every control tick wakes one, for rows the tick returned (expired leases) or another
+ * process added; a run that is settled, stopped or failed wakes them all. With hundreds of workflows
+ * in the tail of a run (a cluster's worth, most of them idle), the looks grow with the work instead of
+ * with idle workflows × time.
+ *
  * It writes through the same outcome writer and runs the same control tick as the fractured
  * scheduler (RunCore); a failing tick ends the run with its error.
  */
@@ -21,8 +29,6 @@ let taskSeq = 0;
 export interface FixedOptions {
   tickMs: number;
   workflows: number;
-  /** How long a workflow with nothing to claim waits before it looks again (ms). */
-  idleMs: number;
   signal?: AbortSignal;
 }
 
@@ -32,6 +38,10 @@ export class FixedScheduler {
   private readonly stop = new AbortController();
   private failedWith: unknown = null;
   private pool!: BatchPool;
+  /** Workflows waiting for work, first come first woken. */
+  private readonly idle: (() => void)[] = [];
+  /** Set once a workflow found the run settled: the others end at their next look. */
+  private settled = false;
 
   constructor(core: RunCore, o: FixedOptions) {
     if (!Number.isInteger(o.workflows) || o.workflows < 1) throw new StageError(`engine: workflows must be a positive integer, got ${JSON.stringify(o.workflows)}`);
@@ -53,7 +63,10 @@ export class FixedScheduler {
     const onAbort = () => {
       if (!this.stop.signal.aborted) this.stop.abort();
     };
-    this.stop.signal.addEventListener('abort', () => this.pool.terminate(), { once: true });
+    this.stop.signal.addEventListener('abort', () => {
+      this.pool.terminate();
+      this.wakeAll();
+    }, { once: true });
     if (this.o.signal?.aborted) onAbort();
     this.o.signal?.addEventListener('abort', onAbort, { once: true });
     let ticking = true;
@@ -64,6 +77,9 @@ export class FixedScheduler {
         try {
           await this.core.serial(() => this.core.tick(() => undefined));
           await this.core.showProgress();
+          // Rows the tick returned (expired leases) or another process added: one waiting workflow
+          // looks (and wakes the next if it finds some).
+          this.wakeOne();
         } catch (e) {
           this.fail(e);
         }
@@ -90,23 +106,45 @@ export class FixedScheduler {
     if (!this.stop.signal.aborted) this.stop.abort();
   }
 
+  /** Wake the workflow that has waited longest, if one waits. */
+  private wakeOne(): void {
+    this.idle.shift()?.();
+  }
+
+  private wakeAll(): void {
+    for (const w of this.idle.splice(0)) w();
+  }
+
+  /** Wait until woken (see the module comment); not at all once the run is ending. */
+  private waitForWork(): Promise<void> {
+    if (this.stop.signal.aborted || this.settled) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
   /** One workflow: claim the top row of the first stage that has one, run it depth-first, again. */
   private async workflow(): Promise<void> {
     for (;;) {
-      if (this.stop.signal.aborted) return;
+      if (this.stop.signal.aborted || this.settled) return;
       let claimed = false;
       for (const rt of this.rts) {
         if (rt.halted) continue;
         const c = await this.core.serial(() => this.claimOne(rt));
         if (!c) continue;
         claimed = true;
+        // There may be more where this row came from: the next waiting workflow looks.
+        this.wakeOne();
         await this.runOne(rt, c);
         break;
       }
       if (claimed) continue;
-      if (await this.core.serial(() => this.core.allSettled())) return;
+      if (this.stop.signal.aborted) return;
+      if (await this.core.serial(() => this.core.allSettled())) {
+        this.settled = true;
+        this.wakeAll();
+        return;
+      }
       if (await this.core.serial(() => this.core.tryBroaden())) continue;
-      await sleep(this.core.clock, this.o.idleMs);
+      await this.waitForWork();
     }
   }
 

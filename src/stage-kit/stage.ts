@@ -179,6 +179,15 @@ export interface StageDeclaration {
    * past its lease ends only its own thread.
    */
   queueInThread?: boolean;
+  /**
+   * An input column whose rows, equal in it, should share a batch (e.g. the pathways of one structure,
+   * when the work is done per structure and a per-thread memo serves the other rows): in the fractured
+   * mode, the rows of a full claim's last group are held back and run with the stage's next claim, so
+   * a group the queue keeps together is not cut between two batches that two threads would each
+   * compute. A group larger than a batch runs whole. Default none. Not carried to `fracflow worker`
+   * processes on other hosts (their batches are cut as claimed: the same results, more repeated work).
+   */
+  batchGroup?: string;
 }
 
 /** A validated stage with every default filled in. */
@@ -203,6 +212,7 @@ export interface Stage {
   readonly params: Readonly<Record<string, unknown>>;
   readonly version: string;
   readonly queueInThread: boolean;
+  readonly batchGroup: string | null;
 }
 
 /** A stage declaration that names a bad option; the message names the stage, the option and the value. */
@@ -391,7 +401,11 @@ export function defineStage(d: StageDeclaration): Stage {
     params: d.params ?? {},
     version: d.version ?? '0.1.0',
     queueInThread: d.queueInThread ?? true,
+    batchGroup: d.batchGroup ?? null,
   };
+  if (stage.batchGroup !== null && !Object.hasOwn(columns, stage.batchGroup)) {
+    throw new StageError(`stage ${name}: batchGroup must name one of its input columns (${Object.keys(columns).join(', ')}), got ${JSON.stringify(d.batchGroup)}`);
+  }
   if (typeof stage.queueInThread !== 'boolean') throw new StageError(`stage ${name}: queueInThread must be true or false, got ${JSON.stringify(d.queueInThread)}`);
   Object.defineProperty(stage, STAGE_MARK, { value: true });
   return Object.freeze(stage);
@@ -456,6 +470,7 @@ export function forkStage(
     params: changes.params ?? base.params,
     version: base.version,
     queueInThread: base.queueInThread,
+    ...(base.batchGroup !== null ? { batchGroup: base.batchGroup } : {}),
   });
   const fork = { ...s, workName: base.workName };
   Object.defineProperty(fork, STAGE_MARK, { value: true });

@@ -75,6 +75,49 @@ test('fixed mode on a core budget: a step that needs more cores than are free wa
   assert.deepEqual(b, [[1, 3], [3, 5]]);
 });
 
+test('idle fixed-mode workflows polling: 40 workflows on 3 structures wait for work instead of looking every tick', async () => {
+  // Regression: each workflow with nothing to claim looked again every idle poll (here every tick),
+  // so 37 idle workflows over a 3-hour run made ~6,700 timers. Now they wait to be woken: the timers
+  // are the 180 ticks, the 6 batches and their lease timers, and nothing grows with idle workflows.
+  const r = await simulate({ stages: [tinyA, tinyB], source: { stage: 'a', rows: tinyRows }, work: tinyWork, cores: () => 1, mode: 'fixed', workflows: 40, coreBudget: 40, tickMs: 60_000 });
+  assert.equal(span(r), 3);
+  assert.deepEqual(r.records.map((b) => [b.stage, b.keys[0], (b.startMs - r.t0) / H]), [['a', 's1', 0], ['a', 's2', 0], ['a', 's3', 0], ['b', 's1', 1], ['b', 's2', 1], ['b', 's3', 1]]);
+  assert.ok(r.timers < 400, `${r.timers} timers fired`);
+  assert.equal(r.report.stages['b']!.rowsDone, 3);
+});
+
+test('fixed mode: rows a broadening admits wake the idle workflows, which run them side by side', async () => {
+  const up = defineStage({ module: M, name: 'up', input: { columns: { x: 'float64' } }, output: { y: 'float64' }, work: never, batchSize: 1, workers: 1, queueInThread: false, leaseMs: 24 * H });
+  const down = defineStage({
+    module: M, name: 'down', input: { from: 'up', columns: { y: 'float64' } }, filter: { sql: 'u.y <= :yMax', cutoffs: { yMax: { initial: 1, step: 2, max: 3 } } },
+    output: { z: 'float64' }, work: never, batchSize: 1, workers: 1, queueInThread: false, leaseMs: 24 * H,
+  });
+  const r = await simulate({
+    stages: [up, down], source: { stage: 'up', rows: [0, 1, 2, 3].map((x) => ({ key: `k${x}`, x })) },
+    work: (s, _k, inp) => (s.name === 'up' ? { ms: H, out: { y: inp['x'] } } : { ms: 2 * H, out: { z: 0 } }),
+    cores: () => 1, mode: 'fixed', workflows: 4, coreBudget: 4, tickMs: 60_000,
+  });
+  assert.deepEqual(r.report.broadened.map((b) => [b.name, b.from, b.to]), [['yMax', 1, 3]]);
+  // k0 and k1 pass the first cutoff and go down at 1 h; the broadening comes when they finish (3 h),
+  // and k2 and k3 start down at once, side by side.
+  const down3 = r.records.filter((b) => b.stage === 'down').map((b) => [b.keys[0], (b.startMs - r.t0) / H]).sort();
+  assert.deepEqual(down3, [['k0', 1], ['k1', 1], ['k2', 3], ['k3', 3]]);
+  assert.equal(span(r), 5);
+  assert.deepEqual(r.warnings, []);
+});
+
+test('fixed mode: a stop ends the workflows that wait for work as well as the busy ones', async () => {
+  const stop = new AbortController();
+  const r = await simulate({
+    stages: [tinyA, tinyB], source: { stage: 'a', rows: tinyRows.slice(0, 1) }, work: tinyWork, cores: () => 1, mode: 'fixed', workflows: 4, coreBudget: 4, tickMs: 60_000,
+    signal: stop.signal,
+    setup: (_e, clock) => void clock.setTimer(() => stop.abort(), 30 * 60_000),
+  });
+  assert.equal(r.report.stopped, true);
+  assert.equal(r.report.released, 1, 'the row in flight went back unrun');
+  assert.deepEqual(r.records.map((b) => [b.stage, b.cut]), [['a', true]]);
+});
+
 test('virtual time: admission cutoff broadened when drained, queue ranked by priority, same result twice', async () => {
   const up = defineStage({ module: M, name: 'up', input: { columns: { x: 'float64' } }, priority: 'x', output: { y: 'float64' }, work: never, batchSize: 2, workers: 1 });
   const down = defineStage({
@@ -109,4 +152,52 @@ test('virtual time: a batch past its lease is a death at the lease expiry; the r
   assert.ok(r.records.every((b) => b.cut), 'the batches were cut short');
   assert.equal(r.report.stages['slow']!.rowsDone, 0);
   assert.equal(r.report.swept, 2);
+});
+
+test('fractured mode, batchGroup: a full claim\'s last group is held back and runs with the next claim, never cut in two', async () => {
+  const grouped = (batchGroup?: string) => defineStage({
+    module: M, name: 'g', input: { columns: { grp: 'utf8', p: 'float64' } }, priority: 'p', output: { y: 'float64' }, work: never,
+    batchSize: 4, workers: 2, leaseMs: 24 * H, ...(batchGroup ? { batchGroup } : {}),
+  });
+  // Five groups of three rows, one priority per group (the queue keeps a group together).
+  const rows = Array.from({ length: 15 }, (_, i) => ({ key: `r${String(i).padStart(2, '0')}`, grp: `G${Math.floor(i / 3)}`, p: 10 - Math.floor(i / 3) }));
+  const grp = new Map(rows.map((r) => [r.key, r.grp]));
+  const run = (stage: ReturnType<typeof grouped>) => simulate({ stages: [stage], source: { stage: 'g', rows }, work: () => ({ ms: 60_000, out: { y: 1 } }), cores: () => 1, mode: 'fractured', tickMs: 5_000 });
+  const cut = (r: Awaited<ReturnType<typeof run>>) => [...new Set(rows.map((x) => x.grp))].filter((g) => new Set(r.records.filter((b) => b.keys.some((k) => grp.get(k) === g)).map((b) => b.startMs + b.keys.join())).size > 1);
+  const plain = await run(grouped());
+  assert.ok(cut(plain).length > 0, 'without batchGroup some group is cut between batches (else this test shows nothing)');
+  const r = await run(grouped('grp'));
+  assert.deepEqual(cut(r), [], 'no group cut between batches');
+  assert.deepEqual(r.records.flatMap((b) => b.keys).sort(), rows.map((x) => x.key), 'every row ran once');
+  assert.ok(r.records.every((b) => b.keys.length <= 6), 'a batch is at most a batch and a held group');
+  assert.equal(r.report.stages['g']!.rowsDone, 15);
+  assert.deepEqual(r.warnings, []);
+});
+
+test('fractured mode, batchGroup: a stop gives the held-back rows back with those in flight; no batch starts after it', async () => {
+  const g = defineStage({
+    module: M, name: 'g', input: { columns: { grp: 'utf8', p: 'float64' } }, priority: 'p', output: { y: 'float64' }, work: never,
+    batchSize: 4, workers: 1, queueInThread: false, leaseMs: 24 * H, batchGroup: 'grp',
+  });
+  const rows = Array.from({ length: 15 }, (_, i) => ({ key: `r${String(i).padStart(2, '0')}`, grp: `G${Math.floor(i / 3)}`, p: 10 - Math.floor(i / 3) }));
+  const stop = new AbortController();
+  let claimed = 0;
+  const r = await simulate({
+    stages: [g], source: { stage: 'g', rows }, work: () => ({ ms: 60_000, out: { y: 1 } }), cores: () => 1, mode: 'fractured', tickMs: 5_000,
+    signal: stop.signal, setup: (_e, clock) => void clock.setTimer(() => stop.abort(), 4 * 60_000),
+    events: (e) => void (e.type === 'claim' && (claimed += e.rows)),
+  });
+  const done = r.report.stages['g']!.rowsDone;
+  assert.ok(done > 0 && claimed > done, `${done} rows done of ${claimed} claimed before the stop`);
+  assert.equal(done + r.report.released, claimed, 'every claimed row not done went back unrun (held-back rows too: none left running under the lease)');
+  // Regression (simulated pool): a batch cut by the stop gave its core back, which started the batch
+  // queued behind it before the queue was emptied.
+  assert.ok(r.records.every((b) => b.startMs < r.t0 + 4 * 60_000), 'no batch started at or after the stop');
+});
+
+test('batchGroup must name an input column: the message names the stage, the columns and the value', () => {
+  assert.throws(
+    () => defineStage({ module: M, name: 'g', input: { columns: { grp: 'utf8' } }, output: { y: 'float64' }, work: never, batchGroup: 'group' }),
+    /stage g: batchGroup must name one of its input columns \(grp\), got "group"/,
+  );
 });

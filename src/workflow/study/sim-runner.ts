@@ -196,8 +196,10 @@ class SimPool implements BatchPool {
   }
 
   private endAll(): void {
+    // The queue is emptied first: a cut batch gives its cores back, which starts queued batches.
+    const queued = this.queue.splice(0);
     for (const e of [...this.running]) this.cut(e, threadEnded());
-    for (const j of this.queue.splice(0)) j.reject(threadEnded());
+    for (const j of queued) j.reject(threadEnded());
   }
 
   restart(): void {

@@ -25,13 +25,13 @@ export interface SimulationSpec {
   coreBudget?: number;
   /** The engine's control tick, in virtual ms. */
   tickMs: number;
-  /** The fixed mode's idle poll, virtual ms. Default tickMs. */
-  idlePollMs?: number;
   /** Called once the engine is open, before the run: schedule priority swaps, watch events. */
   setup?: (engine: Engine, clock: VirtualClock) => void;
   events?: (e: EngineEvent, clock: VirtualClock) => void;
   /** Learned priorities the engine refits on its tick (EngineOptions.learned). */
   learned?: readonly LearnedPrioritySpec[];
+  /** Stops the run (RunOptions.signal), e.g. aborted from a timer of the clock set in `setup`. */
+  signal?: AbortSignal;
   /** Stop with an error after this many timers (a run that would not end). Default 50 million. */
   maxTimers?: number;
 }
@@ -64,7 +64,6 @@ export async function simulate(spec: SimulationSpec): Promise<SimulationResult> 
     clock,
     runner,
     tickMs: spec.tickMs,
-    idlePollMs: spec.idlePollMs ?? spec.tickMs,
     flushMs: 0,
     logger,
     learned: spec.learned,
@@ -77,7 +76,7 @@ export async function simulate(spec: SimulationSpec): Promise<SimulationResult> 
     await engine.enqueue(spec.source.stage, spec.source.rows);
     spec.setup?.(engine, clock);
     const t0 = clock.now();
-    const report = await clock.drive(engine.run({ mode: spec.mode, workflows: spec.workflows }), spec.maxTimers ?? 50_000_000);
+    const report = await clock.drive(engine.run({ mode: spec.mode, workflows: spec.workflows, signal: spec.signal }), spec.maxTimers ?? 50_000_000);
     return { t0, records: runner.records, report, events, timers: clock.fired, warnings };
   } finally {
     await engine.close();

@@ -65,7 +65,7 @@ export interface StudyOptions {
    */
   nebCutoffEv?: { initial: number; step: number; max: number };
   /**
-   * The engine's control tick in virtual minutes (also the fixed mode's idle poll). Default: a
+   * The engine's control tick in virtual minutes. Default: a
    * thousandth of the longest makespan the cluster could need (every static and NEB calculation of the
    * pathways that can reach them, one after another on all cores), within 1 minute – 1 day.
    */
@@ -76,6 +76,8 @@ export interface StudyOptions {
   barriers?: ReadonlyMap<string, number>;
   /** A line per finished run. */
   log?: (line: string) => void;
+  /** Each run's metrics as it finishes. */
+  onRun?: (m: RunMetrics) => void;
 }
 
 export const DEFAULT_NEB_CUTOFF_EV = Object.freeze({ initial: 0.5, step: 0.25, max: 1 });
@@ -134,8 +136,9 @@ export interface RunMetrics {
   priority_swaps: number;
   /** Learned-priority fits swapped in (all stages). */
   priority_fits: number;
-  /** Wall-clock seconds the simulation took, and virtual-clock timers fired. */
+  /** Wall-clock and CPU seconds (this process) the simulation took, and virtual-clock timers fired. */
   sim_s: number;
+  cpu_s: number;
   timers: number;
 }
 
@@ -226,6 +229,7 @@ export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; serie
   let engine: Engine | null = null;
   const swapAt = Math.max(1, Math.round(0.1 * r.corpus.ranked.length));
   const t = performance.now();
+  const cpu0 = process.cpuUsage();
   const sim = await simulate({
     stages,
     source: { stage: 'find_paths', rows: r.corpus.structures.map((s) => ({ key: s.key, nsites: s.nsites })) },
@@ -235,10 +239,6 @@ export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; serie
     workflows: plan.workflows,
     coreBudget: fixed ? r.cores : undefined,
     tickMs: (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
-    // A fixed-mode workflow with nothing to claim looks again every 4 ticks: in the long tail of a
-    // run, hundreds of idle workflows polling each tick would be most of the simulation's work, and
-    // new work reaches an idle workflow only by a broadening (delayed by at most that much).
-    idlePollMs: 4 * (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
     learned: r.variant === 'fractured-learned'
       ? (['images', 'calc_static'] as const).map((stage) => ({
           stage, model: 'ridge' as const, target: { table: 'calc_static', column: 'barrier_ev' }, features: ['x1', 'x2'],
@@ -260,11 +260,12 @@ export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; serie
     },
   });
   const simS = (performance.now() - t) / 1000;
-  const { metrics, series } = measure(r, plan, sim, simS, swaps);
+  const cpu = process.cpuUsage(cpu0);
+  const { metrics, series } = measure(r, plan, sim, simS, (cpu.user + cpu.system) / 1e6, swaps);
   return { metrics, series, sim };
 }
 
-function measure(r: RunSpec, plan: ClusterPlan, sim: SimulationResult, simS: number, swaps: number): { metrics: RunMetrics; series: RunSeries } {
+function measure(r: RunSpec, plan: ClusterPlan, sim: SimulationResult, simS: number, cpuS: number, swaps: number): { metrics: RunMetrics; series: RunSeries } {
   const fixed = r.variant === 'fixed';
   const recs = sim.records;
   const end = Math.max(sim.t0, ...recs.map((b) => b.endMs));
@@ -307,6 +308,7 @@ function measure(r: RunSpec, plan: ClusterPlan, sim: SimulationResult, simS: num
     priority_swaps: swaps,
     priority_fits: sim.events.filter((e) => e.event.type === 'priority-fit').length,
     sim_s: simS,
+    cpu_s: cpuS,
     timers: sim.timers,
   };
   // Per step: busy cores of each stage over its allotment (fixed: over the cluster).
@@ -383,7 +385,15 @@ export async function runStudy(o: StudyOptions, outDir: string): Promise<StudyRe
   const files: string[] = [];
   const write = (name: string, text: string) => {
     writeFileSync(join(outDir, name), text);
-    files.push(name);
+    if (!files.includes(name)) files.push(name);
+  };
+  const kCols = ks.flatMap((k) => [`t_top${k}_h`, `core_hours_top${k}`]);
+  const head = ['run', 'corpus', 'cores', 'rho', 'seed', 'variant', 'makespan_h', 'utilisation', 'core_hours', 'core_hours_calc', 'core_hours_outside_top_n', 'top_n', ...kCols, 'static_runs', 'neb_runs', 'broadenings', 'priority_swaps', 'priority_fits', 'sim_s', 'cpu_s', 'timers'];
+  // The tables are written again after every run: a long study interrupted keeps the runs it finished.
+  const tables = () => {
+    write('runs.csv', [head.join(','), ...runs.map((m) => [runId(m), m.corpus, m.cores, m.rho, m.seed, m.variant, m.makespan_h, m.utilisation, m.core_hours, m.core_hours_calc, m.core_hours_outside_top_n, m.top_n, ...ks.flatMap((k) => [m.t_top_h[k], m.core_hours_top[k]]), m.static_runs, m.neb_runs, m.broadenings, m.priority_swaps, m.priority_fits, m.sim_s, m.cpu_s, m.timers].map(csvCell).join(','))].join('\n') + '\n');
+    write('steps.csv', [['run', 't_h', ...STUDY_STAGES.map((s) => `util_${s}`), 'util_cluster', 'top_n_found', 'core_hours'].join(','), ...stepRows].join('\n') + '\n');
+    write('summary.md', summaryTable(runs, ks));
   };
   for (const rho of o.rho) {
     const corpus = buildCorpus({ size: o.corpus, rho, seed: o.seed, data: o.data, barriers: o.barriers });
@@ -393,23 +403,21 @@ export async function runStudy(o: StudyOptions, outDir: string): Promise<StudyRe
         const { metrics, series } = await studyRun({ corpus, cores, rho, seed: o.seed, variant, model, staticShare, nebCutoffEv: neb, tickMin, topN, ks, steps });
         runs.push(metrics);
         o.log?.(summaryLine(metrics, ks));
+        o.onRun?.(metrics);
         const id = runId(metrics);
         for (const s of series.steps) stepRows.push([id, s.t_h, ...STUDY_STAGES.map((st) => s.util[st]), s.total, s.found, s.core_hours].map(csvCell).join(','));
+        tables();
         foundSeries.push({ label: variant, points: series.found });
         if (variant === 'fixed' || variant === 'fractured') {
           const util: Series[] = STUDY_STAGES.map((st) => ({ label: st, points: series.steps.map((s) => [s.t_h, s.util[st]!] as [number, number]) }));
           util.push({ label: 'cluster', points: series.steps.map((s) => [s.t_h, s.total] as [number, number]) });
           write(`utilisation_${id}.svg`, linePlot({ title: `${variant}, ${cores} cores, ${corpus.name}: utilisation (${variant === 'fixed' ? 'share of the cluster' : 'of each allotment'})`, xLabel: 'time (h)', yLabel: 'utilisation', series: util, yMax: 1 }));
         }
+        // Drawn again after each variant: an interrupted study keeps the plot of the runs it finished.
+        write(`topk_${corpus.name}_c${cores}_rho${rho}_s${o.seed}.svg`, linePlot({ title: `top-${Math.min(topN, corpus.ranked.length)} pathways with a finished NEB, ${cores} cores, ρ = ${rho}`, xLabel: 'core-hours spent', yLabel: 'true top-N found', series: foundSeries }));
       }
-      write(`topk_${corpus.name}_c${cores}_rho${rho}_s${o.seed}.svg`, linePlot({ title: `top-${Math.min(topN, corpus.ranked.length)} pathways with a finished NEB, ${cores} cores, ρ = ${rho}`, xLabel: 'core-hours spent', yLabel: 'true top-N found', series: foundSeries }));
     }
   }
-  const kCols = ks.flatMap((k) => [`t_top${k}_h`, `core_hours_top${k}`]);
-  const head = ['run', 'corpus', 'cores', 'rho', 'seed', 'variant', 'makespan_h', 'utilisation', 'core_hours', 'core_hours_calc', 'core_hours_outside_top_n', 'top_n', ...kCols, 'static_runs', 'neb_runs', 'broadenings', 'priority_swaps', 'priority_fits', 'sim_s', 'timers'];
-  write('runs.csv', [head.join(','), ...runs.map((m) => [runId(m), m.corpus, m.cores, m.rho, m.seed, m.variant, m.makespan_h, m.utilisation, m.core_hours, m.core_hours_calc, m.core_hours_outside_top_n, m.top_n, ...ks.flatMap((k) => [m.t_top_h[k], m.core_hours_top[k]]), m.static_runs, m.neb_runs, m.broadenings, m.priority_swaps, m.priority_fits, m.sim_s, m.timers].map(csvCell).join(','))].join('\n') + '\n');
-  write('steps.csv', [['run', 't_h', ...STUDY_STAGES.map((s) => `util_${s}`), 'util_cluster', 'top_n_found', 'core_hours'].join(','), ...stepRows].join('\n') + '\n');
-  write('summary.md', summaryTable(runs, ks));
   return { runs, files };
 }
 
