@@ -31,17 +31,21 @@ test('cpu budget: a thread waiting for a token gets it when another thread gives
   await takeCpu(b, mine, false);
   const theirs = tokenFlag();
   const url = new URL('../../src/engine/cpu-budget.ts', import.meta.url).href;
-  // The other thread takes the token (waiting until it is free), says so, and gives it back.
+  // The other thread takes the token (waiting until it is free), says so, and gives it back. A pending
+  // Atomics.waitAsync does not keep a thread's event loop alive (a stage thread is kept alive by its
+  // pool's port): the timer holds this bare thread open while it waits, or it would exit silently.
   const w = new Worker(
     `const { tsImport } = await import('tsx/esm/api'); const { takeCpu, giveCpu } = await tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)});
      const { parentPort, workerData } = await import('node:worker_threads');
-     await takeCpu(workerData.b, workerData.f, false); parentPort.postMessage('took'); giveCpu(workerData.b, workerData.f);`,
+     const alive = setInterval(() => {}, 1000);
+     await takeCpu(workerData.b, workerData.f, false); parentPort.postMessage('took'); giveCpu(workerData.b, workerData.f); clearInterval(alive);`,
     { eval: true, workerData: { b, f: theirs } },
   );
   try {
     const took = new Promise((res, rej) => {
       w.once('message', res);
       w.once('error', rej);
+      w.once('exit', (code) => rej(new Error(`the other thread exited (code ${code}) before it took the token`)));
     });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(Atomics.load(theirs, 0), 0, 'the other thread waits while the only token is held');
