@@ -2,7 +2,7 @@
  * What both backends' pathways table reads share: the check of a page query at the store's boundary
  * and the summary columns as selected from `descriptors d` (plain SQL both dialects read alike).
  */
-import { PATHWAY_SORT_COLUMNS, type PathwayQuery } from './interface.js';
+import { PATHWAY_SORT_COLUMNS, type PathwayQuery, type RowState, type StructureHops } from './interface.js';
 import { StageError } from '../stage-kit/stage.js';
 
 /** Columns of the summary as selected from `descriptors d` left-joined to `images i`. */
@@ -27,4 +27,28 @@ export function checkPathwayQuery(q: PathwayQuery): void {
 /** The search text as a LIKE pattern (escape character `\`): a substring, its own `%`, `_` and `\` taken literally. */
 export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** One row of a structure's hop read (pathways left-joined to descriptors), as both backends select it. */
+export interface StructureHopRow {
+  key: string; idpp: string | null; formula: string; space_group: string | null; nsites: number; hop_index: number; length: number; multiplicity: number;
+  state: RowState | null; dimensionality: number | null; dimensionality_cumlengths: number | null; dimensionality_cumbarriers: number | null;
+  ewald_energy: number | null; percolation_1d: number | null; percolation_2d: number | null; percolation_3d: number | null;
+}
+
+/** A structure's hops from its rows (in hop order); the percolation lengths from a finished row when there is one. */
+export function structureHopsOf(structureId: string, rows: readonly StructureHopRow[]): StructureHops | null {
+  if (rows.length === 0) return null;
+  const withPerc = rows.find((r) => r.state === 'done') ?? rows[0]!;
+  return {
+    structure_id: structureId,
+    formula: rows[0]!.formula,
+    space_group: rows[0]!.space_group,
+    nsites: rows[0]!.nsites,
+    percolation: { d1: withPerc.percolation_1d, d2: withPerc.percolation_2d, d3: withPerc.percolation_3d },
+    hops: rows.map((r) => ({
+      key: r.key, idpp: r.idpp, hop_index: r.hop_index, length: r.length, multiplicity: r.multiplicity, state: r.state, dimensionality: r.dimensionality,
+      dimensionality_cumlengths: r.dimensionality_cumlengths, dimensionality_cumbarriers: r.dimensionality_cumbarriers, ewald_energy: r.ewald_energy,
+    })),
+  };
 }

@@ -3,7 +3,8 @@
  * with the descriptors of each where computed: dimensionality of the class alone and cumulative (by
  * length, by barrier), and the structure's percolation lengths.
  */
-import type { RowState, StructureHops } from '../../interface.js';
+import type { StructureHops } from '../../interface.js';
+import { structureHopsOf, type StructureHopRow } from '../../pathway-query.js';
 import type { SqlDb } from '../connection.js';
 import { tableExists } from './tables.js';
 import { IDPP_MODES } from '../../../kernels/idpp.js';
@@ -12,12 +13,7 @@ import { idppKeySuffix } from '../../../stages/descriptors.js';
 export function structureHops(sql: SqlDb, structureId: string): StructureHops | null {
   if (!tableExists(sql, 'pathways')) return null;
   const desc = tableExists(sql, 'descriptors');
-  type Row = {
-    key: string; idpp: string | null; formula: string; space_group: string | null; nsites: number; hop_index: number; length: number; multiplicity: number;
-    state: RowState | null; dimensionality: number | null; dimensionality_cumlengths: number | null; dimensionality_cumbarriers: number | null;
-    ewald_energy: number | null; percolation_1d: number | null; percolation_2d: number | null; percolation_3d: number | null;
-  };
-  const rows = sql.all<Row>(
+  const rows = sql.all<StructureHopRow>(
     desc
       ? // A descriptors row's key is the pathway's, with the IDPP mode's suffix (stages/descriptors.ts idppKeySuffix).
         `SELECT coalesce(d.key, p.key) AS key, d.idpp, p.formula, p.space_group, p.nsites, p.hop_index, p.length, p.multiplicity, d.state, d.dimensionality,
@@ -30,17 +26,5 @@ export function structureHops(sql: SqlDb, structureId: string): StructureHops | 
            FROM pathways p WHERE p.structure_id = ? ORDER BY p.hop_index, p.id`,
     desc ? [...IDPP_MODES.map(idppKeySuffix), structureId] : [structureId],
   );
-  if (rows.length === 0) return null;
-  const withPerc = rows.find((r) => r.state === 'done') ?? rows[0]!;
-  return {
-    structure_id: structureId,
-    formula: rows[0]!.formula,
-    space_group: rows[0]!.space_group,
-    nsites: rows[0]!.nsites,
-    percolation: { d1: withPerc.percolation_1d, d2: withPerc.percolation_2d, d3: withPerc.percolation_3d },
-    hops: rows.map((r) => ({
-      key: r.key, idpp: r.idpp, hop_index: r.hop_index, length: r.length, multiplicity: r.multiplicity, state: r.state, dimensionality: r.dimensionality,
-      dimensionality_cumlengths: r.dimensionality_cumlengths, dimensionality_cumbarriers: r.dimensionality_cumbarriers, ewald_energy: r.ewald_energy,
-    })),
-  };
+  return structureHopsOf(structureId, rows);
 }
