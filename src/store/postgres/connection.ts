@@ -77,7 +77,8 @@ export interface PgTx {
 
 /**
  * Named parameters `@name` to PostgreSQL's positional `$n` (each name once, in order of first use).
- * Positional arrays pass as they are.
+ * Positional arrays pass as they are. Text inside string literals and quoted identifiers is left as it
+ * is: a key template such as `{key}@idpp-fast` becomes the literal '@idpp-fast', not a parameter.
  */
 export function bind(text: string, params?: PgParams): { text: string; values: unknown[] } {
   if (params === undefined) return { text, values: [] };
@@ -85,7 +86,8 @@ export function bind(text: string, params?: PgParams): { text: string; values: u
   const named = params as Record<string, PgValue | undefined>;
   const order = new Map<string, number>();
   const values: unknown[] = [];
-  const out = text.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_m, name: string) => {
+  const out = text.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|@([A-Za-z_][A-Za-z0-9_]*)/g, (m, name: string | undefined) => {
+    if (name === undefined) return m;
     let k = order.get(name);
     if (k === undefined) {
       if (!(name in named)) throw new Error(`statement names @${name}, which no parameter gives`);
