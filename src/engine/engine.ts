@@ -68,6 +68,12 @@ export interface EngineOptions {
    */
   worker?: WorkerOptions;
   /**
+   * Stages this engine does not run but whose rows it admits when rows of its own stages finish — the
+   * downstream stages of a `fracflow worker`'s stage — so that admission happens in the completing
+   * unit of work, not on the downstream workers' next tick. Each must be fed by one of `stages`.
+   */
+  admitFor?: readonly Stage[];
+  /**
    * The engine's time: the store's timestamps, ticks, flush waits, lease checks and the report's
    * durations. Default the system clock; a VirtualClock runs the same schedulers in simulated time.
    */
@@ -173,7 +179,12 @@ export class Engine {
     const store = typeof opts.db === 'string' ? await openQueue(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
       const e = new Engine(opts, store, owns);
-      await store.ensure(e.rts.map((rt) => rt.stage), (opts.clock ?? systemClock).now());
+      const own = new Set(e.rts.flatMap((rt) => [rt.stage.name, ...(rt.stage.emits ? [rt.stage.emits.table] : [])]));
+      for (const d of opts.admitFor ?? []) {
+        if (e.byName.has(d.name)) throw new StageError(`engine: stage ${d.name} is both run and admitted for`);
+        if (!d.input.from || !own.has(d.input.from)) throw new StageError(`engine: admitFor stage ${d.name} is fed by ${JSON.stringify(d.input.from ?? null)}, not by a stage this engine runs (${[...own].join(', ')})`);
+      }
+      await store.ensure([...e.rts.map((rt) => rt.stage), ...(opts.admitFor ?? [])], (opts.clock ?? systemClock).now());
       for (const c of await store.control(e.rts.map((rt) => rt.stage.name))) e.byName.get(c.stage)!.workers = c.workers;
       if (opts.worker) e.rts[0]!.workers = opts.worker.threads;
       return e;

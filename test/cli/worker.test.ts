@@ -145,6 +145,25 @@ test('worker --max-rows ends after that many rows; --idle-exit ends a worker who
   assert.ok(Date.now() - t0 < 20_000);
 });
 
+test('a worker admits the rows of the registered stages its stage feeds as its own rows finish, with no downstream process running', () => {
+  const dir = tmp();
+  const db = join(dir, 'd.db');
+  // square and plus_one registered by a run that drains them (plus_one's cutoff broadened to 100); then 4 more square rows.
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'square', rowsFile(dir, 0, 4), '--db', db]).status, 0);
+  assert.equal(cli(['engine', 'run', '--module', toyModule, '--only', 'square,plus_one', '--db', db, '--progress', 'off', '--tick-ms', '50']).status, 0);
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'square', rowsFile(dir, 5, 9), '--db', db]).status, 0);
+  const r = cli(['worker', '--db', db, '--stage', 'square', '--tick-ms', '50']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /: square: 4 rows done/);
+  const s = openSql(db);
+  try {
+    // y = x² + 1/8 ≤ 100 for x = 5..8: all four pending in plus_one, admitted by the square worker.
+    assert.deepEqual(s.all<{ key: string }>("SELECT key FROM plus_one WHERE state = 'pending' ORDER BY key").map((x) => x.key), toyRows(5, 9).map((x) => x.key));
+  } finally {
+    s.close();
+  }
+});
+
 test('worker rejects bad options with a message naming the option and the value', () => {
   const dir = tmp();
   const db = join(dir, 'v.db');

@@ -8,7 +8,9 @@ import { dbOption } from '../common.js';
 import { Engine, haltMessage } from '../../engine/engine.js';
 import { registeredStage } from '../../engine/load.js';
 import { batchJobOfEnv } from '../../engine/batch.js';
-import { openQueue } from '../../store/index.js';
+import { openQueue, type QueueStore } from '../../store/index.js';
+import type { Stage } from '../../stage-kit/stage.js';
+import { messageOf } from '../../engine/runtime.js';
 import { SignalStop } from '../signals.js';
 import { trackProcessGroups } from '../../engine/executor.js';
 import { trackBatchJobs } from '../../engine/batch-executor.js';
@@ -62,7 +64,7 @@ export function register(program: Command): void {
       try {
         const stage = await registeredStage(store, opts.stage, opts.module);
         e = await Engine.open({
-          db: store, stages: [stage], tickMs: opts.tickMs, worker: { threads: opts.threads, job: opts.job ?? batchJobOfEnv(process.env) },
+          db: store, stages: [stage], admitFor: await downstreamStages(store, stage), tickMs: opts.tickMs, worker: { threads: opts.threads, job: opts.job ?? batchJobOfEnv(process.env) },
           events: (ev) => {
             if (ev.type === 'scale') process.stderr.write(`fracflow: worker ${e.workerId}: ${ev.stage}: threads ${ev.from} -> ${ev.to} (scale)\n`);
           },
@@ -98,4 +100,26 @@ export function register(program: Command): void {
         await store.close();
       }
     });
+}
+
+/**
+ * The registered stages fed by `stage` (its table or the table it emits): the worker admits their rows
+ * in the unit of work that finishes its own. A downstream stage whose module does not load on this host
+ * is left to its own workers, which admit on their tick (said on stderr).
+ */
+async function downstreamStages(store: QueueStore, stage: Stage): Promise<Stage[]> {
+  const feeds = new Set([stage.name, ...(stage.emits ? [stage.emits.table] : [])]);
+  const out: Stage[] = [];
+  for (const name of await store.stageNames()) {
+    if (name === stage.name) continue;
+    const reg = await store.registration(name);
+    const from = (reg?.spec['input'] as { from?: string } | undefined)?.from;
+    if (!reg || !from || !feeds.has(from)) continue;
+    try {
+      out.push(await registeredStage(store, name));
+    } catch (err) {
+      process.stderr.write(`fracflow: worker: stage ${name} (fed by ${stage.name}) is admitted by its own workers: ${messageOf(err)}\n`);
+    }
+  }
+  return out;
 }
