@@ -25,7 +25,8 @@ before(async () => {
 after(() => server?.stop());
 
 const slowModule = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'slow-stage.ts');
-const ROWS = 6000;
+// Enough rows that four events spaced 150–400 finished rows apart land mid-run: the victim search and the restart each let 1,000–5,000 rows finish at the one-statement exchange's rate.
+const ROWS = 20000;
 
 test('kill -9 of workers at random moments and a PostgreSQL restart mid-run lose and duplicate nothing', { skip, timeout: 8 * 60_000 }, async (t) => {
   const seed = Number(process.env['FRACFLOW_SEED'] ?? Date.now() % 100000);
@@ -34,6 +35,7 @@ test('kill -9 of workers at random moments and a PostgreSQL restart mid-run lose
   const store = await openQueue(url);
   const events: string[] = [];
   const ctx = () => `seed ${seed} (FRACFLOW_SEED=${seed} repeats it); ${events.join('; ')}`;
+  const workers: { child: ChildProcess; done: ReturnType<typeof exited>; killed: boolean }[] = [];
   try {
     await store.ensure([slow]);
     await store.enqueue('slow', Array.from({ length: ROWS }, (_, i) => ({ key: `r${i}`, x: i })));
@@ -41,7 +43,6 @@ test('kill -9 of workers at random moments and a PostgreSQL restart mid-run lose
       const c = cliAsync(['engine', 'run', '--module', slowModule, '--db', url, '--progress', 'off', '--tick-ms', '100']);
       return { child: c, done: exited(c) };
     };
-    const workers: { child: ChildProcess; done: ReturnType<typeof exited>; killed: boolean }[] = [];
     for (let k = 0; k < 4; k++) workers.push({ ...start(), killed: false });
     const doneRows = async () => (await store.counts('slow')).done;
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,6 +92,8 @@ test('kill -9 of workers at random moments and a PostgreSQL restart mid-run lose
     assert.ok(attempts.some((a) => a.outcome === 'expired'), `the killed workers' rows came back as deaths: ${ctx()}`);
     t.diagnostic(ctx());
   } finally {
+    // A failed assertion mid-run leaves workers running: end them, or the file waits for its timeout.
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await store.close();
   }
 });
