@@ -1,9 +1,9 @@
 /**
  * Nothing lost, with real processes, real signals and real file systems: a screen of 30 structures is
- * interrupted five times at random moments (kill -9, Ctrl-C, SIGTERM), then resumed, and its rows
- * equal an uninterrupted run's; a full output disk (a tiny tmpfs) and a read-only output folder halt
- * the images stage with a message naming the path, fail no row, and a rerun once there is room (or
- * the folder is writable) completes.
+ * interrupted five times at random moments (kill -9, Ctrl-C and SIGTERM, each at least once), then
+ * resumed, and its rows equal an uninterrupted run's; a full output disk (a tiny tmpfs) and a
+ * read-only output folder halt the images stage with a message naming the path, fail no row, and a
+ * rerun once there is room (or the folder is writable) completes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,8 +97,16 @@ test('kill -9, Ctrl-C and SIGTERM at random moments of a real screen, five times
   const db = join(root, 'int.db');
   const out = join(root, 'int-out');
   const log: string[] = [];
-  for (let round = 0; round < 5; round++) {
-    const signal = (['SIGKILL', 'SIGINT', 'SIGTERM'] as const)[Math.floor(rand() * 3)]!;
+  // Every signal at least once: the three, plus two drawn at random, in a seeded random order (the
+  // moments stay random too).
+  const SIGNALS = ['SIGKILL', 'SIGINT', 'SIGTERM'] as const;
+  const plan: (typeof SIGNALS)[number][] = [...SIGNALS, SIGNALS[Math.floor(rand() * 3)]!, SIGNALS[Math.floor(rand() * 3)]!];
+  for (let i = plan.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [plan[i], plan[j]] = [plan[j]!, plan[i]!];
+  }
+  assert.equal(new Set(plan).size, 3, `seed ${seed}: signals ${plan.join(', ')}`);
+  for (const signal of plan) {
     const before = rowsIn(db, "state IN ('done', 'failed')");
     const child = cliAsync(screenArgs(db, out));
     const end = exited(child);
@@ -109,7 +117,7 @@ test('kill -9, Ctrl-C and SIGTERM at random moments of a real screen, five times
     const delay = Math.round(rand() * 800);
     await new Promise((r) => setTimeout(r, delay));
     log.push(`${signal}@+${delay}ms`);
-    const ctx = `seed ${seed}, rounds ${log.join(', ')}`;
+    const ctx = `seed ${seed}, signals ${plan.join(', ')}, rounds ${log.join(', ')}`;
     assert.equal(over, false, `${ctx}: the run ended before its signal`);
     child.kill(signal);
     const r = await end;
@@ -122,7 +130,7 @@ test('kill -9, Ctrl-C and SIGTERM at random moments of a real screen, five times
     assert.equal(rowsIn(db, "state = 'failed' AND fail_kind = 'died'"), 0, ctx);
   }
   const last = cli(screenArgs(db, out));
-  const ctx = `seed ${seed}, rounds ${log.join(', ')}`;
+  const ctx = `seed ${seed}, signals ${plan.join(', ')}, rounds ${log.join(', ')}`;
   assert.equal(last.status, 0, `${ctx}: ${last.stdout}\n${last.stderr}`);
   assert.doesNotMatch(last.stdout, /incomplete:/, ctx);
   assertSameRows(snapshot(db, out), ctx);
