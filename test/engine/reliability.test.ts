@@ -6,9 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { sqlOf } from '../helpers/engine.js';
 import { Engine } from '../../src/engine/engine.js';
 import { openSql, openStore, StoreError } from '../../src/store/sqlite/diffusion.js';
@@ -235,34 +236,78 @@ test('a row that kills its whole process every time ends failed (fail_kind died)
   }
 });
 
-test('Ctrl-C twice: the second one exits at once with 130, and every claimed row is back to pending unrun', async () => {
+/**
+ * Whether signal `signum` was sent to process `pid` and not yet delivered (its bit in the shared
+ * pending set of /proc/PID/status). A second kill of the same signal before the first is delivered
+ * merges with it: the process would see one Ctrl-C.
+ */
+function signalPending(pid: number, signum: number): boolean {
+  const m = /^ShdPnd:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m !== null && ((BigInt(`0x${m[1]!}`) >> BigInt(signum - 1)) & 1n) === 1n;
+}
+
+test('Ctrl-C twice: the second one stops at once (within 2 s of a 6 s batch, without the run report), exits 130, and every claimed row is back to pending unrun', async () => {
   const dir = tmp();
   const db = join(dir, 'twice.db');
   const rows = join(dir, 'rows.jsonl');
-  writeFileSync(rows, jsonl(toyRows(0, 200)));
-  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'spin', rows, '--db', db]).status, 0);
-  const child = cliAsync(['engine', 'run', '--module', toyModule, '--only', 'spin', '--db', db, '--progress', 'off', '--tick-ms', '50']);
+  writeFileSync(rows, jsonl(toyRows(0, 40)));
+  assert.equal(cli(['engine', 'enqueue', '--module', toyModule, 'sleeps', rows, '--db', db]).status, 0);
+  // A `sleeps` batch blocks its thread for 6 s, so the clean stop of the first Ctrl-C waits that long
+  // for the thread to end, and the second Ctrl-C lands while it waits (a thread running JavaScript
+  // ends at once: its clean stop is over in milliseconds, before a second signal can be handled).
+  // Either way the process exits only when the thread does (Node joins its threads on exit).
+  const began = join(dir, 'began');
+  const child = cliAsync(['engine', 'run', '--module', toyModule, '--only', 'sleeps', '--db', db, '--progress', 'off', '--tick-ms', '50'], { FRACFLOW_TOY_BEGAN: began });
   const end = exited(child);
-  const watch = openSql(db);
-  try {
-    while (watch.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'running'")!.n === 0) await new Promise((r) => setTimeout(r, 10));
-  } finally {
-    watch.close();
-  }
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let atOnceMs = -1;
+  const t0 = { ms: 0 };
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (atOnceMs < 0 && stderr.includes('stopped at once')) atOnceMs = performance.now() - t0.ms;
+  });
+  while (!existsSync(began) && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(child.exitCode, null, `the run ended before its first batch began: ${stderr}`);
+  const running = (): string[] => {
+    const watch = openSql(db, { readonly: true });
+    try {
+      return watch.all<{ key: string }>("SELECT key FROM sleeps WHERE state = 'running' ORDER BY key").map((r) => r.key);
+    } finally {
+      watch.close();
+    }
+  };
+  const inHand = running();
+  assert.ok(inHand.length > 0, 'a batch began, but no row is running');
+  t0.ms = performance.now();
   child.kill('SIGINT');
-  while (!stderr.includes('SIGINT: stopping') && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  // The second Ctrl-C once the first is delivered: sent while the first is still pending, the two
+  // would merge into one.
+  while (signalPending(child.pid!, 2)) await new Promise((r) => setImmediate(r));
   child.kill('SIGINT');
+  // The rows in hand are back in their queue while the batch still blocks its thread.
+  while (atOnceMs < 0 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  const meanwhile = child.exitCode === null ? running() : null;
   const r = await end;
-  assert.equal(r.status, 130, r.stderr);
-  assert.match(r.stderr, /SIGINT: stopping; the rows in flight go back to their queues unrun/);
-  const s = openSql(db);
+  const exitMs = performance.now() - t0.ms;
+  const ctx = `"stopped at once" ${atOnceMs.toFixed(0)} ms and exit ${exitMs.toFixed(0)} ms after the first Ctrl-C; rows in hand ${inHand.join(',')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  assert.equal(r.status, 130, ctx);
+  assert.match(r.stderr, /SIGINT: stopping; the rows in flight go back to their queues unrun \(Ctrl-C again to stop at once\)/, ctx);
+  assert.match(r.stderr, /\nSIGINT: stopped at once; the rows in flight were given back unrun\n/, ctx);
+  assert.ok(atOnceMs >= 0 && atOnceMs < 2000, `${ctx}: the second Ctrl-C did not stop the run within 2 s (its batch takes 6 s)`);
+  assert.deepEqual(meanwhile, [], `${ctx}: rows still running after "stopped at once"`);
+  // A clean stop prints its run report once the thread has ended; the stop at once exits without it.
+  assert.doesNotMatch(r.stdout, /run (stopped|finished) in/, ctx);
+  const s = openSql(db, { readonly: true });
   try {
-    assert.equal(s.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'running'")!.n, 0);
-    assert.equal(s.get<{ n: number }>('SELECT COUNT(*) AS n FROM spin WHERE deaths > 0')!.n, 0);
-    const done = s.get<{ n: number }>("SELECT COUNT(*) AS n FROM spin WHERE state = 'done'")!.n;
-    assert.equal(s.get<{ n: number }>("SELECT COUNT(*) AS n FROM engine_attempts WHERE outcome = 'done'")!.n, done, 'every finished row written once');
+    // What abandon promises (the first stop already gives back the rows of a batch whose thread it
+    // ends): nothing was done, so nothing is written, and every row in flight is given back unrun:
+    // pending, no attempt spent, no death counted, no holder, and a 'released' entry in its history.
+    assert.deepEqual(s.all('SELECT state, COUNT(*) AS n FROM sleeps GROUP BY state'), [{ state: 'pending', n: 40 }], ctx);
+    assert.deepEqual(s.all('SELECT key FROM sleeps WHERE attempts > 0 OR deaths > 0 OR claimed_by IS NOT NULL OR lease_until IS NOT NULL OR fail_kind IS NOT NULL'), [], ctx);
+    const history = s.all<{ key: string; outcome: string }>('SELECT key, outcome FROM engine_attempts ORDER BY key, outcome');
+    assert.deepEqual(history.filter((h) => h.outcome !== 'released'), [], `${ctx}: only releases in the attempt history`);
+    const released = new Set(history.map((h) => h.key));
+    for (const k of inHand) assert.ok(released.has(k), `${ctx}: ${k} was in hand but its release is not recorded`);
   } finally {
     s.close();
   }
