@@ -10,6 +10,12 @@
  * while others wait lets one of them take it before it asks again, so a busy stage does not starve the
  * others. Each batch carries a flag saying whether it holds a token: a batch whose thread is ended
  * (a restart, a stop) has its token given back by the main thread, once, from that flag.
+ *
+ * Batches of stages further down the stage graph go first: a thread waits while a thread of a deeper
+ * stage (its `rank`, the stage's depth) waits for a token. Finished rows then leave the pipeline as
+ * soon as they can — the first descriptors and images rows of a screen follow its first structures
+ * instead of waiting behind the source stage's queued batches — and rows in hand stay few. The cores
+ * stay busy all the same: a token that no deeper thread wants goes to the others.
  */
 import { availableParallelism } from 'node:os';
 
@@ -18,15 +24,25 @@ const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v
 
 const FREE = 0;
 const WAITING = 1;
+/** Waiting threads per rank from here on: [WAITING_BY_RANK + rank]. */
+const WAITING_BY_RANK = 2;
+/** Ranks told apart (deeper stages share the last). */
+export const CPU_RANKS = 8;
 
-/** The shared state of a budget: Int32Array [free, waiting] over a SharedArrayBuffer. */
+/** The shared state of a budget: Int32Array [free, waiting, waiting at rank 0 … CPU_RANKS − 1] over a SharedArrayBuffer. */
 export type CpuBudgetState = Int32Array;
 
 export function createCpuBudget(tokens: number = availableParallelism()): CpuBudgetState {
   if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`cpuBudget must be a positive integer, got ${JSON.stringify(tokens)}`);
-  const s = new Int32Array(new SharedArrayBuffer(8));
+  const s = new Int32Array(new SharedArrayBuffer(4 * (WAITING_BY_RANK + CPU_RANKS)));
   s[FREE] = tokens;
   return s;
+}
+
+/** A thread of a rank above `rank` waits for a token. */
+function deeperWaiting(s: CpuBudgetState, rank: number): boolean {
+  for (let r = rank + 1; r < CPU_RANKS; r++) if (Atomics.load(s, WAITING_BY_RANK + r) > 0) return true;
+  return false;
 }
 
 /** A batch's own flag: 1 while it holds a token. */
@@ -44,9 +60,11 @@ function tryTake(s: CpuBudgetState): boolean {
 
 /**
  * Wait for a token and mark the batch as holding it. `justGaveBack`: this thread gave one back a moment
- * ago; while others wait, it lets one of them take it first (for up to 20 ms).
+ * ago; while others wait, it lets one of them take it first (for up to 20 ms). `rank`: the stage's
+ * depth; while a thread of a greater rank waits, this one does not take a token.
  */
-export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean): Promise<void> {
+export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean, rank = 0): Promise<void> {
+  const r = Math.max(0, Math.min(CPU_RANKS - 1, Math.trunc(rank)));
   if (justGaveBack && Atomics.load(s, WAITING) > 0) {
     const n = Atomics.load(s, FREE);
     if (n > 0) {
@@ -55,18 +73,25 @@ export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack:
     }
   }
   Atomics.add(s, WAITING, 1);
+  Atomics.add(s, WAITING_BY_RANK + r, 1);
   try {
     for (;;) {
-      if (tryTake(s)) {
+      const deeper = deeperWaiting(s, r);
+      if (!deeper && tryTake(s)) {
         Atomics.store(held, 0, 1);
-        // Wakes a thread that gave this token back and waits for it to be taken.
+        // Wakes a thread that gave this token back and waits for it to be taken, and threads of lower
+        // ranks that let this one go first.
         Atomics.notify(s, FREE);
         return;
       }
-      const w = waitAsync(s, FREE, 0);
+      // Behind a deeper thread: woken when a token is taken or given back; the timeout covers a
+      // deeper thread that stops waiting without taking one (its batch ended).
+      const n = Atomics.load(s, FREE);
+      const w = deeper ? waitAsync(s, FREE, n, 5) : waitAsync(s, FREE, 0);
       if (w.async) await w.value;
     }
   } finally {
+    Atomics.sub(s, WAITING_BY_RANK + r, 1);
     Atomics.sub(s, WAITING, 1);
   }
 }

@@ -18,7 +18,7 @@ import { createCpuBudget } from './cpu-budget.js';
 import { LearnedPriority, type LearnedPrioritySpec } from './learned-priority.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
 import { FixedScheduler } from './fixed.js';
-import { FracturedScheduler } from './fractured.js';
+import { BATCH_TARGET_MS, FracturedScheduler } from './fractured.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { emptyReport, type Runtime } from './runtime.js';
 import { StageError, type PrioritySpec, type Stage } from '../stage-kit/stage.js';
@@ -57,6 +57,13 @@ export interface EngineOptions {
    * a thread one batch at a time. Stages that wait on something else (`queueInThread: false`) take one.
    */
   batchesPerThread?: number;
+  /**
+   * Fractured mode: the work per batch (ms) batches are sized for, below each stage's batchSize. A
+   * stage's first claims take one row; each finished batch sets the next size from the rows' measured
+   * cost (at most double the last). Default {@link BATCH_TARGET_MS}; null: every claim takes the
+   * stage's batchSize.
+   */
+  batchTargetMs?: number | null;
   /** Where the engine's warnings go. Default stderr. */
   logger?: Logger;
   /** Lifecycle events of each run (claims, completions, deaths, halts, broadening, scaling, ...). */
@@ -175,6 +182,8 @@ export class Engine {
     }
     const bpt = opts.batchesPerThread;
     if (bpt !== undefined && !(Number.isInteger(bpt) && bpt >= 1 && bpt <= 64)) throw new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${JSON.stringify(bpt)}`);
+    const target = opts.batchTargetMs;
+    if (target !== undefined && target !== null && !(Number.isFinite(target) && target > 0)) throw new RangeError(`engine: batchTargetMs must be a positive number of ms or null, got ${JSON.stringify(target)}`);
     const owns = typeof opts.db === 'string';
     const store = typeof opts.db === 'string' ? await openQueue(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
@@ -282,7 +291,7 @@ export class Engine {
       const tickMs = this.opts.tickMs ?? 250;
       try {
         if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
-        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
+        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, batchTargetMs: this.opts.batchTargetMs === undefined ? BATCH_TARGET_MS : this.opts.batchTargetMs, signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
       } finally {
         this.core = null;
         if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name), undefined, clock.now()));

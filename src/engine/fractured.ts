@@ -30,6 +30,13 @@ import type { TaskResult } from './worker.js';
  * per thread (the thread ran dry in ~9 % of its batches, ~4 ms each time), 7.0–9.5 % with three.
  */
 export const TASKS_PER_THREAD = 3;
+
+/**
+ * Work per batch the fractured scheduler sizes batches for (ms), below each stage's batchSize. At the
+ * engine's ~1.3 ms of main-thread CPU per batch that is ~1 % overhead; a CPU token is held for about
+ * this long, which bounds how long a deeper stage's batch waits for a core.
+ */
+export const BATCH_TARGET_MS = 150;
 export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
 
 /**
@@ -44,7 +51,9 @@ let taskSeq = 0;
 
 /** Run one batch of a stage on a pool. */
 export function runBatch(rt: Runtime, pool: BatchPool, claim: Claim, opts: { signal?: AbortSignal; began?: BigInt64Array }): Promise<TaskResult> {
-  return pool.run({ stage: rt.stage, claim, inDefs: rt.inDefs, outDefs: rt.outDefs }, opts);
+  let depth = 0;
+  for (let up = rt.upstream; up !== null && depth < 64; up = up.upstream) depth++;
+  return pool.run({ stage: rt.stage, claim, inDefs: rt.inDefs, outDefs: rt.outDefs, depth }, opts);
 }
 
 export interface FracturedOptions {
@@ -52,6 +61,8 @@ export interface FracturedOptions {
   flushMs: number;
   /** Batches handed to each thread at once (stages with `queueInThread`); one more waits in the pool's queue. Default {@link TASKS_PER_THREAD}. */
   batchesPerThread?: number;
+  /** Work per batch (ms) batches are sized for (see {@link FracturedScheduler.sized}); null: the stage's batchSize. */
+  batchTargetMs: number | null;
   signal?: AbortSignal;
   /** End once this many rows are finished (claims are cut to fit): a worker's share. */
   maxRows?: number;
@@ -83,6 +94,8 @@ export class FracturedScheduler {
   private claimedLast = false;
   /** Was the tick running now brought forward by the store's wake-up (see scheduleTick)? */
   private wokeLast = false;
+  /** Per stage, the size of its next batches and the work time per row seen so far (see {@link sized}). */
+  private readonly sizing = new Map<Runtime, { rows: number; msPerRow: number | null }>();
   /** Rows held back per stage with a `batchGroup` (see {@link regroup}); kept on the core, so a second Ctrl-C gives them back too. */
   private get held(): Map<Runtime, Claim> {
     return this.core.held;
@@ -177,7 +190,7 @@ export class FracturedScheduler {
       if (rt.halted || rt.workers === 0 || room <= 0) continue;
       const ahead = rt.workers * (rt.stage.queueInThread ? this.perThread + 1 : 2);
       let batches = Math.max(0, ahead - rt.inflight.size);
-      const batchSize = Math.min(rt.stage.batchSize, room);
+      const batchSize = Math.min(this.o.batchTargetMs === null || rt.stage.batchGroup !== null ? rt.stage.batchSize : this.sizing.get(rt)?.rows ?? 1, room);
       batches = Math.min(batches, Math.ceil(room / batchSize));
       const suspect = rt.quarantined === 0;
       room -= batches * batchSize + (suspect ? 1 : 0);
@@ -206,7 +219,8 @@ export class FracturedScheduler {
     for (const c of claims) {
       const rt = this.rts.find((r) => r.stage.name === c.stage)!;
       claimed.add(rt.stage.name);
-      const run = rt.stage.batchGroup !== null ? this.regroup(rt, c) : c;
+      const asked = requests.find((q) => q.stage === c.stage)?.batchSize ?? rt.stage.batchSize;
+      const run = rt.stage.batchGroup !== null ? this.regroup(rt, c, asked) : c;
       if (run) for (const part of isolateSuspects(run)) this.start(rt, part);
     }
     // Rows held back for a stage that asked for more and got none: nothing of their group is left
@@ -235,8 +249,9 @@ export class FracturedScheduler {
    * claim's own; when the claim is full (more of its last group may wait in the queue), the rows of
    * its last group are held back for the next claim — unless they are the whole batch. Returns what
    * to run now (null: all held). Rows that died before run as claimed (they are isolated anyway).
+   * `asked`: the batch size the claim was made with.
    */
-  private regroup(rt: Runtime, c: Claim): Claim | null {
+  private regroup(rt: Runtime, c: Claim, asked: number): Claim | null {
     const prev = this.held.get(rt);
     this.held.delete(rt);
     if (c.deaths.some((d) => d > 0)) {
@@ -246,7 +261,7 @@ export class FracturedScheduler {
     const all: Claim = prev
       ? { stage: c.stage, ids: [...prev.ids, ...c.ids], keys: [...prev.keys, ...c.keys], attempts: [...prev.attempts, ...c.attempts], deaths: [...prev.deaths, ...c.deaths], inputs: c.inputs.map((col, k) => [...prev.inputs[k]!, ...col]) }
       : c;
-    if (c.ids.length < rt.stage.batchSize || this.stopping) return all;
+    if (c.ids.length < asked || this.stopping) return all;
     const col = all.inputs[rt.inDefs.findIndex((d) => d.name === rt.stage.batchGroup) - 1]!;
     const n = all.ids.length;
     let cut = n - 1;
@@ -326,6 +341,7 @@ export class FracturedScheduler {
     runBatch(rt, rt.pool!, claim, queued ? { began } : { began, signal: abort.signal }).then(
       (result) => {
         settle();
+        this.sized(rt, claim.ids.length, result.workMs);
         if (result.halt) {
           this.core.serial(() => this.core.halt(rt, claim, result.halt!)).then(() => this.checkDone(), (e) => this.fail(e));
           return;
@@ -349,6 +365,27 @@ export class FracturedScheduler {
         this.core.serial(end).then(() => (this.stopping ? this.checkDone() : this.pump()), (e) => this.fail(e));
       },
     );
+  }
+
+  /**
+   * Batch sizes follow the work: a stage's first claims take one row, and each finished batch sets the
+   * next size to about `batchTargetMs` of work at the rows' measured cost (a moving average),
+   * at most double the last size and at most the stage's batchSize. The first rows of a stage then
+   * finish in a row's time rather than a whole batch's, so the stages below get work at once; a batch
+   * of slow rows does not hold a CPU token (and a deeper stage's rows waiting for one) for seconds; a
+   * stage of cheap rows reaches its batchSize within a few batches. A stage with a `batchGroup` claims
+   * its batchSize (a smaller claim would cut its groups between batches).
+   */
+  private sized(rt: Runtime, rows: number, workMs: number): void {
+    const s = this.sizing.get(rt) ?? { rows: 1, msPerRow: null };
+    if (rows > 0 && Number.isFinite(workMs) && workMs >= 0) {
+      const per = workMs / rows;
+      s.msPerRow = s.msPerRow === null ? per : 0.5 * s.msPerRow + 0.5 * per;
+    }
+    const target = this.o.batchTargetMs ?? Infinity;
+    const fit = s.msPerRow === null || s.msPerRow <= 0 ? Infinity : Math.floor(target / s.msPerRow);
+    s.rows = Math.max(1, Math.min(rt.stage.batchSize, 2 * s.rows, fit));
+    this.sizing.set(rt, s);
   }
 
   private scheduleFlush(): void {

@@ -22,6 +22,8 @@ export interface BatchTask {
   inDefs: readonly ColumnDef[];
   /** The stage's output columns (the result batch carries `key`, `_error` and these). */
   outDefs: readonly ColumnDef[];
+  /** The stage's depth in the stage graph (0: fed from outside the run); deeper stages' batches take the CPU first. */
+  depth?: number;
 }
 
 export interface BatchRunOptions {
@@ -68,7 +70,7 @@ export function threadRunnerWith(budget: CpuBudgetState | null): BatchRunner {
         run(task, opts = {}) {
           const { stage, claim } = task;
           const input = wireFromColumns(task.inDefs, [claim.keys, ...claim.inputs]);
-          const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag() } : undefined;
+          const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag(), rank: task.depth ?? 0 } : undefined;
           const run = p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params }, ...(cpu ? { cpu } : {}) }, input, opts);
           return cpu ? run.catch((e: unknown) => {
             giveCpu(cpu.budget, cpu.held);

@@ -33,7 +33,7 @@ export interface WorkTask {
   /** Shared slot the thread sets to the epoch ms at which the batch's work function begins (see StagePool.run). */
   began?: BigInt64Array;
   /** The run's CPU budget and this batch's token flag: the batch begins only once it holds a token (cpu-budget.ts). */
-  cpu?: { budget: Int32Array; held: Int32Array };
+  cpu?: { budget: Int32Array; held: Int32Array; rank?: number };
 }
 
 /**
@@ -341,7 +341,7 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
   try {
     await turn;
     if (task.cpu) {
-      await takeCpu(task.cpu.budget, task.cpu.held, gaveBack);
+      await takeCpu(task.cpu.budget, task.cpu.held, gaveBack, task.cpu.rank ?? 0);
       gaveBack = false;
     }
     const tTask = performance.now();

@@ -95,7 +95,7 @@ test('worker processes of a stage: status lists them, scale spreads threads, SIG
 
   const s = openSql(db);
   try {
-    const rows = s.all<{ key: string; y: number; z: number; state: string; attempts: number }>('SELECT key, y, z, state, attempts FROM plus_one ORDER BY id');
+    const rows = s.all<{ key: string; y: number; z: number; state: string; attempts: number }>('SELECT key, y, z, state, attempts FROM plus_one ORDER BY key');
     // y = x² + 1/8 <= 100 (the cutoff broadened to its max): x = 0..9, every one done once.
     assert.deepEqual(rows.map((r) => r.key), toyRows(0, 10).map((r) => r.key));
     for (const r of rows) assert.deepEqual([r.state, r.z, r.attempts], ['done', r.y + 1, 1], r.key);

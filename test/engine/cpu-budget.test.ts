@@ -58,6 +58,36 @@ test('cpu budget: a thread waiting for a token gets it when another thread gives
   assert.equal(freeCpu(b), 1);
 });
 
+test('cpu budget: a token given back goes to the waiting thread of the deepest stage, then to the others', async () => {
+  for (const order of [[0, 2], [2, 0]]) {
+    const b = createCpuBudget(1);
+    const mine = tokenFlag();
+    await takeCpu(b, mine, false);
+    const flags = new Map(order.map((rank) => [rank, tokenFlag()]));
+    const got: number[] = [];
+    const waits = order.map((rank) => takeCpu(b, flags.get(rank)!, false, rank).then(() => got.push(rank)));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(got, [], 'both wait while the only token is held');
+    giveCpu(b, mine);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(got, [2], `rank 2 takes the token first (waiting order ${order.join(', ')})`);
+    assert.equal(Atomics.load(flags.get(0)!, 0), 0, 'rank 0 still waits');
+    giveCpu(b, flags.get(2)!);
+    await Promise.all(waits);
+    assert.deepEqual(got, [2, 0]);
+    giveCpu(b, flags.get(0)!);
+    assert.equal(freeCpu(b), 1);
+  }
+});
+
+test('cpu budget: a lower rank takes a free token when no deeper thread waits', async () => {
+  const b = createCpuBudget(1);
+  const f = tokenFlag();
+  await takeCpu(b, f, false, 0);
+  assert.equal(Atomics.load(f, 0), 1);
+  giveCpu(b, f);
+});
+
 test('cpu budget: the engine refuses a budget that is not a positive integer, naming it', async () => {
   await assert.rejects(Engine.open({ db: ':memory:', stages: [windowA], cpuBudget: 0 }), /engine: cpuBudget must be a positive integer or null, got 0/);
   await assert.rejects(Engine.open({ db: ':memory:', stages: [windowA], cpuBudget: 1.5 }), /engine: cpuBudget must be a positive integer or null, got 1.5/);

@@ -25,6 +25,8 @@ export interface SimulationSpec {
   coreBudget?: number;
   /** The engine's control tick, in virtual ms. */
   tickMs: number;
+  /** EngineOptions.batchTargetMs (default the engine's). */
+  batchTargetMs?: number | null;
   /** Called once the engine is open, before the run: schedule priority swaps, watch events. */
   setup?: (engine: Engine, clock: VirtualClock) => void;
   events?: (e: EngineEvent, clock: VirtualClock) => void;
@@ -64,6 +66,7 @@ export async function simulate(spec: SimulationSpec): Promise<SimulationResult> 
     clock,
     runner,
     tickMs: spec.tickMs,
+    ...(spec.batchTargetMs !== undefined ? { batchTargetMs: spec.batchTargetMs } : {}),
     flushMs: 0,
     logger,
     learned: spec.learned,
