@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -246,6 +246,22 @@ function signalPending(pid: number, signum: number): boolean {
   return m !== null && ((BigInt(`0x${m[1]!}`) >> BigInt(signum - 1)) & 1n) === 1n;
 }
 
+/** Whether process `pid` has a child process whose command is `name` (from /proc/N/stat). */
+function childNamed(pid: number, name: string): boolean {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const m = /^\d+ \((.*)\) \S+ (\d+) /.exec(stat);
+    if (m && m[1] === name && Number(m[2]) === pid) return true;
+  }
+  return false;
+}
+
 test('Ctrl-C twice: the second one stops at once (within 2 s of a 6 s batch, without the run report), exits 130, and every claimed row is back to pending unrun', async () => {
   const dir = tmp();
   const db = join(dir, 'twice.db');
@@ -256,8 +272,7 @@ test('Ctrl-C twice: the second one stops at once (within 2 s of a 6 s batch, wit
   // for the thread to end, and the second Ctrl-C lands while it waits (a thread running JavaScript
   // ends at once: its clean stop is over in milliseconds, before a second signal can be handled).
   // Either way the process exits only when the thread does (Node joins its threads on exit).
-  const began = join(dir, 'began');
-  const child = cliAsync(['engine', 'run', '--module', toyModule, '--only', 'sleeps', '--db', db, '--progress', 'off', '--tick-ms', '50'], { FRACFLOW_TOY_BEGAN: began });
+  const child = cliAsync(['engine', 'run', '--module', toyModule, '--only', 'sleeps', '--db', db, '--progress', 'off', '--tick-ms', '50']);
   const end = exited(child);
   let stderr = '';
   let atOnceMs = -1;
@@ -266,7 +281,9 @@ test('Ctrl-C twice: the second one stops at once (within 2 s of a 6 s batch, wit
     stderr += d.toString();
     if (atOnceMs < 0 && stderr.includes('stopped at once')) atOnceMs = performance.now() - t0.ms;
   });
-  while (!existsSync(began) && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+  // Once a thread is blocked in its batch's `sleep` (a stop that comes while the batch is still on its
+  // way to it ends the thread at once).
+  while (!childNamed(child.pid!, 'sleep') && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
   assert.equal(child.exitCode, null, `the run ended before its first batch began: ${stderr}`);
   const running = (): string[] => {
     const watch = openSql(db, { readonly: true });
