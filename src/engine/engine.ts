@@ -18,7 +18,8 @@ import { createCpuBudget } from './cpu-budget.js';
 import { LearnedPriority, type LearnedPrioritySpec } from './learned-priority.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
 import { FixedScheduler } from './fixed.js';
-import { BATCH_TARGET_MS, FracturedScheduler } from './fractured.js';
+import { FracturedScheduler, type BatchSizing } from './fractured.js';
+export type { BatchSizing } from './fractured.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { emptyReport, type Runtime } from './runtime.js';
 import { StageError, type PrioritySpec, type Stage } from '../stage-kit/stage.js';
@@ -58,12 +59,15 @@ export interface EngineOptions {
    */
   batchesPerThread?: number;
   /**
-   * Fractured mode: the work per batch (ms) batches are sized for, below each stage's batchSize. A
-   * stage's first claims take one row; each finished batch sets the next size from the rows' measured
-   * cost (at most double the last). Default {@link BATCH_TARGET_MS}; null: every claim takes the
-   * stage's batchSize.
+   * Fractured mode: how big each claim is. `'ramp'` (default): a stage's first claims take one row and
+   * each finished batch doubles the size, up to the stage's batchSize, so the first rows of each stage
+   * finish in a row's time rather than a whole batch's. `{ targetMs }`: the ramp, and each next size
+   * also fitted to about `targetMs` of work at the rows' measured cost (for stages whose cost grows
+   * with their rows; a stage with a fixed cost per batch would be held at one row). `'full'`: every
+   * claim takes the stage's batchSize. A stage with a `batchGroup` always claims its batchSize (a
+   * smaller claim would cut its groups).
    */
-  batchTargetMs?: number | null;
+  batchSizing?: BatchSizing;
   /** Where the engine's warnings go. Default stderr. */
   logger?: Logger;
   /** Lifecycle events of each run (claims, completions, deaths, halts, broadening, scaling, ...). */
@@ -182,8 +186,10 @@ export class Engine {
     }
     const bpt = opts.batchesPerThread;
     if (bpt !== undefined && !(Number.isInteger(bpt) && bpt >= 1 && bpt <= 64)) throw new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${JSON.stringify(bpt)}`);
-    const target = opts.batchTargetMs;
-    if (target !== undefined && target !== null && !(Number.isFinite(target) && target > 0)) throw new RangeError(`engine: batchTargetMs must be a positive number of ms or null, got ${JSON.stringify(target)}`);
+    const sizing = opts.batchSizing;
+    if (sizing !== undefined && sizing !== 'ramp' && sizing !== 'full' && !(typeof sizing === 'object' && sizing !== null && Number.isFinite(sizing.targetMs) && sizing.targetMs > 0)) {
+      throw new RangeError(`engine: batchSizing must be 'ramp', 'full' or { targetMs: a positive number of ms }, got ${JSON.stringify(sizing)}`);
+    }
     const owns = typeof opts.db === 'string';
     const store = typeof opts.db === 'string' ? await openQueue(opts.db) : isQueueStore(opts.db) ? opts.db : new SqliteQueueStore(opts.db);
     try {
@@ -291,7 +297,7 @@ export class Engine {
       const tickMs = this.opts.tickMs ?? 250;
       try {
         if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
-        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, batchTargetMs: this.opts.batchTargetMs === undefined ? BATCH_TARGET_MS : this.opts.batchTargetMs, signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
+        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, batchSizing: this.opts.batchSizing ?? 'ramp', signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
       } finally {
         this.core = null;
         if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name), undefined, clock.now()));

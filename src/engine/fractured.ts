@@ -31,12 +31,8 @@ import type { TaskResult } from './worker.js';
  */
 export const TASKS_PER_THREAD = 3;
 
-/**
- * Work per batch the fractured scheduler sizes batches for (ms), below each stage's batchSize. At the
- * engine's ~1.3 ms of main-thread CPU per batch that is ~1 % overhead; a CPU token is held for about
- * this long, which bounds how long a deeper stage's batch waits for a core.
- */
-export const BATCH_TARGET_MS = 150;
+/** How the fractured scheduler sizes claims (EngineOptions.batchSizing). */
+export type BatchSizing = 'ramp' | 'full' | { targetMs: number };
 export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
 
 /**
@@ -61,8 +57,8 @@ export interface FracturedOptions {
   flushMs: number;
   /** Batches handed to each thread at once (stages with `queueInThread`); one more waits in the pool's queue. Default {@link TASKS_PER_THREAD}. */
   batchesPerThread?: number;
-  /** Work per batch (ms) batches are sized for (see {@link FracturedScheduler.sized}); null: the stage's batchSize. */
-  batchTargetMs: number | null;
+  /** How claims are sized (see {@link FracturedScheduler.sized}). */
+  batchSizing: BatchSizing;
   signal?: AbortSignal;
   /** End once this many rows are finished (claims are cut to fit): a worker's share. */
   maxRows?: number;
@@ -190,7 +186,7 @@ export class FracturedScheduler {
       if (rt.halted || rt.workers === 0 || room <= 0) continue;
       const ahead = rt.workers * (rt.stage.queueInThread ? this.perThread + 1 : 2);
       let batches = Math.max(0, ahead - rt.inflight.size);
-      const batchSize = Math.min(this.o.batchTargetMs === null || rt.stage.batchGroup !== null ? rt.stage.batchSize : this.sizing.get(rt)?.rows ?? 1, room);
+      const batchSize = Math.min(this.o.batchSizing === 'full' || rt.stage.batchGroup !== null ? rt.stage.batchSize : this.sizing.get(rt)?.rows ?? 1, room);
       batches = Math.min(batches, Math.ceil(room / batchSize));
       const suspect = rt.quarantined === 0;
       room -= batches * batchSize + (suspect ? 1 : 0);
@@ -368,13 +364,12 @@ export class FracturedScheduler {
   }
 
   /**
-   * Batch sizes follow the work: a stage's first claims take one row, and each finished batch sets the
-   * next size to about `batchTargetMs` of work at the rows' measured cost (a moving average),
-   * at most double the last size and at most the stage's batchSize. The first rows of a stage then
-   * finish in a row's time rather than a whole batch's, so the stages below get work at once; a batch
-   * of slow rows does not hold a CPU token (and a deeper stage's rows waiting for one) for seconds; a
-   * stage of cheap rows reaches its batchSize within a few batches. A stage with a `batchGroup` claims
-   * its batchSize (a smaller claim would cut its groups between batches).
+   * Batch sizes (`batchSizing`): a stage's first claims take one row and each finished batch doubles
+   * the next size, up to the stage's batchSize; with a `targetMs` the size is also held to about that
+   * much work at the rows' measured cost (a moving average). The first rows of a stage then finish in
+   * a row's time rather than a whole batch's, so the stages below get work at once; with a target, a
+   * batch of slow rows does not hold a CPU token (and a deeper stage's rows waiting for one) for
+   * seconds. A stage with a `batchGroup` claims its batchSize (a smaller claim would cut its groups).
    */
   private sized(rt: Runtime, rows: number, workMs: number): void {
     const s = this.sizing.get(rt) ?? { rows: 1, msPerRow: null };
@@ -382,7 +377,8 @@ export class FracturedScheduler {
       const per = workMs / rows;
       s.msPerRow = s.msPerRow === null ? per : 0.5 * s.msPerRow + 0.5 * per;
     }
-    const target = this.o.batchTargetMs ?? Infinity;
+    const sizing = this.o.batchSizing;
+    const target = typeof sizing === 'object' ? sizing.targetMs : Infinity;
     const fit = s.msPerRow === null || s.msPerRow <= 0 ? Infinity : Math.floor(target / s.msPerRow);
     s.rows = Math.max(1, Math.min(rt.stage.batchSize, 2 * s.rows, fit));
     this.sizing.set(rt, s);

@@ -112,6 +112,14 @@ export function topPathways(store: DiffusionStore, params: Partial<ScreenParams>
   return store.topPathways({ ...screenParams(params), idpp: idppModeParam(idpp) }, n);
 }
 
+/**
+ * The screen's batch sizing (EngineOptions.batchSizing): find_paths and images cost in proportion to
+ * their rows (from a few ms to a second per structure), so their batches are held to about 150 ms of
+ * work; a CPU token is then held about that long, which bounds how long a deeper stage's batch waits
+ * for a core (at ~1.3 ms of main-thread CPU per batch, ~1 % overhead).
+ */
+export const SCREEN_BATCH_SIZING = { targetMs: 150 } as const;
+
 /** Import (when a source is given), run stages 2–4 to the end, and write the checkpoint. */
 export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const params = screenParams(opts);
@@ -126,7 +134,7 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const store = await openStores(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
-    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread, cpuBudget: opts.cpuBudget });
+    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread, cpuBudget: opts.cpuBudget, batchSizing: SCREEN_BATCH_SIZING });
     opts.onEngine?.(engine);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? availableParallelism(), signal: opts.signal });
     const status = await store.queue.status(stages.map((s) => s.name));

@@ -33,7 +33,7 @@ test('engine run (fractured), status, checkpoint and export: results, counts, ba
   const run = cli(['engine', 'run', '--module', toyModule, '--only', 'square,plus_one', '--db', db, '--progress', 'lines', '--tick-ms', '50']);
   ok(run);
   assert.match(run.stdout, /^fractured run finished in [\d.]+ s$/m);
-  assert.match(run.stdout, /^ {2}square: 30 rows done in 2 batches, 0 failed attempts$/m);
+  assert.match(run.stdout, /^ {2}square: 30 rows done in \d+ batches, 0 failed attempts$/m);
   assert.match(run.stdout, /^ {2}broadened plus_one\.yMax: 70 -> 100$/m);
   assert.match(run.stderr, /^\[\d\d:\d\d:\d\d\] square: 30\/30 done, 0 failed, 0 running, 0 pending, [\d.]+ rows\/s, ETA 0s, 1 workers$/m);
 

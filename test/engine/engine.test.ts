@@ -101,7 +101,7 @@ test('lease ending at the holder\'s own deadline: a sweep at that moment does no
   const flag = join(dir, 'hang.flag');
   // A lease long enough that the other batches' renewals (every half lease) are never late on a busy machine.
   const s = configureStage(hangOnce, { workers: 2, leaseMs: 3000, params: { flag } });
-  const e = await Engine.open({ db, stages: [s], tickMs: 50, batchTargetMs: null });
+  const e = await Engine.open({ db, stages: [s], tickMs: 50, batchSizing: 'full' });
   await e.enqueue('hang_once', toyRows(0, 20));
   const other = await openQueue(db);
   await other.ensure([s]);
@@ -148,7 +148,7 @@ test('lease ending at the holder\'s own deadline: a sweep at that moment does no
 test('a hung worker thread: its batch is aborted at the lease, its rows come back and finish elsewhere', async () => {
   const flag = join(tmp(), 'hang.flag');
   const s = configureStage(hangOnce, { workers: 2, leaseMs: 1500, params: { flag } });
-  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 50, batchTargetMs: null });
+  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 50, batchSizing: 'full' });
   await e.enqueue('hang_once', toyRows(0, 20));
   const r = await e.run();
   const rows = sqlOf(e).all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM hang_once');
@@ -232,7 +232,7 @@ test('leases count from a batch\'s start: batches waiting behind a long one are 
 test('a worker thread that crashes: its rows come back through lease expiry and finish on a new thread', async () => {
   const flag = join(tmp(), 'crash.flag');
   const s = configureStage(crashOnce, { workers: 1, params: { flag } });
-  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 50, batchTargetMs: null });
+  const e = await Engine.open({ db: ':memory:', stages: [s], tickMs: 50, batchSizing: 'full' });
   await e.enqueue('crash_once', toyRows(0, 15));
   await e.run();
   const rows = sqlOf(e).all<{ x: number; y: number; state: string; attempts: number; deaths: number }>('SELECT x, y, state, attempts, deaths FROM crash_once');
@@ -412,7 +412,7 @@ test('batchesPerThread: one batch per thread at a time runs every row once; a va
   for (const bad of [0, 1.5, 65]) {
     await assert.rejects(Engine.open({ db: ':memory:', stages: [square], batchesPerThread: bad }), new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${bad}`));
   }
-  for (const bad of [0, -5, Infinity]) {
-    await assert.rejects(Engine.open({ db: ':memory:', stages: [square], batchTargetMs: bad }), new RangeError(`engine: batchTargetMs must be a positive number of ms or null, got ${JSON.stringify(bad)}`));
+  for (const bad of ['big', { targetMs: 0 }, { targetMs: -5 }, { targetMs: Infinity }, null]) {
+    await assert.rejects(Engine.open({ db: ':memory:', stages: [square], batchSizing: bad as never }), new RangeError(`engine: batchSizing must be 'ramp', 'full' or { targetMs: a positive number of ms }, got ${JSON.stringify(bad)}`));
   }
 });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { VirtualClock, VIRTUAL_EPOCH_MS, sleep } from '../../src/engine/clock.js';
 import { defineStage, type Stage } from '../../src/stage-kit/stage.js';
 import { simulate } from '../../src/workflow/study/simulate.js';
+import type { BatchSizing } from '../../src/engine/engine.js';
 import type { SimRow } from '../../src/workflow/study/sim-runner.js';
 
 const H = 3600 * 1000;
@@ -154,26 +155,26 @@ test('virtual time: a batch past its lease is a death at the lease expiry; the r
   assert.equal(r.report.swept, 2);
 });
 
-test('fractured mode: batches start at one row and grow to about batchTargetMs of work, at most doubling, up to batchSize', async () => {
+test('fractured mode: batches start at one row and double up to batchSize; with a target they hold to about that much work', async () => {
   const stage = (batchSize: number) => defineStage({
     module: M, name: 's', input: { columns: { p: 'float64' } }, priority: 'p', output: { y: 'float64' }, work: never,
     batchSize, workers: 1, queueInThread: false, leaseMs: 24 * H,
   });
   const rows = Array.from({ length: 60 }, (_, i) => ({ key: `r${String(i).padStart(2, '0')}`, p: 100 - i }));
-  // One worker runs one batch and has the next claimed (two at the start, one row each). Rows of
-  // 10 ms: then 2, 4, 8 and 15 (150 ms of work), then what is left.
-  const sizes = async (batchSize: number, msPerRow: number, batchTargetMs?: number | null) => {
-    const r = await simulate({ stages: [stage(batchSize)], source: { stage: 's', rows }, work: () => ({ ms: msPerRow, out: { y: 1 } }), cores: () => 1, mode: 'fractured', tickMs: 5_000, batchTargetMs });
+  const sizes = async (batchSize: number, msPerRow: number, batchSizing?: BatchSizing) => {
+    const r = await simulate({ stages: [stage(batchSize)], source: { stage: 's', rows }, work: () => ({ ms: msPerRow, out: { y: 1 } }), cores: () => 1, mode: 'fractured', tickMs: 5_000, batchSizing });
     assert.equal(r.report.stages['s']!.rowsDone, 60);
     return r.records.map((b) => b.keys.length);
   };
-  assert.deepEqual(await sizes(16, 10), [1, 1, 2, 4, 8, 15, 15, 14]);
-  assert.deepEqual(await sizes(16, 10, 40), [1, 1, 2, ...Array(14).fill(4)]);
-  // Rows slower than the target run one at a time; the stage's batchSize below the fit is kept.
-  assert.deepEqual(await sizes(16, 400), Array(60).fill(1));
-  assert.deepEqual(await sizes(4, 1), [1, 1, 2, ...Array(14).fill(4)]);
-  // null: every claim takes the stage's batchSize.
-  assert.deepEqual(await sizes(16, 10, null), [16, 16, 16, 12]);
+  // One worker runs one batch and has the next claimed (two claims of one row at the start).
+  assert.deepEqual(await sizes(16, 10), [1, 1, 2, 4, 8, 16, 16, 12], 'ramp (the default): doubling up to batchSize');
+  assert.deepEqual(await sizes(16, 400), [1, 1, 2, 4, 8, 16, 16, 12], 'ramp: the cost of a row does not hold the size down');
+  // With a target of 150 ms, rows of 10 ms: 2, 4, 8, then 15.
+  assert.deepEqual(await sizes(16, 10, { targetMs: 150 }), [1, 1, 2, 4, 8, 15, 15, 14]);
+  assert.deepEqual(await sizes(16, 10, { targetMs: 40 }), [1, 1, 2, ...Array(14).fill(4)]);
+  assert.deepEqual(await sizes(16, 400, { targetMs: 150 }), Array(60).fill(1), 'rows slower than the target run one at a time');
+  assert.deepEqual(await sizes(4, 1, { targetMs: 150 }), [1, 1, 2, ...Array(14).fill(4)], 'the stage\'s batchSize below the fit is kept');
+  assert.deepEqual(await sizes(16, 10, 'full'), [16, 16, 16, 12], 'full: every claim takes batchSize');
 });
 
 test('fractured mode, batchGroup: a full claim\'s last group is held back and runs with the next claim, never cut in two', async () => {

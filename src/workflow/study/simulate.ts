@@ -6,7 +6,7 @@
  * re-implemented here: the claims, priorities, admissions, broadenings and leases are the engine's and
  * the store's own.
  */
-import { Engine, VirtualClock, type LearnedPrioritySpec, type RunReport } from '../../engine/engine.js';
+import { Engine, VirtualClock, type BatchSizing, type LearnedPrioritySpec, type RunReport } from '../../engine/engine.js';
 import type { EngineEvent, Logger } from '../../engine/events.js';
 import type { Stage } from '../../stage-kit/stage.js';
 import { SimRunner, type BatchRecord, type SimWork } from './sim-runner.js';
@@ -25,8 +25,8 @@ export interface SimulationSpec {
   coreBudget?: number;
   /** The engine's control tick, in virtual ms. */
   tickMs: number;
-  /** EngineOptions.batchTargetMs (default the engine's). */
-  batchTargetMs?: number | null;
+  /** EngineOptions.batchSizing (default the engine's). */
+  batchSizing?: BatchSizing;
   /** Called once the engine is open, before the run: schedule priority swaps, watch events. */
   setup?: (engine: Engine, clock: VirtualClock) => void;
   events?: (e: EngineEvent, clock: VirtualClock) => void;
@@ -66,7 +66,7 @@ export async function simulate(spec: SimulationSpec): Promise<SimulationResult> 
     clock,
     runner,
     tickMs: spec.tickMs,
-    ...(spec.batchTargetMs !== undefined ? { batchTargetMs: spec.batchTargetMs } : {}),
+    ...(spec.batchSizing !== undefined ? { batchSizing: spec.batchSizing } : {}),
     flushMs: 0,
     logger,
     learned: spec.learned,
