@@ -96,7 +96,7 @@ test('launch slurm --submit: array tasks run fracflow worker and drain the stage
   }, 150_000);
   const s = openSql(db);
   try {
-    const done = s.all<{ key: string; y: number; z: number; state: string; attempts: number }>('SELECT key, y, z, state, attempts FROM plus_one ORDER BY id');
+    const done = s.all<{ key: string; y: number; z: number; state: string; attempts: number }>('SELECT key, y, z, state, attempts FROM plus_one ORDER BY key');
     assert.deepEqual(done.map((r) => r.key), toyRows(0, 10).map((r) => r.key));
     for (const r of done) assert.deepEqual([r.state, r.z, r.attempts], ['done', r.y + 1, 1], r.key);
     // Each worker registered with its array task, and deregistered when the stage was exhausted.
