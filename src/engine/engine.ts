@@ -153,7 +153,7 @@ export class Engine {
         stage: s, pool: null, workers: s.workers, inflight: new Map(), downstream: [], upstream: null,
         inDefs: [{ name: 'key', type: 'utf8' }, ...Object.entries(s.input.columns).map(([name, c]) => ({ name, type: c.type }))],
         outDefs: Object.entries(s.output).map(([name, type]) => ({ name, type })),
-        report: emptyReport(), othersCheckedAt: 0, fullFeedMark: undefined, halted: null, quarantined: 0,
+        report: emptyReport(), othersCheckedAt: 0, fullFeedMark: undefined, halted: null, quarantined: 0, depth: 0,
       };
       this.byName.set(s.name, rt);
       this.rts.push(rt);
@@ -170,7 +170,8 @@ export class Engine {
     }
     for (const l of this.learned) this.rt(l.spec.stage);
     // Upstream stages first, so the first full admission sees every admitted row.
-    this.rts.sort((a, b) => this.depth(a) - this.depth(b));
+    for (const rt of this.rts) rt.depth = this.depth(rt);
+    this.rts.sort((a, b) => a.depth - b.depth);
   }
 
   /** An engine over `opts.db` with its stages' tables created and registered. */

@@ -30,10 +30,10 @@ import type { TaskResult } from './worker.js';
  * per thread (the thread ran dry in ~9 % of its batches, ~4 ms each time), 7.0–9.5 % with three.
  */
 export const TASKS_PER_THREAD = 3;
+export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
 
 /** How the fractured scheduler sizes claims (EngineOptions.batchSizing). */
 export type BatchSizing = 'ramp' | 'full' | { targetMs: number };
-export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
 
 /**
  * How long the store's lease of a running batch outlasts the holder's own deadline for it (ms): half
@@ -47,9 +47,7 @@ let taskSeq = 0;
 
 /** Run one batch of a stage on a pool. */
 export function runBatch(rt: Runtime, pool: BatchPool, claim: Claim, opts: { signal?: AbortSignal; began?: BigInt64Array }): Promise<TaskResult> {
-  let depth = 0;
-  for (let up = rt.upstream; up !== null && depth < 64; up = up.upstream) depth++;
-  return pool.run({ stage: rt.stage, claim, inDefs: rt.inDefs, outDefs: rt.outDefs, depth }, opts);
+  return pool.run({ stage: rt.stage, claim, inDefs: rt.inDefs, outDefs: rt.outDefs, depth: rt.depth }, opts);
 }
 
 export interface FracturedOptions {

@@ -38,6 +38,8 @@ export interface Runtime {
   inflight: Map<number, Inflight>;
   downstream: Runtime[];
   upstream: Runtime | null;
+  /** Stages above this one (0: fed from outside the run); set once the stage graph is linked. */
+  depth: number;
   outDefs: ColumnDef[];
   inDefs: ColumnDef[];
   report: StageReport;
