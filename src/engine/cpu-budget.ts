@@ -16,6 +16,11 @@
  * soon as they can — the first descriptors and images rows of a screen follow its first structures
  * instead of waiting behind the source stage's queued batches — and rows in hand stay few. The cores
  * stay busy all the same: a token that no deeper thread wants goes to the others.
+ *
+ * A stage may also have a slot of its own ({@link claimSlot}): the most batches of that stage that
+ * hold a token at once (its allotment, when several stages share threads). A batch of it then takes
+ * one of its slot's tokens with the budget's; a thread whose stage has none free does not count as
+ * waiting for the budget, so it holds back no other stage.
  */
 import { availableParallelism } from 'node:os';
 
@@ -28,15 +33,54 @@ const WAITING = 1;
 const WAITING_BY_RANK = 2;
 /** Ranks told apart (deeper stages share the last). */
 export const CPU_RANKS = 8;
+/** Stage slots a budget has room for. */
+export const CPU_SLOTS = 32;
+/** Free tokens per slot from here on: [SLOT_FREE + slot]. */
+const SLOT_FREE = WAITING_BY_RANK + CPU_RANKS;
+/** Slots handed out so far. */
+const SLOTS_USED = SLOT_FREE + CPU_SLOTS;
+/** The budget's size (tokens in all). */
+const SIZE = SLOTS_USED + 1;
 
-/** The shared state of a budget: Int32Array [free, waiting, waiting at rank 0 … CPU_RANKS − 1] over a SharedArrayBuffer. */
+/**
+ * The shared state of a budget: Int32Array [free, waiting, waiting at rank 0 … CPU_RANKS − 1, free in
+ * slot 0 … CPU_SLOTS − 1, slots used, size] over a SharedArrayBuffer.
+ */
 export type CpuBudgetState = Int32Array;
 
 export function createCpuBudget(tokens: number = availableParallelism()): CpuBudgetState {
   if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`cpuBudget must be a positive integer, got ${JSON.stringify(tokens)}`);
-  const s = new Int32Array(new SharedArrayBuffer(4 * (WAITING_BY_RANK + CPU_RANKS)));
+  const s = new Int32Array(new SharedArrayBuffer(4 * (SIZE + 1)));
   s[FREE] = tokens;
+  s[SIZE] = tokens;
   return s;
+}
+
+/** The budget's tokens in all. */
+export function cpuTokens(s: CpuBudgetState): number {
+  return Atomics.load(s, SIZE);
+}
+
+/** A new stage slot holding `cap` tokens (main thread only). */
+export function claimSlot(s: CpuBudgetState, cap: number): number {
+  const slot = Atomics.add(s, SLOTS_USED, 1);
+  if (slot >= CPU_SLOTS) throw new RangeError(`a CPU budget has room for ${CPU_SLOTS} stage slots`);
+  Atomics.store(s, SLOT_FREE + slot, cap);
+  return slot;
+}
+
+/**
+ * A slot's cap moved by `delta` tokens (an allotment changed). Lowered below what its batches hold, the
+ * slot goes negative and no batch of it begins until enough have ended.
+ */
+export function moveSlot(s: CpuBudgetState, slot: number, delta: number): void {
+  Atomics.add(s, SLOT_FREE + slot, delta);
+  Atomics.notify(s, FREE);
+}
+
+/** Tokens free in a slot now (for tests and diagnostics). */
+export function freeInSlot(s: CpuBudgetState, slot: number): number {
+  return Atomics.load(s, SLOT_FREE + slot);
 }
 
 /** A thread of a rank above `rank` waits for a token. */
@@ -45,26 +89,28 @@ function deeperWaiting(s: CpuBudgetState, rank: number): boolean {
   return false;
 }
 
-/** A batch's own flag: 1 while it holds a token. */
+/** A batch's own flag: 0 while it holds no token, 1 while it holds one, 2 + slot while it holds one and one of that slot's. */
 export function tokenFlag(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-function tryTake(s: CpuBudgetState): boolean {
+function tryTake(s: CpuBudgetState, at = FREE): boolean {
   for (;;) {
-    const n = Atomics.load(s, FREE);
+    const n = Atomics.load(s, at);
     if (n <= 0) return false;
-    if (Atomics.compareExchange(s, FREE, n, n - 1) === n) return true;
+    if (Atomics.compareExchange(s, at, n, n - 1) === n) return true;
   }
 }
 
 /**
  * Wait for a token and mark the batch as holding it. `justGaveBack`: this thread gave one back a moment
  * ago; while others wait, it lets one of them take it first (for up to 20 ms). `rank`: the stage's
- * depth; while a thread of a greater rank waits, this one does not take a token.
+ * depth; while a thread of a greater rank waits, this one does not take a token. `slot`: the stage's
+ * slot (see {@link claimSlot}), −1 for none; the batch takes one of its tokens too.
  */
-export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean, rank = 0): Promise<void> {
+export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean, rank = 0, slot = -1): Promise<void> {
   const r = Math.max(0, Math.min(CPU_RANKS - 1, Math.trunc(rank)));
+  if (slot >= CPU_SLOTS) throw new RangeError(`no CPU slot ${slot}`);
   if (justGaveBack && Atomics.load(s, WAITING) > 0) {
     const n = Atomics.load(s, FREE);
     if (n > 0) {
@@ -72,36 +118,53 @@ export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack:
       if (w.async) await w.value;
     }
   }
-  Atomics.add(s, WAITING, 1);
-  Atomics.add(s, WAITING_BY_RANK + r, 1);
+  // Counted as waiting only while its slot has a token free: a stage at its allotment holds back no other.
+  let counted = false;
+  const count = (on: boolean) => {
+    if (on === counted) return;
+    counted = on;
+    const d = on ? 1 : -1;
+    Atomics.add(s, WAITING, d);
+    Atomics.add(s, WAITING_BY_RANK + r, d);
+  };
   try {
     for (;;) {
-      const deeper = deeperWaiting(s, r);
-      if (!deeper && tryTake(s)) {
-        Atomics.store(held, 0, 1);
-        // Wakes a thread that gave this token back and waits for it to be taken, and threads of lower
-        // ranks that let this one go first.
-        Atomics.notify(s, FREE);
-        return;
+      const roomInSlot = slot < 0 || Atomics.load(s, SLOT_FREE + slot) > 0;
+      count(roomInSlot);
+      const deeper = roomInSlot && deeperWaiting(s, r);
+      if (roomInSlot && !deeper && (slot < 0 || tryTake(s, SLOT_FREE + slot))) {
+        if (tryTake(s)) {
+          Atomics.store(held, 0, slot < 0 ? 1 : 2 + slot);
+          // Wakes a thread that gave this token back and waits for it to be taken, and threads of lower
+          // ranks that let this one go first.
+          Atomics.notify(s, FREE);
+          return;
+        }
+        if (slot >= 0) Atomics.add(s, SLOT_FREE + slot, 1);
       }
-      // Behind a deeper thread: woken when a token is taken or given back; the timeout covers a
-      // deeper thread that stops waiting without taking one (its batch ended).
+      // Behind a deeper thread, or its slot full: woken when a token is taken or given back (or a
+      // slot's cap moves); the timeout covers a deeper thread that stops waiting without taking one
+      // (its batch ended).
       const n = Atomics.load(s, FREE);
-      const w = deeper ? waitAsync(s, FREE, n, 5) : waitAsync(s, FREE, 0);
+      const w = deeper || !roomInSlot ? waitAsync(s, FREE, n, 5) : waitAsync(s, FREE, 0);
       if (w.async) await w.value;
     }
   } finally {
-    Atomics.sub(s, WAITING_BY_RANK + r, 1);
-    Atomics.sub(s, WAITING, 1);
+    count(false);
   }
 }
 
 /** Give back the token the batch holds, if it holds one (once: the flag is cleared atomically). */
 export function giveCpu(s: CpuBudgetState, held: Int32Array): boolean {
-  if (Atomics.compareExchange(held, 0, 1, 0) !== 1) return false;
-  Atomics.add(s, FREE, 1);
-  Atomics.notify(s, FREE);
-  return true;
+  for (;;) {
+    const v = Atomics.load(held, 0);
+    if (v === 0) return false;
+    if (Atomics.compareExchange(held, 0, v, 0) !== v) continue;
+    if (v >= 2) Atomics.add(s, SLOT_FREE + v - 2, 1);
+    Atomics.add(s, FREE, 1);
+    Atomics.notify(s, FREE);
+    return true;
+  }
 }
 
 /** Tokens free now (for tests and diagnostics). */

@@ -18,8 +18,8 @@ import { createCpuBudget } from './cpu-budget.js';
 import { LearnedPriority, type LearnedPrioritySpec } from './learned-priority.js';
 import { stderrLogger, type EngineEvent, type Logger } from './events.js';
 import { FixedScheduler } from './fixed.js';
-import { FracturedScheduler, type BatchSizing } from './fractured.js';
-export type { BatchSizing } from './fractured.js';
+import { FracturedScheduler, type BatchSizing, type ThreadSharing } from './fractured.js';
+export type { BatchSizing, ThreadSharing } from './fractured.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { emptyReport, type Runtime } from './runtime.js';
 import { StageError, type PrioritySpec, type Stage } from '../stage-kit/stage.js';
@@ -68,6 +68,15 @@ export interface EngineOptions {
    * smaller claim would cut its groups).
    */
   batchSizing?: BatchSizing;
+  /**
+   * Fractured mode: `'shared'` (default): the CPU-bound stages (`queueInThread`) run on one set of
+   * threads, as many as the CPU budget (fewer when their workers add up to fewer), each thread loading
+   * every such stage; a stage's workers are the most of its batches that run at once, held by the CPU
+   * budget, and the deepest stage's batches go first. `'per-stage'`: a pool of `workers` threads per
+   * stage. Threads are shared only with the built-in thread runner and a CPU budget; a batch that runs
+   * past its lease ends the shared threads, and the other stages' batches on them go back unrun.
+   */
+  threads?: ThreadSharing;
   /** Where the engine's warnings go. Default stderr. */
   logger?: Logger;
   /** Lifecycle events of each run (claims, completions, deaths, halts, broadening, scaling, ...). */
@@ -187,6 +196,7 @@ export class Engine {
     }
     const bpt = opts.batchesPerThread;
     if (bpt !== undefined && !(Number.isInteger(bpt) && bpt >= 1 && bpt <= 64)) throw new RangeError(`engine: batchesPerThread must be an integer from 1 to 64, got ${JSON.stringify(bpt)}`);
+    if (opts.threads !== undefined && opts.threads !== 'shared' && opts.threads !== 'per-stage') throw new RangeError(`engine: threads must be 'shared' or 'per-stage', got ${JSON.stringify(opts.threads)}`);
     const sizing = opts.batchSizing;
     if (sizing !== undefined && sizing !== 'ramp' && sizing !== 'full' && !(typeof sizing === 'object' && sizing !== null && Number.isFinite(sizing.targetMs) && sizing.targetMs > 0)) {
       throw new RangeError(`engine: batchSizing must be 'ramp', 'full' or { targetMs: a positive number of ms }, got ${JSON.stringify(sizing)}`);
@@ -298,7 +308,7 @@ export class Engine {
       const tickMs = this.opts.tickMs ?? 250;
       try {
         if (mode === 'fixed') await new FixedScheduler(core, { tickMs, workflows: options.workflows ?? 2, signal: options.signal }).run();
-        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, batchSizing: this.opts.batchSizing ?? 'ramp', signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
+        else await new FracturedScheduler(core, { tickMs, flushMs: this.opts.flushMs ?? 2, batchesPerThread: this.opts.batchesPerThread, batchSizing: this.opts.batchSizing ?? 'ramp', threads: this.opts.threads, signal: options.signal, maxRows: options.maxRows, idleExitMs: options.idleExitMs }).run();
       } finally {
         this.core = null;
         if (progress.enabled) progress.finish(await this.store.status(this.rts.map((r) => r.stage.name), undefined, clock.now()));

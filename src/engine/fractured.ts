@@ -32,6 +32,9 @@ import type { TaskResult } from './worker.js';
 export const TASKS_PER_THREAD = 3;
 export const BATCHES_AHEAD_PER_WORKER = TASKS_PER_THREAD + 1;
 
+/** Whether the fractured mode's CPU-bound stages share threads (EngineOptions.threads). */
+export type ThreadSharing = 'shared' | 'per-stage';
+
 /** How the fractured scheduler sizes claims (EngineOptions.batchSizing). */
 export type BatchSizing = 'ramp' | 'full' | { targetMs: number };
 
@@ -57,6 +60,8 @@ export interface FracturedOptions {
   batchesPerThread?: number;
   /** How claims are sized (see {@link FracturedScheduler.sized}). */
   batchSizing: BatchSizing;
+  /** Threads shared by the CPU-bound stages (default, where the runner offers it) or a pool per stage (EngineOptions.threads). */
+  threads?: ThreadSharing;
   signal?: AbortSignal;
   /** End once this many rows are finished (claims are cut to fit): a worker's share. */
   maxRows?: number;
@@ -88,6 +93,8 @@ export class FracturedScheduler {
   private claimedLast = false;
   /** Was the tick running now brought forward by the store's wake-up (see scheduleTick)? */
   private wokeLast = false;
+  /** Stages whose batches run on the shared threads (a restart of them ends the batches of them all). */
+  private readonly sharing = new Set<Runtime>();
   /** Per stage, the size of its next batches and the work time per row seen so far (see {@link sized}). */
   private readonly sizing = new Map<Runtime, { rows: number; msPerRow: number | null }>();
   /** Rows held back per stage with a `batchGroup` (see {@link regroup}); kept on the core, so a second Ctrl-C gives them back too. */
@@ -110,15 +117,31 @@ export class FracturedScheduler {
 
   async run(): Promise<void> {
     const { report, clock, runner } = this.core;
-    // A worker whose allotment is 0 threads keeps one idle thread and claims nothing. The pools of the
-    // stages fed from outside the run (the source stages) start first, and the run begins once they
-    // are ready; the downstream pools start then and load their modules while the first batches run
-    // (their batches wait in the pool until a thread is up). Starting every pool at once had all the
-    // threads load together: on 2 cores the bundled screen's six threads took 1.6 s before the first
-    // claim, against 0.34 s for the fixed mode's two.
+    // A worker whose allotment is 0 threads keeps one idle thread and claims nothing.
+    //
+    // Shared threads (the default where the runner offers them): the CPU-bound stages run on one set
+    // of threads, as many as the cores (or fewer, when the allotments add up to fewer), each loading
+    // every stage, and each stage is held to its allotment by the CPU budget. On 2 cores the bundled
+    // screen then starts 2 threads instead of 6, and its first descriptors row follows its first
+    // structure as closely as in the fixed mode.
+    //
+    // Per-stage threads: the pools of the stages fed from outside the run (the source stages) start
+    // first, and the run begins once they are ready; the downstream pools start then and load their
+    // modules while the first batches run (their batches wait in the pool until a thread is up).
+    // Starting every pool at once had all the threads load together: on 2 cores the bundled screen's
+    // six threads took 1.6 s before the first claim, against 0.34 s for the fixed mode's two.
     const t0 = clock.elapsed();
+    const share = this.o.threads !== 'per-stage' && runner.shared ? this.rts.filter((rt) => rt.stage.queueInThread) : [];
+    if (share.length > 0) {
+      const sp = runner.shared!(share.map((rt) => ({ stage: rt.stage, workers: Math.max(1, rt.workers) })), this.perThread);
+      for (const rt of share) {
+        rt.pool = sp.lane(rt.stage, rt.depth);
+        this.sharing.add(rt);
+      }
+      await sp.ready();
+    }
     const makePool = (rt: Runtime) => (rt.pool = runner.pool(Math.max(1, rt.workers), [rt.stage], rt.stage.queueInThread ? this.perThread : 1));
-    const sources = this.rts.filter((rt) => rt.upstream === null);
+    const sources = this.rts.filter((rt) => rt.upstream === null && !rt.pool);
     await Promise.all(sources.map((rt) => makePool(rt).ready()));
     for (const rt of this.rts) if (!rt.pool) makePool(rt);
     report.startupMs = clock.elapsed() - t0;
@@ -151,6 +174,7 @@ export class FracturedScheduler {
         await rt.pool?.close();
         rt.pool = null;
       }
+      this.sharing.clear();
       report.stopped = this.o.signal?.aborted === true;
       report.ended = report.stopped ? 'stopped' : this.limitEnded ?? 'exhausted';
     }
@@ -283,7 +307,8 @@ export class FracturedScheduler {
    * only that batch's thread.
    */
   private endThreads(rt: Runtime, culprit: number, reason: string): void {
-    for (const [id, t] of rt.inflight) if (id !== culprit) t.collateral = true;
+    const ended = this.sharing.has(rt) ? [...this.sharing] : [rt];
+    for (const r of ended) for (const [id, t] of r.inflight) if (id !== culprit) t.collateral = true;
     rt.pool?.restart();
     this.core.emit({ type: 'pool-restart', stage: rt.stage.name, reason });
   }

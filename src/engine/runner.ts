@@ -9,7 +9,7 @@
 import type { Claim } from '../store/interface.js';
 import type { ColumnDef } from '../stage-kit/arrow.js';
 import type { Stage } from '../stage-kit/stage.js';
-import { giveCpu, tokenFlag, type CpuBudgetState } from './cpu-budget.js';
+import { claimSlot, cpuTokens, giveCpu, moveSlot, tokenFlag, type CpuBudgetState } from './cpu-budget.js';
 import { StagePool } from './pool.js';
 import { wireFromColumns } from './wire.js';
 import type { TaskResult } from './worker.js';
@@ -47,12 +47,29 @@ export interface BatchPool {
   close(): Promise<void>;
 }
 
+/** Slots shared by several stages (see {@link BatchRunner.shared}). */
+export interface SharedPool {
+  /** Resolves once the slots can take batches of every stage. */
+  ready(): Promise<void>;
+  /**
+   * A stage's own view of the shared slots: at most `workers` of its batches run at once, and its
+   * `resize` moves that number. Its `restart`, `terminate` and `close` act on the whole shared pool.
+   */
+  lane(stage: Stage, depth: number): BatchPool;
+}
+
 export interface BatchRunner {
   /**
    * A pool of `size` slots for batches of `stages`, handing `tasksPerSlot` batches to a slot at once
    * (batches beyond that wait in the pool).
    */
   pool(size: number, stages: readonly Stage[], tasksPerSlot: number): BatchPool;
+  /**
+   * One set of slots for several stages, each held to its `workers` (its allotment): a runner that can
+   * share slots offers it (the thread runner with a CPU budget). The fractured scheduler then runs its
+   * CPU-bound stages on it.
+   */
+  shared?(stages: readonly { stage: Stage; workers: number }[], tasksPerSlot: number): SharedPool;
 }
 
 /**
@@ -62,25 +79,115 @@ export interface BatchRunner {
  * is ended has its token given back here.
  */
 export function threadRunnerWith(budget: CpuBudgetState | null): BatchRunner {
+  const send = (p: StagePool, task: BatchTask, opts: BatchRunOptions, slot: number): Promise<TaskResult> => {
+    const { stage, claim } = task;
+    const input = wireFromColumns(task.inDefs, [claim.keys, ...claim.inputs]);
+    const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag(), rank: task.depth ?? 0, ...(slot >= 0 ? { slot } : {}) } : undefined;
+    const run = p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params }, ...(cpu ? { cpu } : {}) }, input, opts);
+    return cpu ? run.catch((e: unknown) => {
+      giveCpu(cpu.budget, cpu.held);
+      throw e;
+    }) : run;
+  };
   return {
     pool(size, stages, tasksPerSlot) {
       const p = new StagePool(size, stages.map((s) => ({ module: s.module, work: s.workName })), tasksPerSlot);
       return {
         ready: () => p.ready(),
-        run(task, opts = {}) {
-          const { stage, claim } = task;
-          const input = wireFromColumns(task.inDefs, [claim.keys, ...claim.inputs]);
-          const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag(), rank: task.depth ?? 0 } : undefined;
-          const run = p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params }, ...(cpu ? { cpu } : {}) }, input, opts);
-          return cpu ? run.catch((e: unknown) => {
-            giveCpu(cpu.budget, cpu.held);
-            throw e;
-          }) : run;
-        },
+        run: (task, opts = {}) => send(p, task, opts, -1),
         resize: (n) => p.resize(n),
         restart: () => p.restart(),
         terminate: () => p.terminate(),
         close: () => p.close(),
+      };
+    },
+    ...(budget ? { shared: (stages: readonly { stage: Stage; workers: number }[], tasksPerSlot: number) => sharedThreads(budget, stages, tasksPerSlot, send) } : {}),
+  };
+}
+
+/**
+ * Threads that load every stage given and run the batches of all of them: as many threads as the
+ * stages' allotments add up to, at most the budget's tokens. Each stage has a slot in the CPU budget
+ * holding its allotment, so no more of its batches run at once than its own threads would have run.
+ *
+ * Batches wait here, in the main thread, until a thread has room (`tasksPerSlot` each), and the
+ * batches of the deepest stage go first (then in the order they came): a batch handed to piscina
+ * would wait in its queue behind every batch sent before it. In the thread too the deepest waiting
+ * batch runs next (worker.ts).
+ */
+function sharedThreads(
+  budget: CpuBudgetState,
+  stages: readonly { stage: Stage; workers: number }[],
+  tasksPerSlot: number,
+  send: (p: StagePool, task: BatchTask, opts: BatchRunOptions, slot: number) => Promise<TaskResult>,
+): SharedPool {
+  const tokens = cpuTokens(budget);
+  const caps = new Map(stages.map(({ stage, workers }) => [stage.name, { slot: claimSlot(budget, workers), workers }]));
+  const threadsFor = () => Math.max(1, Math.min(tokens, [...caps.values()].reduce((n, c) => n + Math.max(1, c.workers), 0)));
+  const p = new StagePool(threadsFor(), stages.map(({ stage }) => ({ module: stage.module, work: stage.workName })), tasksPerSlot);
+  const queue: { task: BatchTask; opts: BatchRunOptions; rank: number; go: (r: Promise<TaskResult>) => void }[] = [];
+  let sent = 0;
+  let ended = false;
+  let closing: Promise<void> | null = null;
+  const pump = () => {
+    while (!ended && queue.length > 0 && sent < p.size * tasksPerSlot) {
+      let next = 0;
+      for (let i = 1; i < queue.length; i++) if (queue[i]!.rank > queue[next]!.rank) next = i;
+      const q = queue.splice(next, 1)[0]!;
+      sent++;
+      const run = send(p, q.task, q.opts, caps.get(q.task.stage.name)!.slot);
+      void run.then(done, done);
+      q.go(run);
+    }
+  };
+  const done = () => {
+    sent--;
+    pump();
+  };
+  const end = () => {
+    ended = true;
+    for (const q of queue.splice(0)) q.go(Promise.reject(new Error('the stage threads were ended before the batch began')));
+  };
+  const terminate = () => {
+    if (ended) return;
+    end();
+    p.terminate();
+  };
+  return {
+    ready: () => p.ready(),
+    lane(stage, depth) {
+      const cap = caps.get(stage.name);
+      if (!cap) throw new Error(`stage ${stage.name} does not share these threads`);
+      return {
+        ready: () => p.ready(),
+        run: (task, opts = {}) => {
+          if (ended) return Promise.reject(new Error('the stage threads were ended before the batch began'));
+          const r = new Promise<Promise<TaskResult>>((go) => queue.push({ task, opts, rank: task.depth ?? depth, go })).then((x) => x);
+          pump();
+          return r;
+        },
+        resize(n) {
+          const workers = Math.max(1, n);
+          if (workers === cap.workers || ended) return;
+          moveSlot(budget, cap.slot, workers - cap.workers);
+          cap.workers = workers;
+          const size = threadsFor();
+          if (size !== p.size) {
+            p.resize(size);
+            pump();
+          }
+        },
+        restart: () => {
+          if (!ended) p.restart();
+        },
+        terminate,
+        close: () => {
+          if (!closing) {
+            if (!ended) end();
+            closing = p.close();
+          }
+          return closing;
+        },
       };
     },
   };

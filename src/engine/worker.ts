@@ -33,7 +33,7 @@ export interface WorkTask {
   /** Shared slot the thread sets to the epoch ms at which the batch's work function begins (see StagePool.run). */
   began?: BigInt64Array;
   /** The run's CPU budget and this batch's token flag: the batch begins only once it holds a token (cpu-budget.ts). */
-  cpu?: { budget: Int32Array; held: Int32Array; rank?: number };
+  cpu?: { budget: Int32Array; held: Int32Array; rank?: number; slot?: number };
 }
 
 /**
@@ -325,8 +325,33 @@ const preloaded = Promise.all(
  * released from process.nextTick, which runs once the microtasks of the resolution have: piscina
  * posts the result in the promise continuation of runTask, so it has gone out by then (one
  * event-loop turn later, with setImmediate, cost ~0.1 ms per batch: 1.5–2 % of a 5 ms batch).
+ *
+ * The next turn goes to the waiting batch of the deepest stage (its CPU rank), the first to arrive
+ * among equals: a thread that serves several stages (the fractured mode's shared threads) runs a
+ * descriptors batch before the find_paths batches queued ahead of it, as the CPU budget does between
+ * threads.
  */
-let lane: Promise<void> = Promise.resolve();
+let busy = false;
+const waiting: { rank: number; go: () => void }[] = [];
+
+function enter(rank: number): Promise<void> {
+  if (!busy) {
+    busy = true;
+    return Promise.resolve();
+  }
+  return new Promise<void>((go) => waiting.push({ rank, go }));
+}
+
+function leave(): void {
+  if (waiting.length === 0) {
+    busy = false;
+    return;
+  }
+  let next = 0;
+  for (let i = 1; i < waiting.length; i++) if (waiting[i]!.rank > waiting[next]!.rank) next = i;
+  waiting.splice(next, 1)[0]!.go();
+}
+
 /** This thread gave a CPU token back at the end of its previous batch (it lets a waiting thread go first). */
 let gaveBack = false;
 
@@ -335,13 +360,11 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     await preloaded;
     return true;
   }
-  const turn = lane;
-  let release!: () => void;
-  lane = new Promise<void>((r) => (release = r));
+  const turn = enter(task.cpu?.rank ?? 0);
   try {
     await turn;
     if (task.cpu) {
-      await takeCpu(task.cpu.budget, task.cpu.held, gaveBack, task.cpu.rank ?? 0);
+      await takeCpu(task.cpu.budget, task.cpu.held, gaveBack, task.cpu.rank ?? 0, task.cpu.slot ?? -1);
       gaveBack = false;
     }
     const tTask = performance.now();
@@ -365,6 +388,6 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     return move({ [transferableSymbol]: transfer, [valueSymbol]: result });
   } finally {
     if (task.cpu && giveCpu(task.cpu.budget, task.cpu.held)) gaveBack = true;
-    process.nextTick(release);
+    process.nextTick(leave);
   }
 }

@@ -6,10 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { createCpuBudget, freeCpu, giveCpu, takeCpu, tokenFlag } from '../../src/engine/cpu-budget.js';
+import { claimSlot, createCpuBudget, freeCpu, freeInSlot, giveCpu, moveSlot, takeCpu, tokenFlag } from '../../src/engine/cpu-budget.js';
 import { Engine } from '../../src/engine/engine.js';
 import { sqlOf } from '../helpers/engine.js';
-import { toyRows, windowA, windowB } from './fixtures/toy-stages.js';
+import { configureStage } from '../../src/stage-kit/stage.js';
+import { toyRows, windowA, windowB, windowNext } from './fixtures/toy-stages.js';
 
 test('cpu budget: a token taken is given back once; the count never goes above the budget', async () => {
   const b = createCpuBudget(2);
@@ -88,9 +89,37 @@ test('cpu budget: a lower rank takes a free token when no deeper thread waits', 
   giveCpu(b, f);
 });
 
+test('cpu budget: a stage slot holds its stage to its cap while the budget has tokens; a thread at its cap holds back no other stage', async () => {
+  const b = createCpuBudget(3);
+  const slot = claimSlot(b, 1);
+  const a1 = tokenFlag();
+  const a2 = tokenFlag();
+  await takeCpu(b, a1, false, 2, slot);
+  assert.deepEqual([freeCpu(b), freeInSlot(b, slot)], [2, 0]);
+  let second = false;
+  const waits = takeCpu(b, a2, false, 2, slot).then(() => (second = true));
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(second, false, 'the stage\'s second batch waits at its cap of 1, with 2 tokens free');
+  // A shallower stage takes a free token: the deeper batch waiting at its cap does not count as waiting.
+  const low = tokenFlag();
+  await Promise.race([takeCpu(b, low, false, 0), new Promise((_, rej) => setTimeout(() => rej(new Error('rank 0 was held back by a batch waiting at its own cap')), 1000))]);
+  assert.equal(Atomics.load(low, 0), 1);
+  // The allotment raised to 2: the waiting batch begins.
+  moveSlot(b, slot, 1);
+  await waits;
+  assert.deepEqual([freeCpu(b), freeInSlot(b, slot)], [0, 0]);
+  assert.equal(giveCpu(b, a1), true);
+  assert.equal(giveCpu(b, a1), false, 'a second give-back is ignored');
+  assert.deepEqual([freeCpu(b), freeInSlot(b, slot)], [1, 1]);
+  giveCpu(b, a2);
+  giveCpu(b, low);
+  assert.deepEqual([freeCpu(b), freeInSlot(b, slot)], [3, 2]);
+});
+
 test('cpu budget: the engine refuses a budget that is not a positive integer, naming it', async () => {
   await assert.rejects(Engine.open({ db: ':memory:', stages: [windowA], cpuBudget: 0 }), /engine: cpuBudget must be a positive integer or null, got 0/);
   await assert.rejects(Engine.open({ db: ':memory:', stages: [windowA], cpuBudget: 1.5 }), /engine: cpuBudget must be a positive integer or null, got 1.5/);
+  await assert.rejects(Engine.open({ db: ':memory:', stages: [windowA], threads: 'pooled' as 'shared' }), /engine: threads must be 'shared' or 'per-stage', got "pooled"/);
 });
 
 async function windows(cpuBudget: number | null): Promise<{ t0: number; t1: number }[]> {
@@ -121,4 +150,52 @@ test('cpu budget: two CPU-bound stages of two threads each run one batch at a ti
   const free = await windows(null);
   assert.equal(free.length, 16);
   assert.ok(maxOverlap(free) >= 2, 'without a budget the four threads run batches side by side');
+});
+
+async function run(stages: Parameters<typeof Engine.open>[0]['stages'], cpuBudget: number, threads: 'shared' | 'per-stage', rows: number): Promise<Record<string, { key: string; t0: number; t1: number; thread: number }[]>> {
+  const e = await Engine.open({ db: ':memory:', stages, tickMs: 50, cpuBudget, threads });
+  try {
+    for (const s of stages) if (!s.input.from) await e.enqueue(s.name, toyRows(0, rows));
+    await e.run();
+    const out: Record<string, { key: string; t0: number; t1: number; thread: number }[]> = {};
+    for (const s of stages) out[s.name] = sqlOf(e).all(`SELECT key, t0, t1, thread FROM ${s.name} WHERE state = 'done' ORDER BY t0`);
+    return out;
+  } finally {
+    await e.close();
+  }
+}
+
+test('shared threads: two CPU-bound stages of two workers each run on the budget\'s two threads together; a pool per stage starts four', async () => {
+  const shared = await run([windowA, windowB], 2, 'shared', 10);
+  const threads = (r: typeof shared) => new Set(Object.values(r).flat().map((w) => w.thread));
+  assert.equal(Object.values(shared).flat().length, 20);
+  assert.ok(threads(shared).size <= 2, `threads: ${[...threads(shared)].join(', ')}`);
+  const a = new Set(shared['window_a']!.map((w) => w.thread));
+  assert.ok(shared['window_b']!.some((w) => a.has(w.thread)), 'a thread ran batches of both stages');
+  const own = await run([windowA, windowB], 2, 'per-stage', 10);
+  assert.ok(threads(own).size > 2, `per-stage threads: ${[...threads(own)].join(', ')}`);
+});
+
+test('shared threads: a stage of one worker never runs two batches at once, while the two threads run the stages side by side', async () => {
+  const r = await run([configureStage(windowA, { workers: 1 }), configureStage(windowB, { workers: 1 })], 2, 'shared', 10);
+  assert.equal(maxOverlap(r['window_a']!), 1, `window_a batches overlapped: ${JSON.stringify(r['window_a'])}`);
+  assert.equal(maxOverlap(r['window_b']!), 1);
+  assert.ok(maxOverlap([...r['window_a']!, ...r['window_b']!]) >= 2, 'the two stages ran side by side');
+});
+
+test('shared threads: on one thread a downstream batch runs before the upstream batches waiting ahead of it', async () => {
+  const r = await run([configureStage(windowA, { workers: 1, params: { ms: 20 } }), configureStage(windowNext, { workers: 1, params: { ms: 20 } })], 1, 'shared', 16);
+  const up = r['window_a']!;
+  const down = r['window_next']!;
+  assert.equal(up.length, 16);
+  assert.equal(down.length, 16);
+  assert.equal(new Set([...up, ...down].map((w) => w.thread)).size, 1, 'one thread');
+  // Upstream batches that began between a row's upstream batch ending and its downstream batch beginning.
+  // A shared thread holds three batches (fractured TASKS_PER_THREAD): the downstream batch reaches the
+  // thread once one of them ends, and goes ahead of those still waiting there. In first-come order it
+  // would wait behind every upstream batch claimed before it (4 in flight: 4 4 4 … 3 2 1 0).
+  const upOf = new Map(up.map((w) => [w.key, w]));
+  const behind = down.map((d) => up.filter((u) => u.t0 > upOf.get(d.key)!.t1 && u.t0 < d.t0).length);
+  const mean = behind.reduce((a, b) => a + b, 0) / behind.length;
+  assert.ok(Math.max(...behind) <= 3 && mean <= 2, `upstream batches run ahead of a waiting downstream batch: ${behind.join(' ')}`);
 });
