@@ -1,7 +1,7 @@
 /**
  * The whole Materials Project scale: a ~10,000-structure corpus through every cheap stage of the screen
  * — import → find_paths → descriptors → images and VASP folders — end to end with `runScreen` in the
- * fractured architecture (2 worker threads per stage, the screen's defaults), once per IDPP mode, each
+ * fractured architecture (the screen's defaults), once per IDPP mode, each
  * run in its own child process on a fresh SQLite file (bench/pipeline.bench.ts does the run and the
  * figures: per stage rows, window and rows/s; import, engine and whole wall time; peak RSS).
  *

@@ -2,12 +2,13 @@
  * Pipeline benchmark: `runScreen` (what `fracflow screen` runs) end to end on 2 cores.
  *
  * Configurations, each in its own child process on a fresh SQLite file in a temporary folder, with the
- * screen's defaults (as many worker threads per stage as cores in the fractured mode — 2 here —, as many workflows at a time in the
- * fixed mode; F hops ≤ 5 Å, the 5 shortest; images in ≥ 7 Å supercells, checkpoint written; the
+ * screen's defaults (in the fractured mode one thread per core shared by the stages, each stage
+ * allotted as many workers as cores — 2 here —; as many workflows at a time in the fixed mode; F hops ≤ 5 Å, the 5 shortest; images in ≥ 7 Å supercells, checkpoint written; the
  * CPU-bound stages share a CPU budget of os.availableParallelism() batches at once):
  *
  * 1. `bundled`: the default bundled set (mp + curated + mp-task, imported as `fracflow screen` does)
- *    through every stage (import → find_paths → descriptors → images), fractured and fixed;
+ *    through every stage (import → find_paths → descriptors → images), fractured, fixed, and
+ *    fractured with a pool per stage (`threads: 'per-stage'`, the engine's default before);
  * 2. `corpus`: a 10,000-structure corpus — the structures of the default set repeated under new ids
  *    (`<source id>~<copy>`) until there are 10,000, each copy's lattice scaled by 1 + 10⁻⁶·copy (same
  *    symmetry and hops, other content: the import does not take it for a duplicate and no
@@ -43,6 +44,7 @@ import { structureHash } from '../src/structure/hash.js';
 import { DEFAULT_BUNDLED, importStructures, type StructureSource } from '../src/workflow/structures.js';
 import { runScreen, type ScreenStageName } from '../src/workflow/screen.js';
 import type { IdppMode } from '../src/kernels/idpp.js';
+import type { ThreadSharing } from '../src/engine/engine.js';
 import { writeResults, quick } from './common.js';
 
 /** Python stack on this machine (the issue's figures), for scale. */
@@ -64,6 +66,8 @@ export interface ChildConfig {
   outDir: string;
   /** Fractured mode: batches per thread (EngineOptions.batchesPerThread; default the engine's). */
   batchesPerThread?: number;
+  /** Fractured mode: shared threads (the default) or a pool per stage (EngineOptions.threads). */
+  threads?: ThreadSharing;
 }
 
 export interface StageFigures {
@@ -95,6 +99,8 @@ export interface RunFigures {
   set: 'bundled' | 'corpus';
   idpp?: IdppMode;
   mode: 'fractured' | 'fixed';
+  /** Fractured mode: 'per-stage' for a pool per stage (absent: the default, shared threads, or results from before). */
+  threads?: ThreadSharing;
   until: ScreenStageName;
   structures_in: number;
   /** `duplicates`: rows whose content equals an earlier structure's (absent in results from before they were counted). */
@@ -139,7 +145,7 @@ async function child(c: ChildConfig): Promise<void> {
   const importMs = performance.now() - ti;
   const ts = performance.now();
   const screenStartEpoch = Date.now();
-  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp, batchesPerThread: c.batchesPerThread });
+  const rep = await runScreen({ db: c.db, outDir: c.outDir, mode: c.mode, until: c.until, progress: 'off', top: 5, idpp: c.idpp, batchesPerThread: c.batchesPerThread, threads: c.threads });
   const screenMs = performance.now() - ts;
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -191,6 +197,7 @@ async function child(c: ChildConfig): Promise<void> {
     set: c.set,
     idpp: c.idpp,
     mode: c.mode,
+    ...(c.threads ? { threads: c.threads } : {}),
     until: c.until,
     structures_in: c.structuresIn,
     import: { ...imp, ms: importMs, rows_per_s: ((imp.inserted + imp.updated + imp.unchanged) * 1000) / importMs },
@@ -277,6 +284,7 @@ async function main(): Promise<void> {
     const configs: Omit<ChildConfig, 'db' | 'outDir'>[] = [
       { name: 'bundled-fractured', set: 'bundled', mode: 'fractured', until: 'images', source: bundledSource, structuresIn: bundled.length },
       { name: 'bundled-fixed', set: 'bundled', mode: 'fixed', until: 'images', source: bundledSource, structuresIn: bundled.length },
+      { name: 'bundled-fractured-per-stage', set: 'bundled', mode: 'fractured', threads: 'per-stage', until: 'images', source: bundledSource, structuresIn: bundled.length },
       { name: 'corpus-fractured', set: 'corpus', mode: 'fractured', until: 'find_paths', source: { kind: 'files', paths: [corpusFile], dataset: 'corpus' }, structuresIn: corpusSize },
       { name: 'corpus-fixed', set: 'corpus', mode: 'fixed', until: 'find_paths', source: { kind: 'files', paths: [corpusFile], dataset: 'corpus' }, structuresIn: corpusSize },
     ];

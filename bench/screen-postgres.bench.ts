@@ -3,7 +3,7 @@
  * (`dist/src/cli/index.js`, each run in its own child processes, fast IDPP mode, the screen's
  * defaults):
  *
- * 1. `sqlite`: `fracflow screen --db FILE` (one process, 2 threads per stage on 2 cores);
+ * 1. `sqlite`: `fracflow screen --db FILE` (one process, the screen's defaults on 2 cores);
  * 2. `postgres`: `fracflow screen --db postgres://…` (one process, the same threads);
  * 3. `postgres-2proc`: `fracflow screen --seed-only`, then two processes at once —
  *    `fracflow screen --workers 1` (every stage, one thread each) and `fracflow worker --stage

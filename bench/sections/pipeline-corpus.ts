@@ -31,7 +31,7 @@ function corpusSection(r: Result): string[] {
     `Measured with \`npm run bench -- pipeline-corpus [--structures N] [--idpp fast|exact]\` on ${String(m['cpu'])} (${String(m['cores'])} cores), Node ${String(m['node'])}` +
       `${quickRun ? ' (**quick mode**, a smoke run)' : ''}. ` +
       `The ${r.default_set_structures} distinct structures of the default bundled set repeated under new ids up to the corpus size of each run (each copy's lattice scaled by 1 + 1e-6·copy, so the screen does not skip it as a duplicate; below ${r.default_set_structures}, an evenly spread subset), imported from a records file, then find_paths → descriptors → images (VASP folders included) ` +
-      'in the fractured architecture with the screen\'s defaults (2 worker threads per stage), one child process and fresh SQLite file per IDPP mode. Every copy is its own row in every stage and is computed. ' +
+      'in the fractured architecture with the screen\'s defaults of the run\'s date (a pool of 2 worker threads per stage: these runs are from before the stages shared threads), one child process and fresh SQLite file per IDPP mode. Every copy is its own row in every stage and is computed. ' +
       'Each mode keeps its own run (size, date, load): on a shared machine a run below 10,000 structures is scaled to 10,000 in the last section, by wall time and by CPU time (CPU s / 2 is what 2 cores of its own would take).',
     '',
   );

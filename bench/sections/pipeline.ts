@@ -29,6 +29,10 @@ function structuresPerS(r: RunFigures): string {
   return w ? f((1000 * r.structures_in) / w, 0) : '–';
 }
 
+/** The run's mode, and whether its stages had a pool each (the fractured mode before threads were shared). */
+const label = (r: RunFigures) => (r.threads === 'per-stage' ? `${r.mode}, a pool per stage` : r.mode);
+const perStage = (r: RunFigures) => r.threads === 'per-stage';
+
 /** Import + engine: the structures → pathways time of a corpus run. */
 const throughPathwaysMs = (r: RunFigures) => r.import.ms + r.engine_wall_ms;
 
@@ -36,10 +40,10 @@ function stageTable(runs: RunFigures[]): string[] {
   const out = ['| mode | stage | rows done | failed | workers | stage window s | rows/s | work ms per row |', '|---|---|---:|---:|---:|---:|---:|---:|'];
   for (const r of runs) {
     const imported = r.import.inserted + r.import.updated + r.import.unchanged;
-    out.push(`| ${r.mode} | import (structures) | ${imported} | ${r.import.failed} | 1 | ${s(r.import.ms)} | ${f(r.import.rows_per_s, 0)} | ${imported ? f(r.import.ms / imported, 2) : '–'} |`);
+    out.push(`| ${label(r)} | import (structures) | ${imported} | ${r.import.failed} | 1 | ${s(r.import.ms)} | ${f(r.import.rows_per_s, 0)} | ${imported ? f(r.import.ms / imported, 2) : '–'} |`);
     for (const st of r.stages) {
       const rows = st.rows_done + st.rows_failed;
-      out.push(`| ${r.mode} | ${st.stage} | ${st.rows_done}${st.rows_pending ? ` (${st.rows_pending} left)` : ''} | ${st.rows_failed} | ${st.workers} | ${s(st.window_ms)} | ${f(st.rows_per_s, 1)} | ${rows ? f(st.work_ms / rows, 1) : '–'} |`);
+      out.push(`| ${label(r)} | ${st.stage} | ${st.rows_done}${st.rows_pending ? ` (${st.rows_pending} left)` : ''} | ${st.rows_failed} | ${st.workers} | ${s(st.window_ms)} | ${f(st.rows_per_s, 1)} | ${rows ? f(st.work_ms / rows, 1) : '–'} |`);
     }
   }
   return out;
@@ -48,38 +52,35 @@ function stageTable(runs: RunFigures[]): string[] {
 function runTable(runs: RunFigures[]): string[] {
   const out = ['| mode | import s | engine s (of which start-up) | checkpoint, status, ranking s | whole run s | peak RSS MB | load average at start / end (1 min) |', '|---|---:|---:|---:|---:|---:|---|'];
   for (const r of runs) {
-    out.push(`| ${r.mode} | ${s(r.import.ms)} | ${s(r.engine_wall_ms)} (${s(r.engine_startup_ms)}) | ${s(r.checkpoint_etc_ms)} | ${s(r.wall_ms)} | ${mb(r.max_rss_bytes)} | ${r.load_average_start[0]!.toFixed(1)} / ${r.load_average_end[0]!.toFixed(1)} |`);
+    out.push(`| ${label(r)} | ${s(r.import.ms)} | ${s(r.engine_wall_ms)} (${s(r.engine_startup_ms)}) | ${s(r.checkpoint_etc_ms)} | ${s(r.wall_ms)} | ${mb(r.max_rss_bytes)} | ${r.load_average_start[0]!.toFixed(1)} / ${r.load_average_end[0]!.toFixed(1)} |`);
   }
   return out;
 }
 
-/** Rows of the side-by-side table: VASP folders of the top-ranked pathways ready (when recorded). */
-function topRanked(fr: RunFigures, fx: RunFigures): string[] {
-  const tr = (r: RunFigures) => r.stages.find((st) => st.stage === 'images')?.top_ranked_ms;
-  const a = tr(fr);
-  const b = tr(fx);
-  if (!a || !b) return [];
-  return Object.keys(a).map((k) => `| VASP folders of the ${k === '1' ? 'top-ranked pathway' : `${k} top-ranked pathways`} (lowest ewald_energy) all ready, s | ${s(a[k], 2)} | ${s(b[k], 2)} |`);
-}
-
-/** Fractured against fixed on the same cores in the same benchmark run: engine time and first results. */
+/** Fractured against fixed (and the fractured mode with a pool per stage, when run) on the same cores in the same benchmark run: engine time and first results. */
 function sideBySide(runs: RunFigures[]): string[] {
-  const fr = runs.find((x) => x.mode === 'fractured');
+  const fr = runs.find((x) => x.mode === 'fractured' && !perStage(x));
   const fx = runs.find((x) => x.mode === 'fixed');
+  const ps = runs.find((x) => x.mode === 'fractured' && perStage(x));
   if (!fr || !fx) return [];
+  const cols = ps ? [fr, ps, fx] : [fr, fx];
   const first = (r: RunFigures, stage: string) => r.stages.find((st) => st.stage === stage)?.first_row_ms;
   if (first(fr, 'descriptors') === undefined) return [];
+  const top = (r: RunFigures) => r.stages.find((st) => st.stage === 'images')?.top_ranked_ms;
+  const ks = Object.keys(top(fr) ?? {});
+  const row = (what: string, v: (r: RunFigures) => string) => `| ${what} | ${cols.map(v).join(' | ')} |`;
   const ratio = fr.engine_wall_ms / fx.engine_wall_ms;
   return [
-    '| | fractured | fixed |',
-    '|---|---:|---:|',
-    `| engine s | ${s(fr.engine_wall_ms)} | ${s(fx.engine_wall_ms)} |`,
-    `| first finished descriptors row, s from the screen's start | ${s(first(fr, 'descriptors'), 2)} | ${s(first(fx, 'descriptors'), 2)} |`,
-    `| first ready VASP folder (first images row), s | ${s(first(fr, 'images'), 2)} | ${s(first(fx, 'images'), 2)} |`,
-    ...topRanked(fr, fx),
+    `| | fractured |${ps ? ' fractured, a pool per stage |' : ''} fixed |`,
+    `|---|---:|${ps ? '---:|' : ''}---:|`,
+    row('engine s', (r) => s(r.engine_wall_ms)),
+    row('engine start-up s (threads up, stage code loaded)', (r) => s(r.engine_startup_ms, 2)),
+    row("first finished descriptors row, s from the screen's start", (r) => s(first(r, 'descriptors'), 2)),
+    row('first ready VASP folder (first images row), s', (r) => s(first(r, 'images'), 2)),
+    ...ks.map((k) => row(`VASP folders of the ${k === '1' ? 'top-ranked pathway' : `${k} top-ranked pathways`} (lowest ewald_energy) all ready, s`, (r) => s(top(r)?.[k], 2))),
     '',
-    `Fractured engine time / fixed: ${ratio.toFixed(2)} (target ≤ 1: ${verdict(ratio <= 1)}). The two runs follow each other on a shared machine (load averages above): a difference of a few per cent is within what the other processes make.`,
-    ...firstResults(fr, fx, first),
+    `Fractured engine time / fixed: ${ratio.toFixed(2)} (target ≤ 1: ${verdict(ratio <= 1)}). The runs follow each other on a shared machine (load averages above): a difference of a few per cent is within what the other processes make.`,
+    ...firstResults(fr, fx, ps, first),
   ];
 }
 
@@ -87,50 +88,55 @@ function sideBySide(runs: RunFigures[]): string[] {
  * The target that the first finished descriptors row and the first VASP folders of the top-ranked
  * pathways arrive earlier in the fractured mode, with what the start-up of each mode costs.
  */
-function firstResults(fr: RunFigures, fx: RunFigures, first: (r: RunFigures, stage: string) => number | null | undefined): string[] {
+function firstResults(fr: RunFigures, fx: RunFigures, ps: RunFigures | undefined, first: (r: RunFigures, stage: string) => number | null | undefined): string[] {
   const d = [first(fr, 'descriptors'), first(fx, 'descriptors')];
   const top = (r: RunFigures, k: string) => r.stages.find((st) => st.stage === 'images')?.top_ranked_ms?.[k] ?? null;
   const ks = Object.keys(fr.stages.find((st) => st.stage === 'images')?.top_ranked_ms ?? {});
   if (d[0] == null || d[1] == null || ks.length === 0) return [];
   const earlier = ks.filter((k) => top(fr, k) !== null && top(fx, k) !== null && top(fr, k)! < top(fx, k)!);
+  const psFirst = ps ? first(ps, 'descriptors') : null;
   return [
     '',
     `First results earlier in the fractured mode: the first descriptors row ${verdict(d[0] < d[1])} (${s(d[0], 2)} s against ${s(d[1], 2)} s); ` +
       `the VASP folders of the top-ranked pathways earlier for k = ${earlier.length ? earlier.join(', ') : 'none'} of ${ks.join(', ')}. ` +
-      `Engine start-up (pools ready for the first claim): ${s(fr.engine_startup_ms, 2)} s fractured, ${s(fx.engine_startup_ms, 2)} s fixed. ` +
-      'The fixed mode starts one pool whose threads (one per core) load every stage; the fractured mode starts a pool per stage, the source stage first and the others while its first rows run, so on 2 cores the first descriptors row waits for the downstream threads to load their code (each thread imports the engine, Arrow and its stage module). ' +
-      'Since batches are sized to the work (one row first) and the CPU budget serves the deepest stage first, the first structures\' rows go down the pipeline as soon as those threads are up (before: a first find_paths batch of 16 of the largest structures, and downstream batches queued behind the source stage\'s; 2.44 s to the first descriptors row and 3.71 / 5.99 / 34.95 s to the top 1 / 10 / 50 folders in the quiet run of 2026-12-07 10:45 UTC).',
+      'The fixed mode takes each structure through every stage one row at a time, so its first descriptors row comes after the start-up, one find_paths row and one descriptors row: the earliest any schedule can give it on these cores. ' +
+      'The fractured mode can only equal that: its first descriptors row also waits for its first structure, and then for a flush and a claim. ' +
+      'Its CPU-bound stages share one thread per core, each loading every stage, as the fixed mode\'s threads do' +
+      (ps && psFirst != null ? `; with a pool per stage (six threads on 2 cores, each loading the engine, Arrow and its stage) the first descriptors row came at ${s(psFirst, 2)} s, start-up ${s(ps.engine_startup_ms, 2)} s` : '') +
+      '. Batches are sized to the work (one row first), and the deepest stage\'s batches go first (the CPU budget, the main thread\'s queue of batches for the threads, and each thread\'s own), so the first structures\' rows go down the pipeline at once.',
   ];
 }
 
 function pipelineSection(r: Result): string[] {
   const m = r.machine;
   const quickRun = m['quick'] === true;
-  const bundled = r.runs.filter((x) => x.set === 'bundled');
+  const bundledAll = r.runs.filter((x) => x.set === 'bundled');
+  // The fractured mode with a pool per stage is shown in the stage tables and the side-by-side table only.
+  const bundled = bundledAll.filter((x) => !perStage(x));
   const corpus = r.runs.filter((x) => x.set === 'corpus');
   const out: string[] = ['## Pipeline: `fracflow screen` end to end (`runScreen`)', ''];
   out.push(
     `Measured with \`npm run bench -- pipeline\` on ${String(m['cpu'])} (${String(m['cores'])} cores), Node ${String(m['node'])}, ${String(m['date']).slice(0, 10)}` +
       `${quickRun ? ` (**quick mode**: ${r.bundled_structures} of the ${r.default_set_structures} structures, corpus ×2 — a smoke run; the targets below are for the full sizes)` : ''}; ` +
       `load average (1/5/15 min) ${load(r.load_average_start)} at the start, ${load(r.load_average_end)} at the end (other processes share the 2 cores). ` +
-      'Each configuration runs in its own child process on a fresh SQLite file with the screen\'s defaults: one worker thread per core per stage in the fractured mode (2 here) and a CPU budget of one running batch per core shared by the stages (runs from before the budget: 2 threads per stage, up to 6 busy threads on the 2 cores), one workflow per core at a time in the fixed mode, ' +
+      'Each configuration runs in its own child process on a fresh SQLite file with the screen\'s defaults: in the fractured mode one thread per core shared by the stages, each stage allotted one worker per core (2 here: the most of its batches that run at once), and a CPU budget of one running batch per core; the fractured mode with a pool per stage (`EngineOptions.threads: \'per-stage\'`, the default before threads were shared) starts 2 threads per stage under the same budget; one workflow per core at a time in the fixed mode, ' +
       'F hops ≤ 5 Å (the 5 shortest per structure), descriptors with 7-image IDPP, Ewald and radii overlap in ≥ 7 Å supercells, images and VASP inputs for pathways with dimensionality ≥ 1, and the checkpoint. ' +
       'A stage window runs from the stage\'s first claim to its last write (the engine\'s attempt history); rows/s = rows finished (done or failed) per second of it. ' +
-      'In the fractured mode the windows overlap and the stages share the 2 cores (2 threads each); in the fixed mode every entity goes through all stages depth-first, so each window spans almost the whole run and its rows/s is not the stage\'s own speed. ' +
+      'In the fractured mode the windows overlap and the stages share the 2 cores; in the fixed mode every entity goes through all stages depth-first, so each window spans almost the whole run and its rows/s is not the stage\'s own speed. ' +
       '"Work ms per row" is thread time inside the stage\'s work function (inflated when more threads than cores are busy). ' +
       'Peak RSS is the child process\'s `maxRSS` (main thread and worker threads, import to checkpoint).',
     '',
   );
   out.push(`### The default bundled set (${r.bundled_structures} structures) through every stage`, '');
-  out.push(...stageTable(bundled), '');
+  out.push(...stageTable(bundledAll), '');
   const withDuplicates = bundled.find((x) => (x.import.duplicates ?? 0) > 0);
   const repeated = bundled.find((x) => x.import.updated + x.import.unchanged > 0);
   if (withDuplicates)
     out.push(`Import rows are records read: ${withDuplicates.import.inserted} structures under their own source ids, of which ${withDuplicates.import.duplicates} have the content of an earlier one and are not screened (find_paths admits the originals only).`, '');
   else if (repeated)
     out.push(`Import rows are records read: ${repeated.import.inserted} new structures, and ${repeated.import.updated + repeated.import.unchanged} records repeating a source id already imported update or keep that row instead of adding one.`, '');
-  out.push(...runTable(bundled), '');
-  out.push(...sideBySide(bundled), '');
+  out.push(...runTable(bundledAll), '');
+  out.push(...sideBySide(bundledAll), '');
   out.push(`### A ${r.corpus_structures.toLocaleString('en-US')}-structure corpus through structures → pathways`, '');
   out.push(
     r.corpus_copies

@@ -14,8 +14,8 @@ interface ScreenPgResult {
 }
 
 const LABEL: Record<string, string> = {
-  sqlite: 'SQLite file, one process (2 threads per stage)',
-  postgres: 'PostgreSQL, one process (2 threads per stage)',
+  sqlite: 'SQLite file, one process (2 threads per stage: a run from before the stages shared threads)',
+  postgres: 'PostgreSQL, one process (2 threads per stage: a run from before the stages shared threads)',
   'postgres-2proc': 'PostgreSQL, two processes: `screen --workers 1` + `worker --stage descriptors --threads 1`',
 };
 

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Engine, haltMessage, type RunReport } from '../engine/engine.js';
+import { Engine, haltMessage, type RunReport, type ThreadSharing } from '../engine/engine.js';
 import type { StageStatus } from '../store/interface.js';
 import { openStores, describeLocation, DEFAULT_DB } from '../store/index.js';
 import type { DiffusionStore, RankedPathway } from '../store/diffusion.js';
@@ -37,9 +37,10 @@ export interface ScreenOptions extends Partial<ScreenParams> {
   idpp?: IdppMode;
   mode?: 'fractured' | 'fixed';
   /**
-   * Worker threads per stage (fractured) or workflows at a time (fixed). Default os.availableParallelism():
-   * each stage may take every core while the others have nothing to do; the CPU budget keeps the
-   * stages together within the cores.
+   * Workers per stage (fractured: the most of a stage's batches that run at once on the threads the
+   * stages share) or workflows at a time (fixed). Default os.availableParallelism(): each stage may
+   * take every core while the others have nothing to do; the CPU budget keeps the stages together
+   * within the cores.
    */
   workers?: number;
   /** Batches of the CPU-bound stages running at once across stages (EngineOptions.cpuBudget). Default os.availableParallelism(). */
@@ -67,6 +68,8 @@ export interface ScreenOptions extends Partial<ScreenParams> {
   onEngine?: (engine: Engine) => void;
   /** Fractured mode: batches handed to each worker thread at once (EngineOptions.batchesPerThread). Default 3. */
   batchesPerThread?: number;
+  /** Fractured mode: threads shared by the stages (default) or a pool per stage (EngineOptions.threads). */
+  threads?: ThreadSharing;
   /** find_paths refuses structures with more sites (a failed row naming the limit). Default DEFAULT_MAX_SITES (5000). */
   maxSites?: number;
 }
@@ -134,7 +137,7 @@ export async function runScreen(opts: ScreenOptions): Promise<ScreenReport> {
   const store = await openStores(opts.db);
   try {
     const imports = opts.source ? await importStructures(store, opts.source, { limits: opts.limits }) : [];
-    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread, cpuBudget: opts.cpuBudget, batchSizing: SCREEN_BATCH_SIZING });
+    const engine = await Engine.open({ db: store.queue, stages, progress: opts.progress ?? 'off', progressEverySec: opts.progressEverySec, batchesPerThread: opts.batchesPerThread, cpuBudget: opts.cpuBudget, batchSizing: SCREEN_BATCH_SIZING, threads: opts.threads });
     opts.onEngine?.(engine);
     const run = await engine.run({ mode: opts.mode ?? 'fractured', workflows: opts.workers ?? availableParallelism(), signal: opts.signal });
     const status = await store.queue.status(stages.map((s) => s.name));

@@ -102,7 +102,7 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .option('--out <dir>', 'output folder (images/ per pathway, checkpoint/)', 'screen-out')
     .addOption(new Option('--mode <mode>', 'architecture: fractured (stage tables, ranked queues) or fixed (one structure depth-first)').choices(['fractured', 'fixed']).default('fractured'))
-    .option('--workers <n>', 'worker threads per stage (fixed: workflows at a time); default: the number of cores', integer('--workers', 1))
+    .option('--workers <n>', 'workers per stage: the most of its batches running at once (fixed: workflows at a time); default: the number of cores', integer('--workers', 1))
     .option('--cpu-budget <n>', 'CPU-bound batches running at once across stages (the stages share the cores); default: the number of cores', integer('--cpu-budget', 1))
     .option('--supercell-min <angstrom>', 'supercell rule length of the images and DFT inputs, Å', positiveNumber('--supercell-min'), 7)
     .addOption(new Option('--idpp <mode>', 'IDPP of descriptors and images: fast (converged L-BFGS, independent of cell setting and format) or exact (pymatgen\'s IDPPSolver, reproduces the DDI numbers)').choices([...IDPP_MODES]).default(DEFAULT_SCREEN_IDPP))
