@@ -6,7 +6,7 @@
  *    1,000 and 10,000 cores, ρ = 0.3, 0.6, 0.9, every variant;
  * 2. `corpus`: a 10,000-structure corpus (the bundled set repeated under new keys) on 64, 1,000 and
  *    10,000 cores, ρ = 0.3 and 0.9, the variants fixed, fractured, fractured-swap (priority swapped
- *    mid-run) and fractured-no-broadening (admission order and the learned priority are left to the
+ *    mid-run), fractured-no-broadening and fractured-shared (admission order and the learned priority are left to the
  *    bundled part), one part per cluster size and ρ (results under corpus-10000/c<cores>-rho<ρ>/). Each run's
  *    wall and CPU seconds are recorded: the 10,000-core runs are the feasibility figure.
  *
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   if (which.includes('corpus')) {
     const cores = listEnv('FRACFLOW_STUDY_CORES', numberOf('FRACFLOW_STUDY_CORES'), quick ? [10000] : [64, 1000, 10000]);
     const rho = listEnv('FRACFLOW_STUDY_RHO', numberOf('FRACFLOW_STUDY_RHO'), quick ? [0.6] : [0.3, 0.9]);
-    const variants = listEnv('FRACFLOW_STUDY_VARIANTS', variantOf, quick ? ['fixed', 'fractured'] as StudyVariant[] : ['fixed', 'fractured', 'fractured-swap', 'fractured-no-broadening'] as StudyVariant[]);
+    const variants = listEnv('FRACFLOW_STUDY_VARIANTS', variantOf, quick ? ['fixed', 'fractured', 'fractured-shared'] as StudyVariant[] : ['fixed', 'fractured', 'fractured-swap', 'fractured-no-broadening', 'fractured-shared'] as StudyVariant[]);
     // One part per cluster size and ρ (its own folder), so that they can be run one at a time.
     for (const r of rho) for (const c of cores) await runPart(`corpus-c${c}-rho${r}`, quick ? 2000 : 10000, [c], [r], variants, `c${c}-rho${r}`);
   }

@@ -46,7 +46,11 @@ function ratios(runs: readonly RunMetrics[], ks: readonly number[]): string[] {
     const lr = runs.find((y) => y.variant === 'fractured-learned' && y.cores === x.cores && y.rho === x.rho);
     if (!fx) continue;
     const r = (a: number | null | undefined, b: number | null | undefined) => (a && b ? (b / a).toFixed(1) : '–');
-    lines.push(`- ${x.cores} cores, ρ ${x.rho}: makespan fractured/fixed ${(x.makespan_h / fx.makespan_h).toFixed(2)}; time to the top ${ks.map((k) => k).join(' / ')}, fixed/fractured ${ks.map((k) => r(x.t_top_h[k], fx.t_top_h[k])).join(' / ')}${lr ? ` (fixed/fractured-learned ${ks.map((k) => r(lr.t_top_h[k], fx.t_top_h[k])).join(' / ')})` : ''}; core-h outside the top N, fractured/fixed ${(x.core_hours_outside_top_n / fx.core_hours_outside_top_n).toFixed(2)}.`);
+    const sh = runs.find((y) => y.variant === 'fractured-shared' && y.cores === x.cores && y.rho === x.rho);
+    lines.push(
+      `- ${x.cores} cores, ρ ${x.rho}: makespan fractured/fixed ${(x.makespan_h / fx.makespan_h).toFixed(2)}; time to the top ${ks.map((k) => k).join(' / ')}, fixed/fractured ${ks.map((k) => r(x.t_top_h[k], fx.t_top_h[k])).join(' / ')}${lr ? ` (fixed/fractured-learned ${ks.map((k) => r(lr.t_top_h[k], fx.t_top_h[k])).join(' / ')})` : ''}; core-h outside the top N, fractured/fixed ${(x.core_hours_outside_top_n / fx.core_hours_outside_top_n).toFixed(2)}.` +
+        (sh ? ` Shared cores: makespan fractured-shared/fixed ${(sh.makespan_h / fx.makespan_h).toFixed(2)}; time to the top ${ks.join(' / ')}, fixed/fractured-shared ${ks.map((k) => r(sh.t_top_h[k], fx.t_top_h[k])).join(' / ')}.` : ''),
+    );
   }
   return lines.length ? [...lines, ''] : [];
 }
@@ -83,6 +87,7 @@ function studySection(r: Result): string[] {
     out.push(...figure(bundled, 'topk_bundled_c1000_rho0.3_s1.svg', 'the same at ρ 0.3'));
     out.push(...figure(bundled, 'utilisation_bundled_c1000_rho0.6_s1_fixed.svg', 'fixed mode, 1,000 cores: share of the cluster per stage over time'));
     out.push(...figure(bundled, 'utilisation_bundled_c1000_rho0.6_s1_fractured.svg', 'fractured mode, 1,000 cores: utilisation of each allotment over time'));
+    out.push(...figure(bundled, 'utilisation_bundled_c1000_rho0.6_s1_fractured-shared.svg', 'fractured mode with shared cores, 1,000 cores: share of the cluster per stage over time'));
   }
   const corpus = parts.filter((p) => p.corpus.startsWith('corpus-')).sort((a, b) => b.cores[0]! - a.cores[0]! || a.rho[0]! - b.rho[0]!);
   if (corpus.length) {

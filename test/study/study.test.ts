@@ -1,7 +1,8 @@
 /**
  * The architecture study: the cost model against its documented formula and its validation messages,
  * the synthetic truth's correlation, the cluster plans, the barriers CSV reader's messages, the same
- * result twice for a seed, and the files a study writes.
+ * result twice for a seed, the shared cores of fractured-shared (deepest stage first, never more than
+ * the cluster), and the files a study writes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { costModel, DEFAULT_COST_MODEL, nebCoreHours, singlePointCoreHours, spreadFactor, staticCoreHours, wallMs } from '../../src/workflow/study/cost-model.js';
 import { buildCorpus, normal, readBarriersCsv, uniform } from '../../src/workflow/study/corpus.js';
-import { clusterPlan, runStudy, studyRun, type RunSpec } from '../../src/workflow/study/study.js';
+import { clusterPlan, runStudy, sharedWorkers, studyRun, type RunSpec } from '../../src/workflow/study/study.js';
+import { SimRunner } from '../../src/workflow/study/sim-runner.js';
+import { VirtualClock } from '../../src/engine/clock.js';
+import type { BatchTask } from '../../src/engine/runner.js';
+import type { Stage } from '../../src/stage-kit/stage.js';
 import { fakeCostData } from './fake-costs.js';
 
 const close = (a: number, b: number, rel = 1e-12) => assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${a} vs ${b}`);
@@ -135,6 +140,62 @@ test('study run: swapping the priority mid-run is recorded, no broadening leaves
   assert.ok(nb.metrics.neb_runs < fr.metrics.neb_runs, `${nb.metrics.neb_runs} NEB runs without broadening, ${fr.metrics.neb_runs} with`);
   assert.equal(sw.metrics.priority_swaps, 1);
   assert.ok(sw.sim.events.some((e) => e.event.type === 'priority' && e.event.stage === 'calc_static'), 'the running engine adopted the swapped priority');
+});
+
+/** Each batch of the two pools as it ran: stage, start and end (virtual ms from the start). */
+async function twoPools(deepestFirst: boolean): Promise<{ stage: string; start: number; end: number }[]> {
+  const clock = new VirtualClock();
+  const t0 = clock.now();
+  // Stage `up` (depth 0): 1-core batches of 10 ms; stage `down` (depth 1): one 2-core batch of 10 ms.
+  const runner = new SimRunner({ clock, work: () => ({ ms: 10 }), cores: (s) => (s === 'down' ? 2 : 1), coreBudget: 2, deepestFirst });
+  const task = (name: string, depth: number, key: string): BatchTask => ({
+    stage: { name } as unknown as Stage, claim: { stage: name, ids: [1], keys: [key], attempts: [0], deaths: [0], inputs: [] }, inDefs: [{ name: 'key', type: 'utf8' }], outDefs: [], depth,
+  });
+  const up = runner.pool(2, []);
+  const down = runner.pool(1, []);
+  const runs = [0, 1, 2, 3].map((i) => up.run(task('up', 0, `u${i}`)));
+  // The downstream batch arrives while both cores are busy with upstream batches, two more waiting.
+  const later = new Promise<void>((res) => clock.setTimer(res, 5)).then(() => down.run(task('down', 1, 'd0')));
+  await clock.drive(Promise.all([...runs, later]));
+  return runner.records.map((r) => ({ stage: r.stage, start: r.startMs - t0, end: r.endMs - t0 })).sort((a, b) => a.start - b.start || a.stage.localeCompare(b.stage));
+}
+
+test('sim runner: with deepestFirst, cores given back go to the deepest stage\'s waiting batch before the upstream ones queued ahead of it', async () => {
+  const deep = await twoPools(true);
+  assert.deepEqual(deep.find((r) => r.stage === 'down'), { stage: 'down', start: 10, end: 20 }, JSON.stringify(deep));
+  assert.deepEqual(deep.filter((r) => r.stage === 'up').map((r) => r.start), [0, 0, 20, 20]);
+  // First come, first served: the two upstream batches queued first take the cores at 10 ms.
+  const fifo = await twoPools(false);
+  assert.deepEqual(fifo.find((r) => r.stage === 'down'), { stage: 'down', start: 20, end: 30 }, JSON.stringify(fifo));
+});
+
+/** Most cores busy at once over the batch records (of one stage, when given). */
+function mostBusy(records: readonly { stage: string; cores: number; startMs: number; endMs: number }[], stage?: string): number {
+  const ev = records.filter((r) => !stage || r.stage === stage).flatMap((r) => [[r.startMs, r.cores], [r.endMs, -r.cores]] as [number, number][]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let n = 0;
+  let m = 0;
+  for (const [, d] of ev) m = Math.max(m, (n += d));
+  return m;
+}
+
+test('study run: fractured-shared draws the calculations\' cores from the whole cluster, never more than it has, beyond the fractured allotments', async () => {
+  const corpus = buildCorpus({ size: 'bundled', rho: 0.6, seed: 5, data: fakeCostData(25) });
+  const a = await studyRun(spec('fractured-shared', corpus));
+  const b = await studyRun(spec('fractured-shared', corpus));
+  const strip = (m: typeof a.metrics) => ({ ...m, sim_s: 0, cpu_s: 0 });
+  assert.deepEqual(strip(b.metrics), strip(a.metrics), 'the same metrics twice');
+  assert.deepEqual(b.sim.records, a.sim.records);
+  assert.deepEqual(a.sim.warnings, []);
+  assert.ok(a.metrics.t_top_h[10] !== null, 'the top 10 were all found');
+  assert.ok(mostBusy(a.sim.records) <= 256, `${mostBusy(a.sim.records)} cores busy at once on a 256-core cluster`);
+  const plan = clusterPlan(256, costModel(), 0.2);
+  assert.equal(sharedWorkers(plan).calc_neb, 256 / plan.nebCores);
+  assert.equal(sharedWorkers(plan).calc_static, 256 / plan.staticCores);
+  const fr = await studyRun(spec('fractured', corpus));
+  const shared = mostBusy(a.sim.records, 'calc_static');
+  const own = mostBusy(fr.sim.records, 'calc_static');
+  assert.ok(shared > own, `cores running statics at once: ${shared} shared against ${own} in the static allotment`);
+  assert.ok(a.metrics.utilisation > fr.metrics.utilisation, `cluster utilisation ${a.metrics.utilisation.toFixed(2)} shared against ${fr.metrics.utilisation.toFixed(2)} with fixed allotments`);
 });
 
 test('study: writes runs.csv, steps.csv, summary.md and the plots', async () => {

@@ -9,6 +9,12 @@
  * cluster: N workflows at a time, each needing the cores its current step needs); a batch that does
  * not fit waits, first come first served. Each batch run is recorded (stage, cores, start, end, keys),
  * from which the study draws utilisation and core-hours.
+ *
+ * With `deepestFirst` the shared budget serves the pools by their stage's depth instead: cores given
+ * back go to the waiting batch of the deepest stage first, and a pool does not take cores while a
+ * deeper pool with a free slot has a batch waiting for them (so a calculation that needs many cores is
+ * not overtaken for ever by smaller ones upstream). This is the single-machine engine's CPU budget
+ * (cpu-budget.ts) on a cluster: each stage's workers a cap, the cores shared.
  */
 import type { BatchPool, BatchRunOptions, BatchRunner, BatchTask, Clock } from '../../engine/engine.js';
 import { wireFromColumns } from '../../engine/wire.js';
@@ -48,6 +54,8 @@ export interface SimRunnerOptions {
   cores: (stage: string) => number;
   /** Shared by every pool (fixed mode); absent: each pool's slots are its own. */
   coreBudget?: number;
+  /** With a coreBudget: serve the deepest stage's waiting batch first (see the module comment). Default first come, first served. */
+  deepestFirst?: boolean;
 }
 
 interface Job {
@@ -81,14 +89,21 @@ export class SimRunner implements BatchRunner {
     return p;
   }
 
+  /** @internal A pool deeper than `depth` has a batch waiting for cores and a slot to run it in. */
+  deeperWaiting(depth: number): boolean {
+    if (!this.o.deepestFirst) return false;
+    for (const p of this.pools) if (p.depth > depth && p.waiting()) return true;
+    return false;
+  }
+
   /** @internal */
   get options(): SimRunnerOptions {
     return this.o;
   }
 
-  /** @internal Take cores from the shared budget; false when they are not free. */
-  take(cores: number): boolean {
-    if (cores > this.freeCores) return false;
+  /** @internal Take cores from the shared budget for a batch of a stage at `depth`; false when they are not free (or a deeper stage waits for them). */
+  take(cores: number, depth: number): boolean {
+    if (cores > this.freeCores || this.deeperWaiting(depth)) return false;
     this.freeCores -= cores;
     return true;
   }
@@ -96,8 +111,10 @@ export class SimRunner implements BatchRunner {
   /** @internal */
   give(cores: number): void {
     this.freeCores += cores;
-    // Cores freed by one pool may let another pool's waiting batch start (fixed mode has one pool).
-    for (const p of this.pools) p.pump();
+    // Cores freed by one pool may let another pool's waiting batch start (fixed mode has one pool);
+    // deepest first, the deepest pools being asked first.
+    const order = this.o.deepestFirst ? [...this.pools].sort((a, b) => b.depth - a.depth) : this.pools;
+    for (const p of order) p.pump();
   }
 }
 
@@ -107,6 +124,8 @@ class SimPool implements BatchPool {
   private readonly queue: Job[] = [];
   private readonly running = new Set<{ job: Job; timer: import('../../engine/engine.js').ClockTimer; record: BatchRecord }>();
   private ended = false;
+  /** The deepest stage depth among the batches it was given (its stage's, in the fractured mode). */
+  depth = 0;
 
   constructor(runner: SimRunner, size: number, _stages: Set<string>) {
     this.runner = runner;
@@ -121,6 +140,7 @@ class SimPool implements BatchPool {
     return new Promise((resolve, reject) => {
       if (this.ended) return reject(threadEnded());
       const job: Job = { task, opts, resolve, reject, cores: this.runner.options.cores(task.stage.name) };
+      this.depth = Math.max(this.depth, task.depth ?? 0);
       if (opts.signal?.aborted) return reject(opts.signal.reason);
       opts.signal?.addEventListener('abort', () => this.abort(job), { once: true });
       this.queue.push(job);
@@ -128,11 +148,16 @@ class SimPool implements BatchPool {
     });
   }
 
+  /** @internal A batch waits for cores with a slot free to run it. */
+  waiting(): boolean {
+    return !this.ended && this.running.size < this.size && this.queue.length > 0;
+  }
+
   /** Start queued batches while a slot and their cores are free (first come, first served). */
   pump(): void {
     while (!this.ended && this.running.size < this.size && this.queue.length > 0) {
       const job = this.queue[0]!;
-      if (!this.runner.take(job.cores)) return;
+      if (!this.runner.take(job.cores, job.task.depth ?? 0)) return;
       this.queue.shift();
       this.start(job);
     }

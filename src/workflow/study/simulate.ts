@@ -21,8 +21,13 @@ export interface SimulationSpec {
   mode: 'fractured' | 'fixed';
   /** Fixed mode: workflows at a time. */
   workflows?: number;
-  /** Fixed mode: the cluster's cores, shared by the workflows (each step takes the cores it needs). */
+  /**
+   * The cluster's cores, shared: fixed mode, by the workflows (each step takes the cores it needs);
+   * fractured mode, by the stages' pools (each stage's workers a cap; see SimRunnerOptions.deepestFirst).
+   */
   coreBudget?: number;
+  /** With a coreBudget: the deepest stage's waiting batch takes freed cores first (SimRunnerOptions.deepestFirst). */
+  deepestFirst?: boolean;
   /** The engine's control tick, in virtual ms. */
   tickMs: number;
   /** EngineOptions.batchSizing (default the engine's). */
@@ -54,7 +59,7 @@ export interface SimulationResult {
 
 export async function simulate(spec: SimulationSpec): Promise<SimulationResult> {
   const clock = new VirtualClock();
-  const runner = new SimRunner({ clock, work: spec.work, cores: spec.cores, coreBudget: spec.coreBudget });
+  const runner = new SimRunner({ clock, work: spec.work, cores: spec.cores, coreBudget: spec.coreBudget, deepestFirst: spec.deepestFirst });
   const events: { at: number; event: EngineEvent }[] = [];
   const warnings: string[] = [];
   const logger: Logger = { warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };

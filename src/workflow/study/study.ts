@@ -18,6 +18,12 @@
  * pathways and swapped in as the images and calc_static priority — learned-priority.ts, on the engine's
  * tick); `fractured-no-broadening` (the NEB cutoff stays at its initial value).
  *
+ * `fractured-shared` differs in how the cores are held: the stages' queues, priorities and broadening
+ * are `fractured`'s, but the calculation stages may each run as many calculations as the cluster holds
+ * and every stage draws its cores from the cluster's, a freed core going to the deepest stage's waiting
+ * calculation first (SimRunnerOptions.deepestFirst) — the single-machine engine's CPU budget, on the
+ * cluster. No allotment then sits idle while another stage waits.
+ *
  * Metrics per run: makespan (first start to last end of a batch), each stage's utilisation of its
  * allotment over time (fixed: of the cluster), the time and core-hours until k of the N truly best
  * pathways (lowest true barrier among those that can reach NEB) have a finished NEB, the core-hours of
@@ -38,7 +44,7 @@ import { linePlot, type Series } from './svg.js';
 
 const HOUR_MS = 3600 * 1000;
 
-export const STUDY_VARIANTS = ['fixed', 'fractured', 'fractured-fifo', 'fractured-swap', 'fractured-learned', 'fractured-no-broadening'] as const;
+export const STUDY_VARIANTS = ['fixed', 'fractured', 'fractured-fifo', 'fractured-swap', 'fractured-learned', 'fractured-no-broadening', 'fractured-shared'] as const;
 export type StudyVariant = (typeof STUDY_VARIANTS)[number];
 
 export interface StudyOptions {
@@ -149,6 +155,14 @@ export interface RunSeries {
   found: [number, number][];
 }
 
+/**
+ * fractured-shared: the cheap stages keep their slots; each calculation stage may run as many
+ * calculations as the cluster's cores hold (the cores themselves shared, see studyRun).
+ */
+export function sharedWorkers(plan: ClusterPlan): Record<StudyStageName, number> {
+  return { ...plan.workers, calc_static: Math.max(1, Math.floor(plan.cores / plan.staticCores)), calc_neb: Math.max(1, Math.floor(plan.cores / plan.nebCores)) };
+}
+
 /** What a row of each study stage costs and returns. */
 export function studyWork(corpus: StudyCorpus, m: CostModelParams, plan: ClusterPlan): (stage: Stage, key: string) => SimRow {
   const structures = new Map(corpus.structures.map((s) => [s.key, s]));
@@ -215,9 +229,10 @@ export interface RunSpec {
 export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; series: RunSeries; sim: SimulationResult }> {
   const plan = clusterPlan(r.cores, r.model, r.staticShare ?? defaultStaticShare(r.corpus, r.model));
   const fixed = r.variant === 'fixed';
+  const shared = r.variant === 'fractured-shared';
   const startPriority: PrioritySpec = r.variant === 'fractured-fifo' || r.variant === 'fractured-swap' ? FIFO_PRIORITY : DESCRIPTOR_PRIORITY;
   const stages = studyStages({
-    workers: plan.workers,
+    workers: shared ? sharedWorkers(plan) : plan.workers,
     priority: startPriority,
     nebCutoffEv: r.nebCutoffEv.initial,
     nebCutoffStepEv: r.variant === 'fractured-no-broadening' ? 0 : r.nebCutoffEv.step,
@@ -237,7 +252,8 @@ export async function studyRun(r: RunSpec): Promise<{ metrics: RunMetrics; serie
     cores: coresOf,
     mode: fixed ? 'fixed' : 'fractured',
     workflows: plan.workflows,
-    coreBudget: fixed ? r.cores : undefined,
+    coreBudget: fixed || shared ? r.cores : undefined,
+    deepestFirst: shared,
     tickMs: (r.tickMin ?? defaultTickMin(r.corpus, r.model, r.cores)) * 60_000,
     learned: r.variant === 'fractured-learned'
       ? (['images', 'calc_static'] as const).map((stage) => ({
@@ -311,7 +327,7 @@ function measure(r: RunSpec, plan: ClusterPlan, sim: SimulationResult, simS: num
     cpu_s: cpuS,
     timers: sim.timers,
   };
-  // Per step: busy cores of each stage over its allotment (fixed: over the cluster).
+  // Per step: busy cores of each stage over its allotment (fixed, fractured-shared: over the cluster).
   const n = r.steps;
   const dt = Math.max(end - sim.t0, 1) / n;
   const busy = new Map<string, Float64Array>(STUDY_STAGES.map((s) => [s, new Float64Array(n)]));
@@ -326,7 +342,7 @@ function measure(r: RunSpec, plan: ClusterPlan, sim: SimulationResult, simS: num
     }
   }
   const coresOf = (s: StudyStageName) => (s === 'calc_static' ? plan.staticCores : s === 'calc_neb' ? plan.nebCores : 1);
-  const allot = (s: StudyStageName) => (fixed ? r.cores : plan.workers[s] * coresOf(s));
+  const allot = (s: StudyStageName) => (fixed || r.variant === 'fractured-shared' ? r.cores : plan.workers[s] * coresOf(s));
   const steps: RunSeries['steps'] = [];
   let cum = 0;
   let fi = 0;
@@ -408,10 +424,10 @@ export async function runStudy(o: StudyOptions, outDir: string): Promise<StudyRe
         for (const s of series.steps) stepRows.push([id, s.t_h, ...STUDY_STAGES.map((st) => s.util[st]), s.total, s.found, s.core_hours].map(csvCell).join(','));
         tables();
         foundSeries.push({ label: variant, points: series.found });
-        if (variant === 'fixed' || variant === 'fractured') {
+        if (variant === 'fixed' || variant === 'fractured' || variant === 'fractured-shared') {
           const util: Series[] = STUDY_STAGES.map((st) => ({ label: st, points: series.steps.map((s) => [s.t_h, s.util[st]!] as [number, number]) }));
           util.push({ label: 'cluster', points: series.steps.map((s) => [s.t_h, s.total] as [number, number]) });
-          write(`utilisation_${id}.svg`, linePlot({ title: `${variant}, ${cores} cores, ${corpus.name}: utilisation (${variant === 'fixed' ? 'share of the cluster' : 'of each allotment'})`, xLabel: 'time (h)', yLabel: 'utilisation', series: util, yMax: 1 }));
+          write(`utilisation_${id}.svg`, linePlot({ title: `${variant}, ${cores} cores, ${corpus.name}: utilisation (${variant === 'fractured' ? 'of each allotment' : 'share of the cluster'})`, xLabel: 'time (h)', yLabel: 'utilisation', series: util, yMax: 1 }));
         }
         // Drawn again after each variant: an interrupted study keeps the plot of the runs it finished.
         write(`topk_${corpus.name}_c${cores}_rho${rho}_s${o.seed}.svg`, linePlot({ title: `top-${Math.min(topN, corpus.ranked.length)} pathways with a finished NEB, ${cores} cores, ρ = ${rho}`, xLabel: 'core-hours spent', yLabel: 'true top-N found', series: foundSeries }));
