@@ -1,6 +1,7 @@
 /**
  * `fracflow study architecture` as a process: a small run on the measured bundled costs writes its
- * files and prints a line per run; each option's bad value is refused with a message naming it.
+ * files and prints a line per run, with the library's defaults (the benchmark's figures are the
+ * command's); each option's bad value is refused with a message naming it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,8 +9,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../engine/fixtures/run.js';
+import { runStudy } from '../../src/workflow/study/study.js';
 
-test('study architecture: 20 structures of the bundled costs, 64 cores, fixed and fractured', () => {
+test('study architecture: 20 structures of the bundled costs, 64 cores, fixed and fractured, as runStudy gives them', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'fracflow-cli-study-')), 'out');
   const r = cli(['study', 'architecture', '--corpus', '20', '--cores', '64', '--rho', '0.6', '--seed', '3', '--variants', 'fixed,fractured', '--top-n', '10', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
@@ -18,6 +20,15 @@ test('study architecture: 20 structures of the bundled costs, 64 cores, fixed an
   assert.match(r.stdout, /^2 runs; wrote 6 files to /m);
   for (const f of ['runs.csv', 'steps.csv', 'summary.md', 'topk_corpus-20_c64_rho0.6_s3.svg']) assert.ok(existsSync(join(out, f)), f);
   assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /\| corpus-20 \| 64 \| 0\.6 \| fractured \|/);
+  // The command's defaults (static share, control tick) are the library's, which the benchmark uses.
+  const [head, ...rows] = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const col = (name: string) => head!.indexOf(name);
+  const lib = await runStudy({ corpus: 20, cores: [64], rho: [0.6], seed: 3, variants: ['fixed', 'fractured'], topN: 10 }, join(out, '..', 'lib'));
+  for (const m of lib.runs) {
+    const row = rows.find((r) => r[col('variant')] === m.variant)!;
+    // runs.csv keeps 6 significant digits.
+    assert.deepEqual([row[col('makespan_h')], Number(row[col('static_runs')]), Number(row[col('neb_runs')])], [m.makespan_h.toPrecision(6), m.static_runs, m.neb_runs], m.variant);
+  }
 });
 
 test('study architecture: bad option values are refused, the message naming the option and the value', () => {

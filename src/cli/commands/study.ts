@@ -58,10 +58,10 @@ export function register(program: Command): void {
     .option('--variants <list>', `runs per cluster and ρ (default all: ${STUDY_VARIANTS.join(', ')})`, variantList)
     .option('--barriers <csv>', 'real barriers (columns pathway, barrier_ev; pathway ids <structure id>#<index>) replacing the synthetic ones')
     .option('--top-n <n>', 'the N truly best pathways followed', numberList('--top-n', (x) => Number.isInteger(x) && x >= 1, 'positive integers'), [100])
-    .option('--static-share <x>', 'share of the calculation cores for calc_static (fractured)', numberList('--static-share', (x) => x > 0 && x < 1, 'numbers within (0, 1)'), [0.2])
-    .option('--tick-min <m>', "the engine's control tick, virtual minutes", numberList('--tick-min', (x) => x > 0, 'positive numbers'), [30])
+    .option('--static-share <x>', "share of the calculation cores for calc_static (fractured); default the static design's share of the expected calculation core-hours", numberList('--static-share', (x) => x > 0 && x < 1, 'numbers within (0, 1)'))
+    .option('--tick-min <m>', "the engine's control tick, virtual minutes; default a thousandth of the longest makespan the cluster could need, within 1 minute – 1 day", numberList('--tick-min', (x) => x > 0, 'positive numbers'))
     .requiredOption('--out <dir>', 'output folder (runs.csv, steps.csv, SVG plots, summary.md)')
-    .action(async (o: StudyOpts & { seed: number[] | number; topN: number[] | number; staticShare: number[] | number; tickMin: number[] | number }) => {
+    .action(async (o: StudyOpts & { seed: number[] | number; topN: number[] | number; staticShare?: number[] | number; tickMin?: number[] | number }) => {
       const one = (v: number[] | number, name: string) => {
         if (typeof v === 'number') return v;
         if (v.length !== 1) throw new InvalidArgumentError(`${name} takes one value, got ${v.join(',')}`);
@@ -72,7 +72,9 @@ export function register(program: Command): void {
       const r = await runStudy(
         {
           corpus: o.corpus, cores: o.cores, rho: o.rho, seed: one(o.seed, '--seed'), variants: o.variants, barriers,
-          topN: one(o.topN, '--top-n'), staticShare: one(o.staticShare, '--static-share'), tickMin: one(o.tickMin, '--tick-min'),
+          topN: one(o.topN, '--top-n'),
+          ...(o.staticShare !== undefined ? { staticShare: one(o.staticShare, '--static-share') } : {}),
+          ...(o.tickMin !== undefined ? { tickMin: one(o.tickMin, '--tick-min') } : {}),
           log: (l) => console.log(l),
         },
         out,
