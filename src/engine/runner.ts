@@ -79,29 +79,35 @@ export interface BatchRunner {
  * is ended has its token given back here.
  */
 export function threadRunnerWith(budget: CpuBudgetState | null): BatchRunner {
-  const send = (p: StagePool, task: BatchTask, opts: BatchRunOptions, slot: number): Promise<TaskResult> => {
+  /**
+   * A batch packed for the threads (its buffers to be moved): packing throws here, in the caller,
+   * when its columns do not pack. The returned function hands it to a pool.
+   */
+  const prepare = (task: BatchTask, opts: BatchRunOptions, slot: number): ((p: StagePool) => Promise<TaskResult>) => {
     const { stage, claim } = task;
     const input = wireFromColumns(task.inDefs, [claim.keys, ...claim.inputs]);
     const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag(), rank: task.depth ?? 0, ...(slot >= 0 ? { slot } : {}) } : undefined;
-    const run = p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params }, ...(cpu ? { cpu } : {}) }, input, opts);
-    return cpu ? run.catch((e: unknown) => {
-      giveCpu(cpu.budget, cpu.held);
-      throw e;
-    }) : run;
+    return (p) => {
+      const run = p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params }, ...(cpu ? { cpu } : {}) }, input, opts);
+      return cpu ? run.catch((e: unknown) => {
+        giveCpu(cpu.budget, cpu.held);
+        throw e;
+      }) : run;
+    };
   };
   return {
     pool(size, stages, tasksPerSlot) {
       const p = new StagePool(size, stages.map((s) => ({ module: s.module, work: s.workName })), tasksPerSlot);
       return {
         ready: () => p.ready(),
-        run: (task, opts = {}) => send(p, task, opts, -1),
+        run: (task, opts = {}) => prepare(task, opts, -1)(p),
         resize: (n) => p.resize(n),
         restart: () => p.restart(),
         terminate: () => p.terminate(),
         close: () => p.close(),
       };
     },
-    ...(budget ? { shared: (stages: readonly { stage: Stage; workers: number }[], tasksPerSlot: number) => sharedThreads(budget, stages, tasksPerSlot, send) } : {}),
+    ...(budget ? { shared: (stages: readonly { stage: Stage; workers: number }[], tasksPerSlot: number) => sharedThreads(budget, stages, tasksPerSlot, prepare) } : {}),
   };
 }
 
@@ -119,13 +125,13 @@ function sharedThreads(
   budget: CpuBudgetState,
   stages: readonly { stage: Stage; workers: number }[],
   tasksPerSlot: number,
-  send: (p: StagePool, task: BatchTask, opts: BatchRunOptions, slot: number) => Promise<TaskResult>,
+  prepare: (task: BatchTask, opts: BatchRunOptions, slot: number) => (p: StagePool) => Promise<TaskResult>,
 ): SharedPool {
   const tokens = cpuTokens(budget);
   const caps = new Map(stages.map(({ stage, workers }) => [stage.name, { slot: claimSlot(budget, workers), workers }]));
   const threadsFor = () => Math.max(1, Math.min(tokens, [...caps.values()].reduce((n, c) => n + Math.max(1, c.workers), 0)));
   const p = new StagePool(threadsFor(), stages.map(({ stage }) => ({ module: stage.module, work: stage.workName })), tasksPerSlot);
-  const queue: { task: BatchTask; opts: BatchRunOptions; rank: number; go: (r: Promise<TaskResult>) => void }[] = [];
+  const queue: { send: (p: StagePool) => Promise<TaskResult>; rank: number; go: (r: Promise<TaskResult>) => void }[] = [];
   let sent = 0;
   let ended = false;
   let closing: Promise<void> | null = null;
@@ -135,7 +141,7 @@ function sharedThreads(
       for (let i = 1; i < queue.length; i++) if (queue[i]!.rank > queue[next]!.rank) next = i;
       const q = queue.splice(next, 1)[0]!;
       sent++;
-      const run = send(p, q.task, q.opts, caps.get(q.task.stage.name)!.slot);
+      const run = q.send(p);
       void run.then(done, done);
       q.go(run);
     }
@@ -162,7 +168,8 @@ function sharedThreads(
         ready: () => p.ready(),
         run: (task, opts = {}) => {
           if (ended) return Promise.reject(new Error('the stage threads were ended before the batch began'));
-          const r = new Promise<Promise<TaskResult>>((go) => queue.push({ task, opts, rank: task.depth ?? depth, go })).then((x) => x);
+          const send = prepare(task, opts, cap.slot);
+          const r = new Promise<Promise<TaskResult>>((go) => queue.push({ send, rank: task.depth ?? depth, go })).then((x) => x);
           pump();
           return r;
         },
