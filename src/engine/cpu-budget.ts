@@ -89,7 +89,12 @@ function deeperWaiting(s: CpuBudgetState, rank: number): boolean {
   return false;
 }
 
-/** A batch's own flag: 0 while it holds no token, 1 while it holds one, 2 + slot while it holds one and one of that slot's. */
+/**
+ * A batch's own flag: 0 while it holds no token, 1 while it holds one, 2 + slot while it holds one and
+ * one of that slot's, −(1 + rank) while it is counted as waiting at that rank. A thread ended mid-wait
+ * (a restart, a stop) leaves it negative, and the main thread takes the batch off the waiting counts
+ * from it ({@link giveCpu}); otherwise a count left behind would hold back every shallower stage.
+ */
 export function tokenFlag(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
@@ -106,9 +111,11 @@ function tryTake(s: CpuBudgetState, at = FREE): boolean {
  * Wait for a token and mark the batch as holding it. `justGaveBack`: this thread gave one back a moment
  * ago; while others wait, it lets one of them take it first (for up to 20 ms). `rank`: the stage's
  * depth; while a thread of a greater rank waits, this one does not take a token. `slot`: the stage's
- * slot (see {@link claimSlot}), −1 for none; the batch takes one of its tokens too.
+ * slot (see {@link claimSlot}), −1 for none; the batch takes one of its tokens too. `giveWay`: asked
+ * while the slot is full; when it says yes, the wait ends without a token (false) so that the thread
+ * can run another batch meanwhile. True once the token is held.
  */
-export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean, rank = 0, slot = -1): Promise<void> {
+export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean, rank = 0, slot = -1, giveWay?: () => boolean): Promise<boolean> {
   const r = Math.max(0, Math.min(CPU_RANKS - 1, Math.trunc(rank)));
   if (slot >= CPU_SLOTS) throw new RangeError(`no CPU slot ${slot}`);
   if (justGaveBack && Atomics.load(s, WAITING) > 0) {
@@ -123,9 +130,15 @@ export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack:
   const count = (on: boolean) => {
     if (on === counted) return;
     counted = on;
-    const d = on ? 1 : -1;
-    Atomics.add(s, WAITING, d);
-    Atomics.add(s, WAITING_BY_RANK + r, d);
+    if (on) {
+      Atomics.store(held, 0, -(1 + r));
+      Atomics.add(s, WAITING, 1);
+      Atomics.add(s, WAITING_BY_RANK + r, 1);
+    } else {
+      Atomics.sub(s, WAITING_BY_RANK + r, 1);
+      Atomics.sub(s, WAITING, 1);
+      Atomics.store(held, 0, 0);
+    }
   };
   try {
     for (;;) {
@@ -134,14 +147,16 @@ export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack:
       const deeper = roomInSlot && deeperWaiting(s, r);
       if (roomInSlot && !deeper && (slot < 0 || tryTake(s, SLOT_FREE + slot))) {
         if (tryTake(s)) {
+          count(false);
           Atomics.store(held, 0, slot < 0 ? 1 : 2 + slot);
           // Wakes a thread that gave this token back and waits for it to be taken, and threads of lower
           // ranks that let this one go first.
           Atomics.notify(s, FREE);
-          return;
+          return true;
         }
         if (slot >= 0) Atomics.add(s, SLOT_FREE + slot, 1);
       }
+      if (!roomInSlot && giveWay?.()) return false;
       // Behind a deeper thread, or its slot full: woken when a token is taken or given back (or a
       // slot's cap moves); the timeout covers a deeper thread that stops waiting without taking one
       // (its batch ended).
@@ -154,12 +169,22 @@ export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack:
   }
 }
 
-/** Give back the token the batch holds, if it holds one (once: the flag is cleared atomically). */
+/**
+ * Give back the token the batch holds, if it holds one, or take it off the waiting counts if its thread
+ * ended while it waited (once: the flag is cleared atomically). True when a token was given back.
+ */
 export function giveCpu(s: CpuBudgetState, held: Int32Array): boolean {
   for (;;) {
     const v = Atomics.load(held, 0);
     if (v === 0) return false;
     if (Atomics.compareExchange(held, 0, v, 0) !== v) continue;
+    if (v < 0) {
+      Atomics.sub(s, WAITING_BY_RANK + Math.min(CPU_RANKS - 1, -v - 1), 1);
+      Atomics.sub(s, WAITING, 1);
+      // Threads of shallower stages held back by it look again.
+      Atomics.notify(s, FREE);
+      return false;
+    }
     if (v >= 2) Atomics.add(s, SLOT_FREE + v - 2, 1);
     Atomics.add(s, FREE, 1);
     Atomics.notify(s, FREE);

@@ -307,8 +307,12 @@ export class FracturedScheduler {
    * only that batch's thread.
    */
   private endThreads(rt: Runtime, culprit: number, reason: string): void {
+    // The batches that began are ended with the threads. One that has not begun either waits in a
+    // thread or the pool's queue, and comes back unrun with the threads ended (its `began` still 0), or
+    // waits for the shared threads in the main thread and runs on the fresh ones: marked, it would be
+    // given back unrun were it to fail for a cause of its own later.
     const ended = this.sharing.has(rt) ? [...this.sharing] : [rt];
-    for (const r of ended) for (const [id, t] of r.inflight) if (id !== culprit) t.collateral = true;
+    for (const r of ended) for (const [id, t] of r.inflight) if (id !== culprit && t.began && Atomics.load(t.began, 0) !== 0n) t.collateral = true;
     rt.pool?.restart();
     this.core.emit({ type: 'pool-restart', stage: rt.stage.name, reason });
   }
@@ -316,14 +320,14 @@ export class FracturedScheduler {
   private start(rt: Runtime, claim: Claim): void {
     const id = ++taskSeq;
     const abort = new AbortController();
-    const entry: Inflight = { claim, abort, collateral: false };
+    // Epoch ms at which the thread began the batch's work function (0 until then).
+    const began = new BigInt64Array(new SharedArrayBuffer(8));
+    const entry: Inflight = { claim, abort, collateral: false, began };
     rt.inflight.set(id, entry);
     const suspect = inQuarantine(claim);
     if (suspect) rt.quarantined++;
     const lease = rt.stage.leaseMs;
     const queued = rt.stage.queueInThread;
-    // Epoch ms at which the thread began the batch's work function (0 until then).
-    const began = new BigInt64Array(new SharedArrayBuffer(8));
     // The lease runs from the claim while the batch waits (behind another batch in its thread, or in
     // the pool's queue) and from its start once it has begun: checked every half lease, the store's
     // lease renewed each time, so a sweep never takes back a batch that is only waiting. The store's

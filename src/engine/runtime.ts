@@ -29,6 +29,8 @@ export interface Inflight {
   abort: AbortController;
   /** Its threads were ended for another batch or a stop: not its fault. */
   collateral?: boolean;
+  /** Set by the thread to the epoch ms at which the batch's work began (0 until then; see StagePool.run). */
+  began?: BigInt64Array;
 }
 
 export interface Runtime {

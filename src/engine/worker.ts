@@ -20,7 +20,7 @@ import { isStage, type FanOut, type Stage, type WorkContext } from '../stage-kit
 import { executorFor } from './batch-executor.js';
 import { writeRowFiles } from './sink.js';
 import { importModule } from './load.js';
-import { giveCpu, takeCpu } from './cpu-budget.js';
+import { freeInSlot, giveCpu, takeCpu } from './cpu-budget.js';
 
 export interface WorkTask {
   module: string;
@@ -329,17 +329,18 @@ const preloaded = Promise.all(
  * The next turn goes to the waiting batch of the deepest stage (its CPU rank), the first to arrive
  * among equals: a thread that serves several stages (the fractured mode's shared threads) runs a
  * descriptors batch before the find_paths batches queued ahead of it, as the CPU budget does between
- * threads.
+ * threads. A batch whose stage is at its allotment (no token free in its slot) goes after those whose
+ * stage has room, so the thread does not wait for one stage while it holds another's work.
  */
 let busy = false;
-const waiting: { rank: number; go: () => void }[] = [];
+const waiting: { rank: number; room: () => boolean; go: () => void }[] = [];
 
-function enter(rank: number): Promise<void> {
+function enter(rank: number, room: () => boolean): Promise<void> {
   if (!busy) {
     busy = true;
     return Promise.resolve();
   }
-  return new Promise<void>((go) => waiting.push({ rank, go }));
+  return new Promise<void>((go) => waiting.push({ rank, room, go }));
 }
 
 function leave(): void {
@@ -347,8 +348,16 @@ function leave(): void {
     busy = false;
     return;
   }
-  let next = 0;
-  for (let i = 1; i < waiting.length; i++) if (waiting[i]!.rank > waiting[next]!.rank) next = i;
+  let next = -1;
+  let nextRoom = false;
+  for (let i = 0; i < waiting.length; i++) {
+    const w = waiting[i]!;
+    const room = w.room();
+    if (next < 0 || (room && !nextRoom) || (room === nextRoom && w.rank > waiting[next]!.rank)) {
+      next = i;
+      nextRoom = room;
+    }
+  }
   waiting.splice(next, 1)[0]!.go();
 }
 
@@ -360,11 +369,21 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     await preloaded;
     return true;
   }
-  const turn = enter(task.cpu?.rank ?? 0);
+  const cpu = task.cpu;
+  const rank = cpu?.rank ?? 0;
+  const room = cpu && cpu.slot !== undefined ? () => freeInSlot(cpu.budget, cpu.slot!) > 0 : () => true;
+  let turn = enter(rank, room);
   try {
     await turn;
-    if (task.cpu) {
-      await takeCpu(task.cpu.budget, task.cpu.held, gaveBack, task.cpu.rank ?? 0, task.cpu.slot ?? -1);
+    if (cpu) {
+      // A batch whose stage is at its allotment gives the turn to a waiting batch of a stage with room
+      // (and waits for the turn again) rather than hold the thread.
+      const otherHasRoom = () => waiting.some((w) => w.room());
+      while (!(await takeCpu(cpu.budget, cpu.held, gaveBack, rank, cpu.slot ?? -1, otherHasRoom))) {
+        turn = new Promise<void>((go) => waiting.push({ rank, room, go }));
+        leave();
+        await turn;
+      }
       gaveBack = false;
     }
     const tTask = performance.now();

@@ -48,8 +48,10 @@ test('cpu budget: a thread waiting for a token gets it when another thread gives
       w.once('error', rej);
       w.once('exit', (code) => rej(new Error(`the other thread exited (code ${code}) before it took the token`)));
     });
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(Atomics.load(theirs, 0), 0, 'the other thread waits while the only token is held');
+    const t0 = Date.now();
+    while (Atomics.load(theirs, 0) === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(Atomics.load(theirs, 0), -1, 'the other thread waits while the only token is held (its flag: counted as waiting at rank 0)');
     giveCpu(b, mine);
     assert.equal(await took, 'took');
     await new Promise((r) => w.once('exit', r));
@@ -72,13 +74,42 @@ test('cpu budget: a token given back goes to the waiting thread of the deepest s
     giveCpu(b, mine);
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(got, [2], `rank 2 takes the token first (waiting order ${order.join(', ')})`);
-    assert.equal(Atomics.load(flags.get(0)!, 0), 0, 'rank 0 still waits');
+    assert.equal(Atomics.load(flags.get(0)!, 0), -1, 'rank 0 still waits');
     giveCpu(b, flags.get(2)!);
     await Promise.all(waits);
     assert.deepEqual(got, [2, 0]);
     giveCpu(b, flags.get(0)!);
     assert.equal(freeCpu(b), 1);
   }
+});
+
+test('cpu budget: a deeper batch whose thread ended while it waited is taken off the waiting counts from its flag, and holds back no other', async () => {
+  const b = createCpuBudget(1);
+  const mine = tokenFlag();
+  await takeCpu(b, mine, false);
+  const deep = tokenFlag();
+  const url = new URL('../../src/engine/cpu-budget.ts', import.meta.url).href;
+  // A thread waits for the only token at rank 3 and is ended while it waits (a restart, a stop).
+  const w = new Worker(
+    `const { tsImport } = await import('tsx/esm/api'); const { takeCpu } = await tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)});
+     const { workerData } = await import('node:worker_threads');
+     setInterval(() => {}, 1000);
+     await takeCpu(workerData.b, workerData.f, false, 3);`,
+    { eval: true, workerData: { b, f: deep } },
+  );
+  const t0 = Date.now();
+  while (Atomics.load(deep, 0) === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(Atomics.load(deep, 0), -4, 'counted as waiting at rank 3');
+  await w.terminate();
+  // The main thread's clean-up of the ended batch (runner.ts), then a shallower batch takes the token.
+  assert.equal(giveCpu(b, deep), false, 'no token to give back');
+  assert.equal(Atomics.load(deep, 0), 0);
+  giveCpu(b, mine);
+  const low = tokenFlag();
+  await Promise.race([takeCpu(b, low, false, 0), new Promise((_, rej) => setTimeout(() => rej(new Error('rank 0 still held back by the ended rank-3 waiter')), 1000))]);
+  assert.equal(Atomics.load(low, 0), 1);
+  giveCpu(b, low);
+  assert.equal(freeCpu(b), 1);
 });
 
 test('cpu budget: a lower rank takes a free token when no deeper thread waits', async () => {

@@ -178,6 +178,19 @@ function mostBusy(records: readonly { stage: string; cores: number; startMs: num
   return m;
 }
 
+test('sim runner: deepest first, one pool serving two stages (the fixed mode\'s) is not held back by its own deeper batches; a batch larger than the cluster is refused', async () => {
+  const clock = new VirtualClock();
+  const runner = new SimRunner({ clock, work: () => ({ ms: 10 }), cores: (s) => (s === 'big' ? 3 : 1), coreBudget: 2, deepestFirst: true });
+  const task = (name: string, depth: number, key: string): BatchTask => ({
+    stage: { name } as unknown as Stage, claim: { stage: name, ids: [1], keys: [key], attempts: [0], deaths: [0], inputs: [] }, inDefs: [{ name: 'key', type: 'utf8' }], outDefs: [], depth,
+  });
+  const pool = runner.pool(4, []);
+  const runs = [pool.run(task('down', 1, 'd0')), pool.run(task('up', 0, 'u0')), pool.run(task('up', 0, 'u1'))];
+  await clock.drive(Promise.all(runs));
+  assert.equal(runner.records.length, 3, 'every batch ran');
+  await assert.rejects(runner.pool(1, []).run(task('big', 2, 'b0')), /sim: a batch of stage big needs 3 cores, more than the 2 of the cluster/);
+});
+
 test('study run: fractured-shared draws the calculations\' cores from the whole cluster, never more than it has, beyond the fractured allotments', async () => {
   const corpus = buildCorpus({ size: 'bundled', rho: 0.6, seed: 5, data: fakeCostData(25) });
   const a = await studyRun(spec('fractured-shared', corpus));

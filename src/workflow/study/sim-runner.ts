@@ -89,11 +89,17 @@ export class SimRunner implements BatchRunner {
     return p;
   }
 
-  /** @internal A pool deeper than `depth` has a batch waiting for cores and a slot to run it in. */
-  deeperWaiting(depth: number): boolean {
+  /** @internal Another pool deeper than `depth` has a batch waiting for cores and a slot to run it in. */
+  deeperWaiting(depth: number, from: SimPool): boolean {
     if (!this.o.deepestFirst) return false;
-    for (const p of this.pools) if (p.depth > depth && p.waiting()) return true;
+    for (const p of this.pools) if (p !== from && p.depth > depth && p.waiting()) return true;
     return false;
+  }
+
+  /** @internal Let every pool start what it can (deepest first with `deepestFirst`). */
+  pumpAll(): void {
+    const order = this.o.deepestFirst ? [...this.pools].sort((a, b) => b.depth - a.depth) : this.pools;
+    for (const p of order) p.pump();
   }
 
   /** @internal */
@@ -102,8 +108,8 @@ export class SimRunner implements BatchRunner {
   }
 
   /** @internal Take cores from the shared budget for a batch of a stage at `depth`; false when they are not free (or a deeper stage waits for them). */
-  take(cores: number, depth: number): boolean {
-    if (cores > this.freeCores || this.deeperWaiting(depth)) return false;
+  take(cores: number, depth: number, from: SimPool): boolean {
+    if (cores > this.freeCores || this.deeperWaiting(depth, from)) return false;
     this.freeCores -= cores;
     return true;
   }
@@ -113,8 +119,7 @@ export class SimRunner implements BatchRunner {
     this.freeCores += cores;
     // Cores freed by one pool may let another pool's waiting batch start (fixed mode has one pool);
     // deepest first, the deepest pools being asked first.
-    const order = this.o.deepestFirst ? [...this.pools].sort((a, b) => b.depth - a.depth) : this.pools;
-    for (const p of order) p.pump();
+    this.pumpAll();
   }
 }
 
@@ -140,6 +145,9 @@ class SimPool implements BatchPool {
     return new Promise((resolve, reject) => {
       if (this.ended) return reject(threadEnded());
       const job: Job = { task, opts, resolve, reject, cores: this.runner.options.cores(task.stage.name) };
+      const budget = this.runner.options.coreBudget;
+      // A batch that needs more cores than the cluster has would wait for ever (and, deepest first, hold back every other).
+      if (budget !== undefined && job.cores > budget) return reject(new RangeError(`sim: a batch of stage ${task.stage.name} needs ${job.cores} cores, more than the ${budget} of the cluster`));
       this.depth = Math.max(this.depth, task.depth ?? 0);
       if (opts.signal?.aborted) return reject(opts.signal.reason);
       opts.signal?.addEventListener('abort', () => this.abort(job), { once: true });
@@ -157,7 +165,7 @@ class SimPool implements BatchPool {
   pump(): void {
     while (!this.ended && this.running.size < this.size && this.queue.length > 0) {
       const job = this.queue[0]!;
-      if (!this.runner.take(job.cores, job.task.depth ?? 0)) return;
+      if (!this.runner.take(job.cores, job.task.depth ?? 0, this)) return;
       this.queue.shift();
       this.start(job);
     }
@@ -199,6 +207,8 @@ class SimPool implements BatchPool {
     if (q >= 0) {
       this.queue.splice(q, 1);
       job.reject(job.opts.signal!.reason);
+      // It may have held back a shallower pool (deepest first).
+      this.runner.pumpAll();
       return;
     }
     for (const e of this.running) if (e.job === job) this.cut(e, job.opts.signal!.reason);
@@ -217,7 +227,7 @@ class SimPool implements BatchPool {
 
   resize(size: number): void {
     this.size = size;
-    this.pump();
+    this.runner.pumpAll();
   }
 
   private endAll(): void {
@@ -234,10 +244,12 @@ class SimPool implements BatchPool {
   terminate(): void {
     this.endAll();
     this.ended = true;
+    this.runner.pumpAll();
   }
 
   close(): Promise<void> {
     this.ended = true;
+    this.runner.pumpAll();
     return Promise.resolve();
   }
 }
