@@ -128,27 +128,39 @@ function sharedThreads(
   prepare: (task: BatchTask, opts: BatchRunOptions, slot: number) => (p: StagePool) => Promise<TaskResult>,
 ): SharedPool {
   const tokens = cpuTokens(budget);
-  const caps = new Map(stages.map(({ stage, workers }) => [stage.name, { slot: claimSlot(budget, workers), workers }]));
+  const caps = new Map(stages.map(({ stage, workers }) => [stage.name, { slot: claimSlot(budget, workers), workers, sent: 0 }]));
   const threadsFor = () => Math.max(1, Math.min(tokens, [...caps.values()].reduce((n, c) => n + Math.max(1, c.workers), 0)));
   const p = new StagePool(threadsFor(), stages.map(({ stage }) => ({ module: stage.module, work: stage.workName })), tasksPerSlot);
-  const queue: { send: (p: StagePool) => Promise<TaskResult>; rank: number; go: (r: Promise<TaskResult>) => void }[] = [];
+  type Cap = { slot: number; workers: number; sent: number };
+  const queue: { send: (p: StagePool) => Promise<TaskResult>; rank: number; cap: Cap; go: (r: Promise<TaskResult>) => void }[] = [];
   let sent = 0;
   let ended = false;
   let closing: Promise<void> | null = null;
+  // Batches of a stage in the threads at once: a stage allotted fewer workers than there are threads
+  // has no more than its workers there, so its batches begin in the order they were claimed (with one
+  // worker, one after the other, as on a thread of its own) and none waits in a thread for the stage's
+  // slot; a stage allotted every thread has `tasksPerSlot` per worker, as on threads of its own.
+  const limit = (c: Cap) => (c.workers < p.size ? Math.max(1, c.workers) : c.workers * tasksPerSlot);
   const pump = () => {
     while (!ended && queue.length > 0 && sent < p.size * tasksPerSlot) {
-      let next = 0;
-      for (let i = 1; i < queue.length; i++) if (queue[i]!.rank > queue[next]!.rank) next = i;
+      let next = -1;
+      for (let i = 0; i < queue.length; i++) {
+        const q = queue[i]!;
+        if (q.cap.sent < limit(q.cap) && (next < 0 || q.rank > queue[next]!.rank)) next = i;
+      }
+      if (next < 0) return;
       const q = queue.splice(next, 1)[0]!;
       sent++;
+      q.cap.sent++;
       const run = q.send(p);
+      const done = () => {
+        sent--;
+        q.cap.sent--;
+        pump();
+      };
       void run.then(done, done);
       q.go(run);
     }
-  };
-  const done = () => {
-    sent--;
-    pump();
   };
   const end = () => {
     ended = true;
@@ -169,7 +181,7 @@ function sharedThreads(
         run: (task, opts = {}) => {
           if (ended) return Promise.reject(new Error('the stage threads were ended before the batch began'));
           const send = prepare(task, opts, cap.slot);
-          const r = new Promise<Promise<TaskResult>>((go) => queue.push({ send, rank: task.depth ?? depth, go })).then((x) => x);
+          const r = new Promise<Promise<TaskResult>>((go) => queue.push({ send, rank: task.depth ?? depth, cap, go })).then((x) => x);
           pump();
           return r;
         },
@@ -179,10 +191,9 @@ function sharedThreads(
           moveSlot(budget, cap.slot, workers - cap.workers);
           cap.workers = workers;
           const size = threadsFor();
-          if (size !== p.size) {
-            p.resize(size);
-            pump();
-          }
+          if (size !== p.size) p.resize(size);
+          // The stage's share of the threads moved with it.
+          pump();
         },
         restart: () => {
           if (!ended) p.restart();
