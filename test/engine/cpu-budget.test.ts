@@ -26,30 +26,44 @@ test('cpu budget: a token taken is given back once; the count never goes above t
   assert.equal(freeCpu(b), 2);
 });
 
-test('cpu budget: a thread waiting for a token gets it when another thread gives one back', async () => {
+/**
+ * Another thread that waits for a token of `b` at `rank` with the batch flag `f`; once it holds one it
+ * says `took`, gives it back and ends. A pending Atomics.waitAsync does not keep a thread's event loop
+ * alive (a stage thread is kept alive by its pool's port): the timer holds this bare thread open
+ * while it waits, or it would exit silently.
+ */
+function waiter(b: Int32Array, f: Int32Array, rank: number): Worker {
+  const url = new URL('../../src/engine/cpu-budget.ts', import.meta.url).href;
+  return new Worker(
+    `const { tsImport } = await import('tsx/esm/api'); const { takeCpu, giveCpu } = await tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)});
+     const { parentPort, workerData } = await import('node:worker_threads');
+     const alive = setInterval(() => {}, 1000);
+     await takeCpu(workerData.b, workerData.f, false, workerData.rank); parentPort.postMessage('took'); giveCpu(workerData.b, workerData.f); clearInterval(alive);`,
+    { eval: true, workerData: { b, f, rank } },
+  );
+}
+
+/** A budget of one token, held here, and another thread waiting for it at `rank` (its flag counted as waiting). */
+async function heldAndWaiting(rank: number): Promise<{ b: Int32Array; mine: Int32Array; theirs: Int32Array; w: Worker }> {
   const b = createCpuBudget(1);
   const mine = tokenFlag();
   await takeCpu(b, mine, false);
   const theirs = tokenFlag();
-  const url = new URL('../../src/engine/cpu-budget.ts', import.meta.url).href;
-  // The other thread takes the token (waiting until it is free), says so, and gives it back. A pending
-  // Atomics.waitAsync does not keep a thread's event loop alive (a stage thread is kept alive by its
-  // pool's port): the timer holds this bare thread open while it waits, or it would exit silently.
-  const w = new Worker(
-    `const { tsImport } = await import('tsx/esm/api'); const { takeCpu, giveCpu } = await tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)});
-     const { parentPort, workerData } = await import('node:worker_threads');
-     const alive = setInterval(() => {}, 1000);
-     await takeCpu(workerData.b, workerData.f, false); parentPort.postMessage('took'); giveCpu(workerData.b, workerData.f); clearInterval(alive);`,
-    { eval: true, workerData: { b, f: theirs } },
-  );
+  const w = waiter(b, theirs, rank);
+  const t0 = Date.now();
+  while (Atomics.load(theirs, 0) === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+  return { b, mine, theirs, w };
+}
+
+test('cpu budget: a thread waiting for a token gets it when another thread gives one back', async () => {
+  // The other thread takes the token (waiting until it is free), says so, and gives it back.
+  const { b, mine, theirs, w } = await heldAndWaiting(0);
   try {
     const took = new Promise((res, rej) => {
       w.once('message', res);
       w.once('error', rej);
       w.once('exit', (code) => rej(new Error(`the other thread exited (code ${code}) before it took the token`)));
     });
-    const t0 = Date.now();
-    while (Atomics.load(theirs, 0) === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(Atomics.load(theirs, 0), -1, 'the other thread waits while the only token is held (its flag: counted as waiting at rank 0)');
     giveCpu(b, mine);
@@ -84,21 +98,8 @@ test('cpu budget: a token given back goes to the waiting thread of the deepest s
 });
 
 test('cpu budget: a deeper batch whose thread ended while it waited is taken off the waiting counts from its flag, and holds back no other', async () => {
-  const b = createCpuBudget(1);
-  const mine = tokenFlag();
-  await takeCpu(b, mine, false);
-  const deep = tokenFlag();
-  const url = new URL('../../src/engine/cpu-budget.ts', import.meta.url).href;
   // A thread waits for the only token at rank 3 and is ended while it waits (a restart, a stop).
-  const w = new Worker(
-    `const { tsImport } = await import('tsx/esm/api'); const { takeCpu } = await tsImport(${JSON.stringify(url)}, ${JSON.stringify(url)});
-     const { workerData } = await import('node:worker_threads');
-     setInterval(() => {}, 1000);
-     await takeCpu(workerData.b, workerData.f, false, 3);`,
-    { eval: true, workerData: { b, f: deep } },
-  );
-  const t0 = Date.now();
-  while (Atomics.load(deep, 0) === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+  const { b, mine, theirs: deep, w } = await heldAndWaiting(3);
   assert.equal(Atomics.load(deep, 0), -4, 'counted as waiting at rank 3');
   await w.terminate();
   // The main thread's clean-up of the ended batch (runner.ts), then a shallower batch takes the token.
