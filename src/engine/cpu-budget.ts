@@ -16,11 +16,6 @@
  * soon as they can — the first descriptors and images rows of a screen follow its first structures
  * instead of waiting behind the source stage's queued batches — and rows in hand stay few. The cores
  * stay busy all the same: a token that no deeper thread wants goes to the others.
- *
- * A stage may also have a slot of its own ({@link claimSlot}): the most batches of that stage that
- * hold a token at once (its allotment, when several stages share threads). A batch of it then takes
- * one of its slot's tokens with the budget's; a thread whose stage has none free does not count as
- * waiting for the budget, so it holds back no other stage.
  */
 import { availableParallelism } from 'node:os';
 
@@ -33,19 +28,10 @@ const WAITING = 1;
 const WAITING_BY_RANK = 2;
 /** Ranks told apart (deeper stages share the last). */
 export const CPU_RANKS = 8;
-/** Stage slots a budget has room for. */
-export const CPU_SLOTS = 32;
-/** Free tokens per slot from here on: [SLOT_FREE + slot]. */
-const SLOT_FREE = WAITING_BY_RANK + CPU_RANKS;
-/** Slots handed out so far. */
-const SLOTS_USED = SLOT_FREE + CPU_SLOTS;
 /** The budget's size (tokens in all). */
-const SIZE = SLOTS_USED + 1;
+const SIZE = WAITING_BY_RANK + CPU_RANKS;
 
-/**
- * The shared state of a budget: Int32Array [free, waiting, waiting at rank 0 … CPU_RANKS − 1, free in
- * slot 0 … CPU_SLOTS − 1, slots used, size] over a SharedArrayBuffer.
- */
+/** The shared state of a budget: Int32Array [free, waiting, waiting at rank 0 … CPU_RANKS − 1, size] over a SharedArrayBuffer. */
 export type CpuBudgetState = Int32Array;
 
 export function createCpuBudget(tokens: number = availableParallelism()): CpuBudgetState {
@@ -61,28 +47,6 @@ export function cpuTokens(s: CpuBudgetState): number {
   return Atomics.load(s, SIZE);
 }
 
-/** A new stage slot holding `cap` tokens (main thread only). */
-export function claimSlot(s: CpuBudgetState, cap: number): number {
-  const slot = Atomics.add(s, SLOTS_USED, 1);
-  if (slot >= CPU_SLOTS) throw new RangeError(`a CPU budget has room for ${CPU_SLOTS} stage slots`);
-  Atomics.store(s, SLOT_FREE + slot, cap);
-  return slot;
-}
-
-/**
- * A slot's cap moved by `delta` tokens (an allotment changed). Lowered below what its batches hold, the
- * slot goes negative and no batch of it begins until enough have ended.
- */
-export function moveSlot(s: CpuBudgetState, slot: number, delta: number): void {
-  Atomics.add(s, SLOT_FREE + slot, delta);
-  Atomics.notify(s, FREE);
-}
-
-/** Tokens free in a slot now (for tests and diagnostics). */
-export function freeInSlot(s: CpuBudgetState, slot: number): number {
-  return Atomics.load(s, SLOT_FREE + slot);
-}
-
 /** A thread of a rank above `rank` waits for a token. */
 function deeperWaiting(s: CpuBudgetState, rank: number): boolean {
   for (let r = rank + 1; r < CPU_RANKS; r++) if (Atomics.load(s, WAITING_BY_RANK + r) > 0) return true;
@@ -90,8 +54,8 @@ function deeperWaiting(s: CpuBudgetState, rank: number): boolean {
 }
 
 /**
- * A batch's own flag: 0 while it holds no token, 1 while it holds one, 2 + slot while it holds one and
- * one of that slot's, −(1 + rank) while it is counted as waiting at that rank. A thread ended mid-wait
+ * A batch's own flag: 0 while it holds no token, 1 while it holds one, −(1 + rank) while it is counted
+ * as waiting at that rank. A thread ended mid-wait
  * (a restart, a stop) leaves it negative, and the main thread takes the batch off the waiting counts
  * from it ({@link giveCpu}); otherwise a count left behind would hold back every shallower stage.
  */
@@ -99,25 +63,22 @@ export function tokenFlag(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-function tryTake(s: CpuBudgetState, at = FREE): boolean {
+function tryTake(s: CpuBudgetState): boolean {
   for (;;) {
-    const n = Atomics.load(s, at);
+    const n = Atomics.load(s, FREE);
     if (n <= 0) return false;
-    if (Atomics.compareExchange(s, at, n, n - 1) === n) return true;
+    if (Atomics.compareExchange(s, FREE, n, n - 1) === n) return true;
   }
 }
 
 /**
  * Wait for a token and mark the batch as holding it. `justGaveBack`: this thread gave one back a moment
  * ago; while others wait, it lets one of them take it first (for up to 20 ms). `rank`: the stage's
- * depth; while a thread of a greater rank waits, this one does not take a token. `slot`: the stage's
- * slot (see {@link claimSlot}), −1 for none; the batch takes one of its tokens too. `giveWay`: asked
- * while the slot is full; when it says yes, the wait ends without a token (false) so that the thread
- * can run another batch meanwhile. True once the token is held.
+ * depth; while a thread of a greater rank waits, this one does not take a token. While it waits, the
+ * batch's flag says so (see {@link tokenFlag}).
  */
-export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean, rank = 0, slot = -1, giveWay?: () => boolean): Promise<boolean> {
+export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack: boolean, rank = 0): Promise<void> {
   const r = Math.max(0, Math.min(CPU_RANKS - 1, Math.trunc(rank)));
-  if (slot >= CPU_SLOTS) throw new RangeError(`no CPU slot ${slot}`);
   if (justGaveBack && Atomics.load(s, WAITING) > 0) {
     const n = Atomics.load(s, FREE);
     if (n > 0) {
@@ -125,47 +86,25 @@ export async function takeCpu(s: CpuBudgetState, held: Int32Array, justGaveBack:
       if (w.async) await w.value;
     }
   }
-  // Counted as waiting only while its slot has a token free: a stage at its allotment holds back no other.
-  let counted = false;
-  const count = (on: boolean) => {
-    if (on === counted) return;
-    counted = on;
-    if (on) {
-      Atomics.store(held, 0, -(1 + r));
-      Atomics.add(s, WAITING, 1);
-      Atomics.add(s, WAITING_BY_RANK + r, 1);
-    } else {
+  Atomics.store(held, 0, -(1 + r));
+  Atomics.add(s, WAITING, 1);
+  Atomics.add(s, WAITING_BY_RANK + r, 1);
+  for (;;) {
+    const deeper = deeperWaiting(s, r);
+    if (!deeper && tryTake(s)) {
       Atomics.sub(s, WAITING_BY_RANK + r, 1);
       Atomics.sub(s, WAITING, 1);
-      Atomics.store(held, 0, 0);
+      Atomics.store(held, 0, 1);
+      // Wakes a thread that gave this token back and waits for it to be taken, and threads of lower
+      // ranks that let this one go first.
+      Atomics.notify(s, FREE);
+      return;
     }
-  };
-  try {
-    for (;;) {
-      const roomInSlot = slot < 0 || Atomics.load(s, SLOT_FREE + slot) > 0;
-      count(roomInSlot);
-      const deeper = roomInSlot && deeperWaiting(s, r);
-      if (roomInSlot && !deeper && (slot < 0 || tryTake(s, SLOT_FREE + slot))) {
-        if (tryTake(s)) {
-          count(false);
-          Atomics.store(held, 0, slot < 0 ? 1 : 2 + slot);
-          // Wakes a thread that gave this token back and waits for it to be taken, and threads of lower
-          // ranks that let this one go first.
-          Atomics.notify(s, FREE);
-          return true;
-        }
-        if (slot >= 0) Atomics.add(s, SLOT_FREE + slot, 1);
-      }
-      if (!roomInSlot && giveWay?.()) return false;
-      // Behind a deeper thread, or its slot full: woken when a token is taken or given back (or a
-      // slot's cap moves); the timeout covers a deeper thread that stops waiting without taking one
-      // (its batch ended).
-      const n = Atomics.load(s, FREE);
-      const w = deeper || !roomInSlot ? waitAsync(s, FREE, n, 5) : waitAsync(s, FREE, 0);
-      if (w.async) await w.value;
-    }
-  } finally {
-    count(false);
+    // Behind a deeper thread: woken when a token is taken or given back; the timeout covers a deeper
+    // thread that stops waiting without taking one (its batch ended).
+    const n = Atomics.load(s, FREE);
+    const w = deeper ? waitAsync(s, FREE, n, 5) : waitAsync(s, FREE, 0);
+    if (w.async) await w.value;
   }
 }
 
@@ -185,7 +124,6 @@ export function giveCpu(s: CpuBudgetState, held: Int32Array): boolean {
       Atomics.notify(s, FREE);
       return false;
     }
-    if (v >= 2) Atomics.add(s, SLOT_FREE + v - 2, 1);
     Atomics.add(s, FREE, 1);
     Atomics.notify(s, FREE);
     return true;

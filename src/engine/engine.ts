@@ -71,10 +71,11 @@ export interface EngineOptions {
   /**
    * Fractured mode: `'shared'` (default): the CPU-bound stages (`queueInThread`) run on one set of
    * threads, as many as the CPU budget (fewer when their workers add up to fewer), each thread loading
-   * every such stage; a stage's workers are the most of its batches that run at once, held by the CPU
-   * budget, and the deepest stage's batches go first. `'per-stage'`: a pool of `workers` threads per
-   * stage. Threads are shared only with the built-in thread runner and a CPU budget; a batch that runs
-   * past its lease ends the shared threads, and the other stages' batches on them go back unrun.
+   * every such stage; a stage's workers are the most of its batches that run at once (the main
+   * thread sends no more of them to the threads), and the deepest stage's batches go first.
+   * `'per-stage'`: a pool of `workers` threads per stage. Threads are shared only with the built-in
+   * thread runner and a CPU budget; a batch that runs past its lease ends the shared threads, and the
+   * other stages' batches on them go back unrun.
    */
   threads?: ThreadSharing;
   /** Where the engine's warnings go. Default stderr. */

@@ -121,9 +121,9 @@ export class FracturedScheduler {
     //
     // Shared threads (the default where the runner offers them): the CPU-bound stages run on one set
     // of threads, as many as the cores (or fewer, when the allotments add up to fewer), each loading
-    // every stage, and each stage is held to its allotment by the CPU budget. On 2 cores the bundled
-    // screen then starts 2 threads instead of 6, and its first descriptors row follows its first
-    // structure as closely as in the fixed mode.
+    // every stage, and each stage is held to its allotment by how many of its batches are sent to
+    // them. On 2 cores the bundled screen then starts 2 threads instead of 6, and its first
+    // descriptors row follows its first structure as closely as in the fixed mode.
     //
     // Per-stage threads: the pools of the stages fed from outside the run (the source stages) start
     // first, and the run begins once they are ready; the downstream pools start then and load their

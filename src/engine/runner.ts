@@ -9,7 +9,7 @@
 import type { Claim } from '../store/interface.js';
 import type { ColumnDef } from '../stage-kit/arrow.js';
 import type { Stage } from '../stage-kit/stage.js';
-import { claimSlot, cpuTokens, giveCpu, moveSlot, tokenFlag, type CpuBudgetState } from './cpu-budget.js';
+import { cpuTokens, giveCpu, tokenFlag, type CpuBudgetState } from './cpu-budget.js';
 import { StagePool } from './pool.js';
 import { wireFromColumns } from './wire.js';
 import type { TaskResult } from './worker.js';
@@ -83,10 +83,10 @@ export function threadRunnerWith(budget: CpuBudgetState | null): BatchRunner {
    * A batch packed for the threads (its buffers to be moved): packing throws here, in the caller,
    * when its columns do not pack. The returned function hands it to a pool.
    */
-  const prepare = (task: BatchTask, opts: BatchRunOptions, slot: number): ((p: StagePool) => Promise<TaskResult>) => {
+  const prepare = (task: BatchTask, opts: BatchRunOptions): ((p: StagePool) => Promise<TaskResult>) => {
     const { stage, claim } = task;
     const input = wireFromColumns(task.inDefs, [claim.keys, ...claim.inputs]);
-    const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag(), rank: task.depth ?? 0, ...(slot >= 0 ? { slot } : {}) } : undefined;
+    const cpu = budget && stage.queueInThread ? { budget, held: tokenFlag(), rank: task.depth ?? 0 } : undefined;
     return (p) => {
       const run = p.run({ module: stage.module, work: stage.workName, stage: stage.name, output: [...task.outDefs], params: { ...stage.params }, ...(cpu ? { cpu } : {}) }, input, opts);
       return cpu ? run.catch((e: unknown) => {
@@ -100,7 +100,7 @@ export function threadRunnerWith(budget: CpuBudgetState | null): BatchRunner {
       const p = new StagePool(size, stages.map((s) => ({ module: s.module, work: s.workName })), tasksPerSlot);
       return {
         ready: () => p.ready(),
-        run: (task, opts = {}) => prepare(task, opts, -1)(p),
+        run: (task, opts = {}) => prepare(task, opts)(p),
         resize: (n) => p.resize(n),
         restart: () => p.restart(),
         terminate: () => p.terminate(),
@@ -113,8 +113,8 @@ export function threadRunnerWith(budget: CpuBudgetState | null): BatchRunner {
 
 /**
  * Threads that load every stage given and run the batches of all of them: as many threads as the
- * stages' allotments add up to, at most the budget's tokens. Each stage has a slot in the CPU budget
- * holding its allotment, so no more of its batches run at once than its own threads would have run.
+ * stages' allotments add up to, at most the budget's tokens. No more of a stage's batches run at once
+ * than its own threads would have run (see `limit`).
  *
  * Batches wait here, in the main thread, until a thread has room (`tasksPerSlot` each), and the
  * batches of the deepest stage go first (then in the order they came): a batch handed to piscina
@@ -125,21 +125,23 @@ function sharedThreads(
   budget: CpuBudgetState,
   stages: readonly { stage: Stage; workers: number }[],
   tasksPerSlot: number,
-  prepare: (task: BatchTask, opts: BatchRunOptions, slot: number) => (p: StagePool) => Promise<TaskResult>,
+  prepare: (task: BatchTask, opts: BatchRunOptions) => (p: StagePool) => Promise<TaskResult>,
 ): SharedPool {
   const tokens = cpuTokens(budget);
-  const caps = new Map(stages.map(({ stage, workers }) => [stage.name, { slot: claimSlot(budget, workers), workers, sent: 0 }]));
+  const caps = new Map(stages.map(({ stage, workers }) => [stage.name, { workers, sent: 0 }]));
   const threadsFor = () => Math.max(1, Math.min(tokens, [...caps.values()].reduce((n, c) => n + Math.max(1, c.workers), 0)));
   const p = new StagePool(threadsFor(), stages.map(({ stage }) => ({ module: stage.module, work: stage.workName })), tasksPerSlot);
-  type Cap = { slot: number; workers: number; sent: number };
+  type Cap = { workers: number; sent: number };
   const queue: { send: (p: StagePool) => Promise<TaskResult>; rank: number; cap: Cap; go: (r: Promise<TaskResult>) => void }[] = [];
   let sent = 0;
   let ended = false;
   let closing: Promise<void> | null = null;
-  // Batches of a stage in the threads at once: a stage allotted fewer workers than there are threads
-  // has no more than its workers there, so its batches begin in the order they were claimed (with one
-  // worker, one after the other, as on a thread of its own) and none waits in a thread for the stage's
-  // slot; a stage allotted every thread has `tasksPerSlot` per worker, as on threads of its own.
+  // Batches of a stage in the threads at once, which holds the stage to its allotment: a stage allotted
+  // fewer workers than there are threads has no more than its workers there, so no more of them run
+  // at once and they begin in the order they were claimed (with one worker, one after the other, as on
+  // a thread of its own); a stage allotted every thread has `tasksPerSlot` per worker, as on threads of
+  // its own (the threads run no more at once than there are of them). A lowered allotment holds from
+  // the batches sent after it; those in the threads finish where they are, as on a resized pool.
   const limit = (c: Cap) => (c.workers < p.size ? Math.max(1, c.workers) : c.workers * tasksPerSlot);
   const pump = () => {
     while (!ended && queue.length > 0 && sent < p.size * tasksPerSlot) {
@@ -180,7 +182,7 @@ function sharedThreads(
         ready: () => p.ready(),
         run: (task, opts = {}) => {
           if (ended) return Promise.reject(new Error('the stage threads were ended before the batch began'));
-          const send = prepare(task, opts, cap.slot);
+          const send = prepare(task, opts);
           const r = new Promise<Promise<TaskResult>>((go) => queue.push({ send, rank: task.depth ?? depth, cap, go })).then((x) => x);
           pump();
           return r;
@@ -188,7 +190,6 @@ function sharedThreads(
         resize(n) {
           const workers = Math.max(1, n);
           if (workers === cap.workers || ended) return;
-          moveSlot(budget, cap.slot, workers - cap.workers);
           cap.workers = workers;
           const size = threadsFor();
           if (size !== p.size) p.resize(size);

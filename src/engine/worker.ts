@@ -20,7 +20,7 @@ import { isStage, type FanOut, type Stage, type WorkContext } from '../stage-kit
 import { executorFor } from './batch-executor.js';
 import { writeRowFiles } from './sink.js';
 import { importModule } from './load.js';
-import { freeInSlot, giveCpu, takeCpu } from './cpu-budget.js';
+import { giveCpu, takeCpu } from './cpu-budget.js';
 
 export interface WorkTask {
   module: string;
@@ -33,7 +33,7 @@ export interface WorkTask {
   /** Shared slot the thread sets to the epoch ms at which the batch's work function begins (see StagePool.run). */
   began?: BigInt64Array;
   /** The run's CPU budget and this batch's token flag: the batch begins only once it holds a token (cpu-budget.ts). */
-  cpu?: { budget: Int32Array; held: Int32Array; rank?: number; slot?: number };
+  cpu?: { budget: Int32Array; held: Int32Array; rank?: number };
 }
 
 /**
@@ -329,18 +329,17 @@ const preloaded = Promise.all(
  * The next turn goes to the waiting batch of the deepest stage (its CPU rank), the first to arrive
  * among equals: a thread that serves several stages (the fractured mode's shared threads) runs a
  * descriptors batch before the find_paths batches queued ahead of it, as the CPU budget does between
- * threads. A batch whose stage is at its allotment (no token free in its slot) goes after those whose
- * stage has room, so the thread does not wait for one stage while it holds another's work.
+ * threads.
  */
 let busy = false;
-const waiting: { rank: number; room: () => boolean; go: () => void }[] = [];
+const waiting: { rank: number; go: () => void }[] = [];
 
-function enter(rank: number, room: () => boolean): Promise<void> {
+function enter(rank: number): Promise<void> {
   if (!busy) {
     busy = true;
     return Promise.resolve();
   }
-  return new Promise<void>((go) => waiting.push({ rank, room, go }));
+  return new Promise<void>((go) => waiting.push({ rank, go }));
 }
 
 function leave(): void {
@@ -348,16 +347,8 @@ function leave(): void {
     busy = false;
     return;
   }
-  let next = -1;
-  let nextRoom = false;
-  for (let i = 0; i < waiting.length; i++) {
-    const w = waiting[i]!;
-    const room = w.room();
-    if (next < 0 || (room && !nextRoom) || (room === nextRoom && w.rank > waiting[next]!.rank)) {
-      next = i;
-      nextRoom = room;
-    }
-  }
+  let next = 0;
+  for (let i = 1; i < waiting.length; i++) if (waiting[i]!.rank > waiting[next]!.rank) next = i;
   waiting.splice(next, 1)[0]!.go();
 }
 
@@ -369,21 +360,11 @@ export default async function runTask(task: WorkTask | { ping: true }): Promise<
     await preloaded;
     return true;
   }
-  const cpu = task.cpu;
-  const rank = cpu?.rank ?? 0;
-  const room = cpu && cpu.slot !== undefined ? () => freeInSlot(cpu.budget, cpu.slot!) > 0 : () => true;
-  let turn = enter(rank, room);
+  const turn = enter(task.cpu?.rank ?? 0);
   try {
     await turn;
-    if (cpu) {
-      // A batch whose stage is at its allotment gives the turn to a waiting batch of a stage with room
-      // (and waits for the turn again) rather than hold the thread.
-      const otherHasRoom = () => waiting.some((w) => w.room());
-      while (!(await takeCpu(cpu.budget, cpu.held, gaveBack, rank, cpu.slot ?? -1, otherHasRoom))) {
-        turn = new Promise<void>((go) => waiting.push({ rank, room, go }));
-        leave();
-        await turn;
-      }
+    if (task.cpu) {
+      await takeCpu(task.cpu.budget, task.cpu.held, gaveBack, task.cpu.rank ?? 0);
       gaveBack = false;
     }
     const tTask = performance.now();
